@@ -1,0 +1,154 @@
+/**
+ * Wire messages between the cloud and edge agents (DESIGN.md "MQTT topics").
+ * Both sides validate with these schemas; version 1 is the contract.
+ */
+import { z } from 'zod';
+
+const isoTime = z.iso.datetime({ offset: true });
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number');
+const shortId = z.string().min(1).max(128);
+
+/** Cloud → agent on `t/{tenant}/a/{agent}/jobs`. */
+export const SmsJob = z
+  .object({
+    v: z.literal(1),
+    id: shortId,
+    kind: z.literal('sms'),
+    to: e164,
+    text: z.string().min(1).max(1600),
+    flash: z.boolean(),
+    modemGroup: z.string().min(1).max(64),
+    expiresAt: isoTime,
+  })
+  .strict();
+export type SmsJob = z.infer<typeof SmsJob>;
+
+/** Why a job failed, as classified by the agent (the AT driver's error classes plus agent-side reasons). */
+export const FailureClass = z.enum([
+  'temporary', // the network or modem may accept it later
+  'permanent', // this number cannot receive it
+  'modem', // every modem tried was broken or blocked
+  'no_modem', // the agent has no healthy modem in the requested group
+  'expired', // the job's expiresAt passed before it could be sent
+  'invalid', // the job itself was malformed
+]);
+export type FailureClass = z.infer<typeof FailureClass>;
+
+const eventBase = {
+  v: z.literal(1),
+  at: isoTime,
+};
+
+export const JobSentEvent = z
+  .object({
+    ...eventBase,
+    type: z.literal('job.sent'),
+    jobId: shortId,
+    modem: z.string().min(1).max(64),
+    /** Message references from `+CMGS: <mr>`, one per part. */
+    messageRefs: z.array(z.number().int().min(0).max(255)).min(1).max(16),
+  })
+  .strict();
+
+export const JobFailedEvent = z
+  .object({
+    ...eventBase,
+    type: z.literal('job.failed'),
+    jobId: shortId,
+    reason: FailureClass,
+    detail: z.string().max(200).optional(),
+    modem: z.string().min(1).max(64).optional(),
+  })
+  .strict();
+
+export const JobDeliveredEvent = z
+  .object({
+    ...eventBase,
+    type: z.literal('job.delivered'),
+    jobId: shortId,
+    modem: z.string().min(1).max(64),
+    messageRef: z.number().int().min(0).max(255),
+    /** TP-Status from the status report; 0 means delivered. */
+    status: z.number().int().min(0).max(255),
+  })
+  .strict();
+
+export const ModemStatusEvent = z
+  .object({
+    ...eventBase,
+    type: z.literal('modem.status'),
+    modem: z.string().min(1).max(64),
+    group: z.string().min(1).max(64),
+    healthy: z.boolean(),
+    signal: z.number().int().min(0).max(99).nullable(),
+    registration: z.enum(['home', 'roaming', 'searching', 'denied', 'unknown', 'not_registered']),
+    operator: z.string().max(64).nullable(),
+    queue: z.number().int().min(0),
+    sent: z.number().int().min(0),
+    failed: z.number().int().min(0),
+    retries: z.number().int().min(0),
+    errors: z.number().int().min(0),
+    lastError: z.string().max(200).nullable(),
+  })
+  .strict();
+
+export const AgentOnlineEvent = z
+  .object({
+    ...eventBase,
+    type: z.literal('agent.online'),
+    version: z.string().max(32),
+    modemGroups: z.array(z.string().min(1).max(64)).max(64),
+  })
+  .strict();
+
+export const AgentEvent = z.discriminatedUnion('type', [
+  JobSentEvent,
+  JobFailedEvent,
+  JobDeliveredEvent,
+  ModemStatusEvent,
+  AgentOnlineEvent,
+]);
+export type AgentEvent = z.infer<typeof AgentEvent>;
+export type JobSentEvent = z.infer<typeof JobSentEvent>;
+export type JobFailedEvent = z.infer<typeof JobFailedEvent>;
+export type JobDeliveredEvent = z.infer<typeof JobDeliveredEvent>;
+export type ModemStatusEvent = z.infer<typeof ModemStatusEvent>;
+export type AgentOnlineEvent = z.infer<typeof AgentOnlineEvent>;
+
+/** Retained on `t/{tenant}/a/{agent}/status`; the last will publishes `offline`. */
+export const AgentStatus = z
+  .object({
+    v: z.literal(1),
+    state: z.enum(['online', 'offline']),
+    at: isoTime.optional(),
+  })
+  .strict();
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+/**
+ * What reaches the events queue. The IoT rule
+ * `SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/events'`
+ * (or the local bridge) wraps each agent message with the topic it arrived on: only the topic, which the
+ * broker's ACL vouches for, says which tenant and agent sent it. The payload stays opaque base64 so that
+ * nothing an agent writes can shadow the topic.
+ */
+export const BridgedMessage = z
+  .object({
+    topic: z.string().min(1).max(256),
+    payload: z.base64().max(64 * 1024),
+    receivedAt: z.number().int().optional(),
+  })
+  .strict();
+export type BridgedMessage = z.infer<typeof BridgedMessage>;
+
+export const IOT_EVENTS_RULE_SQL =
+  "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/events'";
+
+/** Parses bytes from MQTT as JSON; returns undefined for anything that is not JSON. */
+export function parseJson(bytes: Buffer | string): unknown {
+  try {
+    return JSON.parse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
