@@ -1,0 +1,41 @@
+/**
+ * The seams inside the edge agent. The MQTT link and the job runner depend on these interfaces; the modem
+ * pool (edge-agent/modem/) implements them.
+ */
+import type { FailureClass, ModemStatusEvent, SmsJob } from '../functions/contracts/index.ts';
+
+export interface SendOutcomeSent {
+  ok: true;
+  modem: string;
+  messageRefs: number[];
+}
+
+export interface SendOutcomeFailed {
+  ok: false;
+  reason: FailureClass;
+  detail: string;
+  modem?: string;
+}
+
+export type SendOutcome = SendOutcomeSent | SendOutcomeFailed;
+
+export interface DeliveryReport {
+  modem: string;
+  messageRef: number;
+  /** TP-Status; 0 is "received by the SME". */
+  status: number;
+  at: Date;
+}
+
+/** What the agent needs from its modems. */
+export interface SmsSender {
+  /** Sends on a healthy modem of `job.modemGroup`, retrying on another modem of the group before giving up. */
+  send(job: Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup'>, signal?: AbortSignal): Promise<SendOutcome>;
+  /** Modem groups this agent serves. */
+  groups(): string[];
+  /** Current status of every modem, shaped as the `modem.status` event minus v/at/type. */
+  statuses(): Array<Omit<ModemStatusEvent, 'v' | 'at' | 'type'>>;
+  onDeliveryReport(listener: (report: DeliveryReport) => void): void;
+  /** Stops taking new sends and waits for the ones in flight. */
+  close(): Promise<void>;
+}
