@@ -1,0 +1,183 @@
+/**
+ * The local stand-in for AWS IoT Core: an aedes broker (MQTT 3.1.1) on 127.0.0.1 that authenticates every
+ * client and keeps each agent inside its own `t/{tenant}/a/{agent}/…` subtree, as an IoT policy would.
+ */
+import net from 'node:net';
+import { Aedes, type AuthenticateError, type Client, type ConnectPacket } from 'aedes';
+import { parseAgentTopic, type TopicKind } from '../contracts/index.ts';
+
+export type Principal = { kind: 'agent'; tenantId: string; agentId: string } | { kind: 'service' };
+
+export interface BrokerOptions {
+  host?: string;
+  port?: number;
+  authenticate(username: string, password: Buffer | undefined, clientId: string): Promise<Principal | null>;
+}
+
+export interface BrokerStats {
+  refusedConnects: number;
+  refusedSubscribes: number;
+  refusedPublishes: number;
+  clientErrors: number;
+}
+
+export interface Broker {
+  url: string;
+  port: number;
+  aedes: Aedes;
+  stats: BrokerStats;
+  close(): Promise<void>;
+}
+
+const AGENT_PUBLISH_KINDS: ReadonlySet<TopicKind> = new Set(['events', 'status', 'rpc/res']);
+const AGENT_SUBSCRIBE_KINDS: ReadonlySet<TopicKind> = new Set(['jobs', 'rpc/req']);
+
+/**
+ * A refused publish is rewritten onto this topic, which nobody may subscribe to and nothing forwards.
+ * aedes can only refuse a publish by closing the connection, while the contract here is "drop and count".
+ */
+const DROPPED_PREFIX = '$dropped/';
+
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+function authError(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/** True when `topic` is one of the agent's own topics of the given kinds. */
+function isOwnTopic(
+  principal: Principal & { kind: 'agent' },
+  topic: string,
+  kinds: ReadonlySet<TopicKind>,
+): boolean {
+  const parsed = parseAgentTopic(topic);
+  return (
+    parsed !== undefined &&
+    parsed.tenantId === principal.tenantId &&
+    parsed.agentId === principal.agentId &&
+    kinds.has(parsed.kind)
+  );
+}
+
+/** An agent's client id is `{tenant}.{agent}`, optionally with a `.suffix`; ids cannot contain dots. */
+function clientIdFits(principal: Principal & { kind: 'agent' }, clientId: string): boolean {
+  const own = `${principal.tenantId}.${principal.agentId}`;
+  return clientId === own || clientId.startsWith(`${own}.`);
+}
+
+export async function startBroker({
+  host = '127.0.0.1',
+  port = 0,
+  authenticate,
+}: BrokerOptions): Promise<Broker> {
+  const principals = new WeakMap<Client, Principal>();
+  const connectPackets = new WeakMap<Client, ConnectPacket>();
+  const stats: BrokerStats = {
+    refusedConnects: 0,
+    refusedSubscribes: 0,
+    refusedPublishes: 0,
+    clientErrors: 0,
+  };
+
+  const aedes = await Aedes.createBroker({
+    preConnect(client, packet, done) {
+      connectPackets.set(client, packet);
+      done(null, true);
+    },
+    authenticate(client, username, password, done) {
+      const packet = connectPackets.get(client);
+      connectPackets.delete(client);
+      const refuse = (message: string, code: number) => {
+        stats.refusedConnects++;
+        done(authError(message, code), false);
+      };
+      if (username === undefined || !packet) return refuse('credentials required', BAD_USERNAME_OR_PASSWORD);
+      authenticate(username, password, client.id).then(
+        (principal) => {
+          if (!principal) return refuse('bad user name or password', BAD_USERNAME_OR_PASSWORD);
+          if (principal.kind === 'agent') {
+            if (!clientIdFits(principal, client.id)) return refuse('client id does not match agent', 2);
+            if (packet.will && !isOwnTopic(principal, packet.will.topic, new Set(['status']))) {
+              return refuse('last will must be on the agent status topic', NOT_AUTHORIZED);
+            }
+          }
+          principals.set(client, principal);
+          done(null, true);
+        },
+        () => refuse('authentication failed', NOT_AUTHORIZED),
+      );
+    },
+    authorizeSubscribe(client, sub, done) {
+      const principal = principals.get(client);
+      const allowed =
+        principal !== undefined &&
+        !sub.topic.startsWith(DROPPED_PREFIX) &&
+        (principal.kind === 'service' || isOwnTopic(principal, sub.topic, AGENT_SUBSCRIBE_KINDS));
+      if (allowed) return done(null, sub);
+      stats.refusedSubscribes++;
+      // a null subscription makes aedes answer SUBACK 0x80 for this entry only
+      done(null, null);
+    },
+    authorizePublish(client, packet, done) {
+      // client is null only for a stored will whose owner is gone; it was checked when it connected
+      if (client === null) return done(null);
+      const principal = principals.get(client);
+      const allowed =
+        principal !== undefined &&
+        !packet.topic.startsWith('$') &&
+        (principal.kind === 'service' || isOwnTopic(principal, packet.topic, AGENT_PUBLISH_KINDS));
+      if (!allowed) {
+        stats.refusedPublishes++;
+        packet.topic = `${DROPPED_PREFIX}${client.id}`;
+        packet.retain = false;
+        packet.payload = Buffer.alloc(0);
+      }
+      done(null);
+    },
+    authorizeForward(_client, packet) {
+      return packet.topic.startsWith(DROPPED_PREFIX) ? null : packet;
+    },
+  });
+
+  aedes.on('clientError', () => {
+    stats.clientErrors++;
+  });
+  aedes.on('connectionError', () => {
+    stats.clientErrors++;
+  });
+
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {
+      stats.clientErrors++;
+    });
+    aedes.handle(socket);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', () => {
+    stats.clientErrors++;
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('broker did not bind a TCP port');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `mqtt://${host}:${address.port}`,
+    port: address.port,
+    aedes,
+    stats,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        aedes.close();
+      });
+      return closing;
+    },
+  };
+}
