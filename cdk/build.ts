@@ -1,0 +1,225 @@
+/**
+ * esbuild bundles: one ESM file per Lambda function (`<outDir>/<name>/index.mjs`, the asset the stack
+ * deploys) and a self-contained edge agent folder.
+ *
+ * CLI: `tsx cdk/build.ts [--edge-only | --functions-only] [--no-minify] [--sourcemap] [--out dist]`
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type BuildOptions, build } from 'esbuild';
+import { EDGE_AGENT, FUNCTIONS } from './functions.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Bundled CommonJS code (the AWS SDK, mqtt's dependencies) calls `require` for Node builtins; an ESM bundle
+ * has no `require` unless one is made for it.
+ */
+export const CREATE_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export class BuildError extends Error {
+  override name = 'BuildError';
+}
+
+export class MissingEntryError extends BuildError {
+  override name = 'MissingEntryError';
+  constructor(readonly entries: string[]) {
+    super(`bundle entries do not exist: ${entries.join(', ')}`);
+  }
+}
+
+export interface BuiltBundle {
+  name: string;
+  /** Absolute path of the bundle file. */
+  file: string;
+  bytes: number;
+  /** Absolute path of the esbuild metafile (kept outside the asset folder so it is not deployed). */
+  metafile: string;
+}
+
+export interface BuildFunctionsOptions {
+  /** Where `<name>/index.mjs` go, e.g. `dist/functions`. Relative paths resolve against the repo root. */
+  outDir: string;
+  minify?: boolean;
+  /** Linked source maps next to each bundle; the functions then need `NODE_OPTIONS=--enable-source-maps`. */
+  sourcemap?: boolean;
+  /** Defaults to every function in cdk/functions.ts. Entries resolve against `rootDir`. */
+  functions?: Readonly<Record<string, { entry: string }>>;
+  rootDir?: string;
+}
+
+function commonOptions(minify: boolean, sourcemap: boolean): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    minify,
+    treeShaking: true,
+    sourcemap: sourcemap ? 'linked' : false,
+    banner: { js: CREATE_REQUIRE_BANNER },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
+
+function assertEntriesExist(entries: string[]): void {
+  const missing = entries.filter((entry) => !existsSync(entry));
+  if (missing.length > 0) throw new MissingEntryError(missing);
+}
+
+async function bundleOne(
+  name: string,
+  entry: string,
+  outFile: string,
+  metaFile: string,
+  options: BuildOptions,
+): Promise<BuiltBundle> {
+  await rm(path.dirname(outFile), { recursive: true, force: true });
+  let result: Awaited<ReturnType<typeof build>>;
+  try {
+    result = await build({ ...options, entryPoints: [entry], outfile: outFile });
+  } catch (cause) {
+    throw new BuildError(`bundling ${name} from ${entry} failed`, { cause });
+  }
+  await writeFile(metaFile, JSON.stringify(result.metafile));
+  return { name, file: outFile, bytes: (await stat(outFile)).size, metafile: metaFile };
+}
+
+export async function buildFunctions(options: BuildFunctionsOptions): Promise<BuiltBundle[]> {
+  const rootDir = options.rootDir ?? REPO_ROOT;
+  const outDir = path.resolve(rootDir, options.outDir);
+  const specs = Object.entries(options.functions ?? FUNCTIONS).map(([name, spec]) => ({
+    name,
+    entry: path.resolve(rootDir, spec.entry),
+  }));
+  assertEntriesExist(specs.map((s) => s.entry));
+  const esbuildOptions: BuildOptions = {
+    ...commonOptions(options.minify ?? true, options.sourcemap ?? false),
+    target: 'node22',
+  };
+  await mkdir(outDir, { recursive: true });
+  return Promise.all(
+    specs.map(({ name, entry }) =>
+      bundleOne(
+        name,
+        entry,
+        path.join(outDir, name, 'index.mjs'),
+        path.join(outDir, `${name}.meta.json`),
+        esbuildOptions,
+      ),
+    ),
+  );
+}
+
+export interface BuildEdgeAgentOptions {
+  /** The agent folder, e.g. `dist/edge-agent`; it is replaced. */
+  outDir: string;
+  minify?: boolean;
+  entry?: string;
+  serviceUnit?: string;
+  rootDir?: string;
+}
+
+export interface BuiltEdgeAgent extends BuiltBundle {
+  packageJson: string;
+  serviceUnit: string;
+}
+
+/**
+ * The agent folder holds `index.mjs`, a package.json whose only dependencies are the native modules left out
+ * of the bundle, and the systemd unit. Installing it on a box is `npm install --omit=dev` inside the folder.
+ */
+export async function buildEdgeAgent(options: BuildEdgeAgentOptions): Promise<BuiltEdgeAgent> {
+  const rootDir = options.rootDir ?? REPO_ROOT;
+  const outDir = path.resolve(rootDir, options.outDir);
+  const entry = path.resolve(rootDir, options.entry ?? EDGE_AGENT.entry);
+  const unit = path.resolve(rootDir, options.serviceUnit ?? EDGE_AGENT.serviceUnit);
+  assertEntriesExist([entry, unit]);
+
+  const native = [...EDGE_AGENT.nativeDependencies];
+  const rootPackage = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies?: Record<string, string>;
+  };
+  const dependencies = Object.fromEntries(
+    native.map((dep) => {
+      const version = rootPackage.dependencies?.[dep];
+      if (!version) throw new BuildError(`native dependency ${dep} is not in the root package.json`);
+      return [dep, version];
+    }),
+  );
+
+  const bundle = await bundleOne(
+    'edge-agent',
+    entry,
+    path.join(outDir, 'index.mjs'),
+    path.join(path.dirname(outDir), `${path.basename(outDir)}.meta.json`),
+    {
+      ...commonOptions(options.minify ?? true, false),
+      // The box runs whatever Node the distribution ships, from 20 up.
+      target: 'node20',
+      external: native.flatMap((dep) => [dep, `@${dep}/*`]),
+    },
+  );
+
+  const packageJson = path.join(outDir, 'package.json');
+  await writeFile(
+    packageJson,
+    `${JSON.stringify(
+      {
+        name: 'smspass-edge-agent',
+        version: rootPackage.version,
+        private: true,
+        type: 'module',
+        main: 'index.mjs',
+        bin: { 'smspass-edge-agent': 'index.mjs' },
+        engines: { node: '>=20' },
+        dependencies,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  const serviceUnit = path.join(outDir, path.basename(unit));
+  await copyFile(unit, serviceUnit);
+  return { ...bundle, packageJson, serviceUnit };
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const flag = (name: string) => argv.includes(name);
+  const outIndex = argv.indexOf('--out');
+  const out = outIndex >= 0 ? argv[outIndex + 1] : undefined;
+  const dist = path.resolve(REPO_ROOT, out ?? 'dist');
+  const minify = !flag('--no-minify');
+  const built: BuiltBundle[] = [];
+  if (!flag('--edge-only')) {
+    built.push(
+      ...(await buildFunctions({
+        outDir: path.join(dist, 'functions'),
+        minify,
+        sourcemap: flag('--sourcemap'),
+      })),
+    );
+  }
+  if (!flag('--functions-only')) {
+    built.push(await buildEdgeAgent({ outDir: path.join(dist, 'edge-agent'), minify }));
+  }
+  for (const b of built) console.log(`${b.name.padEnd(12)} ${kib(b.bytes).padStart(12)}  ${b.file}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    if (error instanceof Error && error.cause) console.error(error.cause);
+    process.exitCode = 1;
+  });
+}

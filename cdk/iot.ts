@@ -1,0 +1,132 @@
+/** The IoT Core side of the stack: the data endpoint, the events rule and the agents' policy. */
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { IOT_EVENTS_RULE_SQL } from '../functions/contracts/messages.ts';
+
+/**
+ * The account's ATS data endpoint, looked up at deploy time (the endpoint is per account and region, so a
+ * synth-time value would tie the template to one account). `npx cdk synth` stays offline.
+ */
+export function lookUpIotDataEndpoint(scope: Construct, id: string): string {
+  const lookup = new cr.AwsCustomResource(scope, id, {
+    onUpdate: {
+      service: 'Iot',
+      action: 'describeEndpoint',
+      parameters: { endpointType: 'iot:Data-ATS' },
+      physicalResourceId: cr.PhysicalResourceId.of('iot-data-ats-endpoint'),
+    },
+    // DescribeEndpoint has no resource-level permissions.
+    policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
+    installLatestAwsSdk: false,
+    timeout: Duration.minutes(2),
+  });
+  return lookup.getResponseField('endpointAddress');
+}
+
+/** IAM resource ARN of MQTT topics matching `topicPattern` (IAM wildcards, not MQTT ones). */
+export function iotTopicArn(scope: Construct, topicPattern: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'iot',
+    resource: 'topic',
+    resourceName: topicPattern,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+}
+
+export interface EventsTopicRuleProps {
+  queue: sqs.IQueue;
+}
+
+/**
+ * Forwards every `t/+/a/+/events` message to the events queue, wrapped with the topic it arrived on
+ * (see `BridgedMessage` in functions/contracts/messages.ts). Messages the rule cannot deliver are logged.
+ */
+export class EventsTopicRule extends Construct {
+  readonly rule: iot.CfnTopicRule;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: EventsTopicRuleProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'SqsRole', {
+      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      description: 'Lets the agent events rule send to the events queue',
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [props.queue.queueArn] }),
+    );
+
+    const errorLog = new logs.LogGroup(this, 'Errors', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const errorRole = new iam.Role(this, 'ErrorLogRole', {
+      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com'),
+      description: 'Lets the agent events rule log the messages it could not deliver',
+    });
+    errorRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [errorLog.logGroupArn],
+      }),
+    );
+
+    this.rule = new iot.CfnTopicRule(this, 'Rule', {
+      topicRulePayload: {
+        description: 'Agent events to the events queue',
+        sql: IOT_EVENTS_RULE_SQL,
+        awsIotSqlVersion: '2016-03-23',
+        ruleDisabled: false,
+        actions: [{ sqs: { queueUrl: props.queue.queueUrl, roleArn: this.role.roleArn, useBase64: false } }],
+        errorAction: { cloudwatchLogs: { logGroupName: errorLog.logGroupName, roleArn: errorRole.roleArn } },
+      },
+    });
+  }
+}
+
+/**
+ * The IoT policy every edge agent's certificate gets. One policy serves all agents through thing policy
+ * variables:
+ * - each agent is an IoT thing with the attributes `tenantId` and `agentId` (set at registration, never by
+ *   the agent), and its certificate is attached to that thing;
+ * - the agent must connect with its thing name as MQTT client id, so `iot:Connection.Thing.*` variables
+ *   resolve and one certificate cannot impersonate another thing;
+ * - publish, subscribe and receive are then limited to `t/<tenantId>/a/<agentId>/*` from those attributes.
+ * Thing names are unique per account and region, so registration names things `<tenantId>.<agentId>`-style
+ * or by a random id; the topic scope comes from the attributes, not the name.
+ */
+export class AgentPolicy extends Construct {
+  readonly policy: iot.CfnPolicy;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const arn = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'iot', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    // IoT policy variables look like CloudFormation/JS placeholders but are resolved by IoT Core per connection.
+    const policyVariable = (name: string) => `\${${name}}`;
+    const thingAttribute = (key: string) => policyVariable(`iot:Connection.Thing.Attributes[${key}]`);
+    const ownSubtree = `t/${thingAttribute('tenantId')}/a/${thingAttribute('agentId')}/*`;
+
+    this.policy = new iot.CfnPolicy(this, 'Policy', {
+      policyName: `${stack.stackName}-edge-agent`,
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'iot:Connect',
+            Resource: arn('client', policyVariable('iot:Connection.Thing.ThingName')),
+            Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+          },
+          { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic', ownSubtree) },
+          { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter', ownSubtree) },
+        ],
+      },
+    });
+  }
+}

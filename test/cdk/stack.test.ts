@@ -1,0 +1,281 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HTTP_ROUTES } from '../../cdk/functions.ts';
+import { SmsPassStack } from '../../cdk/stack.ts';
+import { IOT_EVENTS_RULE_SQL } from '../../functions/contracts/messages.ts';
+
+/** The same feature flags `npx cdk synth` runs with. */
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+function synth(props: { iotEndpoint?: string } = {}) {
+  const app = new App({ context: cdkJson.context });
+  const stack = new SmsPassStack(app, 'TestStack', {
+    functionCode: () => lambda.Code.fromInline('export const handler = async () => ({});'),
+    ...props,
+  });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+let stack: SmsPassStack;
+let template: Template;
+const logicalId = (element: unknown) => stack.getLogicalId(element as CfnElement);
+
+/** Every inline policy statement attached to the role of one function. */
+function statementsOf(fn: lambda.Function): Statement[] {
+  const roleId = logicalId(fn.role!.node.defaultChild);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) =>
+      (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
+    )
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+/** Statements granting any of `actions` on a resource that mentions `resourceLogicalId`. */
+function grantsOn(statements: Statement[], actions: RegExp, resourceLogicalId: string): Statement[] {
+  return statements.filter(
+    (s) =>
+      actionsOf(s).some((a) => actions.test(a)) &&
+      resourcesOf(s).some((r) => JSON.stringify(r).includes(resourceLogicalId)),
+  );
+}
+
+beforeAll(() => {
+  ({ stack, template } = synth());
+});
+
+describe('SmsPassStack', () => {
+  it('has one pay-per-request table with pk/sk, the ttl attribute, PITR, gsi1, and is retained', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        GlobalSecondaryIndexes: [
+          Match.objectLike({
+            IndexName: 'gsi1',
+            KeySchema: [
+              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+          }),
+        ],
+      },
+    });
+  });
+
+  it('has two encrypted queues that dead-letter after 5 receives into encrypted DLQs', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    for (const queue of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+
+    const withRedrive = queues.filter((q) => q.Properties.RedrivePolicy);
+    expect(withRedrive).toHaveLength(2);
+    for (const queue of withRedrive) expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+    expect(
+      withRedrive.map((q) => q.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]).sort(),
+    ).toEqual(
+      [logicalId(stack.dispatch.dlq.node.defaultChild), logicalId(stack.events.dlq.node.defaultChild)].sort(),
+    );
+  });
+
+  it('gives each queue a visibility timeout of at least six times its consumer timeout', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    const pairs = [
+      [stack.dispatch.queue, stack.functions.dispatch],
+      [stack.events.queue, stack.functions.events],
+    ] as const;
+    for (const [queue, fn] of pairs) {
+      const timeout = template.findResources('AWS::Lambda::Function')[logicalId(fn.node.defaultChild)]
+        ?.Properties.Timeout as number;
+      expect(queues[logicalId(queue.node.defaultChild)]?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+        6 * timeout,
+      );
+    }
+  });
+
+  it('runs auth, dispatch and events on nodejs22.x arm64 with only the wiring each one uses', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const env = (fn: lambda.Function) => {
+      const props = fns[logicalId(fn.node.defaultChild)]?.Properties;
+      expect(props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+      });
+      return Object.keys(props.Environment.Variables).sort();
+    };
+    expect(env(stack.functions.auth)).toEqual(['DISPATCH_QUEUE_URL', 'SECRET_ARN', 'TABLE_NAME']);
+    expect(env(stack.functions.dispatch)).toEqual([
+      'DISPATCH_QUEUE_URL',
+      'IOT_ENDPOINT',
+      'SECRET_ARN',
+      'TABLE_NAME',
+    ]);
+    expect(env(stack.functions.events)).toEqual(['TABLE_NAME']);
+    // No source maps are shipped, so nothing turns them on.
+    for (const fn of Object.values(fns))
+      expect(fn.Properties.Environment?.Variables?.NODE_OPTIONS).toBeUndefined();
+  });
+
+  it('consumes both queues with partial batch failure reporting', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    for (const [queue, fn] of [
+      [stack.dispatch.queue, stack.functions.dispatch],
+      [stack.events.queue, stack.functions.events],
+    ] as const) {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(queue.node.defaultChild), 'Arn'] },
+        FunctionName: { Ref: logicalId(fn.node.defaultChild) },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
+  });
+
+  it('routes the challenge API to the auth function', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(
+      ['GET /v1/challenges/{id}', 'POST /v1/challenges', 'POST /v1/challenges/{id}/verify'].sort(),
+    );
+    expect(HTTP_ROUTES.every((r) => r.fn === 'auth')).toBe(true);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [logicalId(stack.functions.auth.node.defaultChild), 'Arn'] },
+    });
+  });
+
+  it('forwards agent events from IoT Core to the events queue with a role that can only send there', () => {
+    const rules = Object.values(template.findResources('AWS::IoT::TopicRule'));
+    expect(rules).toHaveLength(1);
+    const payload = rules[0]?.Properties.TopicRulePayload;
+    expect(payload.Sql).toBe(IOT_EVENTS_RULE_SQL);
+    expect(payload.Actions).toHaveLength(1);
+    const eventsQueueId = logicalId(stack.events.queue.node.defaultChild);
+    expect(payload.Actions[0].Sqs.QueueUrl).toEqual({ Ref: eventsQueueId });
+
+    const roleId = payload.Actions[0].Sqs.RoleArn['Fn::GetAtt'][0] as string;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [eventsQueueId, 'Arn'] } },
+    ]);
+  });
+
+  it('lets agents use only their own t/<tenant>/a/<agent>/ topics, as their own thing', () => {
+    const policies = Object.values(template.findResources('AWS::IoT::Policy'));
+    expect(policies).toHaveLength(1);
+    const document = JSON.stringify(policies[0]?.Properties.PolicyDocument);
+    const own =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: IoT policy variables, resolved by IoT Core
+      't/${iot:Connection.Thing.Attributes[tenantId]}/a/${iot:Connection.Thing.Attributes[agentId]}/*';
+    expect(document).toContain(`:topic/${own}`);
+    expect(document).toContain(`:topicfilter/${own}`);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: IoT policy variables, resolved by IoT Core
+    expect(document).toContain(':client/${iot:Connection.Thing.ThingName}');
+    expect(document).not.toMatch(/:topic(filter)?\/\*"/);
+  });
+
+  it('lets only dispatch publish to IoT, and only on agents jobs topics', () => {
+    const publish = statementsOf(stack.functions.dispatch).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('iot:')),
+    );
+    expect(publish).toHaveLength(1);
+    expect(actionsOf(publish[0]!)).toEqual(['iot:Publish']);
+    const resources = resourcesOf(publish[0]!);
+    expect(resources).toHaveLength(1);
+    expect(JSON.stringify(resources[0])).toMatch(/:topic\/t\/\*\/a\/\*\/jobs"/);
+
+    for (const fn of [stack.functions.auth, stack.functions.events]) {
+      expect(
+        statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('iot:') || a === '*')),
+      ).toEqual([]);
+    }
+  });
+
+  it('lets auth and dispatch (not events) enqueue dispatch jobs and read the secret', () => {
+    const dispatchQueue = logicalId(stack.dispatch.queue.node.defaultChild);
+    const secret = logicalId(stack.secret.node.defaultChild);
+    for (const fn of [stack.functions.auth, stack.functions.dispatch]) {
+      expect(grantsOn(statementsOf(fn), /^sqs:SendMessage$/, dispatchQueue)).toHaveLength(1);
+      expect(grantsOn(statementsOf(fn), /^secretsmanager:GetSecretValue$/, secret)).toHaveLength(1);
+    }
+    const tableId = logicalId(stack.table.node.defaultChild);
+    expect(grantsOn(statementsOf(stack.functions.events), /^dynamodb:PutItem$/, tableId)).toHaveLength(1);
+    expect(grantsOn(statementsOf(stack.functions.events), /^sqs:/, dispatchQueue)).toEqual([]);
+    expect(grantsOn(statementsOf(stack.functions.events), /^secretsmanager:/, secret)).toEqual([]);
+    // Auth never consumes the dispatch queue: only dispatch does.
+    expect(
+      grantsOn(statementsOf(stack.functions.auth), /^sqs:(ReceiveMessage|DeleteMessage)$/, dispatchQueue),
+    ).toEqual([]);
+  });
+
+  it('grants no function a wildcard resource in its own policies', () => {
+    for (const fn of Object.values(stack.functions)) {
+      for (const statement of statementsOf(fn)) expect(resourcesOf(statement)).not.toContain('*');
+    }
+  });
+
+  it('alarms as soon as either dead-letter queue holds a message', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    for (const dlq of [stack.dispatch.dlq, stack.events.dlq]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(dlq.node.defaultChild), 'QueueName'] } },
+        ],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+      });
+    }
+  });
+
+  it('looks the IoT data endpoint up at deploy time unless one is given', () => {
+    template.hasResourceProperties('Custom::AWS', {
+      Create: Match.stringLikeRegexp('"endpointType":"iot:Data-ATS"'),
+    });
+    const given = synth({ iotEndpoint: 'abc-ats.iot.eu-west-1.amazonaws.com' });
+    given.template.resourceCountIs('Custom::AWS', 0);
+    given.template.resourceCountIs('AWS::Lambda::Function', 3);
+    given.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com' }) },
+    });
+  });
+
+  it('outputs the API URL, the table and the queues', () => {
+    const outputs = Object.keys(template.findOutputs('*'));
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'TableName',
+        'DispatchQueueUrl',
+        'EventsQueueUrl',
+        'DispatchDlqUrl',
+        'EventsDlqUrl',
+      ]),
+    );
+  });
+});
