@@ -1,0 +1,197 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
+import type { ChallengeStore, VerifyWriteResult } from '../../core/ports.ts';
+import { isConditionalCheckFailed } from './errors.ts';
+import { challengeItem } from './keys.ts';
+
+/** Items stay readable for a day after expiry so clients can still ask how a login ended. */
+const RETAIN_AFTER_EXPIRY_SECONDS = 24 * 3600;
+
+/** Statuses in which a challenge can still be accepted or delivered. */
+const LIVE = [':pending', ':sent', ':delivered', ':failed'] as const;
+const liveValues = { ':pending': 'pending', ':sent': 'sent', ':delivered': 'delivered', ':failed': 'failed' };
+
+/** Which delivery statuses a step may move from, so a late or repeated event never moves it back. */
+const DELIVERY_FROM: Record<DeliveryStatus, DeliveryStatus[]> = {
+  dispatched: [],
+  sent: ['dispatched'],
+  delivered: ['dispatched', 'sent'],
+  failed: ['dispatched', 'sent'],
+};
+
+/** Which challenge statuses move to a new one when a step reports. */
+const CHALLENGE_FROM: Record<DeliveryStatus, Challenge['status'][]> = {
+  dispatched: [],
+  sent: ['pending', 'failed'],
+  delivered: ['pending', 'sent', 'failed'],
+  failed: ['pending', 'sent'],
+};
+
+type Stored = Omit<Challenge, 'deliveries'> & { deliveries: Record<string, Delivery> };
+
+function fromItem(item: Record<string, AttributeValue>): Challenge {
+  const raw = unmarshall(item) as Stored & { pk: string; sk: string; ttl: number };
+  const { pk: _pk, sk: _sk, ttl: _ttl, deliveries, ...rest } = raw;
+  return { ...rest, deliveries: Object.values(deliveries ?? {}).sort((a, b) => a.step - b.step) };
+}
+
+export class DynamoChallengeStore implements ChallengeStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async create(challenge: Challenge): Promise<void> {
+    const { deliveries, ...rest } = challenge;
+    const item = {
+      ...challengeItem(challenge.tenantId, challenge.id),
+      ...rest,
+      deliveries: Object.fromEntries(deliveries.map((d) => [String(d.step), d])),
+      ttl: Math.ceil(Date.parse(challenge.expiresAt) / 1000) + RETAIN_AFTER_EXPIRY_SECONDS,
+    };
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: marshall(item, { removeUndefinedValues: true }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(tenantId: string, challengeId: string, consistent = false): Promise<Challenge | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall(challengeItem(tenantId, challengeId)),
+        ConsistentRead: consistent,
+      }),
+    );
+    // The item's own tenantId must agree with the key; a mismatch means it is not this tenant's.
+    if (!out.Item) return undefined;
+    const challenge = fromItem(out.Item);
+    return challenge.tenantId === tenantId ? challenge : undefined;
+  }
+
+  async acceptIfMatches(tenantId: string, challengeId: string, codeHash: string, nowIso: string) {
+    const ok = await this.conditional({
+      TableName: this.table,
+      Key: marshall(challengeItem(tenantId, challengeId)),
+      UpdateExpression: 'SET #status = :accepted, acceptedAt = :now',
+      ConditionExpression: `codeHash = :hash AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: marshall({ ':accepted': 'accepted', ':now': nowIso, ':hash': codeHash, ':true': true, ...liveValues }),
+    });
+    return (ok ? 'accepted' : 'condition_failed') satisfies VerifyWriteResult;
+  }
+
+  async recordWrongAttempt(tenantId: string, challengeId: string, seen: number, maxAttempts: number) {
+    const spent = seen + 1 >= maxAttempts;
+    return this.conditional({
+      TableName: this.table,
+      Key: marshall(challengeItem(tenantId, challengeId)),
+      UpdateExpression: spent ? 'SET attempts = :next, #status = :rejected' : 'SET attempts = :next',
+      ConditionExpression: `attempts = :seen AND #status IN (${LIVE.join(', ')})`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: marshall({
+        ':next': seen + 1,
+        ':seen': seen,
+        ...(spent && { ':rejected': 'rejected' }),
+        ...liveValues,
+      }),
+    });
+  }
+
+  async claimStep(tenantId: string, challengeId: string, delivery: Delivery, nowIso: string) {
+    return this.conditional({
+      TableName: this.table,
+      Key: marshall(challengeItem(tenantId, challengeId)),
+      UpdateExpression: 'SET deliveries.#step = :delivery',
+      ConditionExpression:
+        'attribute_exists(pk) AND userKnown = :true AND expiresAt > :now AND #status IN (:pending, :failed) ' +
+        'AND (attribute_not_exists(deliveries.#step) OR (deliveries.#step.#ds = :dispatched AND deliveries.#step.agentId = :agent))',
+      ExpressionAttributeNames: { '#step': String(delivery.step), '#status': 'status', '#ds': 'status' },
+      ExpressionAttributeValues: marshall(
+        {
+          ':delivery': delivery,
+          ':true': true,
+          ':now': nowIso,
+          ':pending': 'pending',
+          ':failed': 'failed',
+          ':dispatched': 'dispatched',
+          ':agent': delivery.agentId ?? '',
+        },
+        { removeUndefinedValues: true },
+      ),
+    });
+  }
+
+  async updateStep(
+    tenantId: string,
+    challengeId: string,
+    step: number,
+    agentId: string,
+    update: { status: DeliveryStatus; at: string; modem?: string; reason?: string },
+  ) {
+    const from = DELIVERY_FROM[update.status];
+    if (from.length === 0) return false;
+    const sets = ['deliveries.#step.#ds = :ds', 'deliveries.#step.#at = :at'];
+    const values: Record<string, unknown> = { ':ds': update.status, ':at': update.at, ':agent': agentId };
+    if (update.modem) {
+      sets.push('deliveries.#step.modem = :modem');
+      values[':modem'] = update.modem;
+    }
+    if (update.reason) {
+      sets.push('deliveries.#step.reason = :reason');
+      values[':reason'] = update.reason;
+    }
+    from.forEach((s, i) => {
+      values[`:from${i}`] = s;
+    });
+    const stepCondition = `deliveries.#step.agentId = :agent AND deliveries.#step.#ds IN (${from.map((_, i) => `:from${i}`).join(', ')})`;
+    const names = { '#step': String(step), '#ds': 'status', '#at': 'at' };
+    const key = marshall(challengeItem(tenantId, challengeId));
+
+    // First try to move the challenge's own status along with the step; if the challenge has moved on
+    // (accepted, say), still record what happened to the step.
+    const challengeFrom = CHALLENGE_FROM[update.status];
+    const withStatus = await this.conditional({
+      TableName: this.table,
+      Key: key,
+      UpdateExpression: `SET ${[...sets, '#status = :cs'].join(', ')}`,
+      ConditionExpression: `${stepCondition} AND #status IN (${challengeFrom.map((_, i) => `:cf${i}`).join(', ')})`,
+      ExpressionAttributeNames: { ...names, '#status': 'status' },
+      ExpressionAttributeValues: marshall({
+        ...values,
+        ':cs': update.status,
+        ...Object.fromEntries(challengeFrom.map((s, i) => [`:cf${i}`, s])),
+      }),
+    });
+    if (withStatus) return true;
+    return this.conditional({
+      TableName: this.table,
+      Key: key,
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: stepCondition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall(values),
+    });
+  }
+
+  private async conditional(input: UpdateItemCommandInput): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateItemCommand(input));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import {
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Agent, ApiKeyRecord, Tenant, User } from '../../core/model.ts';
+import type { DirectoryStore } from '../../core/ports.ts';
+import { isConditionalCheckFailed } from './errors.ts';
+import { AGENT_PREFIX, agentItem, keyItem, tenantItem, userItem } from './keys.ts';
+
+type Item = Record<string, unknown>;
+
+const toKey = (item: Item): ApiKeyRecord => ({
+  prefix: String(item.prefix),
+  kind: item.kind as ApiKeyRecord['kind'],
+  tenantId: String(item.tenantId ?? ''),
+  createdAt: String(item.createdAt),
+  ...(typeof item.revokedAt === 'string' && { revokedAt: item.revokedAt }),
+});
+
+const toTenant = (item: Item): Tenant => ({
+  id: String(item.tenantId),
+  name: String(item.name),
+  status: item.status === 'suspended' ? 'suspended' : 'active',
+  defaultCountry: String(item.defaultCountry),
+  passcode: item.passcode as Tenant['passcode'],
+  messageTemplate: String(item.messageTemplate),
+  defaultModemGroup: String(item.defaultModemGroup),
+});
+
+const toUser = (item: Item): User => ({
+  tenantId: String(item.tenantId),
+  username: String(item.username),
+  mobile: typeof item.mobile === 'string' ? item.mobile : null,
+  secondaryMobile: typeof item.secondaryMobile === 'string' ? item.secondaryMobile : null,
+  email: typeof item.email === 'string' ? item.email : null,
+});
+
+const toAgent = (item: Item): Agent => ({
+  tenantId: String(item.tenantId),
+  agentId: String(item.agentId),
+  secretHash: String(item.secretHash),
+  modemGroups: Array.isArray(item.modemGroups) ? item.modemGroups.map(String) : [],
+  state: item.state === 'online' || item.state === 'offline' ? item.state : 'unknown',
+  ...(typeof item.stateAt === 'string' && { stateAt: item.stateAt }),
+});
+
+export class DynamoDirectoryStore implements DirectoryStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall(keyItem(hash)) }));
+    return out.Item ? toKey(unmarshall(out.Item)) : undefined;
+  }
+
+  async loadForRequest(keyHash: string, tenantId: string, username?: string) {
+    const wanted = [keyItem(keyHash), tenantItem(tenantId), ...(username ? [userItem(tenantId, username)] : [])];
+    let keys = wanted.map((k) => marshall(k));
+    const found: Item[] = [];
+    // BatchGetItem may return some keys unprocessed under throttling; ask again for just those.
+    for (let round = 0; keys.length > 0 && round < 5; round++) {
+      const out = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys } } }),
+      );
+      for (const raw of out.Responses?.[this.table] ?? []) found.push(unmarshall(raw));
+      keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    }
+    if (keys.length > 0) throw new Error('DynamoDB left keys unprocessed after retries');
+    const pick = (k: { pk: string; sk: string }) => found.find((i) => i.pk === k.pk && i.sk === k.sk);
+    const key = pick(wanted[0]!);
+    const tenant = pick(wanted[1]!);
+    const user = wanted[2] ? pick(wanted[2]) : undefined;
+    return {
+      ...(key && { key: toKey(key) }),
+      ...(tenant && { tenant: toTenant(tenant) }),
+      ...(user && { user: toUser(user) }),
+    };
+  }
+
+  async getTenant(tenantId: string): Promise<Tenant | undefined> {
+    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall(tenantItem(tenantId)) }));
+    return out.Item ? toTenant(unmarshall(out.Item)) : undefined;
+  }
+
+  async getUser(tenantId: string, username: string): Promise<User | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(userItem(tenantId, username)) }),
+    );
+    return out.Item ? toUser(unmarshall(out.Item)) : undefined;
+  }
+
+  async listAgents(tenantId: string): Promise<Agent[]> {
+    const agents: Agent[] = [];
+    let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': AGENT_PREFIX }),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const raw of out.Items ?? []) agents.push(toAgent(unmarshall(raw)));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return agents;
+  }
+
+  async getAgent(tenantId: string, agentId: string): Promise<Agent | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(agentItem(tenantId, agentId)), ConsistentRead: true }),
+    );
+    return out.Item ? toAgent(unmarshall(out.Item)) : undefined;
+  }
+
+  async setAgentState(tenantId: string, agentId: string, state: Agent['state'], at: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(agentItem(tenantId, agentId)),
+          UpdateExpression: 'SET #state = :state, stateAt = :at',
+          // Only known agents, and never let an older report overwrite a newer one.
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(stateAt) OR stateAt <= :at)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({ ':state': state, ':at': at }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw error;
+    }
+  }
+}

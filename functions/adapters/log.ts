@@ -1,0 +1,48 @@
+/**
+ * One-line JSON logs. Fields that can hold a secret are dropped by name, and phone numbers are masked,
+ * wherever they appear.
+ */
+import { maskPhonesIn } from '../core/phone.ts';
+
+const SECRET_FIELD = /pass(code|word)?|secret|token|authorization|^key$|apikey|sealed|^text$|^code$/i;
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+function scrub(value: unknown, depth = 0): unknown {
+  if (depth > 6) return '[deep]';
+  if (typeof value === 'string') return maskPhonesIn(value);
+  if (value instanceof Error) return { name: value.name, message: maskPhonesIn(value.message) };
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => scrub(v, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) ? '[redacted]' : scrub(v, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+export function createLogger(
+  base: Record<string, unknown> = {},
+  options: { level?: LogLevel; write?: (line: string) => void } = {},
+): Logger {
+  const min = ORDER[options.level ?? ((process.env.LOG_LEVEL as LogLevel | undefined) || 'info')] ?? ORDER.info;
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[level] < min) return;
+    write(JSON.stringify({ level, time: new Date().toISOString(), msg: maskPhonesIn(msg), ...(scrub({ ...base, ...fields }) as object) }));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}

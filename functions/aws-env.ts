@@ -1,0 +1,25 @@
+/** What every Lambda entry reads from its environment, once per cold start. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createLogger } from './adapters/log.ts';
+import { DeploymentKeys } from './core/secrets.ts';
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export async function loadDeploymentKeys(): Promise<DeploymentKeys> {
+  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: requireEnv('SECRET_ARN') }));
+  if (!out.SecretString) throw new Error('the deployment secret has no string value');
+  return new DeploymentKeys(Buffer.from(out.SecretString, 'utf8'));
+}
+
+export function awsBaseContext(fn: string) {
+  return { dynamo: new DynamoDBClient({}), table: requireEnv('TABLE_NAME'), log: createLogger({ fn }) };
+}
+
+export async function awsContext(fn: string) {
+  return { ...awsBaseContext(fn), keys: await loadDeploymentKeys() };
+}

@@ -1,0 +1,75 @@
+/** The records the domain works with. Stores map them to and from their own item shapes. */
+import type { PasscodeSettings } from './passcode.ts';
+
+export type KeyKind = 'auth' | 'sync' | 'admin' | 'operator';
+
+export interface ApiKeyRecord {
+  /** The first characters of the key, shown in listings; never enough to use it. */
+  prefix: string;
+  kind: KeyKind;
+  /** Empty for operator keys, which act on the deployment, not a tenant. */
+  tenantId: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  status: 'active' | 'suspended';
+  /** ISO 3166 alpha-2 country used to read national numbers. */
+  defaultCountry: string;
+  passcode: PasscodeSettings;
+  /** `{code}`, `{minutes}`, `{ip}` and `{client}` are replaced. */
+  messageTemplate: string;
+  /** The modem group that carries SMS until load-balancing policies exist. */
+  defaultModemGroup: string;
+}
+
+export interface User {
+  tenantId: string;
+  username: string;
+  mobile: string | null;
+  secondaryMobile: string | null;
+  email: string | null;
+}
+
+export interface Agent {
+  tenantId: string;
+  agentId: string;
+  secretHash: string;
+  modemGroups: string[];
+  state: 'online' | 'offline' | 'unknown';
+  stateAt?: string;
+}
+
+export type ChallengeStatus = 'pending' | 'sent' | 'delivered' | 'failed' | 'accepted' | 'rejected' | 'expired';
+export type DeliveryStatus = 'dispatched' | 'sent' | 'delivered' | 'failed';
+
+export interface Delivery {
+  step: number;
+  channel: 'sms';
+  route: string;
+  status: DeliveryStatus;
+  at: string;
+  agentId?: string;
+  modem?: string;
+  reason?: string;
+}
+
+export interface Challenge {
+  tenantId: string;
+  id: string;
+  username: string;
+  /** Decoy challenges for unknown users look the same from outside but can never be accepted or delivered. */
+  userKnown: boolean;
+  codeHash: string;
+  status: Exclude<ChallengeStatus, 'expired'>;
+  createdAt: string;
+  expiresAt: string;
+  attempts: number;
+  maxAttempts: number;
+  destination: string;
+  client: { ip?: string; name?: string };
+  deliveries: Delivery[];
+}

@@ -1,0 +1,61 @@
+/** The ports the domain needs. Adapters (DynamoDB, SQS, MQTT, IoT) implement them. */
+import type { SmsJob } from '../contracts/index.ts';
+import type { DispatchMessage } from '../contracts/queue.ts';
+import type { Agent, ApiKeyRecord, Challenge, Delivery, DeliveryStatus, Tenant, User } from './model.ts';
+
+export interface DirectoryStore {
+  findKey(hash: string): Promise<ApiKeyRecord | undefined>;
+  /** The key, its tenant and (when named) one user, in a single round trip. */
+  loadForRequest(
+    keyHash: string,
+    tenantId: string,
+    username?: string,
+  ): Promise<{ key?: ApiKeyRecord; tenant?: Tenant; user?: User }>;
+  getTenant(tenantId: string): Promise<Tenant | undefined>;
+  getUser(tenantId: string, username: string): Promise<User | undefined>;
+  listAgents(tenantId: string): Promise<Agent[]>;
+  getAgent(tenantId: string, agentId: string): Promise<Agent | undefined>;
+  setAgentState(tenantId: string, agentId: string, state: Agent['state'], at: string): Promise<void>;
+}
+
+export type { DispatchMessage };
+
+export type VerifyWriteResult = 'accepted' | 'condition_failed';
+
+export interface ChallengeStore {
+  /** Writes a new challenge; fails if the id exists. */
+  create(challenge: Challenge): Promise<void>;
+  get(tenantId: string, challengeId: string, consistent?: boolean): Promise<Challenge | undefined>;
+  /**
+   * Accepts in one conditional write when the hash matches, the challenge is live, unexpired and has
+   * attempts left. Anything else is `condition_failed`, and the caller reads to learn why.
+   */
+  acceptIfMatches(tenantId: string, challengeId: string, codeHash: string, nowIso: string): Promise<VerifyWriteResult>;
+  /** Counts one wrong attempt if the attempt count is still `seen`; marks the challenge rejected at the limit. */
+  recordWrongAttempt(tenantId: string, challengeId: string, seen: number, maxAttempts: number): Promise<boolean>;
+  /**
+   * Claims a delivery step for dispatch. Succeeds when the step is new, or was claimed before by the same
+   * job but never confirmed (a redelivered queue message). Fails when the challenge is gone, finished or
+   * expired, or the step moved on.
+   */
+  claimStep(tenantId: string, challengeId: string, delivery: Delivery, nowIso: string): Promise<boolean>;
+  /**
+   * Moves a step's delivery status forward, only when the reporting agent is the one the step was sent to.
+   * Also moves the challenge status when it is still in a delivery state.
+   */
+  updateStep(
+    tenantId: string,
+    challengeId: string,
+    step: number,
+    agentId: string,
+    update: { status: DeliveryStatus; at: string; modem?: string; reason?: string },
+  ): Promise<boolean>;
+}
+
+export interface DispatchQueue {
+  send(message: DispatchMessage, delaySeconds?: number): Promise<void>;
+}
+
+export interface JobPublisher {
+  publishJob(tenantId: string, agentId: string, job: SmsJob): Promise<void>;
+}

@@ -1,0 +1,61 @@
+/**
+ * Builds each function's dependencies from clients and settings. The Lambda entries call these with AWS
+ * clients; the local stack calls them with clients pointed at dynalite, fauxqs and the local broker.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoChallengeStore } from './adapters/dynamo/challenge-store.ts';
+import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
+import type { Logger } from './adapters/log.ts';
+import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
+import { createAuthApp } from './auth/app.ts';
+import { ChallengeService } from './core/challenges.ts';
+import { type Clock, systemClock } from './core/clock.ts';
+import { Dispatcher } from './core/dispatch.ts';
+import { EventProcessor } from './core/events.ts';
+import type { JobPublisher } from './core/ports.ts';
+import type { DeploymentKeys } from './core/secrets.ts';
+import { createDispatchHandler } from './dispatch/handler.ts';
+import { createEventsHandler } from './events/handler.ts';
+
+export interface CloudContext {
+  dynamo: DynamoDBClient;
+  table: string;
+  keys: DeploymentKeys;
+  log: Logger;
+  clock?: Clock;
+}
+
+export function stores(ctx: Pick<CloudContext, 'dynamo' | 'table'>) {
+  return {
+    directory: new DynamoDirectoryStore(ctx.dynamo, ctx.table),
+    challenges: new DynamoChallengeStore(ctx.dynamo, ctx.table),
+  };
+}
+
+export function buildAuthApp(ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string }) {
+  const service = new ChallengeService({
+    ...stores(ctx),
+    queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
+    keys: ctx.keys,
+    clock: ctx.clock ?? systemClock,
+  });
+  return createAuthApp({ challenges: service, log: ctx.log });
+}
+
+export function buildDispatchHandler(ctx: CloudContext & { publisher: JobPublisher; agentCacheMs?: number }) {
+  const dispatcher = new Dispatcher({
+    ...stores(ctx),
+    publisher: ctx.publisher,
+    keys: ctx.keys,
+    clock: ctx.clock ?? systemClock,
+    log: ctx.log,
+    ...(ctx.agentCacheMs !== undefined && { agentCacheMs: ctx.agentCacheMs }),
+  });
+  return { dispatcher, handler: createDispatchHandler(dispatcher, ctx.log) };
+}
+
+export function buildEventsHandler(ctx: Omit<CloudContext, 'keys'>) {
+  const processor = new EventProcessor({ ...stores(ctx), log: ctx.log });
+  return { processor, handler: createEventsHandler(processor, ctx.log) };
+}

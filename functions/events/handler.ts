@@ -1,0 +1,13 @@
+import type { Logger } from '../adapters/log.ts';
+import type { EventProcessor } from '../core/events.ts';
+import { batchHandler } from '../queue/batch.ts';
+
+/**
+ * The events queue consumer. Bad or foreign agent messages are dropped and counted by the processor
+ * (retrying them would never help); only store failures make SQS redeliver.
+ */
+export function createEventsHandler(processor: EventProcessor, log: Logger) {
+  return batchHandler(async (record) => {
+    await processor.process(record.body);
+  }, log);
+}
