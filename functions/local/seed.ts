@@ -1,0 +1,92 @@
+/**
+ * The demo tenant a newcomer gets from `npm start`: two users, one key of each kind, and one edge agent.
+ * Writes are idempotent, so a second start finds everything in place and keeps what it had.
+ */
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { agentItem, keyItem, tenantItem, userItem } from '../adapters/dynamo/keys.ts';
+import { mintKey, parseKey } from '../core/api-keys.ts';
+import { newId } from '../core/ids.ts';
+import type { KeyKind, Tenant, User } from '../core/model.ts';
+import { DEFAULT_PASSCODE } from '../core/passcode.ts';
+import { secretHash } from '../core/secrets.ts';
+
+export interface DemoSeed {
+  tenantId: string;
+  keys: Record<KeyKind, string>;
+  agent: { agentId: string; secret: string; modemGroups: string[] };
+  users: User[];
+}
+
+export const DEMO_TENANT_ID = 'demo';
+export const DEMO_MODEM_GROUP = 'default';
+
+export function demoTenant(tenantId = DEMO_TENANT_ID): Tenant {
+  return {
+    id: tenantId,
+    name: 'Demo Corp',
+    status: 'active',
+    defaultCountry: 'DK',
+    passcode: DEFAULT_PASSCODE,
+    messageTemplate: 'Your login code is {code}. It expires in {minutes} minutes. Login from {ip} via {client}.',
+    defaultModemGroup: DEMO_MODEM_GROUP,
+  };
+}
+
+export function demoUsers(tenantId = DEMO_TENANT_ID): User[] {
+  return [
+    { tenantId, username: 'alice', mobile: '+4520123456', secondaryMobile: '+4530123456', email: 'alice@corp.example.test' },
+    { tenantId, username: 'bob', mobile: '+4520654321', secondaryMobile: null, email: 'bob@corp.example.test' },
+  ];
+}
+
+async function put(client: DynamoDBClient, table: string, item: Record<string, unknown>) {
+  await client.send(new PutItemCommand({ TableName: table, Item: marshall(item, { removeUndefinedValues: true }) }));
+}
+
+/** Mints fresh keys unless `previous` has working ones for this tenant (kept in `.local/stack.json`). */
+export async function seedTenant(
+  client: DynamoDBClient,
+  table: string,
+  options: { tenantId?: string; previous?: Partial<DemoSeed>; users?: User[] } = {},
+): Promise<DemoSeed> {
+  const tenantId = options.tenantId ?? DEMO_TENANT_ID;
+  const tenant = demoTenant(tenantId);
+  await put(client, table, { ...tenantItem(tenantId), tenantId, ...tenant, createdAt: new Date().toISOString() });
+
+  const kinds: KeyKind[] = ['auth', 'sync', 'admin', 'operator'];
+  const keys = {} as Record<KeyKind, string>;
+  for (const kind of kinds) {
+    const prior = options.previous?.keys?.[kind];
+    const parsed = parseKey(prior);
+    const fits = parsed && parsed.kind === kind && parsed.tenantId === (kind === 'operator' ? '' : tenantId);
+    const minted = fits ? { key: prior!, hash: parsed.hash, prefix: prior!.slice(0, prior!.lastIndexOf('.') + 5) } : mintKey(kind, kind === 'operator' ? '' : tenantId);
+    await put(client, table, {
+      ...keyItem(minted.hash),
+      kind,
+      tenantId: kind === 'operator' ? '' : tenantId,
+      prefix: minted.prefix,
+      createdAt: new Date().toISOString(),
+    });
+    keys[kind] = minted.key;
+  }
+
+  const users = options.users ?? demoUsers(tenantId);
+  for (const user of users) await put(client, table, { ...userItem(tenantId, user.username), ...user });
+
+  const priorAgent = options.previous?.agent;
+  const agent = {
+    agentId: priorAgent?.agentId ?? 'edge-1',
+    secret: priorAgent?.secret ?? newId(24),
+    modemGroups: [DEMO_MODEM_GROUP],
+  };
+  await put(client, table, {
+    ...agentItem(tenantId, agent.agentId),
+    tenantId,
+    agentId: agent.agentId,
+    secretHash: secretHash(agent.secret),
+    modemGroups: agent.modemGroups,
+    state: 'unknown',
+  });
+  return { tenantId, keys, agent, users };
+}
