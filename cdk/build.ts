@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { EDGE_AGENT, FUNCTIONS } from './functions.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,7 +49,21 @@ export interface BuildFunctionsOptions {
   /** Defaults to every function in cdk/functions.ts. Entries resolve against `rootDir`. */
   functions?: Readonly<Record<string, { entry: string }>>;
   rootDir?: string;
+  /**
+   * Replace the SDK's default credential chain with the environment-only provider in
+   * cdk/lambda-credentials.ts (default true): the bundles only ever run on Lambda.
+   */
+  lambdaCredentials?: boolean;
 }
+
+/** Resolves `@aws-sdk/credential-provider-node` to cdk/lambda-credentials.ts. */
+const lambdaCredentialsPlugin: Plugin = {
+  name: 'lambda-env-credentials',
+  setup(pluginBuild) {
+    const shim = fileURLToPath(new URL('./lambda-credentials.ts', import.meta.url));
+    pluginBuild.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: shim }));
+  },
+};
 
 function commonOptions(minify: boolean, sourcemap: boolean): BuildOptions {
   return {
@@ -101,6 +115,7 @@ export async function buildFunctions(options: BuildFunctionsOptions): Promise<Bu
   const esbuildOptions: BuildOptions = {
     ...commonOptions(options.minify ?? true, options.sourcemap ?? false),
     target: 'node22',
+    plugins: options.lambdaCredentials === false ? [] : [lambdaCredentialsPlugin],
   };
   await mkdir(outDir, { recursive: true });
   return Promise.all(

@@ -46,6 +46,41 @@ describe('buildFunctions', () => {
     expect(Object.keys(meta.inputs).some((input) => input.endsWith('legacy.cjs'))).toBe(true);
   });
 
+  it('swaps the SDK default credential chain for the Lambda environment, unless told not to', async () => {
+    const creds = { creds: { entry: path.join(fixtures, 'creds/lambda.ts') } };
+    const [slim] = await buildFunctions({ outDir: path.join(outDir, 'slim'), functions: creds });
+    const [full] = await buildFunctions({
+      outDir: path.join(outDir, 'full'),
+      functions: creds,
+      lambdaCredentials: false,
+    });
+    const inputs = async (metafile: string) =>
+      Object.keys((JSON.parse(await readFile(metafile, 'utf8')) as { inputs: object }).inputs).join('\n');
+
+    expect(await inputs(slim!.metafile)).not.toContain('node_modules/@aws-sdk/credential-provider-node/');
+    expect(await inputs(full!.metafile)).toContain('node_modules/@aws-sdk/credential-provider-node/');
+    expect(slim!.bytes).toBeLessThan(full!.bytes / 2);
+
+    const env = {
+      AWS_ACCESS_KEY_ID: 'AKIDLAMBDA',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'token',
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      const bundle = (await import(pathToFileURL(slim!.file).href)) as { handler: () => Promise<unknown> };
+      await expect(bundle.handler()).resolves.toEqual({ accessKeyId: 'AKIDLAMBDA', sessionToken: 'token' });
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      await expect(bundle.handler()).rejects.toThrow(/AWS_SECRET_ACCESS_KEY/);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('names every missing entry instead of bundling half the functions', async () => {
     const attempt = buildFunctions({
       outDir,
