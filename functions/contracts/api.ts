@@ -1,5 +1,5 @@
 /** Request and reply schemas of the auth client API (DESIGN.md "Auth client API", version 1). */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Control characters never belong in a username; they would end up in logs and SMS templates. */
 const printable = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;

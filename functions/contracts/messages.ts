@@ -2,7 +2,7 @@
  * Wire messages between the cloud and edge agents (DESIGN.md "MQTT topics").
  * Both sides validate with these schemas; version 1 is the contract.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const isoTime = z.iso.datetime({ offset: true });
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number');

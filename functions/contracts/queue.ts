@@ -1,5 +1,5 @@
 /** The dispatch queue's message: one challenge step to carry out. Internal to the cloud, versioned all the same. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DispatchMessage = z
   .object({
