@@ -14,6 +14,11 @@ export abstract class ModemError extends Error {
   abstract readonly kind: ModemErrorKind;
   /** A stable, short identifier such as `cms_38`, `cme_11`, `timeout`, `disconnected`. */
   readonly code: string;
+  /**
+   * Set when the failure came after the modem had the message (or some of its parts): the SMS may well be on
+   * its way, so sending it again elsewhere risks a duplicate.
+   */
+  maybeSent = false;
 
   constructor(message: string, code: string, options?: ModemErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });

@@ -1,0 +1,387 @@
+/**
+ * The AT driver of one GSM modem (3GPP TS 27.005 / 27.007): initialisation, SMS-SUBMIT in PDU mode (text mode
+ * when the modem refuses PDU mode), status and delivery reports.
+ */
+import { EventEmitter } from 'node:events';
+import { parseNumber } from './address.ts';
+import { AtChannel, type ExecOptions, type StatusReportUrc } from './at-channel.ts';
+import {
+  canSend,
+  parseCmgs,
+  parseCops,
+  parseCpin,
+  parseCregResponse,
+  parseCsca,
+  parseCsq,
+  type Registration,
+} from './at-parsers.ts';
+import {
+  CmeError,
+  ModemClosedError,
+  ModemError,
+  ModemReplyError,
+  PduEncodeError,
+  SendAbortedError,
+  SimLockedError,
+} from './errors.ts';
+import { encodeSubmit, nextConcatReference, relativeValidity } from './pdu.ts';
+import { planTextMode, toUcs2Hex } from './text-mode.ts';
+import type { ModemTransport } from './transport-types.ts';
+
+export interface AtDriverOptions {
+  transport: ModemTransport;
+  /** Entered when the SIM asks for it; never sent again after the SIM refused it once. */
+  pin?: string;
+  /** SMSC number; when absent the one stored in the SIM (AT+CSCA?) is used. */
+  smsc?: string;
+  /** Per command; default 5 s. */
+  commandTimeoutMs?: number;
+  /** From Ctrl-Z to `+CMGS`, which waits for the network; default 60 s. */
+  sendTimeoutMs?: number;
+  /** Waiting for the transport on init; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Pause between AT+CPIN? polls after entering the PIN; default 500 ms. */
+  pinPollMs?: number;
+}
+
+export interface SmsRequest {
+  to: string;
+  text: string;
+  flash?: boolean;
+  statusReport?: boolean;
+  validityMinutes?: number;
+  /** Honoured before each part: parts the modem already took are not taken back. */
+  signal?: AbortSignal;
+}
+
+export interface SmsResult {
+  /** `+CMGS: <mr>` of each part, in part order. */
+  messageRefs: number[];
+}
+
+export interface ModemStatus {
+  /** RSSI 0–31 from AT+CSQ, or null when the modem does not know (99). */
+  signal: number | null;
+  registration: Registration;
+  operator: string | null;
+}
+
+export interface ModemInfo extends Omit<ModemStatus, 'operator'> {
+  mode: 'pdu' | 'text';
+  smsc: string | undefined;
+  /** Whether AT+CNMI accepted routing status reports as +CDS. */
+  deliveryReports: boolean;
+}
+
+export type DriverEvents = {
+  statusReport: [report: StatusReportUrc];
+  registration: [registration: Registration];
+  urc: [line: string];
+  connect: [];
+  disconnect: [error: Error | undefined];
+  trace: [direction: 'tx' | 'rx', text: string];
+};
+
+const CNMI_CANDIDATES = ['AT+CNMI=2,1,0,1,0', 'AT+CNMI=1,1,0,1,0', 'AT+CNMI=2,0,0,1,0'];
+
+export class AtDriver extends EventEmitter<DriverEvents> {
+  readonly channel: AtChannel;
+  private readonly transport: ModemTransport;
+  private readonly commandTimeoutMs: number;
+  private readonly sendTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly pinPollMs: number;
+  private info: ModemInfo | undefined;
+  private pinRejected = false;
+  private closed = false;
+
+  constructor(private readonly options: AtDriverOptions) {
+    super();
+    this.transport = options.transport;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.pinPollMs = options.pinPollMs ?? 500;
+    if (options.smsc !== undefined && !parseNumber(options.smsc)) {
+      throw new PduEncodeError(`smsc ${JSON.stringify(options.smsc)} is not a phone number`, 'invalid_smsc');
+    }
+    this.channel = new AtChannel(options.transport);
+    this.channel.on('statusReport', (r) => this.emit('statusReport', r));
+    this.channel.on('registration', (r) => this.emit('registration', r));
+    this.channel.on('urc', (l) => this.emit('urc', l));
+    this.channel.on('trace', (d, t) => this.emit('trace', d, t));
+    this.channel.on('connect', () => this.emit('connect'));
+    this.channel.on('disconnect', (e) => {
+      // The modem may have rebooted with the link: settings are redone before the next send.
+      this.info = undefined;
+      this.emit('disconnect', e);
+    });
+  }
+
+  get url(): string {
+    return this.transport.url;
+  }
+
+  /** What the last successful init found; undefined before init and after a disconnect or timeout. */
+  get modemInfo(): ModemInfo | undefined {
+    return this.info;
+  }
+
+  /** Runs the init sequence; safe to call again (it is how a blocked modem is re-probed). */
+  init(): Promise<ModemInfo> {
+    if (this.closed) return Promise.reject(new ModemClosedError());
+    return this.channel.lock(() => this.initLocked());
+  }
+
+  /** Sends one SMS, all of its parts back to back, and returns the message reference of each. */
+  sendSms(request: SmsRequest): Promise<SmsResult> {
+    if (this.closed) return Promise.reject(new ModemClosedError());
+    if (!parseNumber(request.to)) {
+      return Promise.reject(
+        new PduEncodeError(`to ${JSON.stringify(request.to)} is not a phone number`, 'invalid_number'),
+      );
+    }
+    return this.channel.lock(async () => {
+      if (request.signal?.aborted) throw new SendAbortedError({ cause: request.signal.reason });
+      const info = this.info ?? (await this.initLocked());
+      try {
+        return info.mode === 'pdu' ? await this.sendPdu(request) : await this.sendText(request);
+      } catch (err) {
+        // After a timeout or a garbled reply the modem's state is unknown: init again before the next send.
+        if (err instanceof ModemError && err.kind === 'modem') this.info = undefined;
+        throw err;
+      }
+    });
+  }
+
+  /** Signal, registration and operator, fresh from the modem. */
+  status(): Promise<ModemStatus> {
+    if (this.closed) return Promise.reject(new ModemClosedError());
+    return this.channel.lock(async () => {
+      await this.transport.waitConnected(this.connectTimeoutMs);
+      const signal = await this.signal();
+      const registration = await this.registration();
+      const cops = await this.cmd('AT+COPS?');
+      const operator = cops.map(parseCops).find((c) => c !== undefined)?.operator ?? null;
+      return { signal, registration, operator };
+    });
+  }
+
+  /** A raw command for diagnostics (`edge-agent check`): resolves with the information lines. */
+  command(line: string, timeoutMs = this.commandTimeoutMs): Promise<string[]> {
+    if (this.closed) return Promise.reject(new ModemClosedError());
+    return this.channel.exec(line, { timeoutMs });
+  }
+
+  /** Waits for the command in flight, then closes the transport. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.channel.lock(async () => undefined);
+    await this.transport.close();
+  }
+
+  private cmd(command: string, extra: Partial<ExecOptions> = {}): Promise<string[]> {
+    return this.channel.run(command, { timeoutMs: this.commandTimeoutMs, ...extra });
+  }
+
+  private async initLocked(): Promise<ModemInfo> {
+    this.info = undefined;
+    await this.transport.waitConnected(this.connectTimeoutMs);
+    await this.synchronise();
+    await this.cmd('ATE0');
+    await this.cmd('AT+CMEE=1');
+    await this.unlockSim();
+    const registration = await this.registration();
+    const signal = await this.signal();
+    const mode = await this.selectMode();
+    const smsc = await this.setupSmsc();
+    const deliveryReports = await this.routeStatusReports();
+    const info: ModemInfo = { mode, smsc, deliveryReports, registration, signal };
+    this.info = info;
+    return info;
+  }
+
+  /** A plain `AT`, retried: the first one may meet a half-typed line or a modem just out of reset. */
+  private async synchronise(): Promise<void> {
+    let last: unknown;
+    for (let i = 0; i < 3; i++) {
+      try {
+        await this.cmd('AT');
+        return;
+      } catch (err) {
+        last = err;
+        if (!(err instanceof ModemError) || err.code === 'disconnected') break;
+      }
+    }
+    throw last;
+  }
+
+  private async unlockSim(): Promise<void> {
+    let state = await this.pinState();
+    if (state === 'READY') return;
+    if (state !== 'SIM PIN' || this.options.pin === undefined || this.pinRejected) {
+      throw new SimLockedError(this.pinRejected ? `${state}, configured PIN was refused` : state);
+    }
+    try {
+      await this.cmd(`AT+CPIN="${this.options.pin}"`, { redactedCommand: 'AT+CPIN="****"' });
+    } catch (err) {
+      if (err instanceof CmeError && (err.cme === 16 || err.cme === 12)) {
+        // Another wrong try would burn the SIM's last attempts and lock it behind its PUK.
+        this.pinRejected = true;
+        throw new SimLockedError('SIM PIN refused');
+      }
+      throw err;
+    }
+    for (let i = 0; i < 20; i++) {
+      state = await this.pinState();
+      if (state === 'READY') return;
+      await new Promise((r) => setTimeout(r, this.pinPollMs));
+    }
+    throw new SimLockedError(state);
+  }
+
+  private async pinState(): Promise<string> {
+    const lines = await this.cmd('AT+CPIN?');
+    const state = lines.map(parseCpin).find((s) => s !== undefined);
+    if (!state) throw new ModemReplyError(`AT+CPIN? gave no +CPIN line: ${JSON.stringify(lines)}`);
+    return state;
+  }
+
+  private async registration(): Promise<Registration> {
+    const lines = await this.cmd('AT+CREG?');
+    const reg = lines.map(parseCregResponse).find((r) => r !== undefined);
+    if (!reg) throw new ModemReplyError(`AT+CREG? gave no +CREG line: ${JSON.stringify(lines)}`);
+    return reg;
+  }
+
+  private async signal(): Promise<number | null> {
+    const lines = await this.cmd('AT+CSQ');
+    const csq = lines.map(parseCsq).find((c) => c !== undefined);
+    if (!csq) throw new ModemReplyError(`AT+CSQ gave no +CSQ line: ${JSON.stringify(lines)}`);
+    return csq.rssi === 99 || csq.rssi > 31 ? null : csq.rssi;
+  }
+
+  private async selectMode(): Promise<'pdu' | 'text'> {
+    try {
+      await this.cmd('AT+CMGF=0');
+      return 'pdu';
+    } catch (err) {
+      if (!(err instanceof ModemError) || err.code === 'timeout' || err.code === 'disconnected') throw err;
+    }
+    await this.cmd('AT+CMGF=1');
+    return 'text';
+  }
+
+  private async setupSmsc(): Promise<string | undefined> {
+    const configured = this.options.smsc;
+    if (configured !== undefined) {
+      const n = parseNumber(configured)!;
+      const toa = n.international ? 145 : 129;
+      await this.cmd(`AT+CSCA="${n.international ? '+' : ''}${n.digits}",${toa}`);
+      return configured;
+    }
+    const lines = await this.cmd('AT+CSCA?');
+    return lines.map(parseCsca).find((s) => s !== undefined);
+  }
+
+  private async routeStatusReports(): Promise<boolean> {
+    for (const candidate of CNMI_CANDIDATES) {
+      try {
+        await this.cmd(candidate);
+        return true;
+      } catch (err) {
+        if (!(err instanceof ModemError) || err.code === 'timeout' || err.code === 'disconnected') throw err;
+      }
+    }
+    return false;
+  }
+
+  private checkAbort(signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw new SendAbortedError({ cause: signal.reason });
+  }
+
+  private async sendPdu(request: SmsRequest): Promise<SmsResult> {
+    const parts = encodeSubmit({
+      to: request.to,
+      text: request.text,
+      flash: request.flash,
+      statusReport: request.statusReport,
+      validityMinutes: request.validityMinutes,
+      smsc: this.options.smsc,
+      reference: nextConcatReference(),
+    });
+    return this.sendParts(
+      parts.length,
+      async (i) => {
+        const part = parts[i]!;
+        const command = `AT+CMGS=${part.tpduLength}`;
+        const lines = await this.cmd(command, {
+          body: part.pdu,
+          timeoutMs: this.sendTimeoutMs,
+          promptTimeoutMs: this.commandTimeoutMs,
+          errorKind: 'temporary',
+          redactedCommand: command,
+        });
+        return this.messageRef(command, lines);
+      },
+      request.signal,
+    );
+  }
+
+  private async sendText(request: SmsRequest): Promise<SmsResult> {
+    const plan = planTextMode(request.text);
+    const firstOctet = 0x11 | (request.statusReport ? 0x20 : 0);
+    const vp = request.validityMinutes === undefined ? 167 : relativeValidity(request.validityMinutes);
+    const dcs = (plan.charset === 'UCS2' ? 0x08 : 0) | (request.flash ? 0x10 : 0);
+    await this.cmd(`AT+CSMP=${firstOctet},${vp},0,${dcs}`);
+    await this.cmd(`AT+CSCS="${plan.charset}"`);
+    const to = parseNumber(request.to)!;
+    const da = `${to.international ? '+' : ''}${to.digits}`;
+    const daField = plan.charset === 'UCS2' ? toUcs2Hex(da) : da;
+    const toa = to.international ? 145 : 129;
+    const command = `AT+CMGS="${daField}",${toa}`;
+    return this.sendParts(
+      plan.parts.length,
+      async (i) => {
+        const part = plan.parts[i]!;
+        const lines = await this.cmd(command, {
+          body: plan.charset === 'UCS2' ? toUcs2Hex(part) : part,
+          timeoutMs: this.sendTimeoutMs,
+          promptTimeoutMs: this.commandTimeoutMs,
+          errorKind: 'temporary',
+          redactedCommand: command,
+        });
+        return this.messageRef(command, lines);
+      },
+      request.signal,
+    );
+  }
+
+  private messageRef(command: string, lines: string[]): number {
+    const mr = lines.map(parseCmgs).find((m) => m !== undefined);
+    if (mr === undefined) {
+      const error = new ModemReplyError(`${command}: OK without +CMGS: ${JSON.stringify(lines)}`);
+      error.maybeSent = true;
+      throw error;
+    }
+    return mr;
+  }
+
+  /** Sends parts in order; once one part is out, any later failure may leave a partial message behind. */
+  private async sendParts(count: number, sendPart: (index: number) => Promise<number>, signal?: AbortSignal) {
+    const messageRefs: number[] = [];
+    for (let i = 0; i < count; i++) {
+      if (i === 0) this.checkAbort(signal);
+      try {
+        messageRefs.push(await sendPart(i));
+      } catch (err) {
+        if (err instanceof ModemError && messageRefs.length > 0) err.maybeSent = true;
+        throw err;
+      }
+    }
+    return { messageRefs };
+  }
+}
+
+export { canSend };

@@ -1,0 +1,122 @@
+/**
+ * Transports to a modem: a local serial device through `serialport`, or a serial-to-IP converter (Moxa NPort
+ * and the like, or the simulator) through `net`. Both reconnect with backoff after a cable pull or a reboot.
+ */
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { SerialPort } from 'serialport';
+import { ReconnectingTransport, type ReconnectingTransportOptions } from './reconnecting-transport.ts';
+import type { ModemTransport } from './transport-types.ts';
+
+export { ReconnectingTransport } from './reconnecting-transport.ts';
+export type { ModemTransport, TransportEvents } from './transport-types.ts';
+
+export const DEFAULT_BAUD_RATE = 115_200;
+
+export interface TcpTransportOptions extends ReconnectingTransportOptions {
+  connectTimeoutMs?: number;
+}
+
+export class TcpTransport extends ReconnectingTransport {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    options: TcpTransportOptions = {},
+  ) {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    super(`tcp://${host}:${port}`, () => openTcp(host, port, connectTimeoutMs), options);
+  }
+}
+
+function openTcp(host: string, port: number, timeoutMs: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const fail = (err: Error) => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.setTimeout(timeoutMs, () => fail(new Error(`connect to ${host}:${port} timed out`)));
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      socket.off('error', fail);
+      socket.setTimeout(0);
+      socket.setNoDelay(true);
+      // A converter that reboots leaves a half-open socket; keepalive notices it without any AT traffic.
+      socket.setKeepAlive(true, 10_000);
+      resolve(socket);
+    });
+  });
+}
+
+export interface SerialTransportOptions extends ReconnectingTransportOptions {
+  baudRate?: number;
+}
+
+export class SerialTransport extends ReconnectingTransport {
+  constructor(
+    readonly path: string,
+    options: SerialTransportOptions = {},
+  ) {
+    const baudRate = options.baudRate ?? DEFAULT_BAUD_RATE;
+    super(`serial://${path}?baud=${baudRate}`, () => openSerial(path, baudRate), options);
+  }
+}
+
+function openSerial(path: string, baudRate: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const port = new SerialPort({ path, baudRate, autoOpen: false });
+    port.open((err) => {
+      if (err) reject(err);
+      else resolve(port);
+    });
+  });
+}
+
+export type TransportTarget =
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'serial'; path: string; baudRate: number };
+
+/**
+ * Reads `tcp://host:port`, `serial:///dev/ttyUSB0?baud=115200`, or a bare device path (`/dev/ttyUSB0`, `COM3`).
+ * Returns undefined for anything else.
+ */
+export function parseTransportUrl(url: string): TransportTarget | undefined {
+  const trimmed = url.trim();
+  if (/^(\/dev\/|COM\d+$)/i.test(trimmed))
+    return { kind: 'serial', path: trimmed, baudRate: DEFAULT_BAUD_RATE };
+  let parsed: URL;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol === 'tcp:') {
+    const port = Number(parsed.port);
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+    return { kind: 'tcp', host, port };
+  }
+  if (parsed.protocol === 'serial:') {
+    const path = decodeURIComponent(parsed.pathname);
+    const baudParam = parsed.searchParams.get('baud');
+    const baudRate = baudParam === null ? DEFAULT_BAUD_RATE : Number(baudParam);
+    if (!path || path === '/' || !Number.isInteger(baudRate) || baudRate <= 0) return undefined;
+    return { kind: 'serial', path, baudRate };
+  }
+  return undefined;
+}
+
+export type TransportFactory = (url: string) => ModemTransport;
+
+/** Builds the transport for a configured modem URL; throws a `TypeError` naming the URL when it is not one. */
+export function createTransport(url: string, options: ReconnectingTransportOptions = {}): ModemTransport {
+  const target = parseTransportUrl(url);
+  if (!target) {
+    throw new TypeError(
+      `modem url ${JSON.stringify(url)} is not tcp://host:port, serial:///dev/path?baud=N or a device path`,
+    );
+  }
+  return target.kind === 'tcp'
+    ? new TcpTransport(target.host, target.port, options)
+    : new SerialTransport(target.path, { ...options, baudRate: target.baudRate });
+}
