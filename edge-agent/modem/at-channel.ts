@@ -96,8 +96,15 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
   private queue: Promise<unknown> = Promise.resolve();
   /** The next line is the payload of this URC header. */
   private payloadFor: 'cds' | 'skip' | undefined;
+  /** Set after a timeout: the modem may still answer the abandoned command, one reply out of turn. */
+  private needsResync = false;
+  /** Lines that arrived with no command in flight, for the quiet check of a resync. */
+  private strayLines = 0;
 
-  constructor(readonly transport: ModemTransport) {
+  constructor(
+    readonly transport: ModemTransport,
+    private readonly resyncQuietMs = 200,
+  ) {
     super();
     transport.on('data', (chunk) => this.onData(chunk));
     transport.on('connect', () => {
@@ -131,7 +138,28 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
   }
 
   /** Sends one command and resolves with its information lines; must be called while holding `lock`. */
-  run(command: string, options: ExecOptions): Promise<string[]> {
+  async run(command: string, options: ExecOptions): Promise<string[]> {
+    if (this.needsResync) await this.resync(Math.min(options.timeoutMs, 5_000));
+    return this.runOne(command, options);
+  }
+
+  /**
+   * Brings replies back in step after a timeout: `AT` until one OK is followed by silence, so a late reply
+   * to the abandoned command is never taken as the answer to the next one.
+   */
+  private async resync(timeoutMs: number): Promise<void> {
+    this.needsResync = false;
+    for (let i = 0; i < 5; i++) {
+      await this.runOne('AT', { timeoutMs });
+      const before = this.strayLines;
+      await new Promise((r) => setTimeout(r, this.resyncQuietMs));
+      if (this.strayLines === before) return;
+    }
+    this.needsResync = true;
+    throw new ModemReplyError('modem keeps answering out of turn');
+  }
+
+  private runOne(command: string, options: ExecOptions): Promise<string[]> {
     if (this.inflight)
       return Promise.reject(new ModemReplyError(`${command} issued while ${this.inflight.command} runs`));
     return new Promise<string[]>((resolve, reject) => {
@@ -185,6 +213,7 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
           // disconnected: nothing to cancel
         }
       }
+      this.needsResync = true;
       const error = new AtTimeoutError(p.options.redactedCommand ?? p.command, ms);
       error.maybeSent = p.body !== undefined && p.stage === 'final';
       this.finish(p, error);
@@ -249,6 +278,7 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
         return;
       }
     } else {
+      this.strayLines++;
       this.emit('trace', 'rx', line);
     }
     this.onUnsolicited(line);

@@ -2,7 +2,9 @@
  * Transports to a modem: a local serial device through `serialport`, or a serial-to-IP converter (Moxa NPort
  * and the like, or the simulator) through `net`. Both reconnect with backoff after a cable pull or a reboot.
  */
+import { existsSync, watch } from 'node:fs';
 import net from 'node:net';
+import { basename, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
 import { ReconnectingTransport, type ReconnectingTransportOptions } from './reconnecting-transport.ts';
@@ -66,10 +68,32 @@ function openSerial(path: string, baudRate: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
     port.open((err) => {
-      if (err) reject(err);
-      else resolve(port);
+      if (err) {
+        reject(err);
+        return;
+      }
+      closeWhenDeviceRemoved(port, path);
+      resolve(port);
     });
   });
+}
+
+/**
+ * Unplugging a USB modem removes its device node. serialport notices most removals through a read error, but
+ * when the other end of a tty hangs up, reads return 0 bytes and its binding retries forever without closing
+ * the port. Watching the node (inotify, no polling) closes the port either way, so the reconnect loop starts.
+ */
+function closeWhenDeviceRemoved(port: SerialPort, path: string): void {
+  let watcher: ReturnType<typeof watch> | undefined;
+  try {
+    watcher = watch(dirname(path), (_event, filename) => {
+      if (filename === basename(path) && !existsSync(path)) port.destroy(new Error(`${path} was removed`));
+    });
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    return; // the directory cannot be watched: rely on serialport's own read errors
+  }
+  port.once('close', () => watcher?.close());
 }
 
 export type TransportTarget =
