@@ -147,7 +147,10 @@ export async function startBroker({
     stats.clientErrors++;
   });
 
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {
       stats.clientErrors++;
     });
@@ -175,7 +178,10 @@ export async function startBroker({
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
-        aedes.close();
+        // aedes closes the clients it registered; a socket still in CONNECT or authentication is not one yet
+        aedes.close(() => {
+          for (const socket of sockets) socket.destroy();
+        });
       });
       return closing;
     },
