@@ -27,6 +27,8 @@ export class EventProcessor {
     const address = parseAgentTopic(bridged.data.topic);
     if (!address || (address.kind !== 'events' && address.kind !== 'status')) return this.drop('bad_topic');
     const raw = parseJson(Buffer.from(bridged.data.payload, 'base64'));
+    // Agent state is ordered by when the cloud heard it: agents' clocks may be off, the broker's is ours.
+    const heardAt = new Date(bridged.data.receivedAt ?? Date.now()).toISOString();
 
     if (address.kind === 'status') {
       const status = AgentStatus.safeParse(raw);
@@ -35,7 +37,7 @@ export class EventProcessor {
         address.tenantId,
         address.agentId,
         status.data.state,
-        status.data.at ?? new Date(bridged.data.receivedAt ?? Date.now()).toISOString(),
+        heardAt,
       );
       return 'applied';
     }
@@ -46,7 +48,7 @@ export class EventProcessor {
     const { tenantId, agentId } = address;
     switch (event.type) {
       case 'agent.online':
-        await this.deps.directory.setAgentState(tenantId, agentId, 'online', event.at);
+        await this.deps.directory.setAgentState(tenantId, agentId, 'online', heardAt);
         return 'applied';
       case 'modem.status':
         // Stored for monitoring by the dispatch issue's health views; until then only logged.
