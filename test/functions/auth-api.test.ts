@@ -152,7 +152,7 @@ describe('verify and status', () => {
     const id = String(body.challengeId);
     const replies = await Promise.all(
       Array.from({ length: 20 }, () =>
-        cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: code }, cloud.seed.keys.auth)).then((r) => r.json()),
+        Promise.resolve(cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: code }, cloud.seed.keys.auth))).then((r) => r.json()),
       ),
     );
     expect(replies.filter((r) => (r as { result: string }).result === 'accept')).toHaveLength(1);

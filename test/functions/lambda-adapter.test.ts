@@ -1,6 +1,6 @@
 /** The same hono app answers the same way through app.request() and through the Lambda adapter. */
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { handle } from 'hono/aws-lambda';
+import type { Context } from 'aws-lambda';
+import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CloudFixture, jsonRequest, startCloud } from '../support/cloud.ts';
 
@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(async () => cloud?.close());
 
-function httpApiEvent(method: string, path: string, body: string | undefined, headers: Record<string, string>): APIGatewayProxyEventV2 {
+function httpApiEvent(method: string, path: string, body: string | undefined, headers: Record<string, string>): LambdaEvent {
   return {
     version: '2.0',
     routeKey: `${method} ${path}`,
@@ -22,6 +22,8 @@ function httpApiEvent(method: string, path: string, body: string | undefined, he
       apiId: 'abc123',
       domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
       domainPrefix: 'abc123',
+      authentication: null,
+      authorizer: {},
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'radius-front' },
       requestId: 'req-1',
       routeKey: `${method} ${path}`,
@@ -29,7 +31,7 @@ function httpApiEvent(method: string, path: string, body: string | undefined, he
       time: '27/Nov/2026:19:00:00 +0000',
       timeEpoch: 1795806000000,
     },
-    ...(body !== undefined && { body, isBase64Encoded: false }),
+    body: body ?? null,
     isBase64Encoded: false,
   };
 }
