@@ -23,6 +23,8 @@ import type { DeliveryReport, SendOutcome, SmsSender } from './ports.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
+type ModemStatus = Omit<ModemStatusEvent, 'v' | 'at' | 'type'>;
+
 /** Bigger payloads are dropped unparsed; a real job is well under 4 KiB. */
 export const MAX_JOB_BYTES = 64 * 1024;
 
@@ -296,22 +298,31 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     });
   });
 
-  const fingerprint = () =>
-    JSON.stringify(
-      sender.statuses().map((s) => [s.modem, s.healthy, s.registration, s.operator, s.lastError]),
-    );
-  let lastFingerprint = fingerprint();
   const statusTimer = setInterval(() => {
     if (link.connected) publishStatuses();
   }, config.statusIntervalSeconds * 1000);
-  const changeTimer = setInterval(() => {
-    const current = fingerprint();
-    if (current === lastFingerprint) return;
-    lastFingerprint = current;
-    if (link.connected) publishStatuses();
-  }, options.changeCheckMs ?? 1000);
   statusTimer.unref();
-  changeTimer.unref();
+  // "on change": the modem pool announces changes itself; any other sender is compared once a second
+  let changeTimer: NodeJS.Timeout | undefined;
+  const announcer = sender as SmsSender & { onStatusChange?: (l: (s: ModemStatus) => void) => void };
+  if (typeof announcer.onStatusChange === 'function') {
+    announcer.onStatusChange((status) => {
+      if (!stopping && link.connected) void publish({ ...status, v: 1, at: iso(), type: 'modem.status' });
+    });
+  } else {
+    const fingerprint = () =>
+      JSON.stringify(
+        sender.statuses().map((s) => [s.modem, s.healthy, s.registration, s.operator, s.lastError]),
+      );
+    let lastFingerprint = fingerprint();
+    changeTimer = setInterval(() => {
+      const current = fingerprint();
+      if (current === lastFingerprint) return;
+      lastFingerprint = current;
+      if (link.connected) publishStatuses();
+    }, options.changeCheckMs ?? 1000);
+    changeTimer.unref();
+  }
 
   link.start();
   log.info('agent started', { modems: config.modems.length, groups: sender.groups() });

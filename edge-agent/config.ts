@@ -12,14 +12,27 @@ import { LOG_LEVELS } from './log.ts';
 const topicId = z.string().regex(ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-"');
 const name = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
 
-/** `tcp://host:port` (a serial-to-IP converter) or a serial device path (`/dev/ttyUSB0`, `COM3`). */
+/**
+ * `tcp://host:port` (a serial-to-IP converter such as a Moxa NPort), a serial device path (`/dev/ttyUSB0`,
+ * `COM3`) or `serial:///dev/ttyUSB0?baud=115200`: the forms the modem pool's transports take.
+ */
 export function isModemUrl(value: string): boolean {
-  const tcp = /^tcp:\/\/([^:/\s]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
-  if (tcp) {
-    const port = Number(tcp[2]);
-    return port >= 1 && port <= 65535;
+  if (/^\/dev\/[^\0\s]+$/.test(value) || /^COM\d{1,3}$/i.test(value)) return true;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
   }
-  return /^\/[^\0\s]+$/.test(value) || /^COM\d{1,3}$/i.test(value);
+  if (url.protocol === 'tcp:') {
+    const port = Number(url.port);
+    return url.hostname !== '' && Number.isInteger(port) && port >= 1 && port <= 65535 && url.pathname === '';
+  }
+  if (url.protocol === 'serial:') {
+    const baud = url.searchParams.get('baud');
+    return url.pathname.length > 1 && (baud === null || /^[1-9]\d{0,6}$/.test(baud));
+  }
+  return false;
 }
 
 export const ModemConfig = z
@@ -36,7 +49,6 @@ export const ModemConfig = z
       .regex(/^\+?\d{3,20}$/, 'must be a phone number such as +4540390000')
       .optional(),
     mode: z.enum(['pdu', 'text', 'auto']).default('auto'),
-    baudRate: z.number().int().positive().max(4_000_000).optional(),
   })
   .strict();
 export type ModemConfig = z.output<typeof ModemConfig>;

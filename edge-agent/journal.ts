@@ -264,7 +264,7 @@ export class Journal {
         for (const b of batch) b.reject(error);
         continue;
       }
-      if (this.linesSinceCompaction > Math.max(this.compactAfterLines, 4 * this.entries.size)) {
+      if (this.linesSinceCompaction > Math.max(this.compactAfterLines, 2 * this.entries.size)) {
         await this.compact().catch(() => {
           // a failed compaction leaves the old file in place, which is still correct
         });

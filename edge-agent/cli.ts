@@ -1,0 +1,227 @@
+/**
+ * `edge-agent run|check|send --config FILE`: the daemon and its two operator tools.
+ * Exit codes: 0 fine, 1 a modem or send failed, 2 bad usage or a bad configuration (each bad field named).
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startAgent } from './agent.ts';
+import { type AgentConfig, ConfigError, loadConfig, type ModemConfig } from './config.ts';
+import { createLogger, type Logger, maskPhone } from './log.ts';
+import type { SendOutcome, SmsSender } from './ports.ts';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT); `run` waits on it. */
+  stopSignal?: Promise<string>;
+}
+
+const USAGE = `usage:
+  edge-agent run   --config FILE
+  edge-agent check --config FILE
+  edge-agent send  --config FILE --modem ID --to +45... --text "..." [--flash]
+`;
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A pool of the configured modems, started; `edge-agent/modem/pool.ts` is loaded only when modems are used. */
+interface StartedPool extends SmsSender {
+  start(): Promise<void>;
+}
+
+/**
+ * The seam to the modem pool (edge-agent/modem/pool.ts). Kept in one place so `check` and `send` probe real
+ * modems through the same code the daemon uses.
+ */
+async function createModemPool(modems: ModemConfig[]): Promise<StartedPool> {
+  const { ModemPool } = await import('./modem/pool.ts');
+  return new ModemPool(
+    modems.map((m) => {
+      const config: { id: string; group: string; url: string; pin?: string; smsc?: string } = {
+        id: m.id,
+        group: m.group,
+        url: m.url,
+      };
+      if (m.pin !== undefined) config.pin = m.pin;
+      if (m.smsc !== undefined) config.smsc = m.smsc;
+      return config;
+    }),
+  );
+}
+
+function processStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      process.removeListener('SIGTERM', on);
+      process.removeListener('SIGINT', on);
+      // a second signal while draining means "now"
+      process.once('SIGTERM', () => process.exit(1));
+      process.once('SIGINT', () => process.exit(1));
+      resolve(signal);
+    };
+    process.once('SIGTERM', on);
+    process.once('SIGINT', on);
+  });
+}
+
+async function run(config: AgentConfig, log: Logger, io: CliIo): Promise<number> {
+  const pool = await createModemPool(config.modems);
+  // sends queue on the pool while the modems are still being probed
+  pool.start().catch((err: unknown) => log.error('modem pool start failed', { err }));
+  const agent = await startAgent({ config, sender: pool, log });
+  const signal = await (io.stopSignal ?? processStopSignal());
+  log.info('stop requested', { signal });
+  await agent.stop();
+  await pool.close();
+  return 0;
+}
+
+async function check(config: AgentConfig, io: CliIo): Promise<number> {
+  io.stdout(
+    `configuration ok: tenant ${config.tenantId}, agent ${config.agentId}, ${config.modems.length} modem(s)\n`,
+  );
+  const pool = await createModemPool(config.modems);
+  try {
+    await pool.start();
+    let healthy = true;
+    for (const s of pool.statuses()) {
+      healthy &&= s.healthy;
+      io.stdout(
+        `${s.modem} (group ${s.group}): ${s.healthy ? 'healthy' : 'NOT HEALTHY'}, signal ${s.signal ?? '?'}, ` +
+          `registration ${s.registration}, operator ${s.operator ?? '?'}` +
+          `${s.lastError ? `, last error: ${maskPhone(s.lastError)}` : ''}\n`,
+      );
+    }
+    return healthy ? 0 : 1;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function send(
+  config: AgentConfig,
+  args: { modem?: string; to?: string; text?: string; flash?: boolean },
+  io: CliIo,
+): Promise<number> {
+  if (!args.modem || !args.to || !args.text) throw new UsageError('send needs --modem, --to and --text');
+  const modem = config.modems.find((m) => m.id === args.modem);
+  if (!modem) {
+    throw new ConfigError('unknown modem', [
+      `--modem: no modem with id ${JSON.stringify(args.modem)} in modems[] (${config.modems.map((m) => m.id).join(', ')})`,
+    ]);
+  }
+  if (!E164.test(args.to)) throw new UsageError('--to must be an E.164 number such as +4520123456');
+  const pool = await createModemPool([modem]);
+  let outcome: SendOutcome;
+  try {
+    await pool.start();
+    outcome = await pool.send({
+      to: args.to,
+      text: args.text,
+      flash: args.flash ?? false,
+      modemGroup: modem.group,
+    });
+  } finally {
+    await pool.close();
+  }
+  // the text is never echoed: it may be a passcode
+  if (outcome.ok) {
+    io.stdout(
+      `sent to ${maskPhone(args.to)} on ${outcome.modem}, message refs ${outcome.messageRefs.join(',')}\n`,
+    );
+    return 0;
+  }
+  io.stderr(`not sent (${outcome.reason}): ${maskPhone(outcome.detail)}\n`);
+  return 1;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv);
+  } catch (err) {
+    io.stderr(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { command, values } = parsed;
+  try {
+    const config = await loadConfig(values.config);
+    const log = createLogger({ level: config.log.level });
+    switch (command) {
+      case 'run':
+        return await run(config, log, io);
+      case 'check':
+        return await check(config, io);
+      case 'send':
+        return await send(config, values, io);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command satisfies never)}`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`${values.config}: invalid configuration\n${err.issues.map((i) => `  ${i}\n`).join('')}`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      io.stderr(`${err.message}\n${USAGE}`);
+      return 2;
+    }
+    io.stderr(
+      `edge-agent ${command} failed: ${maskPhone(err instanceof Error ? err.message : String(err))}\n`,
+    );
+    return 1;
+  }
+}
+
+type Command = 'run' | 'check' | 'send';
+const isCommand = (value: string | undefined): value is Command =>
+  value === 'run' || value === 'check' || value === 'send';
+
+function parseCli(argv: string[]) {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      modem: { type: 'string' },
+      to: { type: 'string' },
+      text: { type: 'string' },
+      flash: { type: 'boolean' },
+    },
+  });
+  const [command] = positionals;
+  if (!isCommand(command)) {
+    throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
+  }
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  if (!values.config) throw new UsageError('--config FILE is required');
+  return { command, values: { ...values, config: values.config } };
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  }).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`edge-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
