@@ -350,9 +350,10 @@ export class AtDriver extends EventEmitter<DriverEvents> {
           timeoutMs: this.sendTimeoutMs,
           promptTimeoutMs: this.commandTimeoutMs,
           errorKind: 'temporary',
-          redactedCommand: command,
+          // The number stays out of traces and error messages, which reach logs and modem.status.
+          redactedCommand: 'AT+CMGS=<da>',
         });
-        return this.messageRef(command, lines);
+        return this.messageRef('AT+CMGS=<da>', lines);
       },
       request.signal,
     );

@@ -5,6 +5,7 @@
  * the parts the pool sent by modem and message reference.
  */
 import type { ModemStatusEvent } from '../../functions/contracts/index.ts';
+import type { Logger } from '../log.ts';
 import type { DeliveryReport, SendOutcome, SmsSender } from '../ports.ts';
 import { parseNumber } from './address.ts';
 import type { StatusReportUrc } from './at-channel.ts';
@@ -38,6 +39,7 @@ export interface ModemPoolOptions {
   statusReports?: boolean;
   validityMinutes?: number;
   driver?: Pick<AtDriverOptions, 'commandTimeoutMs' | 'sendTimeoutMs' | 'connectTimeoutMs' | 'pinPollMs'>;
+  logger?: Logger;
 }
 
 export type ModemStatus = Omit<ModemStatusEvent, 'v' | 'at' | 'type'>;
@@ -78,9 +80,11 @@ export class ModemPool implements SmsSender {
   private inflight = 0;
   private drained: (() => void) | undefined;
   private closing = false;
+  private readonly logger: Logger | undefined;
 
   constructor(configs: ModemConfig[], options: ModemPoolOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.logger = options.logger;
     this.blockAfterErrors = options.blockAfterErrors ?? 3;
     this.blockForMs = options.blockForMs ?? 60_000;
     this.statusIntervalMs = options.statusIntervalMs ?? 30_000;
@@ -286,7 +290,10 @@ export class ModemPool implements SmsSender {
       slot.operator = status.operator;
       this.applyRegistration(slot, status.registration);
     } catch (err) {
-      if (err instanceof ModemError) this.recordError(slot, err);
+      this.recordError(
+        slot,
+        err instanceof ModemError ? err : new ModemReplyError(String(err), { cause: err }),
+      );
     }
   }
 
@@ -343,7 +350,7 @@ export class ModemPool implements SmsSender {
       status: report.status,
       at: report.at,
     };
-    for (const listener of this.deliveryListeners) listener(delivery);
+    for (const listener of this.deliveryListeners) this.notify(listener, delivery);
   }
 
   private forgetOldReports(now: number): void {
@@ -360,6 +367,15 @@ export class ModemPool implements SmsSender {
     }
   }
 
+  /** A listener that throws must not take the modem's byte stream down with it. */
+  private notify<T>(listener: (value: T) => void, value: T): void {
+    try {
+      listener(value);
+    } catch (err) {
+      this.logger?.error('modem pool listener failed', { error: String(err) });
+    }
+  }
+
   private schedule(slot: ModemSlot, ms: number, fn: () => void): void {
     this.clock.clearTimeout(this.timers.get(slot));
     this.timers.set(
@@ -373,13 +389,22 @@ export class ModemPool implements SmsSender {
 
   private setState(slot: ModemSlot, state: ModemSlot['state']): void {
     if (slot.state === state) return;
+    const fields = {
+      modem: slot.id,
+      group: slot.group,
+      from: slot.state,
+      to: state,
+      lastError: slot.lastError,
+    };
+    if (state === 'blocked') this.logger?.warn('modem blocked', { ...fields, forMs: this.blockForMs });
+    else this.logger?.info('modem state', fields);
     slot.state = state;
     this.changed(slot);
   }
 
   private changed(slot: ModemSlot): void {
     const status = this.statusOf(slot);
-    for (const listener of this.statusListeners) listener(status);
+    for (const listener of this.statusListeners) this.notify(listener, status);
   }
 
   private statusOf(slot: ModemSlot): ModemStatus {

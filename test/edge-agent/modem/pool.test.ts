@@ -184,6 +184,27 @@ describe('ModemPool over simulated modems', () => {
     expect(reports.every((r) => r.modem === 'm0' && r.status === 0)).toBe(true);
   });
 
+  it('survives a listener that throws, and logs it', async () => {
+    const logged: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: () => {},
+      error: (msg: string) => logged.push(msg),
+      child: () => logger,
+    };
+    const p = await setup(1, {}, { logger });
+    await p.start();
+    p.onDeliveryReport(() => {
+      throw new Error('listener bug');
+    });
+    const second = new Promise<DeliveryReport>((resolve) => p.onDeliveryReport(resolve));
+    const outcome = await p.send(job(1));
+    expect((await second).messageRef).toBe(outcome.ok ? outcome.messageRefs[0] : -1);
+    expect(logged).toContain('modem pool listener failed');
+    expect((await p.send(job(2))).ok).toBe(true);
+  });
+
   it('says which jobs it cannot take, and why', async () => {
     const p = await setup(1);
     expect(await p.send({ ...job(1), modemGroup: 'carrier-b' })).toMatchObject({
