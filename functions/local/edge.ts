@@ -1,0 +1,78 @@
+/**
+ * The demo edge agent of the local stack: simulated modems on TCP ports, as a serial-to-IP converter
+ * would present real ones, and the real agent (MQTT link, journal, modem pool, AT driver) driving them.
+ */
+import { mkdirSync } from 'node:fs';
+import { startAgent, type Agent } from '../../edge-agent/agent.ts';
+import { AgentConfig } from '../../edge-agent/config.ts';
+import { createLogger as createAgentLogger } from '../../edge-agent/log.ts';
+import { ModemPool } from '../../edge-agent/modem/pool.ts';
+import { type RunningSimulator, startSimulator } from '../../edge-agent/simulator/server.ts';
+import { DEMO_MODEM_GROUP } from './seed.ts';
+
+export interface LocalEdge {
+  agent: Agent;
+  pool: ModemPool;
+  simulators: RunningSimulator[];
+  modems: Array<{ id: string; url: string }>;
+  stop(): Promise<void>;
+}
+
+export interface LocalEdgeOptions {
+  tenantId: string;
+  agent: { agentId: string; secret: string };
+  mqttUrl: string;
+  stateDir: string;
+  outbox: string;
+  modems: number;
+  /** Fixed TCP ports for the simulators; 0 or missing picks free ones. */
+  modemPorts: number[];
+  sendMs: number;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEdge> {
+  mkdirSync(options.stateDir, { recursive: true });
+  const simulators: RunningSimulator[] = [];
+  const cleanup = async () => {
+    await Promise.allSettled(simulators.map((s) => s.close()));
+  };
+  try {
+    for (let i = 0; i < options.modems; i++) {
+      simulators.push(
+        await startSimulator({
+          name: `modem-${i + 1}`,
+          port: options.modemPorts[i] ?? 0,
+          outboxPath: options.outbox,
+          sendDelayMs: options.sendMs,
+        }),
+      );
+    }
+    const config = AgentConfig.parse({
+      tenantId: options.tenantId,
+      agentId: options.agent.agentId,
+      mqtt: { url: options.mqttUrl, username: `${options.tenantId}.${options.agent.agentId}`, password: options.agent.secret },
+      stateDir: options.stateDir,
+      modems: simulators.map((s) => ({ id: s.name, group: DEMO_MODEM_GROUP, url: s.url })),
+      log: { level: options.logLevel ?? 'warn' },
+    });
+    const log = createAgentLogger({ level: config.log.level });
+    const pool = new ModemPool(config.modems, { logger: log });
+    pool.start().catch((error: unknown) => log.error('modem pool start failed', { error }));
+    const agent = await startAgent({ config, sender: pool, log });
+    return {
+      agent,
+      pool,
+      simulators,
+      modems: simulators.map((s) => ({ id: s.name, url: s.url })),
+      async stop() {
+        await agent.stop();
+        await pool.close();
+        await cleanup();
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

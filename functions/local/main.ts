@@ -1,0 +1,63 @@
+/** `npm start`: the local stack with data under `.local/`, fixed ports, and a summary for a newcomer. */
+import { resolve } from 'node:path';
+import { createLogger } from '../adapters/log.ts';
+import { startLocalStack } from './stack.ts';
+
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const dataDir = resolve(process.env.SMSPASS_DATA_DIR ?? '.local');
+const log = createLogger(
+  { app: 'local-stack' },
+  { level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn' },
+);
+
+const stack = await startLocalStack({
+  dataDir,
+  log,
+  ports: {
+    api: port('API_PORT', 8787),
+    dynamo: port('DYNAMO_PORT', 8000),
+    sqs: port('SQS_PORT', 9324),
+    mqtt: port('MQTT_PORT', 1883),
+    modems: [port('MODEM1_PORT', 7001), port('MODEM2_PORT', 7002)],
+  },
+}).catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`Could not start the local stack: ${message}`);
+  if (/EADDRINUSE/.test(message))
+    console.error(
+      'A port is taken; set API_PORT, DYNAMO_PORT, SQS_PORT, MQTT_PORT, MODEM1_PORT or MODEM2_PORT.',
+    );
+  process.exit(1);
+});
+
+const j = stack.json;
+console.log(`
+SMS passcode service: local stack is up (data in ${dataDir})
+
+  API          ${j.apiUrl}
+  MQTT broker  ${j.mqttUrl}
+  DynamoDB     ${stack.dynamoEndpoint}   SQS  ${stack.sqsEndpoint}
+  Tenant       ${j.tenantId}   users: ${j.demoUsers.join(', ')}
+  Edge agent   ${stack.seed.agent.agentId} with ${stack.edge?.modems.length ?? 0} simulated modems
+  SMS outbox   ${j.simulator.outbox}
+  Keys         ${resolve(dataDir, 'stack.json')}
+
+Try a login:
+  KEY=$(node -p "require('./.local/stack.json').authKey")
+  curl -s -X POST ${j.apiUrl}/v1/challenges -H "Authorization: Bearer $KEY" \\
+       -H 'Content-Type: application/json' -d '{"username":"alice","client":{"ip":"203.0.113.7","name":"vpn-gw-1"}}'
+  tail -n1 ${j.simulator.outbox}
+
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,288 @@
+/**
+ * The whole product on 127.0.0.1: dynalite, fauxqs, the MQTT broker, the hono apps, the queue pollers,
+ * the events bridge, a demo tenant and an edge agent with simulated modems. `npm start` runs it, and the
+ * end-to-end tests and benchmarks start the very same thing with ephemeral ports and in-memory data.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { serve } from '@hono/node-server';
+import type { SQSEvent } from 'aws-lambda';
+import mqtt from 'mqtt';
+import { createLogger, type Logger } from '../adapters/log.ts';
+import { MqttJobPublisher } from '../adapters/mqtt/mqtt-publisher.ts';
+import { constantTimeEqual, DeploymentKeys, secretHash } from '../core/secrets.ts';
+import { buildAuthApp, buildDispatchHandler, buildEventsHandler, stores } from '../deps.ts';
+import { localDynamo, localSqs } from './aws-local.ts';
+import { startEventsBridge } from './bridge.ts';
+import { type Broker, type Principal, startBroker } from './broker.ts';
+import { ensureTable, startDynalite } from './dynamo.ts';
+import { type LocalEdge, startLocalEdge } from './edge.ts';
+import { SqsPoller } from './poller.ts';
+import { type DemoSeed, seedTenant } from './seed.ts';
+import { createQueueWithDlq, startFauxqs } from './sqs.ts';
+
+export const TABLE_NAME = 'smspass';
+
+export interface LocalStackOptions {
+  /** Where data lives between runs (`.local`). Without it, everything is in memory or in a temp folder. */
+  dataDir?: string;
+  ports?: { api?: number; dynamo?: number; sqs?: number; mqtt?: number; modems?: number[] };
+  /** Simulated modems for the demo agent. */
+  modems?: number;
+  /** Time each simulated modem takes to send one SMS. */
+  modemSendMs?: number;
+  /** Start the demo edge agent with its simulators (default true). */
+  edge?: boolean;
+  log?: Logger;
+  /** Looks at what passes a hop, for tests and benchmarks. */
+  tap?: { dispatchBatch?(event: SQSEvent): void };
+}
+
+/** The `.local/stack.json` a newcomer reads (DESIGN.md "The local stack"). */
+export interface StackJson {
+  apiUrl: string;
+  adminUrl: string;
+  portalUrl: string;
+  tenantId: string;
+  authKey: string;
+  syncKey: string;
+  adminKey: string;
+  operatorKey: string;
+  mqttUrl: string;
+  demoUsers: string[];
+  simulator: { outbox: string };
+}
+
+export interface LocalStack {
+  json: StackJson;
+  seed: DemoSeed;
+  dataDir: string;
+  dynamoEndpoint: string;
+  sqsEndpoint: string;
+  queues: { dispatch: string; dispatchDlq: string; events: string; eventsDlq: string };
+  broker: Broker;
+  edge: LocalEdge | undefined;
+  keys: DeploymentKeys;
+  pollers: { dispatch: SqsPoller; events: SqsPoller };
+  /** What the cloud side uses to log in to the broker. */
+  serviceCredentials: { username: string; password: string };
+  stop(): Promise<void>;
+}
+
+function loadOrCreateSecret(dataDir: string | undefined): Buffer {
+  if (!dataDir) return randomBytes(32);
+  const file = join(dataDir, 'deployment.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  const secret = randomBytes(32);
+  writeFileSync(file, secret.toString('base64'), { mode: 0o600 });
+  return secret;
+}
+
+function readPrevious(dataDir: string | undefined): Partial<DemoSeed> | undefined {
+  if (!dataDir) return undefined;
+  try {
+    const saved = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackJson;
+    const agent = JSON.parse(
+      readFileSync(join(dataDir, 'agent-credentials.json'), 'utf8'),
+    ) as DemoSeed['agent'];
+    return {
+      keys: { auth: saved.authKey, sync: saved.syncKey, admin: saved.adminKey, operator: saved.operatorKey },
+      agent,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? createLogger({ app: 'local-stack' });
+  const persistent = options.dataDir !== undefined;
+  const dataDir = persistent ? resolve(options.dataDir!) : mkdtempSync(join(tmpdir(), 'smspass-'));
+  mkdirSync(dataDir, { recursive: true });
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse())
+      await fn().catch((error: unknown) => log.warn('stop step failed', { error }));
+  };
+
+  try {
+    const keys = new DeploymentKeys(loadOrCreateSecret(persistent ? dataDir : undefined));
+
+    const dynamo = await startDynalite({
+      port: options.ports?.dynamo ?? 0,
+      ...(persistent && { path: join(dataDir, 'dynamo') }),
+    });
+    stops.push(() => dynamo.close());
+    const dynamoClient = localDynamo(dynamo.endpoint);
+    stops.push(async () => dynamoClient.destroy());
+    await ensureTable(dynamoClient, TABLE_NAME);
+
+    const sqsServer = await startFauxqs({ port: options.ports?.sqs ?? 0 });
+    stops.push(() => sqsServer.close());
+    const sqs = localSqs(sqsServer.endpoint);
+    stops.push(async () => sqs.destroy());
+    const dispatchQueue = await createQueueWithDlq(sqs, 'smspass-dispatch');
+    const eventsQueue = await createQueueWithDlq(sqs, 'smspass-events');
+
+    const seed = await seedTenant(dynamoClient, TABLE_NAME, {
+      previous: readPrevious(persistent ? dataDir : undefined),
+    });
+    const { directory } = stores({ dynamo: dynamoClient, table: TABLE_NAME });
+
+    const servicePassword = randomBytes(24).toString('base64url');
+    const broker = await startBroker({
+      port: options.ports?.mqtt ?? 0,
+      authenticate: async (username, password, _clientId): Promise<Principal | null> => {
+        const given = password?.toString('utf8') ?? '';
+        if (username === 'service')
+          return constantTimeEqual(given, servicePassword) ? { kind: 'service' } : null;
+        const [tenantId, agentId, ...rest] = username.split('.');
+        if (!tenantId || !agentId || rest.length > 0) return null;
+        const agent = await directory.getAgent(tenantId, agentId);
+        if (!agent || !constantTimeEqual(agent.secretHash, secretHash(given))) return null;
+        const tenant = await directory.getTenant(tenantId);
+        return tenant?.status === 'active' ? { kind: 'agent', tenantId, agentId } : null;
+      },
+    });
+    stops.push(() => broker.close());
+
+    const serviceClient = await mqtt.connectAsync(broker.url, {
+      username: 'service',
+      password: servicePassword,
+      clientId: 'cloud-service',
+      protocolVersion: 4,
+      clean: false,
+      reconnectPeriod: 1000,
+    });
+    stops.push(() => serviceClient.endAsync(true));
+
+    const ctx = { dynamo: dynamoClient, table: TABLE_NAME, keys, log };
+    const authApp = buildAuthApp({ ...ctx, sqs, dispatchQueueUrl: dispatchQueue.url });
+    const { handler: dispatchHandler } = buildDispatchHandler({
+      ...ctx,
+      publisher: new MqttJobPublisher(serviceClient),
+      agentCacheMs: 1000,
+    });
+    const { handler: eventsHandler } = buildEventsHandler(ctx);
+    const tapDispatch = options.tap?.dispatchBatch;
+    const dispatchEntry = tapDispatch
+      ? (event: SQSEvent) => {
+          tapDispatch(event);
+          return dispatchHandler(event);
+        }
+      : dispatchHandler;
+
+    const arnOf = async (url: string) =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
+        .Attributes?.QueueArn;
+    const pollers = {
+      dispatch: new SqsPoller({
+        client: sqs,
+        queueUrl: dispatchQueue.url,
+        queueArn: await arnOf(dispatchQueue.url),
+        handler: dispatchEntry,
+        log,
+        concurrency: 4,
+      }).start(),
+      events: new SqsPoller({
+        client: sqs,
+        queueUrl: eventsQueue.url,
+        queueArn: await arnOf(eventsQueue.url),
+        handler: eventsHandler,
+        log,
+        concurrency: 4,
+      }).start(),
+    };
+    stops.push(() => pollers.dispatch.stop());
+    stops.push(() => pollers.events.stop());
+
+    const bridgeClient = await mqtt.connectAsync(broker.url, {
+      username: 'service',
+      password: servicePassword,
+      clientId: 'cloud-events-bridge',
+      protocolVersion: 4,
+      clean: false,
+      reconnectPeriod: 1000,
+    });
+    stops.push(() => bridgeClient.endAsync(true));
+    await startEventsBridge({ mqtt: bridgeClient, sqs, queueUrl: eventsQueue.url, log });
+
+    const server = serve({ fetch: authApp.fetch, port: options.ports?.api ?? 0, hostname: '127.0.0.1' });
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('listening', () => resolveListen());
+      server.once('error', reject);
+    });
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          (server as import('node:http').Server).closeAllConnections?.();
+          server.close(() => r());
+        }),
+    );
+    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const outbox = join(dataDir, 'sim', 'outbox.jsonl');
+    let edge: LocalEdge | undefined;
+    if (options.edge !== false) {
+      edge = await startLocalEdge({
+        tenantId: seed.tenantId,
+        agent: seed.agent,
+        mqttUrl: broker.url,
+        stateDir: join(dataDir, 'agent'),
+        outbox,
+        modems: options.modems ?? 2,
+        modemPorts: options.ports?.modems ?? [],
+        sendMs: options.modemSendMs ?? 0,
+      });
+      stops.push(() => edge!.stop());
+    }
+
+    const json: StackJson = {
+      apiUrl,
+      adminUrl: `${apiUrl}/admin`,
+      portalUrl: `${apiUrl}/portal`,
+      tenantId: seed.tenantId,
+      authKey: seed.keys.auth,
+      syncKey: seed.keys.sync,
+      adminKey: seed.keys.admin,
+      operatorKey: seed.keys.operator,
+      mqttUrl: broker.url,
+      demoUsers: seed.users.map((u) => u.username),
+      simulator: { outbox },
+    };
+    if (persistent) {
+      writeFileSync(join(dataDir, 'stack.json'), `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600 });
+      // The agent's credentials are kept so that a second start reuses them.
+      writeFileSync(join(dataDir, 'agent-credentials.json'), `${JSON.stringify(seed.agent)}\n`, {
+        mode: 0o600,
+      });
+    }
+
+    return {
+      json,
+      seed,
+      dataDir,
+      dynamoEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqsServer.endpoint,
+      queues: {
+        dispatch: dispatchQueue.url,
+        dispatchDlq: dispatchQueue.dlqUrl,
+        events: eventsQueue.url,
+        eventsDlq: eventsQueue.dlqUrl,
+      },
+      broker,
+      edge,
+      keys,
+      pollers,
+      serviceCredentials: { username: 'service', password: servicePassword },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
