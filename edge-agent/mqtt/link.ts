@@ -69,6 +69,7 @@ export class MqttLink {
   private readonly log: Logger;
   private readonly topics: { jobs: string; rpcReq: string; rpcRes: string; events: string; status: string };
   private inflight = 0;
+  private subscribedConnects = 0;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closing = false;
@@ -90,6 +91,11 @@ export class MqttLink {
 
   get connected(): boolean {
     return this.client?.connected === true;
+  }
+
+  /** Connected, and the broker answered the subscription to the jobs topic on this connection. */
+  private get ready(): boolean {
+    return this.connected && this.subscribedConnects === this.stats.connects;
   }
 
   /** Events not yet acknowledged by the broker: queued here plus handed to the client. */
@@ -175,9 +181,9 @@ export class MqttLink {
     );
   }
 
-  /** Resolves once the link is connected (immediately if it is). */
+  /** Resolves once the link is connected and subscribed (immediately if it is). */
   waitConnected(): Promise<void> {
-    if (this.connected) return Promise.resolve();
+    if (this.ready) return Promise.resolve();
     return new Promise((resolve) => this.connectWaiters.push(resolve));
   }
 
@@ -247,19 +253,30 @@ export class MqttLink {
     client.publish(this.topics.status, JSON.stringify(online), { qos: 1, retain: true }, (err) => {
       if (err) this.log.warn('could not publish online status', { err });
     });
+    // events may flow at once; "ready" (waiters, onConnect, agent.online) waits for the SUBACK, so nothing
+    // published to the jobs topic after it can miss a fresh session's subscription
+    this.pump();
     client.subscribe({ [this.topics.jobs]: { qos: 1 }, [this.topics.rpcReq]: { qos: 1 } }, (err, granted) => {
       if (err) {
-        const refused = granted?.filter((g) => (g.qos & 0x80) !== 0).map((g) => g.topic) ?? [];
+        // mqtt.js hands over the SUBACK on the error when the broker answered; without one the connection went
+        const codes = (err as { packet?: { granted?: unknown } }).packet?.granted;
+        const refused = Array.isArray(codes)
+          ? (granted ?? []).filter((_, i) => (Number(codes[i]) & 0x80) !== 0).map((g) => g.topic)
+          : [];
+        if (refused.length === 0) {
+          this.log.warn('subscribe failed; retried on the next connect', { err });
+          return;
+        }
         // a refusal means the broker's policy does not let this agent read its own topics: a setup error
-        if (refused.length > 0) this.log.error('subscription refused by the broker', { topics: refused });
-        else this.log.warn('subscribe failed; retried on the next connect', { err });
-        return;
+        this.log.error('subscription refused by the broker', { topics: refused });
+      } else {
+        this.log.debug('subscribed', { topics: granted?.map((g) => g.topic) });
       }
-      this.log.debug('subscribed', { topics: granted?.map((g) => g.topic) });
+      if (client !== this.client || !client.connected) return;
+      this.subscribedConnects = this.stats.connects;
+      for (const waiter of this.connectWaiters.splice(0)) waiter();
+      this.options.onConnect?.({ sessionPresent });
     });
-    for (const waiter of this.connectWaiters.splice(0)) waiter();
-    this.options.onConnect?.({ sessionPresent });
-    this.pump();
   }
 
   private onClose(): void {
