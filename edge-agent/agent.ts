@@ -97,8 +97,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     interruptedAtStart: 0,
   };
 
-  const journal = await Journal.open(config.stateDir, { now: () => now().getTime() });
   const credentials = await readMqttCredentials(config.mqtt);
+  const journal = await Journal.open(config.stateDir, { now: () => now().getTime() });
   const inflight = new Set<Promise<void>>();
   /** `${modem}:${messageRef}` → job id; refs wrap at 256 per modem, so the newest send wins a slot. */
   const deliveryIndex = new Map<string, string>();

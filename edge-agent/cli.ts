@@ -38,7 +38,7 @@ interface StartedPool extends SmsSender {
  * The seam to the modem pool (edge-agent/modem/pool.ts). Kept in one place so `check` and `send` probe real
  * modems through the same code the daemon uses.
  */
-async function createModemPool(modems: ModemConfig[]): Promise<StartedPool> {
+async function createModemPool(modems: ModemConfig[], log: Logger): Promise<StartedPool> {
   const { ModemPool } = await import('./modem/pool.ts');
   return new ModemPool(
     modems.map((m) => {
@@ -51,6 +51,7 @@ async function createModemPool(modems: ModemConfig[]): Promise<StartedPool> {
       if (m.smsc !== undefined) config.smsc = m.smsc;
       return config;
     }),
+    { logger: log.child({ component: 'modem' }) },
   );
 }
 
@@ -70,7 +71,7 @@ function processStopSignal(): Promise<string> {
 }
 
 async function run(config: AgentConfig, log: Logger, io: CliIo): Promise<number> {
-  const pool = await createModemPool(config.modems);
+  const pool = await createModemPool(config.modems, log);
   // sends queue on the pool while the modems are still being probed
   pool.start().catch((err: unknown) => log.error('modem pool start failed', { err }));
   const agent = await startAgent({ config, sender: pool, log });
@@ -81,11 +82,11 @@ async function run(config: AgentConfig, log: Logger, io: CliIo): Promise<number>
   return 0;
 }
 
-async function check(config: AgentConfig, io: CliIo): Promise<number> {
+async function check(config: AgentConfig, log: Logger, io: CliIo): Promise<number> {
   io.stdout(
     `configuration ok: tenant ${config.tenantId}, agent ${config.agentId}, ${config.modems.length} modem(s)\n`,
   );
-  const pool = await createModemPool(config.modems);
+  const pool = await createModemPool(config.modems, log);
   try {
     await pool.start();
     let healthy = true;
@@ -106,6 +107,7 @@ async function check(config: AgentConfig, io: CliIo): Promise<number> {
 async function send(
   config: AgentConfig,
   args: { modem?: string; to?: string; text?: string; flash?: boolean },
+  log: Logger,
   io: CliIo,
 ): Promise<number> {
   if (!args.modem || !args.to || !args.text) throw new UsageError('send needs --modem, --to and --text');
@@ -116,7 +118,7 @@ async function send(
     ]);
   }
   if (!E164.test(args.to)) throw new UsageError('--to must be an E.164 number such as +4520123456');
-  const pool = await createModemPool([modem]);
+  const pool = await createModemPool([modem], log);
   let outcome: SendOutcome;
   try {
     await pool.start();
@@ -156,9 +158,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'run':
         return await run(config, log, io);
       case 'check':
-        return await check(config, io);
+        return await check(config, log, io);
       case 'send':
-        return await send(config, values, io);
+        return await send(config, values, log, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command satisfies never)}`);
     }
