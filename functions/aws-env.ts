@@ -11,7 +11,9 @@ export function requireEnv(name: string): string {
 }
 
 export async function loadDeploymentKeys(): Promise<DeploymentKeys> {
-  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: requireEnv('SECRET_ARN') }));
+  const out = await new SecretsManagerClient({}).send(
+    new GetSecretValueCommand({ SecretId: requireEnv('SECRET_ARN') }),
+  );
   if (!out.SecretString) throw new Error('the deployment secret has no string value');
   return new DeploymentKeys(Buffer.from(out.SecretString, 'utf8'));
 }

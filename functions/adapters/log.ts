@@ -23,7 +23,8 @@ function scrub(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => scrub(v, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) ? '[redacted]' : scrub(v, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SECRET_FIELD.test(k) ? '[redacted]' : scrub(v, depth + 1);
     return out;
   }
   return value;
@@ -33,11 +34,19 @@ export function createLogger(
   base: Record<string, unknown> = {},
   options: { level?: LogLevel; write?: (line: string) => void } = {},
 ): Logger {
-  const min = ORDER[options.level ?? ((process.env.LOG_LEVEL as LogLevel | undefined) || 'info')] ?? ORDER.info;
+  const min =
+    ORDER[options.level ?? ((process.env.LOG_LEVEL as LogLevel | undefined) || 'info')] ?? ORDER.info;
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
-    write(JSON.stringify({ level, time: new Date().toISOString(), msg: maskPhonesIn(msg), ...(scrub({ ...base, ...fields }) as object) }));
+    write(
+      JSON.stringify({
+        level,
+        time: new Date().toISOString(),
+        msg: maskPhonesIn(msg),
+        ...(scrub({ ...base, ...fields }) as object),
+      }),
+    );
   };
   return {
     debug: (m, f) => emit('debug', m, f),

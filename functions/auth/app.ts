@@ -1,10 +1,10 @@
 /** The auth client API: challenges for RADIUS servers, VPN and web gateways. */
 import { Hono, type MiddlewareHandler } from 'hono';
-import { ChallengeRequest, CHALLENGE_ID, VerifyRequest } from '../contracts/api.ts';
-import { bearerKey, parseKey, type ParsedKey } from '../core/api-keys.ts';
+import type { Logger } from '../adapters/log.ts';
+import { CHALLENGE_ID, ChallengeRequest, VerifyRequest } from '../contracts/api.ts';
+import { bearerKey, type ParsedKey, parseKey } from '../core/api-keys.ts';
 import type { ChallengeService } from '../core/challenges.ts';
 import { NotFoundError, UnauthorizedError } from '../core/errors.ts';
-import type { Logger } from '../adapters/log.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';
 
@@ -43,7 +43,11 @@ export function createAuthApp({ challenges, log }: AuthAppDeps) {
     const id = challengeId(c.req.param('id'));
     const body = await readJson(c, VerifyRequest);
     const result = await challenges.verify(c.get('key'), id, body.passcode);
-    log.info('challenge verified', { tenantId: c.get('key').tenantId, challengeId: id, result: result.result });
+    log.info('challenge verified', {
+      tenantId: c.get('key').tenantId,
+      challengeId: id,
+      result: result.result,
+    });
     return c.json(result, 200);
   });
 

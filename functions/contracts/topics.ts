@@ -14,7 +14,8 @@ export interface AgentAddress {
 }
 
 function assertId(what: string, value: string): void {
-  if (!ID_PATTERN.test(value)) throw new TypeError(`${what} ${JSON.stringify(value)} is not a valid topic id`);
+  if (!ID_PATTERN.test(value))
+    throw new TypeError(`${what} ${JSON.stringify(value)} is not a valid topic id`);
 }
 
 export function agentTopic(address: AgentAddress, kind: TopicKind): string {

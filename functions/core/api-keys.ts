@@ -39,8 +39,13 @@ export function bearerKey(header: string | undefined): string | undefined {
 }
 
 /** Throws unless the stored record exists, is live, and matches what the key says of itself. */
-export function assertKeyGrants(parsed: ParsedKey, record: ApiKeyRecord | undefined, kind: KeyKind): ApiKeyRecord {
-  if (!record || record.revokedAt || record.kind !== kind || parsed.kind !== kind) throw new UnauthorizedError();
+export function assertKeyGrants(
+  parsed: ParsedKey,
+  record: ApiKeyRecord | undefined,
+  kind: KeyKind,
+): ApiKeyRecord {
+  if (!record || record.revokedAt || record.kind !== kind || parsed.kind !== kind)
+    throw new UnauthorizedError();
   if (record.tenantId !== parsed.tenantId) throw new UnauthorizedError();
   return record;
 }

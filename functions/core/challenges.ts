@@ -44,7 +44,10 @@ export interface ChallengeServiceDeps {
 /** How many times a verify re-reads after losing a race on the attempt counter before giving up. */
 const MAX_VERIFY_ROUNDS = 5;
 
-export function renderMessage(template: string, facts: { code: string; minutes: number; ip?: string; client?: string }) {
+export function renderMessage(
+  template: string,
+  facts: { code: string; minutes: number; ip?: string; client?: string },
+) {
   return template
     .replaceAll('{code}', facts.code)
     .replaceAll('{minutes}', String(facts.minutes))
@@ -60,7 +63,7 @@ export class ChallengeService {
     const loaded = await directory.loadForRequest(key.hash, key.tenantId, request.username);
     assertKeyGrants(key, loaded.key, 'auth');
     const tenant = loaded.tenant;
-    if (!tenant || tenant.status !== 'active') throw new UnauthorizedError();
+    if (tenant?.status !== 'active') throw new UnauthorizedError();
 
     const now = clock.now();
     const settings = tenant.passcode;
@@ -83,7 +86,10 @@ export class ChallengeService {
       attempts: 0,
       maxAttempts: settings.maxAttempts,
       destination: mobile ? maskPhone(mobile) : this.decoyDestination(tenant, request.username),
-      client: { ...(request.client?.ip && { ip: request.client.ip }), ...(request.client?.name && { name: request.client.name }) },
+      client: {
+        ...(request.client?.ip && { ip: request.client.ip }),
+        ...(request.client?.name && { name: request.client.name }),
+      },
       deliveries: [],
     };
     await challenges.create(challenge);
@@ -116,14 +122,16 @@ export class ChallengeService {
     const hash = keys.passcodeHash(tenantId, challengeId, passcode);
     const nowIso = new Date(clock.now()).toISOString();
 
-    if ((await challenges.acceptIfMatches(tenantId, challengeId, hash, nowIso)) === 'accepted') return { result: 'accept' };
+    if ((await challenges.acceptIfMatches(tenantId, challengeId, hash, nowIso)) === 'accepted')
+      return { result: 'accept' };
 
     for (let round = 0; round < MAX_VERIFY_ROUNDS; round++) {
       const current = await challenges.get(tenantId, challengeId, true);
       if (!current) throw new NotFoundError('The challenge');
       const left = Math.max(0, current.maxAttempts - current.attempts);
       if (current.status === 'accepted') return { result: 'reject', reason: 'used', attemptsLeft: 0 };
-      if (current.status === 'rejected' || left === 0) return { result: 'reject', reason: 'locked', attemptsLeft: 0 };
+      if (current.status === 'rejected' || left === 0)
+        return { result: 'reject', reason: 'locked', attemptsLeft: 0 };
       if (current.expiresAt <= nowIso) return { result: 'reject', reason: 'expired', attemptsLeft: 0 };
       if (await challenges.recordWrongAttempt(tenantId, challengeId, current.attempts, current.maxAttempts)) {
         return { result: 'reject', reason: 'wrong', attemptsLeft: left - 1 };
@@ -140,7 +148,12 @@ export class ChallengeService {
     if (!challenge) throw new NotFoundError('The challenge');
     return {
       status: effectiveStatus(challenge, new Date(clock.now()).toISOString()),
-      deliveries: challenge.deliveries.map((d: Delivery) => ({ step: d.step, channel: d.channel, status: d.status, at: d.at })),
+      deliveries: challenge.deliveries.map((d: Delivery) => ({
+        step: d.step,
+        channel: d.channel,
+        status: d.status,
+        at: d.at,
+      })),
     };
   }
 
@@ -168,4 +181,3 @@ const DECOY_NUMBERS: Record<string, string> = {
   GB: '+447700900000',
   US: '+12025550100',
 };
-

@@ -3,8 +3,9 @@
  * harmless: the step is claimed by a conditional write, and the job id is the same on every attempt, so
  * the agent's journal drops a second copy.
  */
-import { SmsJob } from '../contracts/index.ts';
+
 import type { Logger } from '../adapters/log.ts';
+import { SmsJob } from '../contracts/index.ts';
 import type { Clock } from './clock.ts';
 import type { Agent } from './model.ts';
 import type { ChallengeStore, DirectoryStore, DispatchMessage, JobPublisher } from './ports.ts';
@@ -57,7 +58,9 @@ export class Dispatcher {
 
     let payload: { to: string; text: string };
     try {
-      payload = JSON.parse(keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`));
+      payload = JSON.parse(
+        keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`),
+      );
     } catch (cause) {
       throw new PoisonMessageError('the sealed payload does not open with this deployment key', { cause });
     }
@@ -67,7 +70,14 @@ export class Dispatcher {
       await challenges.claimStep(
         message.tenantId,
         message.challengeId,
-        { step: message.step, channel: 'sms', route: message.modemGroup, status: 'failed', at: nowIso, reason: 'no_online_agent' },
+        {
+          step: message.step,
+          channel: 'sms',
+          route: message.modemGroup,
+          status: 'failed',
+          at: nowIso,
+          reason: 'no_online_agent',
+        },
         nowIso,
       );
       log.warn('no online agent serves the modem group', { ...ctx, modemGroup: message.modemGroup });
@@ -77,7 +87,14 @@ export class Dispatcher {
     const claimed = await challenges.claimStep(
       message.tenantId,
       message.challengeId,
-      { step: message.step, channel: 'sms', route: message.modemGroup, status: 'dispatched', at: nowIso, agentId: agent.agentId },
+      {
+        step: message.step,
+        channel: 'sms',
+        route: message.modemGroup,
+        status: 'dispatched',
+        at: nowIso,
+        agentId: agent.agentId,
+      },
       nowIso,
     );
     if (!claimed) {

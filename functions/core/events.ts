@@ -2,8 +2,9 @@
  * Applies what agents report. Only the topic says who is reporting (the broker's ACL vouches for it), so a
  * report about a job is applied only to that tenant's challenge and only when that agent was given the job.
  */
-import { AgentEvent, AgentStatus, BridgedMessage, parseAgentTopic, parseJson } from '../contracts/index.ts';
+
 import type { Logger } from '../adapters/log.ts';
+import { AgentEvent, AgentStatus, BridgedMessage, parseAgentTopic, parseJson } from '../contracts/index.ts';
 import { parseJobId } from './dispatch.ts';
 import type { ChallengeStore, DirectoryStore } from './ports.ts';
 
@@ -33,12 +34,7 @@ export class EventProcessor {
     if (address.kind === 'status') {
       const status = AgentStatus.safeParse(raw);
       if (!status.success) return this.drop('bad_status');
-      await this.deps.directory.setAgentState(
-        address.tenantId,
-        address.agentId,
-        status.data.state,
-        heardAt,
-      );
+      await this.deps.directory.setAgentState(address.tenantId, address.agentId, status.data.state, heardAt);
       return 'applied';
     }
 
@@ -52,14 +48,20 @@ export class EventProcessor {
         return 'applied';
       case 'modem.status':
         // Stored for monitoring by the dispatch issue's health views; until then only logged.
-        this.deps.log.debug('modem status', { tenantId, agentId, modem: event.modem, healthy: event.healthy });
+        this.deps.log.debug('modem status', {
+          tenantId,
+          agentId,
+          modem: event.modem,
+          healthy: event.healthy,
+        });
         return 'ignored';
       case 'job.sent':
       case 'job.failed':
       case 'job.delivered': {
         const job = parseJobId(event.jobId);
         if (!job) return this.drop('bad_job_id');
-        const status = event.type === 'job.sent' ? 'sent' : event.type === 'job.delivered' ? 'delivered' : 'failed';
+        const status =
+          event.type === 'job.sent' ? 'sent' : event.type === 'job.delivered' ? 'delivered' : 'failed';
         const applied = await this.deps.challenges.updateStep(tenantId, job.challengeId, job.step, agentId, {
           status,
           at: event.at,
@@ -67,7 +69,13 @@ export class EventProcessor {
           ...(event.type === 'job.failed' && { reason: event.reason }),
         });
         if (!applied) return this.drop('not_applicable');
-        this.deps.log.info('delivery updated', { tenantId, agentId, challengeId: job.challengeId, step: job.step, status });
+        this.deps.log.info('delivery updated', {
+          tenantId,
+          agentId,
+          challengeId: job.challengeId,
+          step: job.step,
+          status,
+        });
         return 'applied';
       }
     }

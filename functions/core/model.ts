@@ -43,7 +43,14 @@ export interface Agent {
   stateAt?: string;
 }
 
-export type ChallengeStatus = 'pending' | 'sent' | 'delivered' | 'failed' | 'accepted' | 'rejected' | 'expired';
+export type ChallengeStatus =
+  | 'pending'
+  | 'sent'
+  | 'delivered'
+  | 'failed'
+  | 'accepted'
+  | 'rejected'
+  | 'expired';
 export type DeliveryStatus = 'dispatched' | 'sent' | 'delivered' | 'failed';
 
 export interface Delivery {

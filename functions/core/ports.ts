@@ -30,9 +30,19 @@ export interface ChallengeStore {
    * Accepts in one conditional write when the hash matches, the challenge is live, unexpired and has
    * attempts left. Anything else is `condition_failed`, and the caller reads to learn why.
    */
-  acceptIfMatches(tenantId: string, challengeId: string, codeHash: string, nowIso: string): Promise<VerifyWriteResult>;
+  acceptIfMatches(
+    tenantId: string,
+    challengeId: string,
+    codeHash: string,
+    nowIso: string,
+  ): Promise<VerifyWriteResult>;
   /** Counts one wrong attempt if the attempt count is still `seen`; marks the challenge rejected at the limit. */
-  recordWrongAttempt(tenantId: string, challengeId: string, seen: number, maxAttempts: number): Promise<boolean>;
+  recordWrongAttempt(
+    tenantId: string,
+    challengeId: string,
+    seen: number,
+    maxAttempts: number,
+  ): Promise<boolean>;
   /**
    * Claims a delivery step for dispatch. Succeeds when the step is new, or was claimed before by the same
    * job but never confirmed (a redelivered queue message). Fails when the challenge is gone, finished or

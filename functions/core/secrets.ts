@@ -3,7 +3,15 @@
  * `.local/deployment.key` locally; nothing else secret is stored, so a table dump alone cannot test
  * passcodes offline.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 export class DeploymentKeys {
   private readonly tenantKeys = new Map<string, Buffer>();
@@ -26,7 +34,9 @@ export class DeploymentKeys {
 
   /** Keyed hash of a passcode, bound to its challenge so a hash cannot be moved to another challenge. */
   passcodeHash(tenantId: string, challengeId: string, passcode: string): string {
-    return createHmac('sha256', this.tenantKey(tenantId)).update(`${challengeId}\u0000${passcode}`).digest('base64url');
+    return createHmac('sha256', this.tenantKey(tenantId))
+      .update(`${challengeId}\u0000${passcode}`)
+      .digest('base64url');
   }
 
   /** A stable keyed digest, e.g. to derive decoy values that do not change between calls. */

@@ -3,6 +3,8 @@ import { IotJobPublisher } from '../adapters/mqtt/iot-publisher.ts';
 import { awsContext, requireEnv } from '../aws-env.ts';
 import { buildDispatchHandler } from '../deps.ts';
 
-const publisher = new IotJobPublisher(new IoTDataPlaneClient({ endpoint: `https://${requireEnv('IOT_ENDPOINT')}` }));
+const publisher = new IotJobPublisher(
+  new IoTDataPlaneClient({ endpoint: `https://${requireEnv('IOT_ENDPOINT')}` }),
+);
 
 export const { handler } = buildDispatchHandler({ ...(await awsContext('dispatch')), publisher });

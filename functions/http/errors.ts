@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ApiError, RateLimitedError, UserLockedError } from '../core/errors.ts';
 import type { Logger } from '../adapters/log.ts';
+import { ApiError, RateLimitedError, UserLockedError } from '../core/errors.ts';
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
@@ -12,7 +12,8 @@ export function errorBody(code: string, message: string) {
 export function toErrorResponse(error: unknown, c: Context, log: Logger): Response {
   if (error instanceof ApiError) {
     if (error instanceof RateLimitedError) c.header('Retry-After', String(error.retryAfterSeconds));
-    if (error instanceof UserLockedError && error.retryAfterSeconds) c.header('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof UserLockedError && error.retryAfterSeconds)
+      c.header('Retry-After', String(error.retryAfterSeconds));
     return c.json(errorBody(error.code, error.message), error.status as ContentfulStatusCode);
   }
   if (error instanceof HTTPException) {

@@ -10,4 +10,5 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export const localDynamo = (endpoint: string) =>
   new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials, maxAttempts: 3 });
-export const localSqs = (endpoint: string) => new SQSClient({ endpoint, region: LOCAL_REGION, credentials, maxAttempts: 3 });
+export const localSqs = (endpoint: string) =>
+  new SQSClient({ endpoint, region: LOCAL_REGION, credentials, maxAttempts: 3 });

@@ -22,7 +22,11 @@ export async function startEventsBridge(options: {
   let forwarded = 0;
   mqtt.handleMessage = (packet, callback) => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const body: BridgedMessage = { topic: packet.topic, payload: payload.toString('base64'), receivedAt: Date.now() };
+    const body: BridgedMessage = {
+      topic: packet.topic,
+      payload: payload.toString('base64'),
+      receivedAt: Date.now(),
+    };
     sqs
       .send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) }))
       .then(() => {
@@ -30,7 +34,10 @@ export async function startEventsBridge(options: {
         callback();
       })
       .catch((error: unknown) => {
-        log.error('bridge could not forward an agent message; the broker will redeliver it', { topic: packet.topic, error });
+        log.error('bridge could not forward an agent message; the broker will redeliver it', {
+          topic: packet.topic,
+          error,
+        });
         callback(error instanceof Error ? error : new Error(String(error)));
       });
   };

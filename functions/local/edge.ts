@@ -3,7 +3,7 @@
  * would present real ones, and the real agent (MQTT link, journal, modem pool, AT driver) driving them.
  */
 import { mkdirSync } from 'node:fs';
-import { startAgent, type Agent } from '../../edge-agent/agent.ts';
+import { type Agent, startAgent } from '../../edge-agent/agent.ts';
 import { AgentConfig } from '../../edge-agent/config.ts';
 import { createLogger as createAgentLogger } from '../../edge-agent/log.ts';
 import { ModemPool } from '../../edge-agent/modem/pool.ts';
@@ -51,7 +51,11 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     const config = AgentConfig.parse({
       tenantId: options.tenantId,
       agentId: options.agent.agentId,
-      mqtt: { url: options.mqttUrl, username: `${options.tenantId}.${options.agent.agentId}`, password: options.agent.secret },
+      mqtt: {
+        url: options.mqttUrl,
+        username: `${options.tenantId}.${options.agent.agentId}`,
+        password: options.agent.secret,
+      },
       stateDir: options.stateDir,
       modems: simulators.map((s) => ({ id: s.name, group: DEMO_MODEM_GROUP, url: s.url })),
       log: { level: options.logLevel ?? 'warn' },

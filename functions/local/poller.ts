@@ -3,7 +3,12 @@
  * handler as an SQSEvent, deletes what succeeded, and leaves reported failures to come back after the
  * visibility timeout (and to reach the dead-letter queue after maxReceiveCount).
  */
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Logger } from '../adapters/log.ts';
 
@@ -104,7 +109,10 @@ export class SqsPoller {
             }),
           );
         } catch (error) {
-          log.warn('delete failed; messages will be redelivered and handled idempotently', { queueUrl, error });
+          log.warn('delete failed; messages will be redelivered and handled idempotently', {
+            queueUrl,
+            error,
+          });
         }
       }
     }

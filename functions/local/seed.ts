@@ -28,20 +28,35 @@ export function demoTenant(tenantId = DEMO_TENANT_ID): Tenant {
     status: 'active',
     defaultCountry: 'DK',
     passcode: DEFAULT_PASSCODE,
-    messageTemplate: 'Your login code is {code}. It expires in {minutes} minutes. Login from {ip} via {client}.',
+    messageTemplate:
+      'Your login code is {code}. It expires in {minutes} minutes. Login from {ip} via {client}.',
     defaultModemGroup: DEMO_MODEM_GROUP,
   };
 }
 
 export function demoUsers(tenantId = DEMO_TENANT_ID): User[] {
   return [
-    { tenantId, username: 'alice', mobile: '+4520123456', secondaryMobile: '+4530123456', email: 'alice@corp.example.test' },
-    { tenantId, username: 'bob', mobile: '+4520654321', secondaryMobile: null, email: 'bob@corp.example.test' },
+    {
+      tenantId,
+      username: 'alice',
+      mobile: '+4520123456',
+      secondaryMobile: '+4530123456',
+      email: 'alice@corp.example.test',
+    },
+    {
+      tenantId,
+      username: 'bob',
+      mobile: '+4520654321',
+      secondaryMobile: null,
+      email: 'bob@corp.example.test',
+    },
   ];
 }
 
 async function put(client: DynamoDBClient, table: string, item: Record<string, unknown>) {
-  await client.send(new PutItemCommand({ TableName: table, Item: marshall(item, { removeUndefinedValues: true }) }));
+  await client.send(
+    new PutItemCommand({ TableName: table, Item: marshall(item, { removeUndefinedValues: true }) }),
+  );
 }
 
 /** Mints fresh keys unless `previous` has working ones for this tenant (kept in `.local/stack.json`). */
@@ -52,7 +67,12 @@ export async function seedTenant(
 ): Promise<DemoSeed> {
   const tenantId = options.tenantId ?? DEMO_TENANT_ID;
   const tenant = demoTenant(tenantId);
-  await put(client, table, { ...tenantItem(tenantId), tenantId, ...tenant, createdAt: new Date().toISOString() });
+  await put(client, table, {
+    ...tenantItem(tenantId),
+    tenantId,
+    ...tenant,
+    createdAt: new Date().toISOString(),
+  });
 
   const kinds: KeyKind[] = ['auth', 'sync', 'admin', 'operator'];
   const keys = {} as Record<KeyKind, string>;
@@ -60,7 +80,9 @@ export async function seedTenant(
     const prior = options.previous?.keys?.[kind];
     const parsed = parseKey(prior);
     const fits = parsed && parsed.kind === kind && parsed.tenantId === (kind === 'operator' ? '' : tenantId);
-    const minted = fits ? { key: prior!, hash: parsed.hash, prefix: prior!.slice(0, prior!.lastIndexOf('.') + 5) } : mintKey(kind, kind === 'operator' ? '' : tenantId);
+    const minted = fits
+      ? { key: prior!, hash: parsed.hash, prefix: prior!.slice(0, prior!.lastIndexOf('.') + 5) }
+      : mintKey(kind, kind === 'operator' ? '' : tenantId);
     await put(client, table, {
       ...keyItem(minted.hash),
       kind,

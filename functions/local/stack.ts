@@ -239,6 +239,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         sendMs: options.modemSendMs ?? 0,
       });
       stops.push(() => edge!.stop());
+      // Ready means ready: the cloud has heard the agent come online, so the first login is dispatched.
+      const deadline = Date.now() + 15_000;
+      while ((await directory.getAgent(seed.tenantId, seed.agent.agentId))?.state !== 'online') {
+        if (Date.now() > deadline) throw new Error('the demo edge agent did not come online within 15 s');
+        await new Promise((r) => setTimeout(r, 25));
+      }
     }
 
     const json: StackJson = {

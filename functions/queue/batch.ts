@@ -14,7 +14,10 @@ export function batchHandler(handle: RecordHandler, log: Logger) {
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
         const record = event.Records[i]!;
-        log.warn('record failed; SQS will redeliver it', { messageId: record.messageId, error: result.reason });
+        log.warn('record failed; SQS will redeliver it', {
+          messageId: record.messageId,
+          error: result.reason,
+        });
         batchItemFailures.push({ itemIdentifier: record.messageId });
       }
     });

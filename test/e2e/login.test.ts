@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import type { SQSEvent } from 'aws-lambda';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../functions/adapters/log.ts';
 import { SmsJob } from '../../functions/contracts/index.ts';
 import { DispatchMessage } from '../../functions/contracts/queue.ts';
 import { stores } from '../../functions/deps.ts';
 import { localDynamo } from '../../functions/local/aws-local.ts';
 import { type LocalStack, startLocalStack, TABLE_NAME } from '../../functions/local/stack.ts';
-import { createLogger } from '../../functions/adapters/log.ts';
 
 let stack: LocalStack;
 const dispatchBatches: SQSEvent[] = [];
@@ -26,7 +26,11 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -39,7 +43,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 const api = (path: string, init: RequestInit = {}) =>
   fetch(`${stack.json.apiUrl}${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${stack.json.authKey}`, 'content-type': 'application/json', ...(init.headers as object) },
+    headers: {
+      authorization: `Bearer ${stack.json.authKey}`,
+      'content-type': 'application/json',
+      ...(init.headers as object),
+    },
   });
 
 describe('a whole SMS login on the local stack', () => {
@@ -59,8 +67,8 @@ describe('a whole SMS login on the local stack', () => {
       method: 'POST',
       body: JSON.stringify({ username: 'alice', client: { ip: '203.0.113.7', name: 'vpn-gw-1' } }),
     });
-    expect(res.status).toBe(201);
     const created = (await res.json()) as { challengeId: string; destination: string; channel: string };
+    expect({ status: res.status, created }).toMatchObject({ status: 201 });
     expect(created.channel).toBe('sms');
     expect(created.destination).toBe('+45 •• •• •• 56');
     const id = created.challengeId;
@@ -79,7 +87,9 @@ describe('a whole SMS login on the local stack', () => {
     expect(queued.body).not.toContain('+4520123456');
 
     // 4. the MQTT publish to the agent's jobs topic
-    const job = await until('the MQTT job', () => jobs.find((j) => (j.payload as { id?: string }).id === `${id}.0`));
+    const job = await until('the MQTT job', () =>
+      jobs.find((j) => (j.payload as { id?: string }).id === `${id}.0`),
+    );
     expect(job.topic).toBe(`t/${stack.json.tenantId}/a/${stack.seed.agent.agentId}/jobs`);
     const smsJob = SmsJob.parse(job.payload);
     expect(smsJob.to).toBe('+4520123456');
@@ -96,19 +106,28 @@ describe('a whole SMS login on the local stack', () => {
 
     // 6. the AT transcript at the modem that sent it: a real AT+CMGS in PDU mode
     const sim = stack.edge!.simulators.find((s) => s.name === line.modem)!;
-    const inbound = sim.transcript.filter((t) => t.dir === 'in').map((t) => t.data).join('');
+    const inbound = sim.transcript
+      .filter((t) => t.dir === 'in')
+      .map((t) => t.data)
+      .join('');
     expect(inbound).toMatch(/AT\+CMGS=\d+\r/);
     expect(sim.transcript.some((t) => t.dir === 'out' && /\+CMGS: \d+/.test(t.data))).toBe(true);
 
     // 7. job.sent came back through the events topic, queue and handler
     const status = await until('the sent status', async () => {
-      const view = (await (await api(`/v1/challenges/${id}`)).json()) as { status: string; deliveries: unknown[] };
+      const view = (await (await api(`/v1/challenges/${id}`)).json()) as {
+        status: string;
+        deliveries: unknown[];
+      };
       return view.status === 'sent' || view.status === 'delivered' ? view : undefined;
     });
-    expect(status.deliveries).toEqual([{ step: 0, channel: 'sms', status: expect.stringMatching(/sent|delivered/), at: expect.any(String) }]);
+    expect(status.deliveries).toEqual([
+      { step: 0, channel: 'sms', status: expect.stringMatching(/sent|delivered/), at: expect.any(String) },
+    ]);
 
     // 8. accept once, then never again
-    const verify = () => api(`/v1/challenges/${id}/verify`, { method: 'POST', body: JSON.stringify({ passcode: code }) });
+    const verify = () =>
+      api(`/v1/challenges/${id}/verify`, { method: 'POST', body: JSON.stringify({ passcode: code }) });
     expect(await (await verify()).json()).toEqual({ result: 'accept' });
     expect(await (await verify()).json()).toEqual({ result: 'reject', reason: 'used', attemptsLeft: 0 });
 

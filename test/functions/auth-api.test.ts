@@ -11,13 +11,20 @@ afterAll(async () => cloud?.close());
 
 async function countChallenges() {
   const out = await cloud.dynamo.send(
-    new ScanCommand({ TableName: TABLE, FilterExpression: 'begins_with(pk, :p)', ExpressionAttributeValues: { ':p': { S: 'CH#' } } }),
+    new ScanCommand({
+      TableName: TABLE,
+      FilterExpression: 'begins_with(pk, :p)',
+      ExpressionAttributeValues: { ':p': { S: 'CH#' } },
+    }),
   );
   return out.Count ?? 0;
 }
 
 async function create(username = 'alice', key = cloud.seed.keys.auth) {
-  const res = await cloud.app.request('/v1/challenges', jsonRequest({ username, client: { ip: '203.0.113.7', name: 'vpn-gw-1' } }, key));
+  const res = await cloud.app.request(
+    '/v1/challenges',
+    jsonRequest({ username, client: { ip: '203.0.113.7', name: 'vpn-gw-1' } }, key),
+  );
   return { res, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -25,7 +32,9 @@ async function create(username = 'alice', key = cloud.seed.keys.auth) {
 async function codeFromQueue(): Promise<string> {
   const [body] = await cloud.drainQueue();
   const message = DispatchMessage.parse(JSON.parse(body!));
-  const { text } = JSON.parse(cloud.keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`));
+  const { text } = JSON.parse(
+    cloud.keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`),
+  );
   return /code is (\d+)/.exec(text)![1]!;
 }
 
@@ -64,14 +73,32 @@ describe('POST /v1/challenges', () => {
     ['an unknown field', jsonRequest({ username: 'alice', admin: true }), 400, 'invalid_request'],
     ['a username with control characters', jsonRequest({ username: 'al\u0000ice' }), 400, 'invalid_request'],
     ['a 10,000-character username', jsonRequest({ username: 'a'.repeat(10_000) }), 400, 'invalid_request'],
-    ['a bad client ip', jsonRequest({ username: 'alice', client: { ip: 'not-an-ip' } }), 400, 'invalid_request'],
-    ['an oversized body', jsonRequest({ username: 'alice', pad: 'x'.repeat(100_000) }), 413, 'payload_too_large'],
-    ['a non-JSON content type', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'alice' }, 400, 'invalid_request'],
+    [
+      'a bad client ip',
+      jsonRequest({ username: 'alice', client: { ip: 'not-an-ip' } }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'an oversized body',
+      jsonRequest({ username: 'alice', pad: 'x'.repeat(100_000) }),
+      413,
+      'payload_too_large',
+    ],
+    [
+      'a non-JSON content type',
+      { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'alice' },
+      400,
+      'invalid_request',
+    ],
   ];
   for (const [what, init, status, code] of bad) {
     it(`refuses ${what} with ${status} ${code} and stores nothing`, async () => {
       const before = await countChallenges();
-      const headers = { ...(init.headers as Record<string, string>), authorization: `Bearer ${cloud.seed.keys.auth}` };
+      const headers = {
+        ...(init.headers as Record<string, string>),
+        authorization: `Bearer ${cloud.seed.keys.auth}`,
+      };
       const res = await cloud.app.request('/v1/challenges', { ...init, headers });
       expect(res.status).toBe(status);
       const body = (await res.json()) as { error: { code: string; message: string } };
@@ -90,7 +117,10 @@ describe('POST /v1/challenges', () => {
   for (const [what, headers] of badKeys) {
     it(`refuses ${what} with 401 and stores nothing`, async () => {
       const before = await countChallenges();
-      const res = await cloud.app.request('/v1/challenges', jsonRequest({ username: 'alice' }, undefined, { headers }));
+      const res = await cloud.app.request(
+        '/v1/challenges',
+        jsonRequest({ username: 'alice' }, undefined, { headers }),
+      );
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
       expect(await countChallenges()).toBe(before);
@@ -117,11 +147,19 @@ describe('verify and status', () => {
     const { body } = await create();
     const code = await codeFromQueue();
     const id = String(body.challengeId);
-    const first = await cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: code }, cloud.seed.keys.auth));
+    const first = await cloud.app.request(
+      `/v1/challenges/${id}/verify`,
+      jsonRequest({ passcode: code }, cloud.seed.keys.auth),
+    );
     expect(await first.json()).toEqual({ result: 'accept' });
-    const again = await cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: code }, cloud.seed.keys.auth));
+    const again = await cloud.app.request(
+      `/v1/challenges/${id}/verify`,
+      jsonRequest({ passcode: code }, cloud.seed.keys.auth),
+    );
     expect(await again.json()).toEqual({ result: 'reject', reason: 'used', attemptsLeft: 0 });
-    const status = await cloud.app.request(`/v1/challenges/${id}`, { headers: { authorization: `Bearer ${cloud.seed.keys.auth}` } });
+    const status = await cloud.app.request(`/v1/challenges/${id}`, {
+      headers: { authorization: `Bearer ${cloud.seed.keys.auth}` },
+    });
     expect(await status.json()).toEqual({ status: 'accepted', deliveries: [] });
   });
 
@@ -133,7 +171,10 @@ describe('verify and status', () => {
     const wrong = code === '000000' ? '111111' : '000000';
     const replies = [];
     for (let i = 0; i < 3; i++) {
-      const res = await cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: wrong }, cloud.seed.keys.auth));
+      const res = await cloud.app.request(
+        `/v1/challenges/${id}/verify`,
+        jsonRequest({ passcode: wrong }, cloud.seed.keys.auth),
+      );
       replies.push(await res.json());
     }
     expect(replies).toEqual([
@@ -141,7 +182,10 @@ describe('verify and status', () => {
       { result: 'reject', reason: 'wrong', attemptsLeft: 1 },
       { result: 'reject', reason: 'wrong', attemptsLeft: 0 },
     ]);
-    const right = await cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: code }, cloud.seed.keys.auth));
+    const right = await cloud.app.request(
+      `/v1/challenges/${id}/verify`,
+      jsonRequest({ passcode: code }, cloud.seed.keys.auth),
+    );
     expect(await right.json()).toEqual({ result: 'reject', reason: 'locked', attemptsLeft: 0 });
   });
 
@@ -152,7 +196,12 @@ describe('verify and status', () => {
     const id = String(body.challengeId);
     const replies = await Promise.all(
       Array.from({ length: 20 }, () =>
-        Promise.resolve(cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: code }, cloud.seed.keys.auth))).then((r) => r.json()),
+        Promise.resolve(
+          cloud.app.request(
+            `/v1/challenges/${id}/verify`,
+            jsonRequest({ passcode: code }, cloud.seed.keys.auth),
+          ),
+        ).then((r) => r.json()),
       ),
     );
     expect(replies.filter((r) => (r as { result: string }).result === 'accept')).toHaveLength(1);
@@ -164,23 +213,36 @@ describe('verify and status', () => {
     const code = await codeFromQueue();
     const id = String(body.challengeId);
     const foreign = cloud.other.keys.auth;
-    const view = await cloud.app.request(`/v1/challenges/${id}`, { headers: { authorization: `Bearer ${foreign}` } });
+    const view = await cloud.app.request(`/v1/challenges/${id}`, {
+      headers: { authorization: `Bearer ${foreign}` },
+    });
     expect(view.status).toBe(404);
-    const verify = await cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: code }, foreign));
+    const verify = await cloud.app.request(
+      `/v1/challenges/${id}/verify`,
+      jsonRequest({ passcode: code }, foreign),
+    );
     expect(verify.status).toBe(404);
-    const own = await cloud.app.request(`/v1/challenges/${id}/verify`, jsonRequest({ passcode: code }, cloud.seed.keys.auth));
+    const own = await cloud.app.request(
+      `/v1/challenges/${id}/verify`,
+      jsonRequest({ passcode: code }, cloud.seed.keys.auth),
+    );
     expect(await own.json()).toEqual({ result: 'accept' });
   });
 
   it('never accepts a decoy challenge of an unknown user', async () => {
     const { body } = await create('nobody');
-    const res = await cloud.app.request(`/v1/challenges/${body.challengeId}/verify`, jsonRequest({ passcode: '123456' }, cloud.seed.keys.auth));
+    const res = await cloud.app.request(
+      `/v1/challenges/${body.challengeId}/verify`,
+      jsonRequest({ passcode: '123456' }, cloud.seed.keys.auth),
+    );
     expect(((await res.json()) as { result: string }).result).toBe('reject');
   });
 
   it('answers 404 for a challenge id that does not exist or cannot be one', async () => {
     for (const id of ['A'.repeat(22), '..%2F..', 'x']) {
-      const res = await cloud.app.request(`/v1/challenges/${id}`, { headers: { authorization: `Bearer ${cloud.seed.keys.auth}` } });
+      const res = await cloud.app.request(`/v1/challenges/${id}`, {
+        headers: { authorization: `Bearer ${cloud.seed.keys.auth}` },
+      });
       expect(res.status).toBe(404);
     }
   });
@@ -189,7 +251,10 @@ describe('verify and status', () => {
     await cloud.drainQueue();
     const { body } = await create();
     const code = await codeFromQueue();
-    await cloud.app.request(`/v1/challenges/${body.challengeId}/verify`, jsonRequest({ passcode: code }, cloud.seed.keys.auth));
+    await cloud.app.request(
+      `/v1/challenges/${body.challengeId}/verify`,
+      jsonRequest({ passcode: code }, cloud.seed.keys.auth),
+    );
     const all = cloud.logLines.join('\n');
     expect(cloud.logLines.length).toBeGreaterThan(0);
     expect(all).not.toContain(code);

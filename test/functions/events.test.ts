@@ -114,10 +114,18 @@ describe('the events processor', () => {
   });
 
   it("records an agent's last will as offline, and a later online as online", async () => {
-    await events.process(bridged('t/acme/a/edge-1/status', { v: 1, state: 'offline', at: '2026-01-01T00:00:00.000Z' }));
+    await events.process(
+      bridged('t/acme/a/edge-1/status', { v: 1, state: 'offline', at: '2026-01-01T00:00:00.000Z' }),
+    );
     expect((await cloud.stores.directory.getAgent('acme', 'edge-1'))?.state).toBe('offline');
     await events.process(
-      bridged('t/acme/a/edge-1/events', { v: 1, type: 'agent.online', at: '2026-01-01T00:00:01.000Z', version: '0.1.0', modemGroups: ['default'] }),
+      bridged('t/acme/a/edge-1/events', {
+        v: 1,
+        type: 'agent.online',
+        at: '2026-01-01T00:00:01.000Z',
+        version: '0.1.0',
+        modemGroups: ['default'],
+      }),
     );
     expect((await cloud.stores.directory.getAgent('acme', 'edge-1'))?.state).toBe('online');
   });

@@ -10,7 +10,12 @@ beforeAll(async () => {
 });
 afterAll(async () => cloud?.close());
 
-function httpApiEvent(method: string, path: string, body: string | undefined, headers: Record<string, string>): LambdaEvent {
+function httpApiEvent(
+  method: string,
+  path: string,
+  body: string | undefined,
+  headers: Record<string, string>,
+): LambdaEvent {
   return {
     version: '2.0',
     routeKey: `${method} ${path}`,
@@ -45,7 +50,10 @@ describe('the auth app behind API Gateway', () => {
     const body = JSON.stringify({ username: 'alice' });
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${cloud.seed.keys.auth}` };
     const viaLambda = await handler()(httpApiEvent('POST', '/v1/challenges', body, headers), lambdaContext);
-    const viaRequest = await cloud.app.request('/v1/challenges', jsonRequest({ username: 'alice' }, cloud.seed.keys.auth));
+    const viaRequest = await cloud.app.request(
+      '/v1/challenges',
+      jsonRequest({ username: 'alice' }, cloud.seed.keys.auth),
+    );
     expect(viaLambda.statusCode).toBe(201);
     expect(viaRequest.status).toBe(201);
     const a = JSON.parse(viaLambda.body) as Record<string, unknown>;
@@ -57,14 +65,23 @@ describe('the auth app behind API Gateway', () => {
 
   it('gives the same error for the same bad request both ways', async () => {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${cloud.seed.keys.auth}` };
-    const viaLambda = await handler()(httpApiEvent('POST', '/v1/challenges', '{"username":', headers), lambdaContext);
-    const viaRequest = await cloud.app.request('/v1/challenges', jsonRequest('{"username":', cloud.seed.keys.auth));
+    const viaLambda = await handler()(
+      httpApiEvent('POST', '/v1/challenges', '{"username":', headers),
+      lambdaContext,
+    );
+    const viaRequest = await cloud.app.request(
+      '/v1/challenges',
+      jsonRequest('{"username":', cloud.seed.keys.auth),
+    );
     expect(viaLambda.statusCode).toBe(viaRequest.status);
     expect(JSON.parse(viaLambda.body)).toEqual(await viaRequest.json());
   });
 
   it('refuses a missing key the same way both ways', async () => {
-    const viaLambda = await handler()(httpApiEvent('GET', '/v1/challenges/AAAAAAAAAAAAAAAAAAAAAA', undefined, {}), lambdaContext);
+    const viaLambda = await handler()(
+      httpApiEvent('GET', '/v1/challenges/AAAAAAAAAAAAAAAAAAAAAA', undefined, {}),
+      lambdaContext,
+    );
     const viaRequest = await cloud.app.request('/v1/challenges/AAAAAAAAAAAAAAAAAAAAAA');
     expect(viaLambda.statusCode).toBe(401);
     expect(JSON.parse(viaLambda.body)).toEqual(await viaRequest.json());

@@ -3,8 +3,8 @@
  * uses, a seeded demo tenant, and the real auth app built by the same code the Lambda entry uses.
  */
 import { randomBytes } from 'node:crypto';
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger, type Logger } from '../../functions/adapters/log.ts';
 import type { Clock } from '../../functions/core/clock.ts';
 import { DeploymentKeys } from '../../functions/core/secrets.ts';
@@ -39,16 +39,28 @@ export async function startCloud(options: { clock?: Clock } = {}): Promise<Cloud
   const dynamo = localDynamo(db.endpoint);
   const sqs = localSqs(sq.endpoint);
   await ensureTable(dynamo, TABLE);
-  const { url: queueUrl, dlqUrl } = await createQueueWithDlq(sqs, `dispatch-${randomBytes(4).toString('hex')}`, {
-    visibilityTimeoutSeconds: 1,
-    maxReceiveCount: 2,
-  });
+  const { url: queueUrl, dlqUrl } = await createQueueWithDlq(
+    sqs,
+    `dispatch-${randomBytes(4).toString('hex')}`,
+    {
+      visibilityTimeoutSeconds: 1,
+      maxReceiveCount: 2,
+    },
+  );
   const seed = await seedTenant(dynamo, TABLE, { tenantId: 'acme' });
   const other = await seedTenant(dynamo, TABLE, { tenantId: 'globex' });
   const keys = new DeploymentKeys(randomBytes(32));
   const logLines: string[] = [];
   const log = createLogger({}, { level: 'debug', write: (line) => logLines.push(line) });
-  const app = buildAuthApp({ dynamo, table: TABLE, keys, log, sqs, dispatchQueueUrl: queueUrl, ...(options.clock && { clock: options.clock }) });
+  const app = buildAuthApp({
+    dynamo,
+    table: TABLE,
+    keys,
+    log,
+    sqs,
+    dispatchQueueUrl: queueUrl,
+    ...(options.clock && { clock: options.clock }),
+  });
   return {
     dynamo,
     sqs,
@@ -64,7 +76,9 @@ export async function startCloud(options: { clock?: Clock } = {}): Promise<Cloud
     async drainQueue() {
       const bodies: string[] = [];
       for (;;) {
-        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const out = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         if (!out.Messages?.length) return bodies;
         bodies.push(...out.Messages.map((m) => m.Body ?? ''));
       }

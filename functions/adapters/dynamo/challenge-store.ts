@@ -87,7 +87,13 @@ export class DynamoChallengeStore implements ChallengeStore {
       UpdateExpression: 'SET #status = :accepted, acceptedAt = :now',
       ConditionExpression: `codeHash = :hash AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: marshall({ ':accepted': 'accepted', ':now': nowIso, ':hash': codeHash, ':true': true, ...liveValues }),
+      ExpressionAttributeValues: marshall({
+        ':accepted': 'accepted',
+        ':now': nowIso,
+        ':hash': codeHash,
+        ':true': true,
+        ...liveValues,
+      }),
     });
     return (ok ? 'accepted' : 'condition_failed') satisfies VerifyWriteResult;
   }

@@ -55,12 +55,18 @@ export class DynamoDirectoryStore implements DirectoryStore {
   ) {}
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall(keyItem(hash)) }));
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(keyItem(hash)) }),
+    );
     return out.Item ? toKey(unmarshall(out.Item)) : undefined;
   }
 
   async loadForRequest(keyHash: string, tenantId: string, username?: string) {
-    const wanted = [keyItem(keyHash), tenantItem(tenantId), ...(username ? [userItem(tenantId, username)] : [])];
+    const wanted = [
+      keyItem(keyHash),
+      tenantItem(tenantId),
+      ...(username ? [userItem(tenantId, username)] : []),
+    ];
     let keys = wanted.map((k) => marshall(k));
     const found: Item[] = [];
     // BatchGetItem may return some keys unprocessed under throttling; ask again for just those.
@@ -84,7 +90,9 @@ export class DynamoDirectoryStore implements DirectoryStore {
   }
 
   async getTenant(tenantId: string): Promise<Tenant | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall(tenantItem(tenantId)) }));
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(tenantItem(tenantId)) }),
+    );
     return out.Item ? toTenant(unmarshall(out.Item)) : undefined;
   }
 
@@ -115,7 +123,11 @@ export class DynamoDirectoryStore implements DirectoryStore {
 
   async getAgent(tenantId: string, agentId: string): Promise<Agent | undefined> {
     const out = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: marshall(agentItem(tenantId, agentId)), ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall(agentItem(tenantId, agentId)),
+        ConsistentRead: true,
+      }),
     );
     return out.Item ? toAgent(unmarshall(out.Item)) : undefined;
   }

@@ -5,7 +5,13 @@ export const userItem = (tenantId: string, username: string) => ({
   pk: `TENANT#${tenantId}`,
   sk: `USER#${username.toLowerCase()}`,
 });
-export const agentItem = (tenantId: string, agentId: string) => ({ pk: `TENANT#${tenantId}`, sk: `AGENT#${agentId}` });
+export const agentItem = (tenantId: string, agentId: string) => ({
+  pk: `TENANT#${tenantId}`,
+  sk: `AGENT#${agentId}`,
+});
 export const AGENT_PREFIX = 'AGENT#';
 /** Challenges get a partition each, so one busy tenant never makes a hot partition. */
-export const challengeItem = (tenantId: string, challengeId: string) => ({ pk: `CH#${tenantId}#${challengeId}`, sk: 'CH' });
+export const challengeItem = (tenantId: string, challengeId: string) => ({
+  pk: `CH#${tenantId}#${challengeId}`,
+  sk: 'CH',
+});
