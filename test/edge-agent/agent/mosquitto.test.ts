@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventsTopic, jobsTopic } from '../../../functions/contracts/index.ts';
+import { MqttLink } from '../../../edge-agent/mqtt/link.ts';
+import { type AgentEvent, eventsTopic, jobsTopic } from '../../../functions/contracts/index.ts';
 import { agentSuite } from './agent-suite.ts';
-import { AGENT, agentPassword, OTHER_TENANT, observe, TENANT } from './helpers.ts';
+import { AGENT, agentPassword, OTHER_TENANT, observe, SERVICE, TENANT } from './helpers.ts';
 import { haveMosquitto, MOSQUITTO, type RunningMosquitto, startMosquitto } from './mosquitto.ts';
 
 const A1 = { tenantId: TENANT, agentId: AGENT };
@@ -64,6 +65,45 @@ describe.skipIf(!haveMosquitto)('mosquitto peer', () => {
       await service.waitFor((seen) => seen.some((m) => m.payload === 'marker'));
       expect(service.seen.map((m) => m.payload)).toEqual(['marker']);
       await Promise.all([agent.close(), service.close()]);
+    });
+
+    it('carries jobs and events over MQTT 5 too', async () => {
+      const jobs: string[] = [];
+      let gotJob!: () => void;
+      const job = new Promise<void>((r) => {
+        gotJob = r;
+      });
+      const link = new MqttLink({
+        url: broker.url,
+        tenantId: A2.tenantId,
+        agentId: A2.agentId,
+        username: `${A2.tenantId}.${A2.agentId}`,
+        password: agentPassword(A2.tenantId, A2.agentId),
+        protocolVersion: 5,
+        onJob: async (payload) => {
+          jobs.push(payload.toString());
+          gotJob();
+        },
+      });
+      link.start();
+      await link.waitConnected();
+      const service = await observe(broker.url, [eventsTopic(A2)], { ...SERVICE, protocolVersion: 5 });
+      await service.client.publishAsync(jobsTopic(A2), 'v5-job', { qos: 1 });
+      await job;
+      const event: AgentEvent = {
+        v: 1,
+        at: new Date().toISOString(),
+        type: 'job.sent',
+        jobId: 'v5-job',
+        modem: 'm1',
+        messageRefs: [3],
+      };
+      expect(await link.publishEvent(event)).toBe(true);
+      await service.waitFor((seen) => seen.length > 0);
+      expect(service.json(eventsTopic(A2))).toEqual([event]);
+      expect(jobs).toEqual(['v5-job']);
+      await link.close();
+      await service.close();
     });
 
     it('refuses a wrong password', async () => {
