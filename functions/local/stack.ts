@@ -73,6 +73,13 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** MQTT packets are small; Nagle and delayed ACKs would hold each one back by ~40 ms. */
+function noDelay(client: mqtt.MqttClient): void {
+  const apply = () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  apply();
+  client.on('connect', apply);
+}
+
 function loadOrCreateSecret(dataDir: string | undefined): Buffer {
   if (!dataDir) return randomBytes(32);
   const file = join(dataDir, 'deployment.key');
@@ -159,6 +166,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       reconnectPeriod: 1000,
     });
     stops.push(() => serviceClient.endAsync(true));
+    noDelay(serviceClient);
 
     const ctx = { dynamo: dynamoClient, table: TABLE_NAME, keys, log };
     const authApp = buildAuthApp({ ...ctx, sqs, dispatchQueueUrl: dispatchQueue.url });
@@ -209,6 +217,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       reconnectPeriod: 1000,
     });
     stops.push(() => bridgeClient.endAsync(true));
+    noDelay(bridgeClient);
     await startEventsBridge({ mqtt: bridgeClient, sqs, queueUrl: eventsQueue.url, log });
 
     const server = serve({ fetch: authApp.fetch, port: options.ports?.api ?? 0, hostname: '127.0.0.1' });
