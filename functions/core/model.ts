@@ -16,9 +16,14 @@ export interface ApiKeyRecord {
 export interface Tenant {
   id: string;
   name: string;
-  status: 'active' | 'suspended';
+  /** A deleted tenant stays as a tombstone so its id (and any key minted for it) can never come back. */
+  status: 'active' | 'suspended' | 'deleted';
   /** ISO 3166 alpha-2 country used to read national numbers. */
   defaultCountry: string;
+  /** ISO 3166 alpha-2 countries passcodes may be sent to (SMS pumping defence). */
+  allowedCountries: string[];
+  /** The most users the AD sync keeps for this tenant; the stored count never exceeds it. */
+  userLimit: number;
   passcode: PasscodeSettings;
   /** `{code}`, `{minutes}`, `{ip}` and `{client}` are replaced. */
   messageTemplate: string;
@@ -26,12 +31,34 @@ export interface Tenant {
   defaultModemGroup: string;
 }
 
+/** What a number is, classified once when it is stored so the auth path needs no full metadata. */
+export type PhoneType =
+  | 'mobile'
+  | 'fixed_line_or_mobile'
+  | 'fixed_line'
+  | 'premium_rate'
+  | 'toll_free'
+  | 'shared_cost'
+  | 'voip'
+  | 'personal_number'
+  | 'pager'
+  | 'uan'
+  | 'voicemail'
+  | 'unknown';
+
 export interface User {
   tenantId: string;
   username: string;
   mobile: string | null;
   secondaryMobile: string | null;
   email: string | null;
+  /** Present on users stored by the sync or the admin API; absent on older items. */
+  mobileType?: PhoneType;
+  secondaryMobileType?: PhoneType;
+  /** The user group policy the user's AD groups resolved to; null means the tenant's defaults. */
+  groupPolicyId?: string | null;
+  /** Locked by an admin: no passcode is sent until an admin unlocks. */
+  locked?: boolean;
 }
 
 export interface Agent {

@@ -4,7 +4,7 @@
  */
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { agentItem, keyItem, tenantItem, userItem } from '../adapters/dynamo/keys.ts';
+import { agentItem, keyItem, TENANT_LIST, tenantItem, userItem } from '../adapters/dynamo/keys.ts';
 import { mintKey, parseKey } from '../core/api-keys.ts';
 import { newId } from '../core/ids.ts';
 import type { KeyKind, Tenant, User } from '../core/model.ts';
@@ -27,6 +27,8 @@ export function demoTenant(tenantId = DEMO_TENANT_ID): Tenant {
     name: 'Demo Corp',
     status: 'active',
     defaultCountry: 'DK',
+    allowedCountries: ['DK', 'SE', 'NO', 'DE', 'GB'],
+    userLimit: 1000,
     passcode: DEFAULT_PASSCODE,
     messageTemplate:
       'Your login code is {code}. It expires in {minutes} minutes. Login from {ip} via {client}.',
@@ -40,13 +42,16 @@ export function demoUsers(tenantId = DEMO_TENANT_ID): User[] {
       tenantId,
       username: 'alice',
       mobile: '+4520123456',
+      mobileType: 'fixed_line_or_mobile',
       secondaryMobile: '+4530123456',
+      secondaryMobileType: 'fixed_line_or_mobile',
       email: 'alice@corp.example.test',
     },
     {
       tenantId,
       username: 'bob',
       mobile: '+4520654321',
+      mobileType: 'fixed_line_or_mobile',
       secondaryMobile: null,
       email: 'bob@corp.example.test',
     },
@@ -69,6 +74,8 @@ export async function seedTenant(
   const tenant = demoTenant(tenantId);
   await put(client, table, {
     ...tenantItem(tenantId),
+    ...TENANT_LIST,
+    gsi1sk: tenantId,
     tenantId,
     ...tenant,
     createdAt: new Date().toISOString(),

@@ -6,7 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Agent, ApiKeyRecord, Tenant, User } from '../../core/model.ts';
+import type { Agent, ApiKeyRecord, PhoneType, Tenant, User } from '../../core/model.ts';
 import type { DirectoryStore } from '../../core/ports.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { AGENT_PREFIX, agentItem, keyItem, tenantItem, userItem } from './keys.ts';
@@ -24,8 +24,13 @@ const toKey = (item: Item): ApiKeyRecord => ({
 const toTenant = (item: Item): Tenant => ({
   id: String(item.tenantId),
   name: String(item.name),
-  status: item.status === 'suspended' ? 'suspended' : 'active',
+  status: item.status === 'suspended' || item.status === 'deleted' ? item.status : 'active',
   defaultCountry: String(item.defaultCountry),
+  // Items written before these fields existed: only the home country, and no room for synced users.
+  allowedCountries: Array.isArray(item.allowedCountries)
+    ? item.allowedCountries.map(String)
+    : [String(item.defaultCountry)],
+  userLimit: typeof item.userLimit === 'number' ? item.userLimit : 0,
   passcode: item.passcode as Tenant['passcode'],
   messageTemplate: String(item.messageTemplate),
   defaultModemGroup: String(item.defaultModemGroup),
@@ -37,6 +42,14 @@ const toUser = (item: Item): User => ({
   mobile: typeof item.mobile === 'string' ? item.mobile : null,
   secondaryMobile: typeof item.secondaryMobile === 'string' ? item.secondaryMobile : null,
   email: typeof item.email === 'string' ? item.email : null,
+  ...(typeof item.mobileType === 'string' && { mobileType: item.mobileType as PhoneType }),
+  ...(typeof item.secondaryMobileType === 'string' && {
+    secondaryMobileType: item.secondaryMobileType as PhoneType,
+  }),
+  ...(item.groupPolicyId !== undefined && {
+    groupPolicyId: typeof item.groupPolicyId === 'string' ? item.groupPolicyId : null,
+  }),
+  ...(item.locked === true && { locked: true }),
 });
 
 const toAgent = (item: Item): Agent => ({

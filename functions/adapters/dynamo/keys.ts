@@ -15,3 +15,39 @@ export const challengeItem = (tenantId: string, challengeId: string) => ({
   pk: `CH#${tenantId}#${challengeId}`,
   sk: 'CH',
 });
+
+/** Tenants are listed for the operator through gsi1 under one key (hundreds of tenants, not millions). */
+export const TENANT_LIST = { gsi1pk: 'TENANTS' } as const;
+export const USER_PREFIX = 'USER#';
+/** The per-tenant count of stored users that the sync reserves against before creating any. */
+export const userCounterItem = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'COUNTER#users' });
+export const syncRunItem = (tenantId: string, runId: string) => ({
+  pk: `TENANT#${tenantId}`,
+  sk: `SYNCRUN#${runId}`,
+});
+/** One item per distinct batch of a run (keyed by a digest of its ids), so a repeated batch overwrites itself. */
+export const syncBatchItem = (tenantId: string, runId: string, digest: string) => ({
+  pk: `TENANT#${tenantId}`,
+  sk: `SYNCRUN#${runId}#B#${digest}`,
+});
+export const syncBatchPrefix = (runId: string) => `SYNCRUN#${runId}#B#`;
+/** Policies, modem groups and providers: `<kind>#<id>` under the tenant. */
+export const configItem = (tenantId: string, kind: string, id: string) => ({
+  pk: `TENANT#${tenantId}`,
+  sk: `${kind}#${id}`,
+});
+export const usageItem = (tenantId: string, month: string) => ({
+  pk: `TENANT#${tenantId}`,
+  sk: `USAGE#${month}`,
+});
+/** Audit entries: one partition per tenant and month, newest first by time-ordered sort keys. */
+export const auditPartition = (tenantId: string, month: string) => ({ pk: `AUDIT#${tenantId}#${month}` });
+/** Per-user lockout state, read in the same batch as the user. Exists for unknown usernames too. */
+export const guardItem = (tenantId: string, username: string) => ({
+  pk: `TENANT#${tenantId}`,
+  sk: `GUARD#${username.toLowerCase()}`,
+});
+/** One fixed-window counter item per tenant and window: abuse limits in one conditional update. */
+export const limitItem = (tenantId: string, window: number) => ({ pk: `RL#${tenantId}#${window}`, sk: 'RL' });
+/** The secondary-index partition that lists a tenant's API keys by prefix. */
+export const keyListPartition = (tenantId: string) => `KEYS#${tenantId || '-'}`;
