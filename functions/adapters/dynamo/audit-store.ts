@@ -1,0 +1,146 @@
+/**
+ * The audit log in the single table. Entries of one tenant and month share a partition and sort by time, so a
+ * page is one Query read backwards; listing walks back month by month up to the retention.
+ */
+import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AuditEntry, AuditLog } from '../../core/audit.ts';
+import { type Clock, systemClock } from '../../core/clock.ts';
+import { newId } from '../../core/ids.ts';
+import { maskPhonesIn } from '../../core/phone.ts';
+import { auditPartition } from './keys.ts';
+
+/** How far back a listing reaches, and how long DynamoDB TTL keeps entries. */
+export const AUDIT_RETENTION_MONTHS = 13;
+const RETENTION_SECONDS = 400 * 24 * 3600;
+const MAX_PAGE = 200;
+
+interface Cursor {
+  /** The month partition to continue in. */
+  m: string;
+  /** The sort key to continue after; absent to start that month from its newest entry. */
+  s?: string;
+}
+
+const monthOf = (iso: string) => iso.slice(0, 7);
+
+function previousMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(raw: string | undefined): Cursor | undefined {
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
+    if (!/^\d{4}-\d{2}$/.test(parsed.m)) return undefined;
+    if (parsed.s !== undefined && (typeof parsed.s !== 'string' || parsed.s.length > 100)) return undefined;
+    return parsed;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Defence in depth: whatever a writer forgot to mask, no full phone number reaches the table. */
+const masked = (value: unknown) => maskPhonesIn(JSON.stringify(value));
+
+export class InvalidAuditCursorError extends Error {
+  constructor() {
+    super('The audit cursor is not one this log handed out.');
+    this.name = 'InvalidAuditCursorError';
+  }
+}
+
+export class DynamoAuditLog implements AuditLog {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async record(entry: AuditEntry): Promise<void> {
+    const item = {
+      ...auditPartition(entry.tenantId, monthOf(entry.at)),
+      // A random tail keeps two entries of the same millisecond apart.
+      sk: `${entry.at}#${newId(6)}`,
+      tenantId: entry.tenantId,
+      at: entry.at,
+      actor: entry.actor,
+      action: entry.action,
+      target: maskPhonesIn(entry.target),
+      ...(entry.before !== undefined && { before: masked(entry.before) }),
+      ...(entry.after !== undefined && { after: masked(entry.after) }),
+      ...(entry.details && { details: masked(entry.details) }),
+      ttl: Math.ceil(Date.parse(entry.at) / 1000) + RETENTION_SECONDS,
+    };
+    await this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }));
+  }
+
+  async list(
+    tenantId: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<{ entries: AuditEntry[]; cursor?: string }> {
+    const limit = Math.min(Math.max(1, options.limit ?? 50), MAX_PAGE);
+    const newest = monthOf(new Date(this.clock.now()).toISOString());
+    let oldest = newest;
+    for (let i = 1; i < AUDIT_RETENTION_MONTHS; i++) oldest = previousMonth(oldest);
+    const start = options.cursor === undefined ? { m: newest } : decodeCursor(options.cursor);
+    if (!start) throw new InvalidAuditCursorError();
+
+    const entries: AuditEntry[] = [];
+    let month = start.m;
+    let after = start.s;
+    while (month >= oldest && entries.length < limit) {
+      const { pk } = auditPartition(tenantId, month);
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': pk }),
+          ScanIndexForward: false,
+          Limit: limit - entries.length,
+          ...(after && { ExclusiveStartKey: marshall({ pk, sk: after }) }),
+        }),
+      );
+      for (const raw of out.Items ?? []) entries.push(toEntry(unmarshall(raw)));
+      const last = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
+      if (last && typeof last.sk === 'string') {
+        after = last.sk;
+        if (entries.length >= limit) return { entries, cursor: encodeCursor({ m: month, s: after }) };
+        continue;
+      }
+      month = previousMonth(month);
+      after = undefined;
+    }
+    return month >= oldest ? { entries, cursor: encodeCursor({ m: month }) } : { entries };
+  }
+}
+
+function parseStored(value: unknown): unknown {
+  if (typeof value !== 'string') return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function toEntry(item: Record<string, unknown>): AuditEntry {
+  const before = parseStored(item.before);
+  const after = parseStored(item.after);
+  const details = parseStored(item.details) as AuditEntry['details'];
+  return {
+    tenantId: String(item.tenantId ?? ''),
+    at: String(item.at),
+    actor: String(item.actor),
+    action: String(item.action),
+    target: String(item.target),
+    ...(before !== undefined && { before }),
+    ...(after !== undefined && { after }),
+    ...(details !== undefined && { details }),
+  };
+}
