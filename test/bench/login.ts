@@ -32,7 +32,11 @@ export async function benchLogin(options: LoginBenchOptions = {}) {
   const logins = options.logins ?? 200;
   const traces = new Map<string, Trace>();
   // Hops can be seen before the POST's reply is read, so each is noted by id and joined at the end.
-  const seen = { queue: new Map<string, number>(), mqtt: new Map<string, number>(), sent: new Map<string, number>() };
+  const seen = {
+    queue: new Map<string, number>(),
+    mqtt: new Map<string, number>(),
+    sent: new Map<string, number>(),
+  };
   const sentWaiters = new Map<string, () => void>();
   const stack = await startLocalStack({
     modems: options.modems ?? 4,
@@ -49,7 +53,11 @@ export async function benchLogin(options: LoginBenchOptions = {}) {
     },
   });
   try {
-    const watcher = await mqtt.connectAsync(stack.json.mqttUrl, { ...stack.serviceCredentials, clientId: 'bench-watcher', protocolVersion: 4 });
+    const watcher = await mqtt.connectAsync(stack.json.mqttUrl, {
+      ...stack.serviceCredentials,
+      clientId: 'bench-watcher',
+      protocolVersion: 4,
+    });
     watcher.on('message', (topic, payload) => {
       const now = performance.now();
       const body = JSON.parse(payload.toString()) as unknown;
@@ -141,7 +149,9 @@ export async function benchLogin(options: LoginBenchOptions = {}) {
       t.mqtt = seen.mqtt.get(id);
       t.sent = seen.sent.get(id);
     }
-    const complete = [...traces.values()].filter((t) => t.api && t.queue && t.mqtt && t.cmgs && t.sms && t.sent);
+    const complete = [...traces.values()].filter(
+      (t) => t.api && t.queue && t.mqtt && t.cmgs && t.sms && t.sent,
+    );
     const total = summarize(complete.map((t) => t.cmgs! - t.t0));
     const hops: Array<[string, number[]]> = [
       ['API (POST → 201)', complete.map((t) => t.api! - t.t0)],
@@ -151,7 +161,9 @@ export async function benchLogin(options: LoginBenchOptions = {}) {
       ['modem (AT+CMGS → +CMGS:)', complete.map((t) => t.sms! - t.cmgs!)],
       ['events back (→ job.sent on topic)', complete.map((t) => t.sent! - t.sms!)],
     ];
-    console.log(`\n## Login latency, one at a time (${complete.length} of ${logins} traced, ${accepted} accepted)`);
+    console.log(
+      `\n## Login latency, one at a time (${complete.length} of ${logins} traced, ${accepted} accepted)`,
+    );
     table(
       ['hop', 'p50 ms', 'p99 ms', 'share of p50'],
       [
@@ -179,13 +191,18 @@ export async function benchLogin(options: LoginBenchOptions = {}) {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    console.log(`\n## Login throughput (${concurrency} in flight, ${options.modems ?? 4} simulated modems at 0 ms send time)`);
+    console.log(
+      `\n## Login throughput (${concurrency} in flight, ${options.modems ?? 4} simulated modems at 0 ms send time)`,
+    );
     table(
       ['what', 'value'],
       [
         ['whole logins', `${ok} of ${n} accepted`],
         ['logins per second', (ok / seconds).toFixed(1)],
-        ['baseline: bare HTTP round trips per second (sequential)', (1000 / summarize(baseline).mean).toFixed(0)],
+        [
+          'baseline: bare HTTP round trips per second (sequential)',
+          (1000 / summarize(baseline).mean).toFixed(0),
+        ],
       ],
     );
     await watcher.endAsync();

@@ -8,7 +8,13 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function summarize(values: readonly number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
-  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, max: sorted.at(-1) ?? Number.NaN };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean,
+    max: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
 export const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
@@ -16,5 +22,6 @@ export const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 export function table(header: string[], rows: Array<Array<string | number>>): void {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  for (const row of cells) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  for (const row of cells)
+    console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
 }
