@@ -20,5 +20,8 @@ export interface AuditEntry {
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
   /** Newest first, within one tenant; `cursor` continues a previous page. */
-  list(tenantId: string, options?: { limit?: number; cursor?: string }): Promise<{ entries: AuditEntry[]; cursor?: string }>;
+  list(
+    tenantId: string,
+    options?: { limit?: number; cursor?: string },
+  ): Promise<{ entries: AuditEntry[]; cursor?: string }>;
 }
