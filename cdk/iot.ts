@@ -40,10 +40,13 @@ export function iotTopicArn(scope: Construct, topicPattern: string): string {
 
 export interface EventsTopicRuleProps {
   queue: sqs.IQueue;
+  /** The rule's SQL; defaults to the events topics. */
+  sql?: string;
+  description?: string;
 }
 
 /**
- * Forwards every `t/+/a/+/events` message to the events queue, wrapped with the topic it arrived on
+ * Forwards every `t/+/a/+/events` message (or, with another `sql`, every status message) to the events queue, wrapped with the topic it arrived on
  * (see `BridgedMessage` in functions/contracts/messages.ts). Messages the rule cannot deliver are logged.
  */
 export class EventsTopicRule extends Construct {
@@ -77,8 +80,8 @@ export class EventsTopicRule extends Construct {
 
     this.rule = new iot.CfnTopicRule(this, 'Rule', {
       topicRulePayload: {
-        description: 'Agent events to the events queue',
-        sql: IOT_EVENTS_RULE_SQL,
+        description: props.description ?? 'Agent events to the events queue',
+        sql: props.sql ?? IOT_EVENTS_RULE_SQL,
         awsIotSqlVersion: '2016-03-23',
         ruleDisabled: false,
         actions: [{ sqs: { queueUrl: props.queue.queueUrl, roleArn: this.role.roleArn, useBase64: false } }],

@@ -9,6 +9,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { IOT_STATUS_RULE_SQL } from '../functions/contracts/messages.ts';
 import { REPO_ROOT } from './build.ts';
 import { ENV, FUNCTIONS, type FunctionName, HTTP_ROUTES } from './functions.ts';
 import { AgentPolicy, EventsTopicRule, iotTopicArn, lookUpIotDataEndpoint } from './iot.ts';
@@ -136,6 +137,11 @@ export class SmsPassStack extends Stack {
     }
 
     new EventsTopicRule(this, 'AgentEventsRule', { queue: this.events.queue });
+    new EventsTopicRule(this, 'AgentStatusRule', {
+      queue: this.events.queue,
+      sql: IOT_STATUS_RULE_SQL,
+      description: 'Agent online/offline (last will) to the events queue',
+    });
     const agentPolicy = new AgentPolicy(this, 'AgentPolicy');
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });

@@ -144,6 +144,10 @@ export type BridgedMessage = z.infer<typeof BridgedMessage>;
 export const IOT_EVENTS_RULE_SQL =
   "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/events'";
 
+/** The same wrapping for agents' status topic, where the last will says `offline`. */
+export const IOT_STATUS_RULE_SQL =
+  "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/status'";
+
 /** Parses bytes from MQTT as JSON; returns undefined for anything that is not JSON. */
 export function parseJson(bytes: Buffer | string): unknown {
   try {

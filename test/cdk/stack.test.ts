@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ROUTES } from '../../cdk/functions.ts';
 import { SmsPassStack } from '../../cdk/stack.ts';
-import { IOT_EVENTS_RULE_SQL } from '../../functions/contracts/messages.ts';
+import { IOT_EVENTS_RULE_SQL, IOT_STATUS_RULE_SQL } from '../../functions/contracts/messages.ts';
 
 /** The same feature flags `npx cdk synth` runs with. */
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -166,22 +166,24 @@ describe('SmsPassStack', () => {
     });
   });
 
-  it('forwards agent events from IoT Core to the events queue with a role that can only send there', () => {
+  it('forwards agent events and status (last will) from IoT Core to the events queue, with roles that can only send there', () => {
     const rules = Object.values(template.findResources('AWS::IoT::TopicRule'));
-    expect(rules).toHaveLength(1);
-    const payload = rules[0]?.Properties.TopicRulePayload;
-    expect(payload.Sql).toBe(IOT_EVENTS_RULE_SQL);
-    expect(payload.Actions).toHaveLength(1);
+    expect(rules.map((r) => r.Properties.TopicRulePayload.Sql).sort()).toEqual(
+      [IOT_EVENTS_RULE_SQL, IOT_STATUS_RULE_SQL].sort(),
+    );
     const eventsQueueId = logicalId(stack.events.queue.node.defaultChild);
-    expect(payload.Actions[0].Sqs.QueueUrl).toEqual({ Ref: eventsQueueId });
-
-    const roleId = payload.Actions[0].Sqs.RoleArn['Fn::GetAtt'][0] as string;
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
-    expect(statements).toEqual([
-      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [eventsQueueId, 'Arn'] } },
-    ]);
+    for (const rule of rules) {
+      const payload = rule.Properties.TopicRulePayload;
+      expect(payload.Actions).toHaveLength(1);
+      expect(payload.Actions[0].Sqs.QueueUrl).toEqual({ Ref: eventsQueueId });
+      const roleId = payload.Actions[0].Sqs.RoleArn['Fn::GetAtt'][0] as string;
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+      expect(statements).toEqual([
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [eventsQueueId, 'Arn'] } },
+      ]);
+    }
   });
 
   it('lets agents use only their own t/<tenant>/a/<agent>/ topics, as their own thing', () => {
