@@ -4,8 +4,11 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
 import { DynamoChallengeStore } from './adapters/dynamo/challenge-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
+import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
+import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
 import type { Logger } from './adapters/log.ts';
 import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
 import { createAuthApp } from './auth/app.ts';
@@ -39,8 +42,19 @@ export function buildAuthApp(ctx: CloudContext & { sqs: SQSClient; dispatchQueue
     queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
     keys: ctx.keys,
     clock: ctx.clock ?? systemClock,
+    ...abuseStores(ctx),
+    log: ctx.log,
   });
   return createAuthApp({ challenges: service, log: ctx.log });
+}
+
+/** Lockout, rate limits and the audit log (issue 3); the admin app reuses them for unlocks and key changes. */
+export function abuseStores(ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock'>) {
+  return {
+    guards: new DynamoGuardStore(ctx.dynamo, ctx.table),
+    limiter: new DynamoRateLimiter(ctx.dynamo, ctx.table),
+    audit: new DynamoAuditLog(ctx.dynamo, ctx.table, ctx.clock ?? systemClock),
+  };
 }
 
 export function buildDispatchHandler(ctx: CloudContext & { publisher: JobPublisher; agentCacheMs?: number }) {

@@ -42,13 +42,24 @@ export function createAuthApp({ challenges, log }: AuthAppDeps) {
   app.post('/v1/challenges/:id/verify', async (c) => {
     const id = challengeId(c.req.param('id'));
     const body = await readJson(c, VerifyRequest);
-    const result = await challenges.verify(c.get('key'), id, body.passcode);
+    const result = await challenges.verify(c.get('key'), id, body.passcode, body.client);
     log.info('challenge verified', {
       tenantId: c.get('key').tenantId,
       challengeId: id,
       result: result.result,
     });
     return c.json(result, 200);
+  });
+
+  app.post('/v1/challenges/:id/resend', async (c) => {
+    const id = challengeId(c.req.param('id'));
+    const created = await challenges.resend(c.get('key'), id);
+    log.info('challenge resent', {
+      tenantId: c.get('key').tenantId,
+      replaced: id,
+      challengeId: created.challengeId,
+    });
+    return c.json(created, 201);
   });
 
   app.get('/v1/challenges/:id', async (c) => {

@@ -21,6 +21,11 @@ export type ChallengeRequest = z.infer<typeof ChallengeRequest>;
 export const VerifyRequest = z
   .object({
     passcode: z.string().min(1).max(64),
+    /** Needed only when the tenant binds challenges to the client IP that made them. */
+    client: z
+      .object({ ip: z.union([z.ipv4(), z.ipv6()]).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,16 +1,37 @@
 /**
  * The challenge lifecycle: create one for a login attempt, verify a passcode against it once, and report
  * its status. Knows nothing of DynamoDB, SQS or HTTP.
+ *
+ * What one login costs the store, and why: the create reads key, tenant, user and the user's guard in one
+ * batch, counts every abuse limit in one conditional write, and writes the challenge; the verify reads the
+ * key and accepts in one conditional write that hands back the challenge as it was. Lockout state is
+ * written only when something fails, so a clean login never touches it.
  */
+import type { Logger } from '../adapters/log.ts';
+import {
+  type GuardStore,
+  type LimitCounter,
+  type RateLimiter,
+  type ResolvedSecurity,
+  resolveSecurity,
+} from './abuse-policy.ts';
 import { assertKeyGrants, type ParsedKey } from './api-keys.ts';
+import type { AuditEntry, AuditLog } from './audit.ts';
 import type { Clock } from './clock.ts';
-import { NoDeliveryRouteError, NotFoundError, UnauthorizedError } from './errors.ts';
+import { checkDestination, DestinationRefusedError } from './destination.ts';
+import {
+  NoDeliveryRouteError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthorizedError,
+  UserLockedError,
+} from './errors.ts';
 import { newId } from './ids.ts';
-import type { Challenge, ChallengeStatus, Delivery, Tenant } from './model.ts';
-import { generateNumericPasscode } from './passcode.ts';
+import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, Tenant } from './model.ts';
+import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { maskPhone } from './phone.ts';
 import type { ChallengeStore, DirectoryStore, DispatchQueue } from './ports.ts';
-import type { DeploymentKeys } from './secrets.ts';
+import { constantTimeEqual, type DeploymentKeys } from './secrets.ts';
 
 export interface ChallengeRequest {
   username: string;
@@ -39,6 +60,10 @@ export interface ChallengeServiceDeps {
   queue: DispatchQueue;
   keys: DeploymentKeys;
   clock: Clock;
+  guards: GuardStore;
+  limiter: RateLimiter;
+  audit: AuditLog;
+  log?: Logger;
 }
 
 /** How many times a verify re-reads after losing a race on the attempt counter before giving up. */
@@ -55,44 +80,102 @@ export function renderMessage(
     .replaceAll('{client}', facts.client ?? 'unknown');
 }
 
+/** The keyed hash a personal passcode is stored as: bound to the tenant and the username. */
+export function personalPasscodeHash(keys: DeploymentKeys, tenantId: string, username: string, code: string) {
+  return keys
+    .digest(tenantId, 'personal-passcode', `${username.toLowerCase()}\u0000${canonicalPasscode(code)}`)
+    .toString('base64url');
+}
+
+const keyActor = (record: ApiKeyRecord | undefined) => (record ? `key:${record.prefix}` : 'system');
+
 export class ChallengeService {
+  /** A moving average of the queue send, which decoys wait out so unknown users answer as slowly as known ones. */
+  private sendMs = 0;
+
   constructor(private readonly deps: ChallengeServiceDeps) {}
 
   async create(key: ParsedKey, request: ChallengeRequest): Promise<CreatedChallenge> {
-    const { directory, challenges, queue, keys, clock } = this.deps;
+    const { directory, challenges, keys, clock } = this.deps;
     const loaded = await directory.loadForRequest(key.hash, key.tenantId, request.username);
-    assertKeyGrants(key, loaded.key, 'auth');
+    const record = assertKeyGrants(key, loaded.key, 'auth');
     const tenant = loaded.tenant;
     if (tenant?.status !== 'active') throw new UnauthorizedError();
 
     const now = clock.now();
+    const nowIso = new Date(now).toISOString();
     const settings = tenant.passcode;
-    const id = newId();
-    const code = generateNumericPasscode(settings.length);
-    const expiresAt = new Date(now + settings.validitySeconds * 1000).toISOString();
+    assertPasscodeSettings(settings);
+    const security = resolveSecurity(tenant.security);
     const user = loaded.user;
+    const guard = loaded.guard;
+
+    if (guard?.lockedUntil && guard.lockedUntil > nowIso)
+      throw new UserLockedError(Math.ceil((Date.parse(guard.lockedUntil) - now) / 1000));
+    if (user?.locked) throw new UserLockedError();
+
     const mobile = user?.mobile ?? null;
     if (user && !mobile) throw new NoDeliveryRouteError();
+    if (mobile) {
+      try {
+        checkDestination(mobile, tenant.allowedCountries, user?.mobileType);
+      } catch (error) {
+        if (error instanceof DestinationRefusedError)
+          this.deps.log?.warn('destination refused', {
+            tenantId: tenant.id,
+            reason: error.reason,
+            destination: maskPhone(mobile),
+          });
+        throw error;
+      }
+    }
 
+    await this.countAgainstLimits(tenant, security, now, request, mobile);
+
+    const id = newId();
+    const code = generatePasscode(settings);
+    const expiresAt = new Date(now + settings.validitySeconds * 1000).toISOString();
+    const clientIp = request.client?.ip;
+    const personal = security.allowPersonalPasscode && user ? guard?.personal : undefined;
     const challenge: Challenge = {
       tenantId: tenant.id,
       id,
       username: request.username,
       userKnown: user !== undefined,
-      codeHash: keys.passcodeHash(tenant.id, id, code),
+      codeHash: keys.passcodeHash(tenant.id, id, canonicalPasscode(code)),
       status: 'pending',
-      createdAt: new Date(now).toISOString(),
+      createdAt: nowIso,
       expiresAt,
       attempts: 0,
       maxAttempts: settings.maxAttempts,
       destination: mobile ? maskPhone(mobile) : this.decoyDestination(tenant, request.username),
       client: {
-        ...(request.client?.ip && { ip: request.client.ip }),
+        ...(clientIp && { ip: clientIp }),
         ...(request.client?.name && { name: request.client.name }),
       },
       deliveries: [],
+      ...(settings.alphabet && settings.alphabet !== 'numeric' && { alphabet: settings.alphabet }),
+      ...(security.bindClientIp && clientIp && { boundIp: clientIp }),
+      ...(personal && { personal }),
+      ...(guard?.failures && { priorFailures: guard.failures }),
     };
-    await challenges.create(challenge);
+    await Promise.all([
+      challenges.create(challenge),
+      this.audit({
+        tenantId: tenant.id,
+        at: nowIso,
+        actor: keyActor(record),
+        action: 'challenge.created',
+        target: `challenge:${id}`,
+        details: {
+          username: request.username,
+          destination: challenge.destination,
+          clientIp: clientIp ?? null,
+          clientName: request.client?.name ?? null,
+          knownUser: challenge.userKnown,
+        },
+      }),
+    ]);
 
     if (user && mobile) {
       const text = renderMessage(tenant.messageTemplate, {
@@ -101,7 +184,8 @@ export class ChallengeService {
         ...(challenge.client.ip && { ip: challenge.client.ip }),
         ...(challenge.client.name && { client: challenge.client.name }),
       });
-      await queue.send({
+      const started = performance.now();
+      await this.deps.queue.send({
         v: 1,
         tenantId: tenant.id,
         challengeId: id,
@@ -111,19 +195,52 @@ export class ChallengeService {
         modemGroup: tenant.defaultModemGroup,
         flash: false,
       });
+      this.sendMs = this.sendMs * 0.9 + (performance.now() - started) * 0.1;
+    } else if (this.sendMs > 0) {
+      await new Promise((r) => setTimeout(r, this.sendMs));
     }
     return { challengeId: id, expiresAt, channel: 'sms', destination: challenge.destination };
   }
 
-  async verify(key: ParsedKey, challengeId: string, passcode: string): Promise<VerifyResult> {
-    const { directory, challenges, keys, clock } = this.deps;
+  /** A new code for the same login: the old challenge dies, a new one (with its own id) takes its place. */
+  async resend(key: ParsedKey, challengeId: string): Promise<CreatedChallenge> {
+    const { directory, challenges, clock } = this.deps;
     assertKeyGrants(key, await directory.findKey(key.hash), 'auth');
-    const tenantId = key.tenantId;
-    const hash = keys.passcodeHash(tenantId, challengeId, passcode);
+    const old = await challenges.get(key.tenantId, challengeId, true);
     const nowIso = new Date(clock.now()).toISOString();
+    if (
+      !old ||
+      effectiveStatus(old, nowIso) === 'accepted' ||
+      old.status === 'rejected' ||
+      old.expiresAt <= nowIso
+    )
+      throw new NotFoundError('A live challenge');
+    const created = await this.create(key, { username: old.username, client: old.client });
+    await challenges.supersede(key.tenantId, challengeId, nowIso);
+    return created;
+  }
 
-    if ((await challenges.acceptIfMatches(tenantId, challengeId, hash, nowIso)) === 'accepted')
+  async verify(
+    key: ParsedKey,
+    challengeId: string,
+    passcode: string,
+    client?: { ip?: string | undefined },
+  ): Promise<VerifyResult> {
+    const { directory, challenges, keys, clock } = this.deps;
+    const record = assertKeyGrants(key, await directory.findKey(key.hash), 'auth');
+    const tenantId = key.tenantId;
+    const typed = canonicalPasscode(passcode);
+    const hash = keys.passcodeHash(tenantId, challengeId, typed);
+    const nowIso = new Date(clock.now()).toISOString();
+    const actor = keyActor(record);
+
+    const accepted = await challenges.acceptIfMatches(tenantId, challengeId, hash, nowIso, {
+      clientIp: client?.ip,
+    });
+    if (accepted) {
+      await this.afterAccept(accepted, actor, nowIso, 'sent');
       return { result: 'accept' };
+    }
 
     for (let round = 0; round < MAX_VERIFY_ROUNDS; round++) {
       const current = await challenges.get(tenantId, challengeId, true);
@@ -133,7 +250,26 @@ export class ChallengeService {
       if (current.status === 'rejected' || left === 0)
         return { result: 'reject', reason: 'locked', attemptsLeft: 0 };
       if (current.expiresAt <= nowIso) return { result: 'reject', reason: 'expired', attemptsLeft: 0 };
+
+      if (current.personal && this.personalMatches(current, typed, nowIso)) {
+        const viaPersonal = await challenges.acceptIfMatches(
+          tenantId,
+          challengeId,
+          current.personal.hash,
+          nowIso,
+          {
+            clientIp: client?.ip,
+            personal: true,
+          },
+        );
+        if (viaPersonal) {
+          await this.afterAccept(viaPersonal, actor, nowIso, 'personal');
+          return { result: 'accept' };
+        }
+      }
+
       if (await challenges.recordWrongAttempt(tenantId, challengeId, current.attempts, current.maxAttempts)) {
+        await this.afterFailure(current, actor, nowIso, left - 1);
         return { result: 'reject', reason: 'wrong', attemptsLeft: left - 1 };
       }
     }
@@ -155,6 +291,107 @@ export class ChallengeService {
         at: d.at,
       })),
     };
+  }
+
+  /** Fixed-window counters for the user, the number, the client IP and the tenant, in one conditional write. */
+  private async countAgainstLimits(
+    tenant: Tenant,
+    security: ResolvedSecurity,
+    now: number,
+    request: ChallengeRequest,
+    mobile: string | null,
+  ) {
+    const { limits } = security;
+    const windowMs = limits.windowSeconds * 1000;
+    const window = Math.floor(now / windowMs);
+    const windowEnd = (window + 1) * windowMs;
+    const name = (kind: string, value: string) =>
+      `${kind}${this.deps.keys.digest(tenant.id, 'rate-limit', `${kind}\u0000${value}`).toString('base64url').slice(0, 12)}`;
+    const counters: LimitCounter[] = [
+      { name: 'n', max: limits.perTenant },
+      { name: name('u', request.username.toLowerCase()), max: limits.perUser },
+      ...(mobile ? [{ name: name('d', mobile), max: limits.perDestination }] : []),
+      ...(request.client?.ip ? [{ name: name('i', request.client.ip), max: limits.perClientIp }] : []),
+    ];
+    const allowed = await this.deps.limiter.hit(
+      tenant.id,
+      window,
+      Math.ceil(windowEnd / 1000) + 60,
+      counters,
+    );
+    if (!allowed) {
+      this.deps.log?.warn('challenge rate limited', { tenantId: tenant.id });
+      throw new RateLimitedError(Math.max(1, Math.ceil((windowEnd - now) / 1000)));
+    }
+  }
+
+  private personalMatches(challenge: Challenge, typed: string, nowIso: string): boolean {
+    const personal = challenge.personal;
+    if (!personal || personal.validFrom > nowIso || personal.validUntil <= nowIso) return false;
+    const hash = personalPasscodeHash(this.deps.keys, challenge.tenantId, challenge.username, typed);
+    return constantTimeEqual(hash, personal.hash);
+  }
+
+  private async afterAccept(
+    challenge: Challenge,
+    actor: string,
+    nowIso: string,
+    method: 'sent' | 'personal',
+  ) {
+    await Promise.all([
+      this.audit({
+        tenantId: challenge.tenantId,
+        at: nowIso,
+        actor,
+        action: 'challenge.accepted',
+        target: `challenge:${challenge.id}`,
+        details: { username: challenge.username, passcode: method, attempts: challenge.attempts },
+      }),
+      // Only a login that followed failures writes the guard: a clean login costs nothing here.
+      challenge.priorFailures || challenge.attempts > 0
+        ? this.deps.guards.clearFailures(challenge.tenantId, challenge.username)
+        : undefined,
+    ]);
+  }
+
+  private async afterFailure(challenge: Challenge, actor: string, nowIso: string, attemptsLeft: number) {
+    const { guards, clock } = this.deps;
+    const { tenantId, username } = challenge;
+    await this.audit({
+      tenantId,
+      at: nowIso,
+      actor,
+      action: 'challenge.rejected',
+      target: `challenge:${challenge.id}`,
+      details: { username, reason: 'wrong', attemptsLeft },
+    });
+    const counted = await guards.recordFailure(tenantId, username, nowIso);
+    if (counted.locked)
+      throw new UserLockedError(Math.max(1, Math.ceil((Date.parse(counted.until) - clock.now()) / 1000)));
+    const tenant = await this.deps.directory.getTenant(tenantId);
+    const { lockout } = resolveSecurity(tenant?.security);
+    if (counted.failures < lockout.maxFailures) return;
+    const until = new Date(clock.now() + lockout.lockSeconds * 1000).toISOString();
+    if (await guards.lock(tenantId, username, lockout.maxFailures, until)) {
+      await this.audit({
+        tenantId,
+        at: nowIso,
+        actor: 'system',
+        action: 'user.locked',
+        target: `user:${username}`,
+        details: { username, failures: counted.failures, until },
+      });
+    }
+    throw new UserLockedError(lockout.lockSeconds);
+  }
+
+  /** An audit write that fails is logged, never allowed to fail the login it describes. */
+  private async audit(entry: AuditEntry): Promise<void> {
+    try {
+      await this.deps.audit.record(entry);
+    } catch (error) {
+      this.deps.log?.error('audit write failed', { action: entry.action, tenantId: entry.tenantId, error });
+    }
   }
 
   /** An unknown user's destination looks like a real one and stays the same between calls. */

@@ -1,5 +1,6 @@
 /** The records the domain works with. Stores map them to and from their own item shapes. */
-import type { PasscodeSettings } from './passcode.ts';
+import type { TenantSecurity } from './abuse-policy.ts';
+import type { PasscodeAlphabet, PasscodeSettings } from './passcode.ts';
 
 export type KeyKind = 'auth' | 'sync' | 'admin' | 'operator';
 
@@ -29,6 +30,8 @@ export interface Tenant {
   messageTemplate: string;
   /** The modem group that carries SMS until load-balancing policies exist. */
   defaultModemGroup: string;
+  /** Abuse defences (issue 3); absent parts take the defaults in `core/abuse-policy.ts`. */
+  security?: TenantSecurity;
 }
 
 /** What a number is, classified once when it is stored so the auth path needs no full metadata. */
@@ -106,4 +109,26 @@ export interface Challenge {
   destination: string;
   client: { ip?: string; name?: string };
   deliveries: Delivery[];
+  /** How typed codes are read back; absent means numeric. */
+  alphabet?: PasscodeAlphabet;
+  /** Set when policy binds the challenge to the client IP that created it. */
+  boundIp?: string;
+  /** The user's personal passcode (hash and window) when policy allows it, copied from the user's guard. */
+  personal?: PersonalPasscode;
+  /** Consecutive failures the user had when the challenge was made: a success then clears them. */
+  priorFailures?: number;
+}
+
+/** A static last-resort code: a keyed hash, valid only inside the window an admin sets. */
+export interface PersonalPasscode {
+  hash: string;
+  validFrom: string;
+  validUntil: string;
+}
+
+/** Per-username lockout state. Kept for unknown usernames too, so a lock reveals nothing about who exists. */
+export interface UserGuard {
+  failures: number;
+  lockedUntil?: string;
+  personal?: PersonalPasscode;
 }

@@ -98,12 +98,9 @@ export function generateNumericPasscode(length: number): string {
 }
 
 /**
- * What the user typed, in the form the code was made in: spaces and dashes dropped (people copy "123 456"),
- * letters folded to the alphabet's case. Anything outside the alphabet stays and simply will not match.
+ * The form a code is hashed in, for the code as sent and as typed alike: spaces and dashes dropped (people
+ * copy "123 456"), letters upper-cased (memo codes are sent in lower case, alphanumeric in upper case).
  */
-export function normalizeTypedPasscode(typed: string, alphabet: PasscodeAlphabet = 'numeric'): string {
-  const bare = typed.replace(/[\s-]/g, '');
-  if (alphabet === 'alphanumeric') return bare.toUpperCase();
-  if (alphabet === 'memo') return bare.toLowerCase();
-  return bare;
+export function canonicalPasscode(code: string): string {
+  return code.replace(/[\s-]/g, '').toUpperCase();
 }

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 
 /** "+4512345656" → "+45 •• •• •• 56": the country code and the last two digits, nothing else. */
 export function maskPhone(e164: string): string {

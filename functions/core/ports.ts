@@ -1,7 +1,16 @@
 /** The ports the domain needs. Adapters (DynamoDB, SQS, MQTT, IoT) implement them. */
 import type { SmsJob } from '../contracts/index.ts';
 import type { DispatchMessage } from '../contracts/queue.ts';
-import type { Agent, ApiKeyRecord, Challenge, Delivery, DeliveryStatus, Tenant, User } from './model.ts';
+import type {
+  Agent,
+  ApiKeyRecord,
+  Challenge,
+  Delivery,
+  DeliveryStatus,
+  Tenant,
+  User,
+  UserGuard,
+} from './model.ts';
 
 export interface DirectoryStore {
   findKey(hash: string): Promise<ApiKeyRecord | undefined>;
@@ -10,7 +19,7 @@ export interface DirectoryStore {
     keyHash: string,
     tenantId: string,
     username?: string,
-  ): Promise<{ key?: ApiKeyRecord; tenant?: Tenant; user?: User }>;
+  ): Promise<{ key?: ApiKeyRecord; tenant?: Tenant; user?: User; guard?: UserGuard }>;
   getTenant(tenantId: string): Promise<Tenant | undefined>;
   getUser(tenantId: string, username: string): Promise<User | undefined>;
   listAgents(tenantId: string): Promise<Agent[]>;
@@ -27,15 +36,20 @@ export interface ChallengeStore {
   create(challenge: Challenge): Promise<void>;
   get(tenantId: string, challengeId: string, consistent?: boolean): Promise<Challenge | undefined>;
   /**
-   * Accepts in one conditional write when the hash matches, the challenge is live, unexpired and has
-   * attempts left. Anything else is `condition_failed`, and the caller reads to learn why.
+   * Accepts in one conditional write when the hash matches, the challenge is live, unexpired, has attempts
+   * left and (when bound) `clientIp` is the one that made it. Returns the challenge as it was before, or
+   * `undefined` when any condition failed, and the caller reads to learn why. `personal` compares the hash
+   * with the copied personal passcode instead of the sent one.
    */
   acceptIfMatches(
     tenantId: string,
     challengeId: string,
     codeHash: string,
     nowIso: string,
-  ): Promise<VerifyWriteResult>;
+    options?: { clientIp?: string | undefined; personal?: boolean },
+  ): Promise<Challenge | undefined>;
+  /** Ends a live challenge because a new code replaced it; false when it was not live. */
+  supersede(tenantId: string, challengeId: string, nowIso: string): Promise<boolean>;
   /** Counts one wrong attempt if the attempt count is still `seen`; marks the challenge rejected at the limit. */
   recordWrongAttempt(
     tenantId: string,

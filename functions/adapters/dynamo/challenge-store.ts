@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
-import type { ChallengeStore, VerifyWriteResult } from '../../core/ports.ts';
+import type { ChallengeStore } from '../../core/ports.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { challengeItem } from './keys.ts';
 
@@ -38,8 +38,14 @@ const CHALLENGE_FROM: Record<DeliveryStatus, Challenge['status'][]> = {
 type Stored = Omit<Challenge, 'deliveries'> & { deliveries: Record<string, Delivery> };
 
 function fromItem(item: Record<string, AttributeValue>): Challenge {
-  const raw = unmarshall(item) as Stored & { pk: string; sk: string; ttl: number };
-  const { pk: _pk, sk: _sk, ttl: _ttl, deliveries, ...rest } = raw;
+  const raw = unmarshall(item) as Stored & {
+    pk: string;
+    sk: string;
+    ttl: number;
+    acceptedAt?: string;
+    supersededAt?: string;
+  };
+  const { pk: _pk, sk: _sk, ttl: _ttl, acceptedAt: _a, supersededAt: _s, deliveries, ...rest } = raw;
   return { ...rest, deliveries: Object.values(deliveries ?? {}).sort((a, b) => a.step - b.step) };
 }
 
@@ -80,22 +86,54 @@ export class DynamoChallengeStore implements ChallengeStore {
     return challenge.tenantId === tenantId ? challenge : undefined;
   }
 
-  async acceptIfMatches(tenantId: string, challengeId: string, codeHash: string, nowIso: string) {
-    const ok = await this.conditional({
+  async acceptIfMatches(
+    tenantId: string,
+    challengeId: string,
+    codeHash: string,
+    nowIso: string,
+    options: { clientIp?: string | undefined; personal?: boolean } = {},
+  ): Promise<Challenge | undefined> {
+    const hashCondition = options.personal
+      ? 'personal.#hash = :hash AND personal.validFrom <= :now AND personal.validUntil > :now'
+      : 'codeHash = :hash';
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(challengeItem(tenantId, challengeId)),
+          UpdateExpression: 'SET #status = :accepted, acceptedAt = :now',
+          ConditionExpression:
+            `${hashCondition} AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now ` +
+            `AND #status IN (${LIVE.join(', ')}) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
+          ExpressionAttributeNames: { '#status': 'status', ...(options.personal && { '#hash': 'hash' }) },
+          ExpressionAttributeValues: marshall({
+            ':accepted': 'accepted',
+            ':now': nowIso,
+            ':hash': codeHash,
+            ':true': true,
+            ':ip': options.clientIp ?? '',
+            ...liveValues,
+          }),
+          // The image before the write tells the caller whose challenge it was, at no extra read.
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async supersede(tenantId: string, challengeId: string, nowIso: string) {
+    return this.conditional({
       TableName: this.table,
       Key: marshall(challengeItem(tenantId, challengeId)),
-      UpdateExpression: 'SET #status = :accepted, acceptedAt = :now',
-      ConditionExpression: `codeHash = :hash AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`,
+      UpdateExpression: 'SET #status = :rejected, supersededAt = :now',
+      ConditionExpression: `attribute_exists(pk) AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: marshall({
-        ':accepted': 'accepted',
-        ':now': nowIso,
-        ':hash': codeHash,
-        ':true': true,
-        ...liveValues,
-      }),
+      ExpressionAttributeValues: marshall({ ':rejected': 'rejected', ':now': nowIso, ...liveValues }),
     });
-    return (ok ? 'accepted' : 'condition_failed') satisfies VerifyWriteResult;
   }
 
   async recordWrongAttempt(tenantId: string, challengeId: string, seen: number, maxAttempts: number) {

@@ -9,7 +9,8 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Agent, ApiKeyRecord, PhoneType, Tenant, User } from '../../core/model.ts';
 import type { DirectoryStore } from '../../core/ports.ts';
 import { isConditionalCheckFailed } from './errors.ts';
-import { AGENT_PREFIX, agentItem, keyItem, tenantItem, userItem } from './keys.ts';
+import { toGuard } from './guard-store.ts';
+import { AGENT_PREFIX, agentItem, guardItem, keyItem, tenantItem, userItem } from './keys.ts';
 
 type Item = Record<string, unknown>;
 
@@ -34,6 +35,7 @@ const toTenant = (item: Item): Tenant => ({
   passcode: item.passcode as Tenant['passcode'],
   messageTemplate: String(item.messageTemplate),
   defaultModemGroup: String(item.defaultModemGroup),
+  ...(item.security !== undefined && { security: item.security as Tenant['security'] }),
 });
 
 const toUser = (item: Item): User => ({
@@ -78,7 +80,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const wanted = [
       keyItem(keyHash),
       tenantItem(tenantId),
-      ...(username ? [userItem(tenantId, username)] : []),
+      ...(username ? [userItem(tenantId, username), guardItem(tenantId, username)] : []),
     ];
     let keys = wanted.map((k) => marshall(k));
     const found: Item[] = [];
@@ -95,10 +97,12 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const key = pick(wanted[0]!);
     const tenant = pick(wanted[1]!);
     const user = wanted[2] ? pick(wanted[2]) : undefined;
+    const guard = wanted[3] ? pick(wanted[3]) : undefined;
     return {
       ...(key && { key: toKey(key) }),
       ...(tenant && { tenant: toTenant(tenant) }),
       ...(user && { user: toUser(user) }),
+      ...(guard && { guard: toGuard(guard) }),
     };
   }
 

@@ -1,0 +1,111 @@
+/**
+ * Per-username lockout state on a `GUARD#` item beside the user. It is read in the same batch as the user when
+ * a challenge is made, and written only when something fails (or a success follows failures).
+ */
+import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { GuardStore } from '../../core/abuse-policy.ts';
+import type { PersonalPasscode, UserGuard } from '../../core/model.ts';
+import { isConditionalCheckFailed } from './errors.ts';
+import { guardItem } from './keys.ts';
+
+export function toGuard(item: Record<string, unknown>): UserGuard {
+  const personal = item.personal as PersonalPasscode | undefined;
+  return {
+    failures: typeof item.failures === 'number' ? item.failures : 0,
+    ...(typeof item.lockedUntil === 'string' && { lockedUntil: item.lockedUntil }),
+    ...(personal && typeof personal.hash === 'string' && { personal }),
+  };
+}
+
+export class DynamoGuardStore implements GuardStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async recordFailure(tenantId: string, username: string, nowIso: string) {
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(guardItem(tenantId, username)),
+          UpdateExpression: 'ADD failures :one SET lastFailureAt = :now',
+          ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil <= :now',
+          ExpressionAttributeValues: marshall({ ':one': 1, ':now': nowIso }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { locked: false as const, failures: toGuard(unmarshall(out.Attributes ?? {})).failures };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const guard = await this.get(tenantId, username);
+      return { locked: true as const, until: guard?.lockedUntil ?? nowIso };
+    }
+  }
+
+  async lock(tenantId: string, username: string, maxFailures: number, until: string) {
+    return this.conditional({
+      Key: marshall(guardItem(tenantId, username)),
+      UpdateExpression: 'SET lockedUntil = :until, failures = :zero ADD locks :one',
+      ConditionExpression: 'failures >= :max',
+      ExpressionAttributeValues: marshall({ ':until': until, ':zero': 0, ':one': 1, ':max': maxFailures }),
+    });
+  }
+
+  async clearFailures(tenantId: string, username: string) {
+    await this.conditional({
+      Key: marshall(guardItem(tenantId, username)),
+      UpdateExpression: 'SET failures = :zero',
+      ConditionExpression: 'failures > :zero',
+      ExpressionAttributeValues: marshall({ ':zero': 0 }),
+    });
+  }
+
+  async unlock(tenantId: string, username: string, nowIso: string) {
+    return this.conditional({
+      Key: marshall(guardItem(tenantId, username)),
+      UpdateExpression: 'SET failures = :zero REMOVE lockedUntil',
+      ConditionExpression: 'lockedUntil > :now',
+      ExpressionAttributeValues: marshall({ ':zero': 0, ':now': nowIso }),
+    });
+  }
+
+  async setPersonalPasscode(tenantId: string, username: string, personal: PersonalPasscode | null) {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(guardItem(tenantId, username)),
+        ...(personal
+          ? {
+              UpdateExpression: 'SET personal = :p',
+              ExpressionAttributeValues: marshall({ ':p': personal }),
+            }
+          : { UpdateExpression: 'REMOVE personal' }),
+      }),
+    );
+  }
+
+  async get(tenantId: string, username: string): Promise<UserGuard | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall(guardItem(tenantId, username)),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? toGuard(unmarshall(out.Item)) : undefined;
+  }
+
+  private async conditional(
+    input: Omit<ConstructorParameters<typeof UpdateItemCommand>[0], 'TableName'>,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateItemCommand({ TableName: this.table, ...input }));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}

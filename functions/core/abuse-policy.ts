@@ -1,0 +1,92 @@
+/**
+ * A tenant's abuse defences: fixed-window rate limits, the per-user lockout, the personal passcode and IP
+ * binding. Stored on the tenant item; anything absent takes the defaults below.
+ */
+import type { PersonalPasscode, UserGuard } from './model.ts';
+
+export interface RateLimits {
+  /** Length of one fixed window. */
+  windowSeconds: number;
+  /** Challenges per window for one username (known or not). */
+  perUser: number;
+  /** Challenges per window sent to one phone number. */
+  perDestination: number;
+  /** Challenges per window for one end-user IP (`client.ip`). */
+  perClientIp: number;
+  /** Challenges per window for the whole tenant. */
+  perTenant: number;
+}
+
+export interface LockoutPolicy {
+  /** Consecutive failed verifies, across challenges, that lock the user. NIST SP 800-63B allows at most 100. */
+  maxFailures: number;
+  /** How long a lock lasts before it lifts by itself. */
+  lockSeconds: number;
+}
+
+export interface TenantSecurity {
+  limits?: Partial<RateLimits>;
+  lockout?: Partial<LockoutPolicy>;
+  /** Accept a user's personal passcode in place of the sent one (inside its window). */
+  allowPersonalPasscode?: boolean;
+  /** Refuse a verify that comes from another client IP than the one that made the challenge. */
+  bindClientIp?: boolean;
+}
+
+export const DEFAULT_LIMITS: RateLimits = {
+  windowSeconds: 60,
+  perUser: 10,
+  perDestination: 10,
+  perClientIp: 60,
+  perTenant: 1200,
+};
+
+export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 10, lockSeconds: 900 };
+
+export const NIST_MAX_FAILURES = 100;
+
+export function resolveSecurity(security: TenantSecurity | undefined) {
+  const lockout = { ...DEFAULT_LOCKOUT, ...security?.lockout };
+  return {
+    limits: { ...DEFAULT_LIMITS, ...security?.limits },
+    lockout: { ...lockout, maxFailures: Math.min(lockout.maxFailures, NIST_MAX_FAILURES) },
+    allowPersonalPasscode: security?.allowPersonalPasscode === true,
+    bindClientIp: security?.bindClientIp === true,
+  };
+}
+
+export type ResolvedSecurity = ReturnType<typeof resolveSecurity>;
+
+/** One counter of a fixed window, named by an opaque digest so no number, IP or name lands in the table. */
+export interface LimitCounter {
+  name: string;
+  max: number;
+}
+
+/**
+ * Counts one challenge against every counter of the window in a single conditional write, and refuses (counting
+ * nothing) when any counter is at its maximum.
+ */
+export interface RateLimiter {
+  hit(tenantId: string, window: number, expiresAtSeconds: number, counters: LimitCounter[]): Promise<boolean>;
+}
+
+export interface GuardStore {
+  /**
+   * Counts a failed verify unless the user is locked at `nowIso`. Returns the new count, or that the user was
+   * already locked (and until when).
+   */
+  recordFailure(
+    tenantId: string,
+    username: string,
+    nowIso: string,
+  ): Promise<{ locked: false; failures: number } | { locked: true; until: string }>;
+  /** Locks once the failures reached `maxFailures`, resetting the count; false when someone else locked first. */
+  lock(tenantId: string, username: string, maxFailures: number, until: string): Promise<boolean>;
+  /** After a success: the consecutive count starts again. */
+  clearFailures(tenantId: string, username: string): Promise<void>;
+  /** Lifts a lock and clears the count; false when there was no lock in force at `nowIso`. */
+  unlock(tenantId: string, username: string, nowIso: string): Promise<boolean>;
+  setPersonalPasscode(tenantId: string, username: string, personal: PersonalPasscode | null): Promise<void>;
+  get(tenantId: string, username: string): Promise<UserGuard | undefined>;
+}
