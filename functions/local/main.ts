@@ -13,6 +13,7 @@ const log = createLogger(
 const stack = await startLocalStack({
   dataDir,
   log,
+  standInsInWorker: true,
   ports: {
     api: port('API_PORT', 8787),
     dynamo: port('DYNAMO_PORT', 8000),

@@ -19,11 +19,12 @@ import { buildAuthApp, buildDispatchHandler, buildEventsHandler, stores } from '
 import { localDynamo, localSqs } from './aws-local.ts';
 import { startEventsBridge } from './bridge.ts';
 import { type Broker, type Principal, startBroker } from './broker.ts';
-import { ensureTable, startDynalite } from './dynamo.ts';
+import { ensureTable } from './dynamo.ts';
 import { type LocalEdge, startLocalEdge } from './edge.ts';
 import { SqsPoller } from './poller.ts';
 import { type DemoSeed, seedTenant } from './seed.ts';
-import { createQueueWithDlq, startFauxqs } from './sqs.ts';
+import { createQueueWithDlq } from './sqs.ts';
+import { startStandIns } from './stand-ins.ts';
 
 export const TABLE_NAME = 'smspass';
 
@@ -38,6 +39,8 @@ export interface LocalStackOptions {
   /** Start the demo edge agent with its simulators (default true). */
   edge?: boolean;
   log?: Logger;
+  /** dynalite and fauxqs in a worker thread, on the second core (npm start and benchmarks). */
+  standInsInWorker?: boolean;
   /** Looks at what passes a hop, for tests and benchmarks. */
   tap?: { dispatchBatch?(event: SQSEvent): void };
 }
@@ -119,18 +122,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const keys = new DeploymentKeys(loadOrCreateSecret(persistent ? dataDir : undefined));
 
-    const dynamo = await startDynalite({
-      port: options.ports?.dynamo ?? 0,
-      ...(persistent && { path: join(dataDir, 'dynamo') }),
+    const standIns = await startStandIns({
+      dynamoPort: options.ports?.dynamo ?? 0,
+      sqsPort: options.ports?.sqs ?? 0,
+      ...(persistent && { dynamoPath: join(dataDir, 'dynamo') }),
+      worker: options.standInsInWorker ?? false,
     });
-    stops.push(() => dynamo.close());
-    const dynamoClient = localDynamo(dynamo.endpoint);
+    stops.push(() => standIns.close());
+    const dynamoClient = localDynamo(standIns.dynamoEndpoint);
     stops.push(async () => dynamoClient.destroy());
     await ensureTable(dynamoClient, TABLE_NAME);
 
-    const sqsServer = await startFauxqs({ port: options.ports?.sqs ?? 0 });
-    stops.push(() => sqsServer.close());
-    const sqs = localSqs(sqsServer.endpoint);
+    const sqs = localSqs(standIns.sqsEndpoint);
     stops.push(async () => sqs.destroy());
     const dispatchQueue = await createQueueWithDlq(sqs, 'smspass-dispatch');
     const eventsQueue = await createQueueWithDlq(sqs, 'smspass-events');
@@ -281,8 +284,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       json,
       seed,
       dataDir,
-      dynamoEndpoint: dynamo.endpoint,
-      sqsEndpoint: sqsServer.endpoint,
+      dynamoEndpoint: standIns.dynamoEndpoint,
+      sqsEndpoint: standIns.sqsEndpoint,
       queues: {
         dispatch: dispatchQueue.url,
         dispatchDlq: dispatchQueue.dlqUrl,

@@ -40,6 +40,7 @@ export async function benchLogin(options: LoginBenchOptions = {}) {
   const sentWaiters = new Map<string, () => void>();
   const stack = await startLocalStack({
     modems: options.modems ?? 4,
+    standInsInWorker: process.env.BENCH_WORKER !== '0',
     modemSendMs: 0,
     log: createLogger({}, { level: 'error' }),
     tap: {
