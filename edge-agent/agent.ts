@@ -15,6 +15,7 @@ import {
   parseJson,
   SmsJob,
 } from '../functions/contracts/index.ts';
+import type { BackoffOptions } from './backoff.ts';
 import { type AgentConfig, readMqttCredentials } from './config.ts';
 import { type JobResultEvent, Journal } from './journal.ts';
 import { type Logger, silentLogger } from './log.ts';
@@ -34,7 +35,7 @@ export interface AgentOptions {
   log?: Logger;
   now?: () => Date;
   /** Backoff for reconnects; tests shorten it. */
-  backoff?: { initialMs: number; maxMs: number };
+  backoff?: BackoffOptions;
   /** How long `stop()` waits for events to reach the broker before disconnecting anyway. */
   drainTimeoutMs?: number;
   /** How often modem health is compared for the "on change" status; default 1 s. */

@@ -1,16 +1,15 @@
-/** Exponential backoff with jitter for reconnecting to the broker. */
+/** Exponential backoff with jitter, for every reconnect loop of the agent: modem transports and the MQTT link. */
 
 export interface BackoffOptions {
+  /** Ceiling of the first delay; it doubles per failed attempt. */
   initialMs: number;
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000 };
-
 /**
- * Delay before reconnect attempt number `attempt` (0-based): the exponential ceiling, then "equal jitter"
- * (half fixed, half random) so a fleet of agents that lost the broker together does not return in lockstep,
- * while each agent still backs off at least half the ceiling.
+ * Delay before reconnect attempt number `attempt` (0-based): the capped exponential ceiling, then "equal
+ * jitter" (half fixed, half random) so a fleet of agents, or a rack of modems behind one converter, that lost
+ * their peer together does not return in lockstep, while each still backs off at least half the ceiling.
  */
 export function backoffDelay(
   attempt: number,

@@ -4,13 +4,20 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { type BackoffOptions, backoffDelay } from './backoff.ts';
+import { backoffDelay } from '../backoff.ts';
 import { ModemDisconnectedError } from './errors.ts';
 import type { ModemTransport, TransportEvents } from './transport-types.ts';
 
 export type OpenStream = () => Promise<Duplex>;
 
-export interface ReconnectingTransportOptions extends BackoffOptions {}
+export interface ReconnectingTransportOptions {
+  /** Ceiling of the first reconnect delay, doubling per failed attempt; default 250 ms. */
+  initialDelayMs?: number;
+  /** Default 30 s. */
+  maxDelayMs?: number;
+  /** Injected for tests; defaults to Math.random. */
+  random?: () => number;
+}
 
 export class ReconnectingTransport extends EventEmitter<TransportEvents> implements ModemTransport {
   private stream: Duplex | undefined;
@@ -113,7 +120,8 @@ export class ReconnectingTransport extends EventEmitter<TransportEvents> impleme
 
   private scheduleReconnect(): void {
     if (this.closed) return;
-    const delay = backoffDelay(this.attempt++, this.options);
+    const { initialDelayMs = 250, maxDelayMs = 30_000, random } = this.options;
+    const delay = backoffDelay(this.attempt++, { initialMs: initialDelayMs, maxMs: maxDelayMs }, random);
     this.timer = setTimeout(() => void this.connect(), delay);
   }
 }

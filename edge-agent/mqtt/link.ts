@@ -13,8 +13,8 @@ import {
   rpcResponseTopic,
   statusTopic,
 } from '../../functions/contracts/index.ts';
+import { type BackoffOptions, backoffDelay } from '../backoff.ts';
 import { type Logger, silentLogger } from '../log.ts';
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { Outbox, type OutboxItem } from './outbox.ts';
 
 export interface MqttLinkOptions {
@@ -54,6 +54,8 @@ export interface LinkStats {
 }
 
 const OFFLINE: AgentStatus = { v: 1, state: 'offline' };
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000 };
 
 export class MqttLink {
   readonly stats: LinkStats = {

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../edge-agent/log.ts';
-import { backoffDelay } from '../../../edge-agent/mqtt/backoff.ts';
 import { MqttLink, type MqttLinkOptions } from '../../../edge-agent/mqtt/link.ts';
 import { Outbox } from '../../../edge-agent/mqtt/outbox.ts';
 import { type AgentEvent, eventsTopic, jobsTopic, statusTopic } from '../../../functions/contracts/index.ts';
@@ -183,17 +182,5 @@ describe('Outbox', () => {
     const left: string[] = [];
     for (let item = outbox.shift(); item; item = outbox.shift()) left.push(item.payload);
     expect(left).toEqual(['j1', 'j2', 'j3', 'j4']);
-  });
-});
-
-describe('backoffDelay', () => {
-  it('grows exponentially up to the cap, with jitter between half and all of the ceiling', () => {
-    const opts = { initialMs: 100, maxMs: 1_000 };
-    expect([0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, opts, () => 0))).toEqual([
-      50, 100, 200, 400, 500, 500,
-    ]);
-    expect([0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, opts, () => 1))).toEqual([
-      100, 200, 400, 800, 1000, 1000,
-    ]);
   });
 });

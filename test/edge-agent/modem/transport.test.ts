@@ -1,6 +1,5 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../../edge-agent/modem/backoff.ts';
 import { ModemDisconnectedError } from '../../../edge-agent/modem/errors.ts';
 import {
   createTransport,
@@ -64,17 +63,6 @@ describe('transport URLs', () => {
     expect(serial).toBeInstanceOf(SerialTransport);
     expect(serial.url).toBe('serial:///dev/ttyUSB0?baud=9600');
     expect(() => createTransport('modem-1')).toThrow(/"modem-1"/);
-  });
-});
-
-describe('backoff', () => {
-  it('grows exponentially up to the cap, with jitter in the upper half', () => {
-    const opts = { initialDelayMs: 100, maxDelayMs: 1000 };
-    expect(backoffDelay(0, { ...opts, random: () => 0 })).toBe(50);
-    expect(backoffDelay(0, { ...opts, random: () => 1 })).toBe(100);
-    expect(backoffDelay(3, { ...opts, random: () => 1 })).toBe(800);
-    expect(backoffDelay(10, { ...opts, random: () => 1 })).toBe(1000);
-    expect(backoffDelay(10, { ...opts, random: () => 0 })).toBe(500);
   });
 });
 
