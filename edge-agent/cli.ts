@@ -41,16 +41,7 @@ interface StartedPool extends SmsSender {
 async function createModemPool(modems: ModemConfig[], log: Logger): Promise<StartedPool> {
   const { ModemPool } = await import('./modem/pool.ts');
   return new ModemPool(
-    modems.map((m) => {
-      const config: { id: string; group: string; url: string; pin?: string; smsc?: string } = {
-        id: m.id,
-        group: m.group,
-        url: m.url,
-      };
-      if (m.pin !== undefined) config.pin = m.pin;
-      if (m.smsc !== undefined) config.smsc = m.smsc;
-      return config;
-    }),
+    modems.map((m) => ({ id: m.id, group: m.group, url: m.url, pin: m.pin, smsc: m.smsc, mode: m.mode })),
     { logger: log.child({ component: 'modem' }) },
   );
 }

@@ -21,6 +21,7 @@ import {
   ModemError,
   ModemReplyError,
   PduEncodeError,
+  PduModeRefusedError,
   SendAbortedError,
   SimLockedError,
 } from './errors.ts';
@@ -28,8 +29,16 @@ import { encodeSubmit, nextConcatReference, relativeValidity } from './pdu.ts';
 import { planTextMode, toUcs2Hex } from './text-mode.ts';
 import type { ModemTransport } from './transport-types.ts';
 
+/**
+ * `auto` uses PDU mode and falls back to text mode when the modem refuses it; `pdu` never falls back (a modem
+ * that refuses is unusable); `text` uses text mode even when PDU mode would work.
+ */
+export type SmsMode = 'pdu' | 'text' | 'auto';
+
 export interface AtDriverOptions {
   transport: ModemTransport;
+  /** Default `auto`. */
+  mode?: SmsMode;
   /** Entered when the SIM asks for it; never sent again after the SIM refused it once. */
   pin?: string;
   /** SMSC number; when absent the one stored in the SIM (AT+CSCA?) is used. */
@@ -263,11 +272,15 @@ export class AtDriver extends EventEmitter<DriverEvents> {
   }
 
   private async selectMode(): Promise<'pdu' | 'text'> {
-    try {
-      await this.cmd('AT+CMGF=0');
-      return 'pdu';
-    } catch (err) {
-      if (!(err instanceof ModemError) || err.code === 'timeout' || err.code === 'disconnected') throw err;
+    const wanted = this.options.mode ?? 'auto';
+    if (wanted !== 'text') {
+      try {
+        await this.cmd('AT+CMGF=0');
+        return 'pdu';
+      } catch (err) {
+        if (!(err instanceof ModemError) || err.code === 'timeout' || err.code === 'disconnected') throw err;
+        if (wanted === 'pdu') throw new PduModeRefusedError({ cause: err });
+      }
     }
     await this.cmd('AT+CMGF=1');
     return 'text';

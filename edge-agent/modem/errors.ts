@@ -110,6 +110,14 @@ export class NotRegisteredError extends ModemError {
   }
 }
 
+/** The configuration forces PDU mode and the modem refuses `AT+CMGF=0`: it cannot be used as configured. */
+export class PduModeRefusedError extends ModemError {
+  readonly kind = 'modem' as const;
+  constructor(options?: ModemErrorOptions) {
+    super('modem refused PDU mode (AT+CMGF=0) and the configured mode is "pdu"', 'pdu_mode_refused', options);
+  }
+}
+
 /** A send was aborted by its caller before the modem took it. */
 export class SendAbortedError extends ModemError {
   readonly kind = 'temporary' as const;

@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { DeliveryReport, SendOutcome, SmsSender } from '../ports.ts';
 import { parseNumber } from './address.ts';
 import type { StatusReportUrc } from './at-channel.ts';
-import { AtDriver, type AtDriverOptions, type SmsResult } from './at-driver.ts';
+import { AtDriver, type AtDriverOptions, type SmsMode, type SmsResult } from './at-driver.ts';
 import { canSend } from './at-parsers.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { ModemError, ModemReplyError, PduEncodeError, SendAbortedError } from './errors.ts';
@@ -24,6 +24,8 @@ export interface ModemConfig {
   url: string;
   pin?: string;
   smsc?: string;
+  /** PDU or text mode; default `auto` (PDU, text when the modem refuses PDU). */
+  mode?: SmsMode;
 }
 
 export interface ModemPoolOptions {
@@ -101,6 +103,7 @@ export class ModemPool implements SmsSender {
         transport: factory(config.url),
         pin: config.pin,
         smsc: config.smsc,
+        mode: config.mode,
       });
       const slot = new ModemSlot(config.id, config.group, driver);
       this.slots.push(slot);
