@@ -5,7 +5,7 @@
  * CLI: `tsx cdk/build.ts [--edge-only | --functions-only] [--no-minify] [--sourcemap] [--out dist]`
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
@@ -176,11 +176,14 @@ export async function buildEdgeAgent(options: BuildEdgeAgentOptions): Promise<Bu
     path.join(path.dirname(outDir), `${path.basename(outDir)}.meta.json`),
     {
       ...commonOptions(options.minify ?? true, false),
+      // package.json names index.mjs as its bin: without the shebang a linked `smspass-edge-agent` is run by sh
+      banner: { js: `#!/usr/bin/env node\n${CREATE_REQUIRE_BANNER}` },
       // The box runs whatever Node the distribution ships, from 20 up.
       target: 'node20',
       external: native.flatMap((dep) => [dep, `@${dep}/*`]),
     },
   );
+  await chmod(bundle.file, 0o755);
 
   const packageJson = path.join(outDir, 'package.json');
   await writeFile(
