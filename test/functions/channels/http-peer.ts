@@ -9,7 +9,7 @@ export interface SeenRequest {
   body: string;
 }
 
-export type Responder = (req: SeenRequest, res: ServerResponse) => void | Promise<void>;
+export type Responder = (req: SeenRequest, res: ServerResponse) => unknown;
 
 export interface HttpPeer {
   url: string;
