@@ -8,14 +8,19 @@ import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
 import { DynamoChallengeStore } from './adapters/dynamo/challenge-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
+import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
 import type { Logger } from './adapters/log.ts';
 import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
+import { keyRoutes } from './admin/key-routes.ts';
+import { lockoutRoutes } from './admin/lockout-routes.ts';
 import { createAuthApp } from './auth/app.ts';
 import { ChallengeService } from './core/challenges.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { Dispatcher } from './core/dispatch.ts';
 import { EventProcessor } from './core/events.ts';
+import { KeysService } from './core/keys-service.ts';
+import { LockoutService } from './core/lockout-service.ts';
 import type { JobPublisher } from './core/ports.ts';
 import type { DeploymentKeys } from './core/secrets.ts';
 import { createDispatchHandler } from './dispatch/handler.ts';
@@ -46,6 +51,22 @@ export function buildAuthApp(ctx: CloudContext & { sqs: SQSClient; dispatchQueue
     log: ctx.log,
   });
   return createAuthApp({ challenges: service, log: ctx.log });
+}
+
+/**
+ * Key management (`/v1/keys`) and lockouts / personal passcodes (`/v1/lockouts/…`, `/v1/personal-passcodes/…`)
+ * of the admin API (issue 3). The admin app mounts them: `app.route('/v1/keys', r.keys)`, `app.route('/v1', r.lockouts)`.
+ */
+export function buildAdminSecurityRoutes(ctx: CloudContext) {
+  const clock = ctx.clock ?? systemClock;
+  const { guards, audit } = abuseStores(ctx);
+  const { directory } = stores(ctx);
+  const keyService = new KeysService({ store: new DynamoKeyStore(ctx.dynamo, ctx.table), audit, clock });
+  const lockouts = new LockoutService({ guards, audit, keys: ctx.keys, clock });
+  return {
+    keys: keyRoutes({ keys: keyService, directory, log: ctx.log }),
+    lockouts: lockoutRoutes({ lockouts, directory, log: ctx.log }),
+  };
 }
 
 /** Lockout, rate limits and the audit log (issue 3); the admin app reuses them for unlocks and key changes. */

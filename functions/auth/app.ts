@@ -2,6 +2,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from '../adapters/log.ts';
 import { CHALLENGE_ID, ChallengeRequest, VerifyRequest } from '../contracts/api.ts';
+import { openApiDocument } from '../contracts/openapi.ts';
 import { bearerKey, type ParsedKey, parseKey } from '../core/api-keys.ts';
 import type { ChallengeService } from '../core/challenges.ts';
 import { NotFoundError, UnauthorizedError } from '../core/errors.ts';
@@ -65,6 +66,14 @@ export function createAuthApp({ challenges, log }: AuthAppDeps) {
   app.get('/v1/challenges/:id', async (c) => {
     const id = challengeId(c.req.param('id'));
     return c.json(await challenges.view(c.get('key'), id), 200);
+  });
+
+  // Public, no key: the document of every API, generated from the schemas that validate requests.
+  let openapi: ReturnType<typeof openApiDocument> | undefined;
+  app.get('/v1/openapi.json', (c) => {
+    openapi ??= openApiDocument();
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.json(openapi, 200);
   });
 
   app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));

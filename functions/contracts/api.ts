@@ -49,5 +49,10 @@ export const ErrorReply = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
 
+export const ChallengeStatusReply = z.object({
+  status: z.enum(['pending', 'sent', 'delivered', 'failed', 'accepted', 'rejected', 'expired']),
+  deliveries: z.array(z.object({ step: z.int(), channel: z.string(), status: z.string(), at: z.string() })),
+});
+
 /** Challenge ids are our own base64url ids; anything else cannot name a challenge. */
 export const CHALLENGE_ID = /^[A-Za-z0-9_-]{16,64}$/;

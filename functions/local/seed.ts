@@ -4,7 +4,14 @@
  */
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { agentItem, keyItem, TENANT_LIST, tenantItem, userItem } from '../adapters/dynamo/keys.ts';
+import {
+  agentItem,
+  keyItem,
+  keyListPartition,
+  TENANT_LIST,
+  tenantItem,
+  userItem,
+} from '../adapters/dynamo/keys.ts';
 import { mintKey, parseKey } from '../core/api-keys.ts';
 import { newId } from '../core/ids.ts';
 import type { KeyKind, Tenant, User } from '../core/model.ts';
@@ -90,12 +97,17 @@ export async function seedTenant(
     const minted = fits
       ? { key: prior!, hash: parsed.hash, prefix: prior!.slice(0, prior!.lastIndexOf('.') + 5) }
       : mintKey(kind, kind === 'operator' ? '' : tenantId);
+    const keyTenant = kind === 'operator' ? '' : tenantId;
+    const createdAt = new Date().toISOString();
     await put(client, table, {
       ...keyItem(minted.hash),
       kind,
-      tenantId: kind === 'operator' ? '' : tenantId,
+      tenantId: keyTenant,
       prefix: minted.prefix,
-      createdAt: new Date().toISOString(),
+      createdAt,
+      // Listed under the tenant (gsi1), like keys minted through the admin API.
+      gsi1pk: keyListPartition(keyTenant),
+      gsi1sk: `${createdAt}#${minted.prefix}`,
     });
     keys[kind] = minted.key;
   }

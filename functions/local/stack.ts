@@ -11,11 +11,18 @@ import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { serve } from '@hono/node-server';
 import type { SQSEvent } from 'aws-lambda';
+import { Hono } from 'hono';
 import mqtt from 'mqtt';
 import { createLogger, type Logger } from '../adapters/log.ts';
 import { MqttJobPublisher } from '../adapters/mqtt/mqtt-publisher.ts';
 import { constantTimeEqual, DeploymentKeys, secretHash } from '../core/secrets.ts';
-import { buildAuthApp, buildDispatchHandler, buildEventsHandler, stores } from '../deps.ts';
+import {
+  buildAdminSecurityRoutes,
+  buildAuthApp,
+  buildDispatchHandler,
+  buildEventsHandler,
+  stores,
+} from '../deps.ts';
 import { localDynamo, localSqs } from './aws-local.ts';
 import { startEventsBridge } from './bridge.ts';
 import { type Broker, type Principal, startBroker } from './broker.ts';
@@ -223,7 +230,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     noDelay(bridgeClient);
     await startEventsBridge({ mqtt: bridgeClient, sqs, queueUrl: eventsQueue.url, log });
 
-    const server = serve({ fetch: authApp.fetch, port: options.ports?.api ?? 0, hostname: '127.0.0.1' });
+    // Issue 3: key management and lockouts of the admin API, served here until the admin app mounts them.
+    const adminSecurity = buildAdminSecurityRoutes(ctx);
+    const securityApp = new Hono().route('/v1/keys', adminSecurity.keys).route('/v1', adminSecurity.lockouts);
+    const isSecurityPath = (url: string) =>
+      /^\/v1\/(keys|lockouts|personal-passcodes)(\/|$)/.test(new URL(url).pathname);
+    const httpFetch = (req: Request) =>
+      isSecurityPath(req.url) ? securityApp.fetch(req) : authApp.fetch(req);
+
+    const server = serve({ fetch: httpFetch, port: options.ports?.api ?? 0, hostname: '127.0.0.1' });
     await new Promise<void>((resolveListen, reject) => {
       server.once('listening', () => resolveListen());
       server.once('error', reject);

@@ -71,7 +71,8 @@ export class DynamoDirectoryStore implements DirectoryStore {
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
     const out = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: marshall(keyItem(hash)) }),
+      // Strongly consistent, so that a revoked key stops working on the very next request.
+      new GetItemCommand({ TableName: this.table, Key: marshall(keyItem(hash)), ConsistentRead: true }),
     );
     return out.Item ? toKey(unmarshall(out.Item)) : undefined;
   }
@@ -87,7 +88,8 @@ export class DynamoDirectoryStore implements DirectoryStore {
     // BatchGetItem may return some keys unprocessed under throttling; ask again for just those.
     for (let round = 0; keys.length > 0 && round < 5; round++) {
       const out = await this.client.send(
-        new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys } } }),
+        // Consistent: a revoked key and a fresh lock take effect on the very next request.
+        new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
       );
       for (const raw of out.Responses?.[this.table] ?? []) found.push(unmarshall(raw));
       keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];

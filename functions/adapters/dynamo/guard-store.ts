@@ -47,7 +47,7 @@ export class DynamoGuardStore implements GuardStore {
   async lock(tenantId: string, username: string, maxFailures: number, until: string) {
     return this.conditional({
       Key: marshall(guardItem(tenantId, username)),
-      UpdateExpression: 'SET lockedUntil = :until, failures = :zero ADD locks :one',
+      UpdateExpression: 'SET lockedUntil = :until, failures = :zero ADD lockCount :one',
       ConditionExpression: 'failures >= :max',
       ExpressionAttributeValues: marshall({ ':until': until, ':zero': 0, ':one': 1, ':max': maxFailures }),
     });

@@ -1,0 +1,34 @@
+/** Request and reply schemas of lockout and personal passcode management (admin API, issue 3). */
+import * as z from 'zod';
+
+export const LockoutState = z.object({
+  username: z.string(),
+  locked: z.boolean(),
+  lockedUntil: z.string().optional(),
+  failures: z.int(),
+});
+
+/** A static last-resort code; long enough that, with the lockout, it cannot be guessed in its window. */
+export const PersonalPasscodeRequest = z
+  .object({
+    passcode: z.string().regex(/^[A-Za-z0-9]{8,32}$/, 'must be 8–32 letters or digits'),
+    validFrom: z.iso.datetime({ offset: true }),
+    validUntil: z.iso.datetime({ offset: true }),
+  })
+  .strict()
+  .refine((p) => Date.parse(p.validUntil) > Date.parse(p.validFrom), {
+    message: 'validUntil must be after validFrom',
+    path: ['validUntil'],
+  })
+  .refine((p) => Date.parse(p.validUntil) - Date.parse(p.validFrom) <= 30 * 24 * 3600 * 1000, {
+    message: 'the window may be at most 30 days',
+    path: ['validUntil'],
+  });
+
+export const PersonalPasscodeSet = z.object({
+  username: z.string(),
+  validFrom: z.string(),
+  validUntil: z.string(),
+});
+
+export const USERNAME_PARAM = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}/]{1,256}$/u;

@@ -1,0 +1,251 @@
+/**
+ * The OpenAPI document, generated from the very zod schemas that validate requests, so it cannot drift.
+ *
+ * The registry: every module in CONTRACT_MODULES contributes each zod schema it exports as a component, and
+ * the routes in its exported `ROUTES` (a `RouteDoc[]`), if it has any. A new API joins by adding one line here.
+ */
+import * as z from 'zod';
+import * as api from './api.ts';
+import * as keys from './keys.ts';
+import * as lockout from './lockout.ts';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteDoc {
+  method: Method;
+  /** OpenAPI path syntax: `{param}` segments. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Which key kind the route takes, or none. */
+  auth: 'auth' | 'sync' | 'admin' | 'operator' | 'none';
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  /** Reply schemas by status; errors are added from `errors`. */
+  replies: Record<number, { description: string; schema?: z.ZodType }>;
+  errors?: number[];
+}
+
+export const AUTH_ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/challenges',
+    summary: 'Make a passcode for one login attempt and send it to the user',
+    tag: 'challenges',
+    auth: 'auth',
+    body: api.ChallengeRequest,
+    replies: { 201: { description: 'The challenge', schema: api.ChallengeCreated } },
+    errors: [400, 401, 413, 422, 423, 429],
+  },
+  {
+    method: 'post',
+    path: '/v1/challenges/{id}/verify',
+    summary: 'Check a passcode: accepted once, never again',
+    tag: 'challenges',
+    auth: 'auth',
+    body: api.VerifyRequest,
+    replies: { 200: { description: 'accept or reject', schema: api.VerifyReply } },
+    errors: [400, 401, 404, 423],
+  },
+  {
+    method: 'post',
+    path: '/v1/challenges/{id}/resend',
+    summary: 'A new code for the same login; the old challenge dies',
+    tag: 'challenges',
+    auth: 'auth',
+    replies: { 201: { description: 'The new challenge', schema: api.ChallengeCreated } },
+    errors: [401, 404, 422, 423, 429],
+  },
+  {
+    method: 'get',
+    path: '/v1/challenges/{id}',
+    summary: 'Status of a challenge and its deliveries',
+    tag: 'challenges',
+    auth: 'auth',
+    replies: { 200: { description: 'The status', schema: api.ChallengeStatusReply } },
+    errors: [401, 404],
+  },
+];
+
+export const ADMIN_SECURITY_ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/keys',
+    summary: "Mint an auth, sync or admin key for the caller's tenant; the key is shown only here",
+    tag: 'keys',
+    auth: 'admin',
+    body: keys.KeyCreateRequest,
+    replies: { 201: { description: 'The new key', schema: keys.KeyCreated } },
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/v1/keys',
+    summary: "List the tenant's keys by prefix",
+    tag: 'keys',
+    auth: 'admin',
+    query: keys.KeyListQuery,
+    replies: { 200: { description: 'The keys, newest first', schema: keys.KeyList } },
+    errors: [400, 401],
+  },
+  {
+    method: 'delete',
+    path: '/v1/keys/{prefix}',
+    summary: 'Revoke a key at once',
+    tag: 'keys',
+    auth: 'admin',
+    replies: { 200: { description: 'Revoked', schema: keys.KeyRevoked } },
+    errors: [401, 404, 409],
+  },
+  {
+    method: 'get',
+    path: '/v1/lockouts/{username}',
+    summary: "A user's lockout state",
+    tag: 'lockouts',
+    auth: 'admin',
+    replies: { 200: { description: 'The state', schema: lockout.LockoutState } },
+    errors: [400, 401],
+  },
+  {
+    method: 'delete',
+    path: '/v1/lockouts/{username}',
+    summary: 'Lift a lock before it lifts by itself',
+    tag: 'lockouts',
+    auth: 'admin',
+    replies: { 204: { description: 'Unlocked' } },
+    errors: [401, 404],
+  },
+  {
+    method: 'put',
+    path: '/v1/personal-passcodes/{username}',
+    summary: "Set a user's personal passcode and the window it is valid in",
+    tag: 'lockouts',
+    auth: 'admin',
+    body: lockout.PersonalPasscodeRequest,
+    replies: { 200: { description: 'Set', schema: lockout.PersonalPasscodeSet } },
+    errors: [400, 401],
+  },
+  {
+    method: 'delete',
+    path: '/v1/personal-passcodes/{username}',
+    summary: "Clear a user's personal passcode",
+    tag: 'lockouts',
+    auth: 'admin',
+    replies: { 204: { description: 'Cleared' } },
+    errors: [401],
+  },
+];
+
+/** The registry: name → module. Exported zod schemas become components; `ROUTES` become paths. */
+export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
+  auth: { ...api, ROUTES: AUTH_ROUTES },
+  keys: { ...keys, ROUTES: ADMIN_SECURITY_ROUTES },
+  lockout,
+};
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  422: 'no_delivery_route (or another unprocessable request)',
+  423: 'user_locked',
+  429: 'rate_limited, with Retry-After',
+};
+
+const isSchema = (value: unknown): value is z.ZodType => value instanceof z.ZodType;
+const isRoutes = (value: unknown): value is RouteDoc[] =>
+  Array.isArray(value) && value.every((r) => r && typeof r === 'object' && 'path' in r && 'method' in r);
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {
+  // `unrepresentable: 'any'` keeps transforms and refinements from failing the whole document.
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+export function openApiDocument(modules: Record<string, Record<string, unknown>> = CONTRACT_MODULES) {
+  const schemas: Record<string, unknown> = {};
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [moduleName, mod] of Object.entries(modules)) {
+    for (const [exportName, value] of Object.entries(mod)) {
+      if (isSchema(value))
+        schemas[schemas[exportName] ? `${moduleName}.${exportName}` : exportName] = jsonSchema(
+          value,
+          'input',
+        );
+    }
+    const routes = mod.ROUTES;
+    if (!isRoutes(routes)) continue;
+    for (const route of routes) {
+      const params = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      }));
+      const query = route.query
+        ? Object.entries(route.query.shape).map(([name, field]) => ({
+            name,
+            in: 'query',
+            required: !(field as z.ZodType).safeParse(undefined).success,
+            schema: jsonSchema(field as z.ZodType, 'input'),
+          }))
+        : [];
+      const responses: Record<string, unknown> = {};
+      for (const [status, reply] of Object.entries(route.replies))
+        responses[status] = {
+          description: reply.description,
+          ...(reply.schema && {
+            content: { 'application/json': { schema: jsonSchema(reply.schema, 'output') } },
+          }),
+        };
+      for (const status of route.errors ?? [])
+        responses[String(status)] = {
+          description: ERROR_TEXT[status] ?? 'error',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorReply' } } },
+        };
+      paths[route.path] ??= {};
+      paths[route.path]![route.method] = {
+        summary: route.summary,
+        tags: [route.tag],
+        ...(route.auth !== 'none' && { security: [{ [`${route.auth}Key`]: [] }] }),
+        ...((params.length > 0 || query.length > 0) && { parameters: [...params, ...query] }),
+        ...(route.body && {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+          },
+        }),
+        responses,
+      };
+    }
+  }
+  const bearer = (kind: string) => ({
+    type: 'http',
+    scheme: 'bearer',
+    description: `A tenant ${kind} key: sp.${kind}.<tenantId>.<secret>`,
+  });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'smspass',
+      version: '1',
+      description: 'SMS one-time passcodes: challenge, sync and admin APIs.',
+    },
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        authKey: bearer('auth'),
+        syncKey: bearer('sync'),
+        adminKey: bearer('admin'),
+        operatorKey: bearer('operator'),
+      },
+    },
+  };
+}
