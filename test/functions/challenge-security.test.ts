@@ -17,7 +17,11 @@ afterAll(async () => {
 const wrongFor = (code: string) => (code === '000000' ? '111111' : '000000');
 
 /** Makes a challenge for a known user and returns its id and the code the SMS carried. */
-async function challengeWithCode(seed: Awaited<ReturnType<SecurityFixture['tenant']>>, username: string, client?: { ip?: string; name?: string }) {
+async function challengeWithCode(
+  seed: Awaited<ReturnType<SecurityFixture['tenant']>>,
+  username: string,
+  client?: { ip?: string; name?: string },
+) {
   await fx.sent();
   const created = await fx.create(seed, username, client);
   expect(created.status).toBe(201);
@@ -35,10 +39,14 @@ describe('attack tests', () => {
     const asA = { authorization: `Bearer ${a.keys.auth}` };
     expect((await fx.cloud.app.request(`/v1/challenges/${id}`, { headers: asA })).status).toBe(404);
     expect((await fx.verify(a, id, code)).status).toBe(404);
-    expect((await fx.cloud.app.request(`/v1/challenges/${id}/resend`, { method: 'POST', headers: asA })).status).toBe(404);
+    expect(
+      (await fx.cloud.app.request(`/v1/challenges/${id}/resend`, { method: 'POST', headers: asA })).status,
+    ).toBe(404);
     // A key that claims tenant B in its text but is A's secret is no key at all.
     const forged = a.keys.auth.replace('.atk-a.', '.atk-b.');
-    const res = await fx.cloud.app.request(`/v1/challenges/${id}`, { headers: { authorization: `Bearer ${forged}` } });
+    const res = await fx.cloud.app.request(`/v1/challenges/${id}`, {
+      headers: { authorization: `Bearer ${forged}` },
+    });
     expect(res.status).toBe(401);
     // B itself still can.
     expect((await fx.verify(b, id, code)).body).toEqual({ result: 'accept' });
@@ -64,7 +72,11 @@ describe('attack tests', () => {
     const { id, code } = await challengeWithCode(t, 'alice');
     fx.clock.advance(301_000);
     try {
-      expect((await fx.verify(t, id, code)).body).toEqual({ result: 'reject', reason: 'expired', attemptsLeft: 0 });
+      expect((await fx.verify(t, id, code)).body).toEqual({
+        result: 'reject',
+        reason: 'expired',
+        attemptsLeft: 0,
+      });
       const view = await fx.cloud.app.request(`/v1/challenges/${id}`, {
         headers: { authorization: `Bearer ${t.keys.auth}` },
       });
@@ -129,11 +141,18 @@ describe('attack tests', () => {
     const { id, code } = await challengeWithCode(t, 'alice');
     expect((await fx.verify(t, id, code)).body).toEqual({ result: 'accept' });
     for (let i = 0; i < 3; i++)
-      expect((await fx.verify(t, id, code)).body).toEqual({ result: 'reject', reason: 'used', attemptsLeft: 0 });
+      expect((await fx.verify(t, id, code)).body).toEqual({
+        result: 'reject',
+        reason: 'used',
+        attemptsLeft: 0,
+      });
   });
 
   it("refuses a code on another user's challenge", async () => {
-    const t = await fx.tenant('atk-cross', {}, [{ username: 'alice' }, { username: 'bob', mobile: '+4520654321' }]);
+    const t = await fx.tenant('atk-cross', {}, [
+      { username: 'alice' },
+      { username: 'bob', mobile: '+4520654321' },
+    ]);
     const alice = await challengeWithCode(t, 'alice');
     const bob = await challengeWithCode(t, 'bob');
     fx.secrets.add(alice.code);
@@ -169,7 +188,12 @@ describe('attack tests', () => {
 
   it('refuses a username with control characters or 10,000 characters', async () => {
     const t = await fx.tenant('atk-name', {}, [{ username: 'alice' }]);
-    for (const username of ['al\u0000ice', 'alice\r\nINFO forged log line', 'al\u202eice', 'a'.repeat(10_000)]) {
+    for (const username of [
+      'al\u0000ice',
+      'alice\r\nINFO forged log line',
+      'al\u202eice',
+      'a'.repeat(10_000),
+    ]) {
       const res = await fx.create(t, username);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: { code: 'invalid_request' } });
@@ -227,7 +251,9 @@ describe('rate limits', () => {
   });
 
   it('keeps parallel challenge creation within the limit: exactly the limit gets through', async () => {
-    const t = await fx.tenant('rl-parallel', { security: { limits: { perUser: 5 } } }, [{ username: 'alice' }]);
+    const t = await fx.tenant('rl-parallel', { security: { limits: { perUser: 5 } } }, [
+      { username: 'alice' },
+    ]);
     await fx.sent();
     const replies = await Promise.all(Array.from({ length: 25 }, () => fx.create(t, 'alice')));
     expect(replies.filter((r) => r.status === 201)).toHaveLength(5);
@@ -271,9 +297,11 @@ describe('rate limits', () => {
 
 describe('challenge lifecycle', () => {
   it('gives exactly one accept to twenty simultaneous verifies with the right code', async () => {
-    const t = await fx.tenant('lc-race', { passcode: { length: 8, alphabet: 'alphanumeric', validitySeconds: 300, maxAttempts: 3 } }, [
-      { username: 'alice' },
-    ]);
+    const t = await fx.tenant(
+      'lc-race',
+      { passcode: { length: 8, alphabet: 'alphanumeric', validitySeconds: 300, maxAttempts: 3 } },
+      [{ username: 'alice' }],
+    );
     const { id, code } = await challengeWithCode(t, 'alice');
     const replies = await Promise.all(Array.from({ length: 20 }, () => fx.verify(t, id, code)));
     expect(replies.filter((r) => r.body.result === 'accept')).toHaveLength(1);
@@ -315,7 +343,11 @@ describe('challenge lifecycle', () => {
     const second = (await res.json()) as { challengeId: string };
     expect(second.challengeId).not.toBe(first.id);
     const sms = (await fx.sent()).get(second.challengeId)!;
-    expect((await fx.verify(t, first.id, first.code)).body).toEqual({ result: 'reject', reason: 'locked', attemptsLeft: 0 });
+    expect((await fx.verify(t, first.id, first.code)).body).toEqual({
+      result: 'reject',
+      reason: 'locked',
+      attemptsLeft: 0,
+    });
     expect((await fx.verify(t, second.challengeId, fx.codeOf(sms.text))).body).toEqual({ result: 'accept' });
   });
 
@@ -350,8 +382,13 @@ describe('challenge lifecycle', () => {
     fx.clock.advance(3_700_000);
     try {
       const late = await challengeWithCode(t, 'alice');
-      expect((await fx.verify(t, late.id, personal)).body).toMatchObject({ result: 'reject', reason: 'wrong' });
-      const lockout = await fx.admin.fetch('/v1/lockouts/alice', { headers: { authorization: `Bearer ${t.keys.admin}` } });
+      expect((await fx.verify(t, late.id, personal)).body).toMatchObject({
+        result: 'reject',
+        reason: 'wrong',
+      });
+      const lockout = await fx.admin.fetch('/v1/lockouts/alice', {
+        headers: { authorization: `Bearer ${t.keys.admin}` },
+      });
       expect(await lockout.json()).toMatchObject({ locked: false, failures: 1 });
     } finally {
       fx.clock.advance(-3_700_000);
@@ -362,7 +399,11 @@ describe('challenge lifecycle', () => {
     await fx.admin.fetch(
       '/v1/personal-passcodes/alice',
       jsonRequest(
-        { passcode: personal, validFrom: new Date(now - 1000).toISOString(), validUntil: new Date(now + 3_600_000).toISOString() },
+        {
+          passcode: personal,
+          validFrom: new Date(now - 1000).toISOString(),
+          validUntil: new Date(now + 3_600_000).toISOString(),
+        },
         strict.keys.admin,
         { method: 'PUT' },
       ),
@@ -380,9 +421,15 @@ describe('challenge lifecycle', () => {
     await fx.verify(t, a.id, wrongFor(a.code));
     expect((await fx.verify(t, a.id, wrongFor(a.code))).status).toBe(423);
     expect((await fx.create(t, 'alice')).status).toBe(423);
-    expect(await (await fx.admin.fetch('/v1/lockouts/alice', { headers: auth })).json()).toMatchObject({ locked: true });
-    expect((await fx.admin.fetch('/v1/lockouts/alice', { method: 'DELETE', headers: auth })).status).toBe(204);
-    expect((await fx.admin.fetch('/v1/lockouts/alice', { method: 'DELETE', headers: auth })).status).toBe(404);
+    expect(await (await fx.admin.fetch('/v1/lockouts/alice', { headers: auth })).json()).toMatchObject({
+      locked: true,
+    });
+    expect((await fx.admin.fetch('/v1/lockouts/alice', { method: 'DELETE', headers: auth })).status).toBe(
+      204,
+    );
+    expect((await fx.admin.fetch('/v1/lockouts/alice', { method: 'DELETE', headers: auth })).status).toBe(
+      404,
+    );
     const b = await challengeWithCode(t, 'alice');
     await fx.verify(t, b.id, wrongFor(b.code));
     expect((await fx.verify(t, b.id, b.code)).body).toEqual({ result: 'accept' });
@@ -395,24 +442,40 @@ describe('challenge lifecycle', () => {
 
 describe('audit trail', () => {
   it('records created, accepted, rejected, locked and unlocked, with masked numbers and never the code', async () => {
-    const t = await fx.tenant('audit-trail', { security: { lockout: { maxFailures: 2, lockSeconds: 900 } } }, [
-      { username: 'alice' },
-    ]);
+    const t = await fx.tenant(
+      'audit-trail',
+      { security: { lockout: { maxFailures: 2, lockSeconds: 900 } } },
+      [{ username: 'alice' }],
+    );
     const ok = await challengeWithCode(t, 'alice');
     await fx.verify(t, ok.id, ok.code);
     const bad = await challengeWithCode(t, 'alice');
     await fx.verify(t, bad.id, wrongFor(bad.code));
     await fx.verify(t, bad.id, wrongFor(bad.code));
-    await fx.admin.fetch('/v1/lockouts/alice', { method: 'DELETE', headers: { authorization: `Bearer ${t.keys.admin}` } });
+    await fx.admin.fetch('/v1/lockouts/alice', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${t.keys.admin}` },
+    });
 
     const { DynamoAuditLog } = await import('../../functions/adapters/dynamo/audit-store.ts');
     const log = new DynamoAuditLog(fx.cloud.dynamo, 'smspass-test', fx.clock);
     const { entries } = await log.list('audit-trail', { limit: 50 });
     const actions = entries.map((e) => e.action);
-    for (const action of ['challenge.created', 'challenge.accepted', 'challenge.rejected', 'user.locked', 'user.unlocked'])
+    for (const action of [
+      'challenge.created',
+      'challenge.accepted',
+      'challenge.rejected',
+      'user.locked',
+      'user.unlocked',
+    ])
       expect(actions).toContain(action);
-    const created = entries.find((e) => e.action === 'challenge.created' && e.target === `challenge:${ok.id}`);
-    expect(created).toMatchObject({ actor: expect.stringMatching(/^key:sp\.auth\.audit-trail\./), details: { destination: '+45 •• •• •• 56', clientIp: '203.0.113.7' } });
+    const created = entries.find(
+      (e) => e.action === 'challenge.created' && e.target === `challenge:${ok.id}`,
+    );
+    expect(created).toMatchObject({
+      actor: expect.stringMatching(/^key:sp\.auth\.audit-trail\./),
+      details: { destination: '+45 •• •• •• 56', clientIp: '203.0.113.7' },
+    });
     const dump = JSON.stringify(entries);
     expect(dump).not.toContain(ok.code);
     expect(dump).not.toContain(bad.code);

@@ -1,6 +1,7 @@
 /** Tenant keys through the admin API: minted once, listed by prefix, revoked at once, never across tenants. */
-import * as z from 'zod';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { DynamoAuditLog } from '../../functions/adapters/dynamo/audit-store.ts';
 import { ChallengeRequest, VerifyRequest } from '../../functions/contracts/api.ts';
 import { KeyCreateRequest } from '../../functions/contracts/keys.ts';
@@ -30,12 +31,18 @@ describe('tenant keys', () => {
     expect(auth.headers.get('cache-control')).toBe('no-store');
     expect(auth.body.key).toMatch(/^sp\.auth\.keys-mint\.[A-Za-z0-9_-]{32}$/);
     expect(auth.body.key.startsWith(auth.body.prefix)).toBe(true);
-    const created = await fx.cloud.app.request('/v1/challenges', jsonRequest({ username: 'alice' }, auth.body.key));
+    const created = await fx.cloud.app.request(
+      '/v1/challenges',
+      jsonRequest({ username: 'alice' }, auth.body.key),
+    );
     expect(created.status).toBe(201);
 
     const sync = await mint(t.keys.admin, 'sync');
     expect(sync.body.key).toMatch(/^sp\.sync\.keys-mint\./);
-    expect((await fx.cloud.app.request('/v1/challenges', jsonRequest({ username: 'alice' }, sync.body.key))).status).toBe(401);
+    expect(
+      (await fx.cloud.app.request('/v1/challenges', jsonRequest({ username: 'alice' }, sync.body.key)))
+        .status,
+    ).toBe(401);
 
     const admin = await mint(t.keys.admin, 'admin');
     expect((await fx.admin.fetch('/v1/keys', bearer(admin.body.key))).status).toBe(200);
@@ -55,7 +62,9 @@ describe('tenant keys', () => {
     const text = JSON.stringify(body);
     expect(text).not.toContain(minted.body.key.split('.')[3]);
     expect(text).not.toMatch(/[0-9a-f]{64}/);
-    const all = (await (await fx.admin.fetch('/v1/keys', bearer(t.keys.admin))).json()) as { keys: unknown[] };
+    const all = (await (await fx.admin.fetch('/v1/keys', bearer(t.keys.admin))).json()) as {
+      keys: unknown[];
+    };
     expect(all.keys.length).toBeGreaterThanOrEqual(4);
     expect((await fx.admin.fetch('/v1/keys?kind=root', bearer(t.keys.admin))).status).toBe(400);
   });
@@ -63,14 +72,23 @@ describe('tenant keys', () => {
   it('revokes at once: the very next request with the key is refused', async () => {
     const t = await fx.tenant('keys-revoke', {}, [{ username: 'alice' }]);
     const { body } = await mint(t.keys.admin, 'auth');
-    expect((await fx.cloud.app.request('/v1/challenges', jsonRequest({ username: 'alice' }, body.key))).status).toBe(201);
-    const revoked = await fx.admin.fetch(`/v1/keys/${body.prefix}`, { method: 'DELETE', ...bearer(t.keys.admin) });
+    expect(
+      (await fx.cloud.app.request('/v1/challenges', jsonRequest({ username: 'alice' }, body.key))).status,
+    ).toBe(201);
+    const revoked = await fx.admin.fetch(`/v1/keys/${body.prefix}`, {
+      method: 'DELETE',
+      ...bearer(t.keys.admin),
+    });
     expect(revoked.status).toBe(200);
     expect(await revoked.json()).toEqual({ prefix: body.prefix, revokedAt: expect.any(String) });
     const after = await fx.cloud.app.request('/v1/challenges', jsonRequest({ username: 'alice' }, body.key));
     expect(after.status).toBe(401);
-    expect((await fx.admin.fetch(`/v1/keys/${body.prefix}`, { method: 'DELETE', ...bearer(t.keys.admin) })).status).toBe(404);
-    const listed = (await (await fx.admin.fetch('/v1/keys?includeRevoked=true', bearer(t.keys.admin))).json()) as {
+    expect(
+      (await fx.admin.fetch(`/v1/keys/${body.prefix}`, { method: 'DELETE', ...bearer(t.keys.admin) })).status,
+    ).toBe(404);
+    const listed = (await (
+      await fx.admin.fetch('/v1/keys?includeRevoked=true', bearer(t.keys.admin))
+    ).json()) as {
       keys: Array<{ prefix: string; revokedAt?: string }>;
     };
     expect(listed.keys.find((k) => k.prefix === body.prefix)?.revokedAt).toBeDefined();
@@ -80,9 +98,14 @@ describe('tenant keys', () => {
     const a = await fx.tenant('keys-a');
     const b = await fx.tenant('keys-b');
     const victim = await mint(b.keys.admin, 'auth');
-    const listed = (await (await fx.admin.fetch('/v1/keys', bearer(a.keys.admin))).json()) as { keys: Array<{ prefix: string }> };
+    const listed = (await (await fx.admin.fetch('/v1/keys', bearer(a.keys.admin))).json()) as {
+      keys: Array<{ prefix: string }>;
+    };
     expect(listed.keys.every((k) => k.prefix.includes('.keys-a.'))).toBe(true);
-    const res = await fx.admin.fetch(`/v1/keys/${victim.body.prefix}`, { method: 'DELETE', ...bearer(a.keys.admin) });
+    const res = await fx.admin.fetch(`/v1/keys/${victim.body.prefix}`, {
+      method: 'DELETE',
+      ...bearer(a.keys.admin),
+    });
     expect(res.status).toBe(404);
     const stillWorks = await fx.admin.fetch('/v1/keys', bearer(b.keys.admin));
     expect(stillWorks.status).toBe(200);
@@ -108,19 +131,31 @@ describe('GET /v1/openapi.json', () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as {
       openapi: string;
-      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+      >;
       components: { schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/v1/challenges', '/v1/challenges/{id}/verify', '/v1/challenges/{id}', '/v1/keys', '/v1/keys/{prefix}'])
+    for (const path of [
+      '/v1/challenges',
+      '/v1/challenges/{id}/verify',
+      '/v1/challenges/{id}',
+      '/v1/keys',
+      '/v1/keys/{prefix}',
+    ])
       expect(Object.keys(doc.paths)).toContain(path);
     const strip = (s: object) => {
       const { $schema: _, ...rest } = s as Record<string, unknown>;
       return rest;
     };
-    const body = (path: string, method: string) => doc.paths[path]?.[method]?.requestBody?.content['application/json']?.schema;
+    const body = (path: string, method: string) =>
+      doc.paths[path]?.[method]?.requestBody?.content['application/json']?.schema;
     expect(body('/v1/challenges', 'post')).toEqual(strip(z.toJSONSchema(ChallengeRequest, { io: 'input' })));
-    expect(body('/v1/challenges/{id}/verify', 'post')).toEqual(strip(z.toJSONSchema(VerifyRequest, { io: 'input' })));
+    expect(body('/v1/challenges/{id}/verify', 'post')).toEqual(
+      strip(z.toJSONSchema(VerifyRequest, { io: 'input' })),
+    );
     expect(body('/v1/keys', 'post')).toEqual(strip(z.toJSONSchema(KeyCreateRequest, { io: 'input' })));
     expect(doc.components.schemas.ErrorReply).toBeDefined();
   });

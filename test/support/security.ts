@@ -20,9 +20,22 @@ export interface SecurityFixture {
   admin: { fetch(path: string, init?: RequestInit): Promise<Response> };
   /** Every passcode and key the suite has handled, for the log assertion. */
   secrets: Set<string>;
-  tenant(id: string, fields?: Record<string, unknown>, users?: Array<Partial<User> & { username: string }>): Promise<DemoSeed>;
-  create(seed: DemoSeed, username: string, client?: { ip?: string; name?: string }): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }>;
-  verify(seed: DemoSeed, id: string, passcode: string, client?: { ip?: string }): Promise<{ status: number; body: Record<string, unknown> }>;
+  tenant(
+    id: string,
+    fields?: Record<string, unknown>,
+    users?: Array<Partial<User> & { username: string }>,
+  ): Promise<DemoSeed>;
+  create(
+    seed: DemoSeed,
+    username: string,
+    client?: { ip?: string; name?: string },
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }>;
+  verify(
+    seed: DemoSeed,
+    id: string,
+    passcode: string,
+    client?: { ip?: string },
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** The texts of the SMS queued since the last call, by challenge id. */
   sent(): Promise<Map<string, { to: string; text: string }>>;
   codeOf(text: string): string;
@@ -34,10 +47,18 @@ export interface SecurityFixture {
 
 export async function startSecurityFixture(): Promise<SecurityFixture> {
   let offset = 0;
-  const clock = { now: () => Date.now() + offset, advance: (ms: number) => void (offset += ms) };
+  const clock = {
+    now: () => Date.now() + offset,
+    advance: (ms: number) => {
+      offset += ms;
+    },
+  };
   const cloud = await startCloud({ clock });
   const stray: string[] = [];
-  const original = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  const original = {
+    out: process.stdout.write.bind(process.stdout),
+    err: process.stderr.write.bind(process.stderr),
+  };
   const capture =
     (write: typeof process.stdout.write) =>
     (chunk: unknown, ...rest: unknown[]): boolean => {
@@ -47,7 +68,13 @@ export async function startSecurityFixture(): Promise<SecurityFixture> {
   process.stdout.write = capture(original.out) as typeof process.stdout.write;
   process.stderr.write = capture(original.err) as typeof process.stderr.write;
 
-  const routes = buildAdminSecurityRoutes({ dynamo: cloud.dynamo, table: TABLE, keys: cloud.keys, log: cloud.log, clock });
+  const routes = buildAdminSecurityRoutes({
+    dynamo: cloud.dynamo,
+    table: TABLE,
+    keys: cloud.keys,
+    log: cloud.log,
+    clock,
+  });
   const admin = {
     fetch: async (path: string, init?: RequestInit) => {
       const url = `http://local${path}`;
@@ -79,7 +106,9 @@ export async function startSecurityFixture(): Promise<SecurityFixture> {
             Key: marshall(tenantItem(id)),
             UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
             ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#f${i}`, n])),
-            ExpressionAttributeValues: marshall(Object.fromEntries(names.map((n, i) => [`:v${i}`, fields[n]]))),
+            ExpressionAttributeValues: marshall(
+              Object.fromEntries(names.map((n, i) => [`:v${i}`, fields[n]])),
+            ),
           }),
         );
       for (const user of users)
@@ -102,8 +131,15 @@ export async function startSecurityFixture(): Promise<SecurityFixture> {
       return seed;
     },
     async create(seed, username, client = { ip: '203.0.113.7', name: 'vpn-gw-1' }) {
-      const res = await cloud.app.request('/v1/challenges', jsonRequest({ username, client }, seed.keys.auth));
-      return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+      const res = await cloud.app.request(
+        '/v1/challenges',
+        jsonRequest({ username, client }, seed.keys.auth),
+      );
+      return {
+        status: res.status,
+        body: (await res.json()) as Record<string, unknown>,
+        headers: res.headers,
+      };
     },
     async verify(seed, id, passcode, client) {
       secrets.add(passcode);
@@ -140,7 +176,8 @@ export async function startSecurityFixture(): Promise<SecurityFixture> {
       for (const secret of secrets) {
         // A key's secret part alone is what must never leak; its listing prefix may be shown.
         const needle = secret.startsWith('sp.') ? secret.slice(secret.lastIndexOf('.') + 1) : secret;
-        if (needle.length >= 6) expect(logs.includes(needle), 'a passcode or key reached a log line').toBe(false);
+        if (needle.length >= 6)
+          expect(logs.includes(needle), 'a passcode or key reached a log line').toBe(false);
       }
       expect(logs).not.toMatch(/\+45\d{8}/);
     },
