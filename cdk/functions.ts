@@ -12,8 +12,14 @@ export interface FunctionSpec {
 }
 
 export const FUNCTIONS = {
-  /** Challenge API (hono behind API Gateway). Later: the sync, admin and operator APIs get their own functions. */
+  /** Challenge API (hono behind API Gateway). */
   auth: { entry: 'functions/auth/lambda.ts', memoryMiB: 512, timeoutSeconds: 10 },
+  /** AD sync API: batches of up to 1,000 users, each a few hundred conditional writes. */
+  sync: { entry: 'functions/sync/lambda.ts', memoryMiB: 1024, timeoutSeconds: 60 },
+  /** Tenant admin API: policies, modem groups, providers, users, audit log. */
+  admin: { entry: 'functions/admin/lambda.ts', memoryMiB: 512, timeoutSeconds: 30 },
+  /** Operator API: tenants, limits, usage, suspension. Deleting a tenant purges its partition. */
+  operator: { entry: 'functions/operator/lambda.ts', memoryMiB: 512, timeoutSeconds: 300 },
   /** Consumer of the dispatch queue: runs rule chains and publishes jobs to agents over IoT Core. */
   dispatch: { entry: 'functions/dispatch/lambda.ts', memoryMiB: 256, timeoutSeconds: 30 },
   /** Consumer of the events queue: job receipts, modem health, RPC replies from agents. */
@@ -33,14 +39,51 @@ export interface HttpRouteSpec {
   fn: FunctionName;
 }
 
+/** List, create, view, replace and delete: the routes of one admin collection. */
+const collection = (base: string): HttpRouteSpec[] => [
+  { method: 'GET', path: base, fn: 'admin' },
+  { method: 'POST', path: base, fn: 'admin' },
+  { method: 'GET', path: `${base}/{id}`, fn: 'admin' },
+  { method: 'PUT', path: `${base}/{id}`, fn: 'admin' },
+  { method: 'DELETE', path: `${base}/{id}`, fn: 'admin' },
+];
+
 /**
- * Every route of the HTTP API. Later issues add theirs here:
- * sync (`/v1/sync/...`), admin (`/admin/...`), operator (`/operator/...`), self-service portal.
+ * Every route of the HTTP API; the local stack serves exactly these too. Later issues add theirs here
+ * (self-service portal, admin console pages).
  */
 export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/challenges', fn: 'auth' },
   { method: 'POST', path: '/v1/challenges/{id}/verify', fn: 'auth' },
   { method: 'GET', path: '/v1/challenges/{id}', fn: 'auth' },
+
+  { method: 'POST', path: '/v1/sync/runs', fn: 'sync' },
+  { method: 'PUT', path: '/v1/sync/runs/{runId}/users', fn: 'sync' },
+  { method: 'POST', path: '/v1/sync/runs/{runId}/complete', fn: 'sync' },
+
+  ...collection('/v1/modem-groups'),
+  ...collection('/v1/providers'),
+  ...collection('/v1/load-balancing-policies'),
+  ...collection('/v1/group-policies'),
+  ...collection('/v1/integration-policies'),
+  { method: 'GET', path: '/v1/users', fn: 'admin' },
+  { method: 'GET', path: '/v1/users/{id}', fn: 'admin' },
+  { method: 'PATCH', path: '/v1/users/{id}', fn: 'admin' },
+  { method: 'DELETE', path: '/v1/users/{id}', fn: 'admin' },
+  { method: 'POST', path: '/v1/users/{id}/lock', fn: 'admin' },
+  { method: 'POST', path: '/v1/users/{id}/unlock', fn: 'admin' },
+  { method: 'GET', path: '/v1/users/{id}/effective-settings', fn: 'admin' },
+  { method: 'GET', path: '/v1/audit', fn: 'admin' },
+
+  { method: 'GET', path: '/v1/operator/tenants', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/tenants', fn: 'operator' },
+  { method: 'GET', path: '/v1/operator/tenants/{id}', fn: 'operator' },
+  { method: 'PATCH', path: '/v1/operator/tenants/{id}', fn: 'operator' },
+  { method: 'DELETE', path: '/v1/operator/tenants/{id}', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/tenants/{id}/suspend', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/tenants/{id}/resume', fn: 'operator' },
+  { method: 'GET', path: '/v1/operator/tenants/{id}/usage', fn: 'operator' },
+  { method: 'GET', path: '/v1/operator/audit', fn: 'operator' },
 ];
 
 /** Environment variable names the functions read their wiring from. */

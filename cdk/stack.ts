@@ -123,7 +123,17 @@ export class SmsPassStack extends Stack {
       new SqsEventSource(this.events.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
-    this.functions = { auth, dispatch, events };
+    // The sync, admin and operator APIs use the table only: no queue, no secret, no IoT.
+    const tableOnly = (name: 'sync' | 'admin' | 'operator') => {
+      const fn = makeFunction(name, { [ENV.tableName]: this.table.tableName });
+      this.table.grantReadWriteData(fn);
+      return fn;
+    };
+    const sync = tableOnly('sync');
+    const admin = tableOnly('admin');
+    const operator = tableOnly('operator');
+
+    this.functions = { auth, dispatch, events, sync, admin, operator };
 
     this.api = new apigwv2.HttpApi(this, 'HttpApi', { description: 'SmsPass APIs' });
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();

@@ -94,3 +94,5 @@ export function buildEventsHandler(ctx: Omit<CloudContext, 'keys'>) {
   const processor = new EventProcessor({ ...stores(ctx), log: ctx.log });
   return { processor, handler: createEventsHandler(processor, ctx.log) };
 }
+
+export { buildAdminApp, buildOperatorApp, buildSyncApp } from './directory-deps.ts';

@@ -189,3 +189,17 @@ export async function startBroker({
     },
   };
 }
+
+/**
+ * Ends the live sessions of one tenant's agents, as suspending a tenant must stop its agents at once; the
+ * broker's authentication refuses them on reconnect while the tenant is not active.
+ */
+export function brokerSessions(broker: Pick<Broker, 'aedes'>) {
+  return {
+    async disconnectTenant(tenantId: string) {
+      const clients = (broker.aedes as unknown as { clients: Record<string, Client> }).clients;
+      for (const [clientId, client] of Object.entries(clients))
+        if (clientId.startsWith(`${tenantId}.`)) client.close();
+    },
+  };
+}

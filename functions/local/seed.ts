@@ -4,8 +4,10 @@
  */
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { CONFIG_PREFIX } from '../adapters/dynamo/config-store.ts';
 import {
   agentItem,
+  configItem,
   keyItem,
   keyListPartition,
   TENANT_LIST,
@@ -86,6 +88,17 @@ export async function seedTenant(
     tenantId,
     ...tenant,
     createdAt: new Date().toISOString(),
+  });
+  // The default modem group as an object, so load-balancing rules can name it.
+  const createdAt = new Date().toISOString();
+  await put(client, table, {
+    ...configItem(tenantId, CONFIG_PREFIX.modemGroup, DEMO_MODEM_GROUP),
+    tenantId,
+    configKind: 'modemGroup',
+    name: DEMO_MODEM_GROUP,
+    description: "The demo edge agent's simulated modems",
+    createdAt,
+    updatedAt: createdAt,
   });
 
   const kinds: KeyKind[] = ['auth', 'sync', 'admin', 'operator'];

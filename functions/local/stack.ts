@@ -17,17 +17,21 @@ import { createLogger, type Logger } from '../adapters/log.ts';
 import { MqttJobPublisher } from '../adapters/mqtt/mqtt-publisher.ts';
 import { constantTimeEqual, DeploymentKeys, secretHash } from '../core/secrets.ts';
 import {
+  buildAdminApp,
   buildAdminSecurityRoutes,
   buildAuthApp,
   buildDispatchHandler,
   buildEventsHandler,
+  buildOperatorApp,
+  buildSyncApp,
   stores,
 } from '../deps.ts';
 import { localDynamo, localSqs } from './aws-local.ts';
 import { startEventsBridge } from './bridge.ts';
-import { type Broker, type Principal, startBroker } from './broker.ts';
+import { type Broker, brokerSessions, type Principal, startBroker } from './broker.ts';
 import { ensureTable } from './dynamo.ts';
 import { type LocalEdge, startLocalEdge } from './edge.ts';
+import { routeByFunction } from './http-router.ts';
 import { SqsPoller } from './poller.ts';
 import { type DemoSeed, seedTenant } from './seed.ts';
 import { createQueueWithDlq } from './sqs.ts';
@@ -230,13 +234,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     noDelay(bridgeClient);
     await startEventsBridge({ mqtt: bridgeClient, sqs, queueUrl: eventsQueue.url, log });
 
+    // Every API on one server, routed as API Gateway routes them.
+    const apiFetch = routeByFunction({
+      auth: authApp,
+      sync: buildSyncApp(ctx),
+      admin: buildAdminApp(ctx),
+      operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(broker) }),
+    });
+
     // Issue 3: key management and lockouts of the admin API, served here until the admin app mounts them.
     const adminSecurity = buildAdminSecurityRoutes(ctx);
     const securityApp = new Hono().route('/v1/keys', adminSecurity.keys).route('/v1', adminSecurity.lockouts);
     const isSecurityPath = (url: string) =>
       /^\/v1\/(keys|lockouts|personal-passcodes)(\/|$)/.test(new URL(url).pathname);
-    const httpFetch = (req: Request) =>
-      isSecurityPath(req.url) ? securityApp.fetch(req) : authApp.fetch(req);
+    const httpFetch = (req: Request) => (isSecurityPath(req.url) ? securityApp.fetch(req) : apiFetch(req));
 
     const server = serve({ fetch: httpFetch, port: options.ports?.api ?? 0, hostname: '127.0.0.1' });
     await new Promise<void>((resolveListen, reject) => {

@@ -154,16 +154,60 @@ describe('SmsPassStack', () => {
 
   it('routes the challenge API to the auth function', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(
-      ['GET /v1/challenges/{id}', 'POST /v1/challenges', 'POST /v1/challenges/{id}/verify'].sort(),
+    expect(routes.map((r) => r.Properties.RouteKey)).toEqual(
+      expect.arrayContaining([
+        'GET /v1/challenges/{id}',
+        'POST /v1/challenges',
+        'POST /v1/challenges/{id}/verify',
+      ]),
     );
-    expect(HTTP_ROUTES.every((r) => r.fn === 'auth')).toBe(true);
-    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+    expect(HTTP_ROUTES.filter((r) => r.path.startsWith('/v1/challenges')).every((r) => r.fn === 'auth')).toBe(
+      true,
+    );
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
       IntegrationUri: { 'Fn::GetAtt': [logicalId(stack.functions.auth.node.defaultChild), 'Arn'] },
     });
+  });
+
+  it('routes every route of the table, once, to its function: sync, admin and operator included', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    const keys = routes.map((r) => r.Properties.RouteKey as string);
+    expect(keys.sort()).toEqual(HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    expect(new Set(keys).size).toBe(keys.length);
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 4);
+    const fnOfIntegration = (id: string) =>
+      integrations[id]?.Properties.IntegrationUri['Fn::GetAtt'][0] as string | undefined;
+    for (const route of routes) {
+      const spec = HTTP_ROUTES.find((r) => `${r.method} ${r.path}` === route.Properties.RouteKey)!;
+      const integrationId = (route.Properties.Target['Fn::Join'][1] as unknown[])[1] as { Ref: string };
+      expect(fnOfIntegration(integrationId.Ref), route.Properties.RouteKey).toBe(
+        logicalId(stack.functions[spec.fn].node.defaultChild),
+      );
+    }
+    for (const prefix of ['/v1/sync/', '/v1/operator/'])
+      expect(
+        HTTP_ROUTES.filter((r) => r.path.startsWith(prefix)).every((r) => r.fn === prefix.slice(4, -1)),
+      ).toBe(true);
+  });
+
+  it('gives sync, admin and operator the table and nothing else: no queue, secret or IoT', () => {
+    const fns = template.findResources('AWS::Lambda::Function');
+    const tableId = logicalId(stack.table.node.defaultChild);
+    for (const fn of [stack.functions.sync, stack.functions.admin, stack.functions.operator]) {
+      const props = fns[logicalId(fn.node.defaultChild)]?.Properties;
+      expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      expect(Object.keys(props.Environment.Variables)).toEqual(['TABLE_NAME']);
+      const statements = statementsOf(fn);
+      expect(
+        grantsOn(statements, /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|Query)$/, tableId),
+      ).not.toEqual([]);
+      expect(
+        statements.filter((s) => actionsOf(s).some((a) => /^(sqs|secretsmanager|iot):/.test(a))),
+      ).toEqual([]);
+    }
   });
 
   it('forwards agent events and status (last will) from IoT Core to the events queue, with roles that can only send there', () => {
@@ -261,7 +305,7 @@ describe('SmsPassStack', () => {
     });
     const given = synth({ iotEndpoint: 'abc-ats.iot.eu-west-1.amazonaws.com' });
     given.template.resourceCountIs('Custom::AWS', 0);
-    given.template.resourceCountIs('AWS::Lambda::Function', 3);
+    given.template.resourceCountIs('AWS::Lambda::Function', 6);
     given.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com' }) },
     });

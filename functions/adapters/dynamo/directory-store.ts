@@ -22,7 +22,7 @@ const toKey = (item: Item): ApiKeyRecord => ({
   ...(typeof item.revokedAt === 'string' && { revokedAt: item.revokedAt }),
 });
 
-const toTenant = (item: Item): Tenant => ({
+export const toTenant = (item: Item): Tenant => ({
   id: String(item.tenantId),
   name: String(item.name),
   status: item.status === 'suspended' || item.status === 'deleted' ? item.status : 'active',

@@ -1,0 +1,309 @@
+import {
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type {
+  ManagedUser,
+  SyncBatchRecord,
+  SyncedUser,
+  SyncRun,
+  SyncStore,
+  WriteOutcome,
+} from '../../core/directory-ports.ts';
+import { mapPool } from '../../core/pool.ts';
+import { isConditionalCheckFailed } from './errors.ts';
+import { syncBatchItem, syncBatchPrefix, syncRunItem, tenantItem, USER_PREFIX, userItem } from './keys.ts';
+
+/** Runs and their batches are kept a week for support questions, then DynamoDB TTL removes them. */
+const RUN_RETENTION_SECONDS = 7 * 24 * 3600;
+/** Parallel single-item writes per batch: enough to keep the table busy, few enough not to flood it. */
+const WRITE_CONCURRENCY = 32;
+const BATCH_GET_SIZE = 100;
+
+const SYNC_FIELDS = [
+  'username',
+  'syncId',
+  'domain',
+  'displayName',
+  'mobile',
+  'mobileType',
+  'secondaryMobile',
+  'secondaryMobileType',
+  'email',
+  'groupPolicyId',
+  'groupDn',
+  'syncHash',
+  'syncedAt',
+] as const;
+
+export class DynamoSyncStore implements SyncStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async createRun(tenantId: string, run: SyncRun) {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: marshall(
+          { ...syncRunItem(tenantId, run.runId), tenantId, ...run, ttl: this.ttl(run.expiresAt) },
+          { removeUndefinedValues: true },
+        ),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getRun(tenantId: string, runId: string): Promise<SyncRun | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall(syncRunItem(tenantId, runId)),
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const { runId: id, status, createdAt, expiresAt, result, completedAt } = unmarshall(out.Item);
+    return {
+      runId: id,
+      status,
+      createdAt,
+      expiresAt,
+      ...(result && { result }),
+      ...(completedAt && { completedAt }),
+    };
+  }
+
+  async completeRun(tenantId: string, runId: string, result: NonNullable<SyncRun['result']>, at: string) {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(syncRunItem(tenantId, runId)),
+          UpdateExpression: 'SET #status = :done, #result = :result, completedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :open',
+          ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+          ExpressionAttributeValues: marshall({
+            ':done': 'completed',
+            ':open': 'open',
+            ':result': result,
+            ':at': at,
+          }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async getUsers(tenantId: string, usernames: string[]) {
+    const found = new Map<string, Pick<ManagedUser, 'username' | 'syncId' | 'syncHash'>>();
+    const unique = [...new Set(usernames.map((u) => u.toLowerCase()))];
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += BATCH_GET_SIZE) chunks.push(unique.slice(i, i + BATCH_GET_SIZE));
+    await mapPool(chunks, 4, async (chunk) => {
+      let keys = chunk.map((u) => marshall(userItem(tenantId, u)));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round >= 8) throw new Error('DynamoDB left keys unprocessed after retries');
+        if (round > 0) await new Promise((r) => setTimeout(r, 2 ** round * 10));
+        const out = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.table]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: '#u, #id, #h, #t',
+                ExpressionAttributeNames: {
+                  '#u': 'username',
+                  '#id': 'syncId',
+                  '#h': 'syncHash',
+                  '#t': 'tenantId',
+                },
+              },
+            },
+          }),
+        );
+        for (const raw of out.Responses?.[this.table] ?? []) {
+          const item = unmarshall(raw);
+          if (item.tenantId !== tenantId) continue;
+          found.set(String(item.username).toLowerCase(), {
+            username: String(item.username),
+            ...(typeof item.syncId === 'string' && { syncId: item.syncId }),
+            ...(typeof item.syncHash === 'string' && { syncHash: item.syncHash }),
+          });
+        }
+        keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      }
+    });
+    return found;
+  }
+
+  createUsers(users: SyncedUser[]): Promise<WriteOutcome[]> {
+    return mapPool(users, WRITE_CONCURRENCY, (user) =>
+      this.write(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: marshall(
+              { ...userItem(user.tenantId, user.username), ...user, createdAt: user.syncedAt },
+              { removeUndefinedValues: true },
+            ),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      ),
+    );
+  }
+
+  updateUsers(users: SyncedUser[]): Promise<WriteOutcome[]> {
+    return mapPool(users, WRITE_CONCURRENCY, (user) => {
+      const sets: string[] = [];
+      const removes: string[] = [];
+      const names: Record<string, string> = { '#syncId': 'syncId' };
+      const values: Record<string, unknown> = { ':id': user.syncId };
+      SYNC_FIELDS.forEach((field, i) => {
+        const value = user[field];
+        names[`#f${i}`] = field;
+        if (value === undefined) removes.push(`#f${i}`);
+        else {
+          sets.push(`#f${i} = :f${i}`);
+          values[`:f${i}`] = value;
+        }
+      });
+      return this.write(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall(userItem(user.tenantId, user.username)),
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+            // Users stored before the sync knew them (no syncId) are adopted; another AD object's are not taken.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#syncId) OR #syncId = :id)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: marshall(values),
+          }),
+        ),
+      );
+    });
+  }
+
+  async startBatch(tenantId: string, runId: string, digest: string) {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(syncBatchItem(tenantId, runId, digest)),
+        UpdateExpression: 'SET #state = :processing, #tenant = :t, #ttl = if_not_exists(#ttl, :ttl)',
+        ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl', '#tenant': 'tenantId' },
+        ExpressionAttributeValues: marshall({
+          ':processing': 'processing',
+          ':t': tenantId,
+          ':ttl': Math.ceil(Date.now() / 1000) + RUN_RETENTION_SECONDS,
+        }),
+      }),
+    );
+  }
+
+  async finishBatch(tenantId: string, runId: string, batch: SyncBatchRecord) {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(syncBatchItem(tenantId, runId, batch.digest)),
+        UpdateExpression:
+          'SET #state = :state, #seen = :seen, #rejected = :rejected ADD #created :c, #updated :u',
+        ExpressionAttributeNames: {
+          '#state': 'state',
+          '#seen': 'seen',
+          '#rejected': 'rejected',
+          '#created': 'created',
+          '#updated': 'updated',
+        },
+        ExpressionAttributeValues: marshall({
+          ':state': batch.state,
+          ':seen': batch.seen,
+          ':rejected': batch.rejected,
+          ':c': batch.created,
+          ':u': batch.updated,
+        }),
+      }),
+    );
+  }
+
+  async listBatches(tenantId: string, runId: string): Promise<SyncBatchRecord[]> {
+    const batches: SyncBatchRecord[] = [];
+    const prefix = syncBatchPrefix(runId);
+    let start: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': prefix }),
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const raw of out.Items ?? []) {
+        const item = unmarshall(raw);
+        batches.push({
+          digest: String(item.sk).slice(prefix.length),
+          state: item.state,
+          seen: Array.isArray(item.seen) ? item.seen.map(String) : [],
+          created: Number(item.created ?? 0),
+          updated: Number(item.updated ?? 0),
+          rejected: Number(item.rejected ?? 0),
+        });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return batches;
+  }
+
+  async *listSyncedUsers(tenantId: string) {
+    let start: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: 'attribute_exists(#id)',
+          ProjectionExpression: '#u, #id, #at',
+          ExpressionAttributeNames: { '#u': 'username', '#id': 'syncId', '#at': 'syncedAt' },
+          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': USER_PREFIX }),
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (out.Items ?? []).map((raw) => {
+        const item = unmarshall(raw);
+        return {
+          username: String(item.username),
+          syncId: String(item.syncId),
+          syncedAt: String(item.syncedAt),
+        };
+      });
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  private async write(send: () => Promise<unknown>): Promise<WriteOutcome> {
+    try {
+      await send();
+      return 'written';
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return 'conflict';
+      return 'failed';
+    }
+  }
+
+  private ttl(iso: string) {
+    return Math.ceil(Date.parse(iso) / 1000) + RUN_RETENTION_SECONDS;
+  }
+}

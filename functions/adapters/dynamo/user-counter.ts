@@ -1,0 +1,141 @@
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { CounterState, UserCounter } from '../../core/directory-ports.ts';
+import { isConditionalCheckFailed } from './errors.ts';
+import { tenantItem, USER_PREFIX, userCounterItem } from './keys.ts';
+
+/** The user counter as one item per tenant: `activeUsers`, a `version` every change bumps, and the leases. */
+export class DynamoUserCounter implements UserCounter {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async read(tenantId: string): Promise<CounterState | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall(userCounterItem(tenantId)),
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const item = unmarshall(out.Item);
+    return {
+      activeUsers: Number(item.activeUsers ?? 0),
+      version: Number(item.countVersion ?? 0),
+      leases: (item.leases ?? {}) as Record<string, number>,
+      ...(typeof item.countedAt === 'string' && { countedAt: item.countedAt }),
+    };
+  }
+
+  reserve(tenantId: string, leaseId: string, n: number, limit: number, leaseUntil: number) {
+    return this.conditional({
+      TableName: this.table,
+      Key: marshall(userCounterItem(tenantId)),
+      UpdateExpression: 'SET leases.#lease = :until ADD activeUsers :n, countVersion :one',
+      ConditionExpression: 'attribute_exists(pk) AND activeUsers <= :max',
+      ExpressionAttributeNames: { '#lease': leaseId },
+      ExpressionAttributeValues: marshall({ ':until': leaseUntil, ':n': n, ':one': 1, ':max': limit - n }),
+    });
+  }
+
+  async release(tenantId: string, leaseId: string, unused: number) {
+    await this.conditional({
+      TableName: this.table,
+      Key: marshall(userCounterItem(tenantId)),
+      UpdateExpression: 'REMOVE leases.#lease ADD activeUsers :minus, countVersion :one',
+      // A recount that presumed the lease dead already counted what it wrote: then there is nothing to give back.
+      ConditionExpression: 'attribute_exists(leases.#lease)',
+      ExpressionAttributeNames: { '#lease': leaseId },
+      ExpressionAttributeValues: marshall({ ':minus': -unused, ':one': 1 }),
+    });
+  }
+
+  async decrement(tenantId: string, n: number) {
+    // No counter yet means the next reservation counts from scratch; never create one holding a negative count.
+    await this.conditional({
+      TableName: this.table,
+      Key: marshall(userCounterItem(tenantId)),
+      UpdateExpression: 'ADD activeUsers :minus, countVersion :one',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: marshall({ ':minus': -n, ':one': 1 }),
+    });
+  }
+
+  async countStored(tenantId: string): Promise<number> {
+    let count = 0;
+    let start: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': USER_PREFIX }),
+          Select: 'COUNT',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  async reset(tenantId: string, version: number | undefined, count: number, at: string) {
+    if (version === undefined) {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: marshall({
+              ...userCounterItem(tenantId),
+              tenantId,
+              activeUsers: count,
+              countVersion: 0,
+              leases: {},
+              countedAt: at,
+            }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) return false;
+        throw error;
+      }
+    }
+    return this.conditional({
+      TableName: this.table,
+      Key: marshall(userCounterItem(tenantId)),
+      UpdateExpression: 'SET activeUsers = :count, leases = :none, countedAt = :at, countVersion = :next',
+      ConditionExpression: 'countVersion = :seen',
+      ExpressionAttributeValues: marshall({
+        ':count': count,
+        ':none': {},
+        ':at': at,
+        ':next': version + 1,
+        ':seen': version,
+      }),
+    });
+  }
+
+  private async conditional(input: UpdateItemCommandInput): Promise<boolean> {
+    try {
+      await this.client.send(new UpdateItemCommand(input));
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}

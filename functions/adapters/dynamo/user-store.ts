@@ -1,0 +1,186 @@
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ManagedUser, UserPage, UserStore } from '../../core/directory-ports.ts';
+import { InvalidRequestError } from '../../core/errors.ts';
+import type { PhoneType } from '../../core/model.ts';
+import { isConditionalCheckFailed } from './errors.ts';
+import { tenantItem, USER_PREFIX, userItem } from './keys.ts';
+
+type Item = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+export function toManagedUser(item: Item): ManagedUser {
+  const optional = <K extends keyof ManagedUser>(key: K, value: ManagedUser[K] | undefined) =>
+    value === undefined ? {} : { [key]: value };
+  return {
+    tenantId: String(item.tenantId),
+    username: String(item.username),
+    mobile: str(item.mobile) ?? null,
+    secondaryMobile: str(item.secondaryMobile) ?? null,
+    email: str(item.email) ?? null,
+    ...optional('mobileType', str(item.mobileType) as PhoneType | undefined),
+    ...optional('secondaryMobileType', str(item.secondaryMobileType) as PhoneType | undefined),
+    ...(item.groupPolicyId !== undefined && { groupPolicyId: str(item.groupPolicyId) ?? null }),
+    ...(item.locked === true && { locked: true }),
+    ...optional('syncId', str(item.syncId)),
+    ...optional('domain', str(item.domain)),
+    ...(item.displayName !== undefined && { displayName: str(item.displayName) ?? null }),
+    ...(item.groupDn !== undefined && { groupDn: str(item.groupDn) ?? null }),
+    ...optional('syncHash', str(item.syncHash)),
+    ...optional('syncedAt', str(item.syncedAt)),
+    ...optional('createdAt', str(item.createdAt)),
+    ...optional('lockedAt', str(item.lockedAt)),
+    ...optional('overrides', item.overrides as ManagedUser['overrides']),
+    ...optional(
+      'personalPasscodeWindow',
+      item.personalPasscodeWindow as ManagedUser['personalPasscodeWindow'],
+    ),
+  };
+}
+
+/** Cursors are opaque to callers, and checked to belong to the tenant that presents them. */
+function encodeCursor(key: QueryCommandOutput['LastEvaluatedKey']): string | undefined {
+  if (!key) return undefined;
+  const { sk } = unmarshall(key) as { sk: string };
+  return Buffer.from(sk, 'utf8').toString('base64url');
+}
+
+function decodeCursor(tenantId: string, cursor: string | undefined) {
+  if (!cursor) return undefined;
+  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!sk.startsWith(USER_PREFIX) || sk.length > 600)
+    throw new InvalidRequestError('The cursor is not valid.');
+  return marshall({ pk: tenantItem(tenantId).pk, sk });
+}
+
+export class DynamoUserStore implements UserStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async get(tenantId: string, username: string) {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(userItem(tenantId, username)) }),
+    );
+    if (!out.Item) return undefined;
+    const user = toManagedUser(unmarshall(out.Item));
+    return user.tenantId === tenantId ? user : undefined;
+  }
+
+  async list(
+    tenantId: string,
+    options: { prefix?: string; limit: number; cursor?: string },
+  ): Promise<UserPage> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: marshall({
+          ':pk': tenantItem(tenantId).pk,
+          ':prefix': `${USER_PREFIX}${(options.prefix ?? '').toLowerCase()}`,
+        }),
+        Limit: options.limit,
+        ExclusiveStartKey: decodeCursor(tenantId, options.cursor),
+      }),
+    );
+    const cursor = encodeCursor(out.LastEvaluatedKey);
+    return {
+      users: (out.Items ?? []).map((i) => toManagedUser(unmarshall(i))),
+      ...(cursor && { cursor }),
+    };
+  }
+
+  async updateAdminFields(
+    tenantId: string,
+    username: string,
+    fields: Parameters<UserStore['updateAdminFields']>[2],
+  ): Promise<ManagedUser | undefined> {
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      names[`#${name}`] = name;
+      if (value === null) removes.push(`#${name}`);
+      else {
+        sets.push(`#${name} = :${name}`);
+        values[`:${name}`] = value;
+      }
+    }
+    if (sets.length === 0 && removes.length === 0) return this.get(tenantId, username);
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(userItem(tenantId, username)),
+          UpdateExpression: [
+            sets.length ? `SET ${sets.join(', ')}` : '',
+            removes.length ? `REMOVE ${removes.join(', ')}` : '',
+          ].join(' '),
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ...(sets.length && {
+            ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+          }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? toManagedUser(unmarshall(out.Attributes)) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async delete(tenantId: string, username: string, syncId?: string) {
+    try {
+      const out = await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: marshall(userItem(tenantId, username)),
+          ConditionExpression: syncId ? '#id = :id' : 'attribute_exists(pk)',
+          ...(syncId && { ExpressionAttributeNames: { '#id': 'syncId' } }),
+          ...(syncId && { ExpressionAttributeValues: marshall({ ':id': syncId }) }),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return out.Attributes ? toManagedUser(unmarshall(out.Attributes)) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async anyWithGroupPolicy(tenantId: string, groupPolicyId: string) {
+    let start: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: '#g = :id',
+          ExpressionAttributeNames: { '#g': 'groupPolicyId' },
+          ExpressionAttributeValues: marshall({
+            ':pk': tenantItem(tenantId).pk,
+            ':prefix': USER_PREFIX,
+            ':id': groupPolicyId,
+          }),
+          ProjectionExpression: 'pk',
+          ExclusiveStartKey: start,
+        }),
+      );
+      if ((out.Count ?? 0) > 0) return true;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return false;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The tenant admin API (admin key): configuration objects, users and the audit log of the key's own tenant.
+ * Each area is a router mounted with `app.route`, so more (e.g. `/v1/keys`) mount the same way.
+ */
+import { Hono } from 'hono';
+import type { Logger } from '../adapters/log.ts';
+import type { AuditLog } from '../core/audit.ts';
+import type { DirectoryStore } from '../core/ports.ts';
+import type { TenantConfigService } from '../core/tenant-config.ts';
+import type { UserAdminService } from '../core/user-admin.ts';
+import { errorBody, toErrorResponse } from '../http/errors.ts';
+import type { KeyAuthEnv } from '../http/key-auth.ts';
+import { keyOfKind } from '../http/key-kind.ts';
+import { tenantOf } from '../http/principal.ts';
+import { configRoutes } from './config-routes.ts';
+import { pageOptions, userRoutes } from './user-routes.ts';
+
+export interface AdminAppDeps {
+  config: TenantConfigService;
+  users: UserAdminService;
+  audit: AuditLog;
+  directory: DirectoryStore;
+  log: Logger;
+}
+
+export function createAdminApp({ config, users, audit, directory, log }: AdminAppDeps) {
+  const app = new Hono<KeyAuthEnv>();
+  app.use('/v1/*', keyOfKind('admin', directory));
+
+  const routes = configRoutes(config);
+  app.route('/v1/modem-groups', routes.modemGroups);
+  app.route('/v1/providers', routes.providers);
+  app.route('/v1/load-balancing-policies', routes.loadBalancing);
+  app.route('/v1/group-policies', routes.groups);
+  app.route('/v1/integration-policies', routes.integration);
+  app.route('/v1/users', userRoutes(users));
+
+  app.get('/v1/audit', async (c) => {
+    const { limit, cursor } = pageOptions((n) => c.req.query(n));
+    return c.json(await audit.list(tenantOf(c), { limit, ...(cursor && { cursor }) }), 200);
+  });
+
+  app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));
+  app.onError((error, c) => toErrorResponse(error, c, log));
+  return app;
+}

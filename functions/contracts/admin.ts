@@ -1,0 +1,169 @@
+/** Request schemas of the tenant admin and operator APIs. Unknown fields are refused everywhere. */
+import * as z from 'zod';
+import { ID_PATTERN } from './topics.ts';
+
+const printable = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
+const text = (max: number) =>
+  z.string().min(1).max(max).regex(printable, 'must not contain control characters');
+/** Names that travel in MQTT topics and job messages (modem groups) or URLs (providers, tenants). */
+export const Slug = z.string().regex(ID_PATTERN, 'must be 1–64 letters, digits, "_" or "-"');
+const Country = z
+  .string()
+  .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 alpha-2 country code such as "DK"')
+  .transform((c) => c.toUpperCase());
+
+export const CHANNELS = ['sms_modem', 'sms_web', 'voice', 'email', 'totp'] as const;
+export const Channel = z.enum(CHANNELS);
+export type Channel = z.infer<typeof Channel>;
+export const Target = z.enum(['primary', 'secondary', 'email']);
+export type Target = z.infer<typeof Target>;
+
+export const PasscodeSettingsInput = z
+  .object({
+    length: z.int().min(4).max(12),
+    validitySeconds: z.int().min(30).max(3600),
+    maxAttempts: z.int().min(1).max(10),
+    alphabet: z.enum(['numeric', 'alphanumeric', 'memo']).optional(),
+  })
+  .strict();
+
+/** What a group policy or a user may override; anything absent is inherited. */
+export const PasscodeOverrides = PasscodeSettingsInput.partial()
+  .extend({
+    flash: z.boolean().optional(),
+    messageTemplate: z
+      .string()
+      .min(1)
+      .max(320)
+      .includes('{code}', { message: 'must contain {code}' })
+      .optional(),
+  })
+  .strict();
+export type PasscodeOverrides = z.infer<typeof PasscodeOverrides>;
+
+/**
+ * One step of a load-balancing chain. The route is read by channel: a modem group for `sms_modem`, a provider
+ * of the same kind for `sms_web`, `voice` and `email`, and none for `totp` (the user's authenticator app).
+ */
+export const Rule = z
+  .object({
+    channel: Channel,
+    target: Target,
+    route: Slug.nullable(),
+    timeoutSeconds: z.int().min(5).max(900),
+    requireDeliveryReport: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if ((rule.channel === 'email') !== (rule.target === 'email'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: 'the email channel goes to the email target, and only it does',
+      });
+    if ((rule.channel === 'totp') !== (rule.route === null))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['route'],
+        message: rule.channel === 'totp' ? 'totp rules have no route' : 'this channel needs a route',
+      });
+  });
+export type Rule = z.infer<typeof Rule>;
+
+export const LoadBalancingPolicyInput = z
+  .object({
+    name: text(128),
+    description: z.string().max(1024).optional(),
+    /** Checked by the integrity rules (an empty chain is refused with its own error). */
+    rules: z.array(Rule).max(16),
+    /** Another policy whose chain runs when every rule of this one failed. */
+    fallbackPolicyId: Slug.nullable().optional(),
+  })
+  .strict();
+export type LoadBalancingPolicyInput = z.infer<typeof LoadBalancingPolicyInput>;
+
+export const SELF_SERVICE_FIELDS = ['smsType', 'mobile', 'pin', 'personalPasscode'] as const;
+
+export const GroupPolicyInput = z
+  .object({
+    name: text(128),
+    description: z.string().max(1024).optional(),
+    /** The dispatch type; null sends through the tenant's default modem group. */
+    loadBalancingPolicyId: Slug.nullable(),
+    channels: z.array(Channel).min(1).max(CHANNELS.length),
+    passcode: PasscodeOverrides.optional(),
+    selfService: z
+      .object({ enabled: z.boolean(), fields: z.array(z.enum(SELF_SERVICE_FIELDS)).max(4) })
+      .strict(),
+    secondaryPhone: z.boolean(),
+  })
+  .strict();
+export type GroupPolicyInput = z.infer<typeof GroupPolicyInput>;
+
+export const IntegrationPolicyInput = z
+  .object({
+    domain: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[A-Za-z0-9.-]+$/, 'must be a DNS domain such as corp.example.test'),
+    groupDn: text(1024).regex(/^CN=/i, 'must be a distinguished name starting with CN='),
+    groupPolicyId: Slug,
+    priority: z.int().min(0).max(10_000),
+  })
+  .strict();
+export type IntegrationPolicyInput = z.infer<typeof IntegrationPolicyInput>;
+
+export const ModemGroupInput = z
+  .object({ name: Slug, description: z.string().max(1024).optional() })
+  .strict();
+export const ModemGroupUpdate = z.object({ description: z.string().max(1024) }).strict();
+
+export const PROVIDER_KINDS = ['sms_web', 'voice', 'email'] as const;
+export const ProviderInput = z
+  .object({
+    name: Slug,
+    kind: z.enum(PROVIDER_KINDS),
+    description: z.string().max(1024).optional(),
+    /** Provider options (URL, account, token…); values whose names look secret are never shown or audited. */
+    params: z
+      .record(
+        z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/),
+        z.union([z.string().max(2048), z.number(), z.boolean()]),
+      )
+      .refine((p) => Object.keys(p).length <= 32, 'at most 32 params'),
+  })
+  .strict();
+export const ProviderUpdate = ProviderInput.omit({ name: true, kind: true }).partial().strict();
+
+const isoInstant = z.iso.datetime({ offset: true });
+export const UserUpdate = z
+  .object({
+    overrides: PasscodeOverrides.nullable().optional(),
+    personalPasscodeWindow: z
+      .object({ from: isoInstant, until: isoInstant })
+      .strict()
+      .refine((w) => Date.parse(w.from) < Date.parse(w.until), 'from must be before until')
+      .nullable()
+      .optional(),
+  })
+  .strict();
+
+export const TenantInput = z
+  .object({
+    id: Slug,
+    name: text(256),
+    defaultCountry: Country,
+    allowedCountries: z.array(Country).min(1).max(250).optional(),
+    userLimit: z.int().min(0).max(10_000_000),
+    passcode: PasscodeSettingsInput.optional(),
+    messageTemplate: z
+      .string()
+      .min(1)
+      .max(320)
+      .includes('{code}', { message: 'must contain {code}' })
+      .optional(),
+    defaultModemGroup: Slug.optional(),
+  })
+  .strict();
+export const TenantUpdate = TenantInput.omit({ id: true }).partial().strict();

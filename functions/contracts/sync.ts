@@ -1,0 +1,62 @@
+/** Request and reply schemas of the AD sync API (DESIGN.md "AD sync API", version 1). */
+import * as z from 'zod';
+
+/** The most users one `PUT …/users` may carry; more is refused whole, so the connector splits its batches. */
+export const SYNC_BATCH_MAX_USERS = 1000;
+/** The largest batch body: under Lambda's 6 MB synchronous payload, room for 1,000 users with many groups. */
+export const SYNC_BATCH_MAX_BYTES = 5 * 1024 * 1024;
+
+const printable = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
+const text = (max: number) =>
+  z.string().min(1).max(max).regex(printable, 'must not contain control characters');
+
+export const SyncUser = z
+  .object({
+    /** The AD objectGUID (or any id stable across renames). */
+    id: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9{}_.:=+/-]+$/, 'must be an objectGUID-like id'),
+    username: text(256),
+    domain: text(255),
+    displayName: text(256).nullable().optional(),
+    mobile: z.string().max(64).nullable().optional(),
+    secondaryMobile: z.string().max(64).nullable().optional(),
+    email: z.string().max(320).nullable().optional(),
+    /** Distinguished names of every group the user is in, nested membership already resolved. */
+    groups: z.array(text(1024)).max(1000).optional(),
+  })
+  .strict();
+export type SyncUser = z.infer<typeof SyncUser>;
+
+export const SyncBatch = z
+  .object({
+    users: z
+      .array(SyncUser)
+      .max(SYNC_BATCH_MAX_USERS, `at most ${SYNC_BATCH_MAX_USERS} users per batch; send more batches`),
+  })
+  .strict();
+
+export const RUN_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+export type RejectReason =
+  | 'user_limit_reached'
+  | 'invalid_phone'
+  | 'invalid_email'
+  | 'username_conflict'
+  | 'duplicate_in_batch'
+  | 'no_matching_group'
+  | 'temporarily_unavailable';
+
+export interface BatchReply {
+  accepted: number;
+  rejected: Array<{ id: string; reason: RejectReason }>;
+}
+
+export interface CompleteReply {
+  created: number;
+  updated: number;
+  removed: number;
+  rejected: number;
+}

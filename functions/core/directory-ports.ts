@@ -1,0 +1,236 @@
+/**
+ * The ports behind the operator, tenant admin and sync APIs: tenants, tenant configuration (policies, modem
+ * groups, providers), managed users, the user counter and sync runs. DynamoDB adapters implement them.
+ */
+import type {
+  GroupPolicyInput,
+  IntegrationPolicyInput,
+  LoadBalancingPolicyInput,
+  PasscodeOverrides,
+} from '../contracts/admin.ts';
+import type { Tenant, User } from './model.ts';
+
+export interface TenantRecord extends Tenant {
+  createdAt: string;
+  updatedAt?: string;
+}
+
+export interface TenantStore {
+  /** Fails with `false` when the id is taken, including by a deleted tenant. */
+  create(tenant: TenantRecord): Promise<boolean>;
+  get(tenantId: string): Promise<TenantRecord | undefined>;
+  list(): Promise<TenantRecord[]>;
+  /** Replaces the given fields of a tenant that is not deleted; `undefined` when there is none. */
+  update(tenantId: string, fields: Partial<Omit<TenantRecord, 'id'>>): Promise<TenantRecord | undefined>;
+  /** Deletes every item of the tenant's partition but its tombstone. Returns how many went. */
+  purge(tenantId: string): Promise<number>;
+  /** Stores the hash of a key minted for the tenant. */
+  putKey(record: {
+    hash: string;
+    prefix: string;
+    kind: 'admin';
+    tenantId: string;
+    createdAt: string;
+  }): Promise<void>;
+}
+
+export interface ModemGroup {
+  name: string;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Provider {
+  name: string;
+  kind: 'sms_web' | 'voice' | 'email';
+  description: string;
+  params: Record<string, string | number | boolean>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type LoadBalancingPolicy = LoadBalancingPolicyInput & {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+};
+export type GroupPolicy = GroupPolicyInput & { id: string; createdAt: string; updatedAt: string };
+export type IntegrationPolicy = IntegrationPolicyInput & { id: string; createdAt: string; updatedAt: string };
+
+export interface ConfigKinds {
+  modemGroup: ModemGroup;
+  provider: Provider;
+  loadBalancing: LoadBalancingPolicy;
+  group: GroupPolicy;
+  integration: IntegrationPolicy;
+}
+export type ConfigKind = keyof ConfigKinds;
+
+/** Tenant configuration objects, each addressed by kind and id (a modem group's or provider's id is its name). */
+export interface ConfigStore {
+  get<K extends ConfigKind>(tenantId: string, kind: K, id: string): Promise<ConfigKinds[K] | undefined>;
+  list<K extends ConfigKind>(tenantId: string, kind: K): Promise<Array<ConfigKinds[K]>>;
+  /** `create` fails (false) if the id exists; `replace` fails (false) if it does not. */
+  put<K extends ConfigKind>(
+    tenantId: string,
+    kind: K,
+    id: string,
+    value: ConfigKinds[K],
+    mode: 'create' | 'replace',
+  ): Promise<boolean>;
+  delete(tenantId: string, kind: ConfigKind, id: string): Promise<boolean>;
+}
+
+export interface PersonalPasscodeWindow {
+  from: string;
+  until: string;
+}
+
+/** A user as the admin API and the sync see it. */
+export interface ManagedUser extends User {
+  /** The AD object id; absent on users that were not synced. */
+  syncId?: string;
+  domain?: string;
+  displayName?: string | null;
+  /** The mapped AD group that decided the group policy. */
+  groupDn?: string | null;
+  /** Digest of the synced fields: an unchanged user costs no write. */
+  syncHash?: string;
+  syncedAt?: string;
+  createdAt?: string;
+  lockedAt?: string;
+  overrides?: PasscodeOverrides;
+  personalPasscodeWindow?: PersonalPasscodeWindow;
+}
+
+export interface UserPage {
+  users: ManagedUser[];
+  cursor?: string;
+}
+
+export interface UserStore {
+  get(tenantId: string, username: string): Promise<ManagedUser | undefined>;
+  /** Users whose lower-cased username starts with `prefix`, in username order. */
+  list(tenantId: string, options: { prefix?: string; limit: number; cursor?: string }): Promise<UserPage>;
+  /** Sets admin-owned fields of an existing user; `undefined` when there is none. */
+  updateAdminFields(
+    tenantId: string,
+    username: string,
+    fields: {
+      locked?: true | null;
+      lockedAt?: string | null;
+      overrides?: PasscodeOverrides | null;
+      personalPasscodeWindow?: PersonalPasscodeWindow | null;
+    },
+  ): Promise<ManagedUser | undefined>;
+  /** Deletes the user; returns what was deleted. `syncId` makes the delete conditional on it. */
+  delete(tenantId: string, username: string, syncId?: string): Promise<ManagedUser | undefined>;
+  /** Whether any user points at the group policy. */
+  anyWithGroupPolicy(tenantId: string, groupPolicyId: string): Promise<boolean>;
+}
+
+export interface CounterState {
+  activeUsers: number;
+  version: number;
+  /** Reservation id → epoch ms after which the reservation is presumed dead. */
+  leases: Record<string, number>;
+  countedAt?: string;
+}
+
+/** The per-tenant count of stored users, always at least the real number (see UserLimit). */
+export interface UserCounter {
+  read(tenantId: string): Promise<CounterState | undefined>;
+  /** Adds `n` under a lease if the count stays within `limit`; false when it would not (or no counter exists). */
+  reserve(tenantId: string, leaseId: string, n: number, limit: number, leaseUntil: number): Promise<boolean>;
+  /** Ends a lease and gives back the unused part; does nothing if a recount already dropped the lease. */
+  release(tenantId: string, leaseId: string, unused: number): Promise<void>;
+  /** Counts down after users were deleted. */
+  decrement(tenantId: string, n: number): Promise<void>;
+  /** The number of user items actually stored (a consistent count). */
+  countStored(tenantId: string): Promise<number>;
+  /**
+   * Sets the count if nothing moved since `version` was read (or creates it when `version` is undefined),
+   * dropping all leases. False when something moved.
+   */
+  reset(tenantId: string, version: number | undefined, count: number, at: string): Promise<boolean>;
+}
+
+export interface SyncRun {
+  runId: string;
+  status: 'open' | 'completed';
+  createdAt: string;
+  expiresAt: string;
+  result?: { created: number; updated: number; removed: number; rejected: number };
+  completedAt?: string;
+}
+
+export interface SyncBatchRecord {
+  digest: string;
+  /** `processing` until the batch is stored; a batch that never finished blocks removal. */
+  state: 'processing' | 'done' | 'failed';
+  seen: string[];
+  created: number;
+  updated: number;
+  rejected: number;
+}
+
+/** What the sync writes for a user: everything it owns, nothing an admin owns. */
+export interface SyncedUser {
+  tenantId: string;
+  username: string;
+  syncId: string;
+  domain: string;
+  displayName: string | null;
+  mobile: string | null;
+  mobileType?: User['mobileType'];
+  secondaryMobile: string | null;
+  secondaryMobileType?: User['secondaryMobileType'];
+  email: string | null;
+  groupPolicyId: string | null;
+  groupDn: string | null;
+  syncHash: string;
+  syncedAt: string;
+}
+
+export type WriteOutcome = 'written' | 'conflict' | 'failed';
+
+export interface SyncStore {
+  createRun(tenantId: string, run: SyncRun): Promise<void>;
+  getRun(tenantId: string, runId: string): Promise<SyncRun | undefined>;
+  /** Marks the run completed with its result; false if it already was. */
+  completeRun(
+    tenantId: string,
+    runId: string,
+    result: NonNullable<SyncRun['result']>,
+    at: string,
+  ): Promise<boolean>;
+  /** The stored users with these usernames, by lower-cased username. */
+  getUsers(
+    tenantId: string,
+    usernames: string[],
+  ): Promise<Map<string, Pick<ManagedUser, 'username' | 'syncId' | 'syncHash'>>>;
+  /** Creates users that do not exist; `conflict` for one that does. */
+  createUsers(users: SyncedUser[]): Promise<WriteOutcome[]>;
+  /** Updates the synced fields of users still owned by the same AD object (or by none); `conflict` otherwise. */
+  updateUsers(users: SyncedUser[]): Promise<WriteOutcome[]>;
+  /** Marks a batch as being processed; its counts from earlier sends of the same batch are kept. */
+  startBatch(tenantId: string, runId: string, digest: string): Promise<void>;
+  /** Ends a batch: `created` and `updated` are added to earlier sends', the rest replaces them. */
+  finishBatch(tenantId: string, runId: string, batch: SyncBatchRecord): Promise<void>;
+  listBatches(tenantId: string, runId: string): Promise<SyncBatchRecord[]>;
+  /** Every synced user: username, AD id and when the sync last wrote it. */
+  listSyncedUsers(
+    tenantId: string,
+  ): AsyncIterable<Array<{ username: string; syncId: string; syncedAt: string }>>;
+}
+
+export interface UsageStore {
+  get(tenantId: string, month: string): Promise<{ challenges: number; messages: number }>;
+  add(tenantId: string, month: string, counts: { challenges?: number; messages?: number }): Promise<void>;
+}
+
+/** Ends the live sessions of a tenant's agents (suspension); brokers without sessions to end do nothing. */
+export interface AgentSessions {
+  disconnectTenant(tenantId: string): Promise<void>;
+}

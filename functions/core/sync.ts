@@ -1,0 +1,295 @@
+/**
+ * The AD sync: runs, idempotent batched upserts within the tenant's user limit, and removal of the users a
+ * complete run did not see. Knows nothing of DynamoDB or HTTP.
+ */
+import { createHash } from 'node:crypto';
+import type { BatchReply, CompleteReply, RejectReason, SyncUser } from '../contracts/sync.ts';
+import { RunStateError } from './admin-errors.ts';
+import type { AuditLog } from './audit.ts';
+import type { Clock } from './clock.ts';
+import type {
+  ConfigStore,
+  IntegrationPolicy,
+  SyncedUser,
+  SyncRun,
+  SyncStore,
+  UserStore,
+} from './directory-ports.ts';
+import { NotFoundError } from './errors.ts';
+import { newId } from './ids.ts';
+import type { Tenant } from './model.ts';
+import { normalisePhone } from './phone-numbers.ts';
+import { mapPool } from './pool.ts';
+import type { UserLimit } from './user-limit.ts';
+
+/** A run may take this long from start to complete. */
+export const RUN_LIFETIME_MS = 24 * 3600_000;
+const DELETE_CONCURRENCY = 16;
+
+export interface SyncServiceDeps {
+  store: SyncStore;
+  users: UserStore;
+  config: ConfigStore;
+  limit: UserLimit;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const fold = (s: string) =>
+  s
+    .trim()
+    .replace(/\s*,\s*/g, ',')
+    .toLowerCase();
+
+/** The mapped group with the highest priority among the user's groups (ties: the earliest created). */
+export function resolveGroupPolicy(
+  policies: IntegrationPolicy[],
+  domain: string,
+  groups: readonly string[],
+): IntegrationPolicy | undefined {
+  const mine = new Set(groups.map(fold));
+  let best: IntegrationPolicy | undefined;
+  for (const p of policies) {
+    if (p.domain.toLowerCase() !== domain.toLowerCase() || !mine.has(fold(p.groupDn))) continue;
+    if (!best || p.priority > best.priority || (p.priority === best.priority && p.createdAt < best.createdAt))
+      best = p;
+  }
+  return best;
+}
+
+export class SyncService {
+  constructor(private readonly deps: SyncServiceDeps) {}
+
+  async startRun(tenantId: string): Promise<{ runId: string }> {
+    const now = this.deps.clock.now();
+    const run: SyncRun = {
+      runId: newId(),
+      status: 'open',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + RUN_LIFETIME_MS).toISOString(),
+    };
+    await this.deps.store.createRun(tenantId, run);
+    return { runId: run.runId };
+  }
+
+  async pushBatch(tenant: Tenant, runId: string, users: SyncUser[]): Promise<BatchReply> {
+    const { store, config, limit, clock } = this.deps;
+    const tenantId = tenant.id;
+    await this.openRun(tenantId, runId);
+    const digest = createHash('sha256').update(JSON.stringify(users)).digest('base64url').slice(0, 32);
+    await store.startBatch(tenantId, runId, digest);
+
+    const nowIso = new Date(clock.now()).toISOString();
+    const integration = await config.list(tenantId, 'integration');
+    const rejected: BatchReply['rejected'] = [];
+    const reject = (id: string, reason: RejectReason) => rejected.push({ id, reason });
+    const seen = new Set<string>();
+    /** Users whose data was refused but who exist already: kept as they are, and not removed by this run. */
+    const keepIfOwned: Array<{ id: string; username: string }> = [];
+    const candidates: SyncedUser[] = [];
+    const ids = new Set<string>();
+    const names = new Set<string>();
+
+    for (const user of users) {
+      const lower = user.username.toLowerCase();
+      if (ids.has(user.id) || names.has(lower)) {
+        reject(user.id, 'duplicate_in_batch');
+        continue;
+      }
+      ids.add(user.id);
+      names.add(lower);
+      const outcome = this.prepare(tenant, integration, user, nowIso);
+      if (typeof outcome === 'string') {
+        reject(user.id, outcome);
+        if (outcome !== 'no_matching_group') keepIfOwned.push({ id: user.id, username: lower });
+      } else candidates.push(outcome);
+    }
+
+    const existing = await store.getUsers(tenantId, [
+      ...candidates.map((u) => u.username),
+      ...keepIfOwned.map((u) => u.username),
+    ]);
+    for (const k of keepIfOwned) if (existing.get(k.username)?.syncId === k.id) seen.add(k.id);
+
+    const toCreate: SyncedUser[] = [];
+    const toUpdate: SyncedUser[] = [];
+    let unchanged = 0;
+    for (const user of candidates) {
+      const found = existing.get(user.username.toLowerCase());
+      if (!found) toCreate.push(user);
+      else if (found.syncId && found.syncId !== user.syncId) reject(user.syncId, 'username_conflict');
+      else if (found.syncId === user.syncId && found.syncHash === user.syncHash) {
+        unchanged++;
+        seen.add(user.syncId);
+      } else toUpdate.push(user);
+    }
+
+    let failed = false;
+    let created = 0;
+    const reservation = await limit.reserve(tenantId, toCreate.length, tenant.userLimit);
+    try {
+      const creatable = toCreate.slice(0, reservation.granted);
+      for (const user of toCreate.slice(reservation.granted)) reject(user.syncId, 'user_limit_reached');
+      if (creatable.length > 0 && clock.now() < reservation.until) {
+        const outcomes = await store.createUsers(creatable);
+        outcomes.forEach((outcome, i) => {
+          const user = creatable[i]!;
+          if (outcome === 'written') {
+            created++;
+            seen.add(user.syncId);
+          } else if (outcome === 'conflict')
+            toUpdate.push(user); // created meanwhile by another run
+          else {
+            failed = true;
+            reject(user.syncId, 'temporarily_unavailable');
+          }
+        });
+      } else for (const user of creatable) reject(user.syncId, 'temporarily_unavailable');
+    } finally {
+      await limit.release(tenantId, reservation, created);
+    }
+
+    let updated = 0;
+    const outcomes = toUpdate.length > 0 ? await store.updateUsers(toUpdate) : [];
+    outcomes.forEach((outcome, i) => {
+      const user = toUpdate[i]!;
+      if (outcome === 'written') {
+        updated++;
+        seen.add(user.syncId);
+      } else if (outcome === 'conflict') reject(user.syncId, 'username_conflict');
+      else {
+        failed = true;
+        reject(user.syncId, 'temporarily_unavailable');
+      }
+    });
+
+    await store.finishBatch(tenantId, runId, {
+      digest,
+      state: failed ? 'failed' : 'done',
+      seen: [...seen],
+      created,
+      updated,
+      rejected: rejected.length,
+    });
+    return { accepted: created + updated + unchanged, rejected };
+  }
+
+  async complete(tenantId: string, runId: string, actor: string): Promise<CompleteReply> {
+    const { store, users, limit, clock, audit } = this.deps;
+    const run = await store.getRun(tenantId, runId);
+    if (!run) throw new NotFoundError('The sync run');
+    if (run.status === 'completed' && run.result) return run.result;
+    const now = clock.now();
+    if (run.expiresAt <= new Date(now).toISOString())
+      throw new RunStateError(
+        'run_expired',
+        'The sync run expired before it was completed; start a new run.',
+      );
+
+    const batches = await store.listBatches(tenantId, runId);
+    const unfinished = batches.filter((b) => b.state !== 'done').length;
+    if (unfinished > 0)
+      throw new RunStateError(
+        'run_has_errors',
+        `${unfinished} batch(es) of this run did not finish; nobody was removed. Send them again, or start a new run.`,
+      );
+    const seen = new Set<string>();
+    let created = 0;
+    let updated = 0;
+    let rejected = 0;
+    for (const b of batches) {
+      for (const id of b.seen) seen.add(id);
+      created += b.created;
+      updated += b.updated;
+      rejected += b.rejected;
+    }
+
+    let removed = 0;
+    for await (const page of store.listSyncedUsers(tenantId)) {
+      // Users another run wrote after this one began are newer than what this run saw: keep them.
+      const stale = page.filter((u) => !seen.has(u.syncId) && u.syncedAt < run.createdAt);
+      const gone = await mapPool(stale, DELETE_CONCURRENCY, (u) =>
+        users.delete(tenantId, u.username, u.syncId),
+      );
+      const n = gone.filter(Boolean).length;
+      removed += n;
+      await limit.removed(tenantId, n);
+    }
+
+    const result = { created, updated, removed, rejected };
+    const at = new Date(clock.now()).toISOString();
+    if (!(await store.completeRun(tenantId, runId, result, at))) {
+      const again = await store.getRun(tenantId, runId);
+      if (again?.result) return again.result;
+    }
+    await limit.recount(tenantId);
+    await audit.record({
+      tenantId,
+      at,
+      actor,
+      action: 'sync.completed',
+      target: `sync-run:${runId}`,
+      details: result,
+    });
+    return result;
+  }
+
+  private async openRun(tenantId: string, runId: string): Promise<SyncRun> {
+    const run = await this.deps.store.getRun(tenantId, runId);
+    if (!run) throw new NotFoundError('The sync run');
+    if (run.status === 'completed')
+      throw new RunStateError(
+        'run_completed',
+        'The sync run is completed; start a new run to send more users.',
+      );
+    if (run.expiresAt <= new Date(this.deps.clock.now()).toISOString())
+      throw new RunStateError('run_expired', 'The sync run expired; start a new run.');
+    return run;
+  }
+
+  private prepare(
+    tenant: Tenant,
+    integration: IntegrationPolicy[],
+    user: SyncUser,
+    nowIso: string,
+  ): SyncedUser | RejectReason {
+    const phone = (raw: string | null | undefined) => {
+      if (raw === null || raw === undefined || raw.trim() === '') return null;
+      return normalisePhone(raw, tenant.defaultCountry) ?? 'invalid';
+    };
+    const mobile = phone(user.mobile);
+    const secondary = phone(user.secondaryMobile);
+    if (mobile === 'invalid' || secondary === 'invalid') return 'invalid_phone';
+    const email = user.email?.trim() || null;
+    if (email !== null && !EMAIL.test(email)) return 'invalid_email';
+
+    let groupPolicyId: string | null = null;
+    let groupDn: string | null = null;
+    if (integration.length > 0) {
+      const match = resolveGroupPolicy(integration, user.domain, user.groups ?? []);
+      if (!match) return 'no_matching_group';
+      groupPolicyId = match.groupPolicyId;
+      groupDn = match.groupDn;
+    }
+    const fields = {
+      username: user.username,
+      domain: user.domain,
+      displayName: user.displayName ?? null,
+      mobile: mobile?.e164 ?? null,
+      secondaryMobile: secondary?.e164 ?? null,
+      email,
+      groupPolicyId,
+      groupDn,
+    };
+    return {
+      tenantId: tenant.id,
+      syncId: user.id,
+      ...fields,
+      ...(mobile && { mobileType: mobile.type }),
+      ...(secondary && { secondaryMobileType: secondary.type }),
+      syncHash: createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22),
+      syncedAt: nowIso,
+    };
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * A tenant's configuration: modem groups, providers, load-balancing, user group and user integration policies,
+ * with the integrity rules that keep them pointing at each other correctly. Every change is audited.
+ *
+ * The checks read, then write: two admins racing (one deleting a modem group while the other points a rule at
+ * it) can still slip past them, as DynamoDB offers no multi-item condition without transactions. Dispatch
+ * treats a rule whose route has vanished as a failed step.
+ */
+import type {
+  GroupPolicyInput,
+  IntegrationPolicyInput,
+  LoadBalancingPolicyInput,
+  Rule,
+} from '../contracts/admin.ts';
+import {
+  AlreadyExistsError,
+  ChainLoopError,
+  EmptyChainError,
+  InUseError,
+  MissingReferenceError,
+} from './admin-errors.ts';
+import type { AuditLog } from './audit.ts';
+import { redactParams } from './audit-view.ts';
+import type { Clock } from './clock.ts';
+import type { ConfigKind, ConfigKinds, ConfigStore, Provider, UserStore } from './directory-ports.ts';
+import { NotFoundError } from './errors.ts';
+import { newId } from './ids.ts';
+import type { DirectoryStore } from './ports.ts';
+import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
+
+export interface TenantConfigDeps {
+  config: ConfigStore;
+  users: UserStore;
+  directory: DirectoryStore;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+const LABEL: Record<ConfigKind, string> = {
+  modemGroup: 'The modem group',
+  provider: 'The provider',
+  loadBalancing: 'The load-balancing policy',
+  group: 'The user group policy',
+  integration: 'The user integration policy',
+};
+const ACTION: Record<ConfigKind, string> = {
+  modemGroup: 'modem_group',
+  provider: 'provider',
+  loadBalancing: 'load_balancing_policy',
+  group: 'group_policy',
+  integration: 'integration_policy',
+};
+/** How far a chain of fallback policies is followed. */
+const MAX_FALLBACK_DEPTH = 16;
+
+/** The provider kind each channel needs. */
+const PROVIDER_FOR: Partial<Record<Rule['channel'], Provider['kind']>> = {
+  sms_web: 'sms_web',
+  voice: 'voice',
+  email: 'email',
+};
+
+/** Objects as the API and the audit log show them (provider credentials never). */
+export function viewOf<K extends ConfigKind>(kind: K, value: ConfigKinds[K]): unknown {
+  if (kind === 'provider') {
+    const p = value as Provider;
+    return { ...p, params: redactParams(p.params) };
+  }
+  return value;
+}
+
+export class TenantConfigService {
+  constructor(private readonly deps: TenantConfigDeps) {}
+
+  list<K extends ConfigKind>(tenantId: string, kind: K) {
+    return this.deps.config.list(tenantId, kind);
+  }
+
+  async get<K extends ConfigKind>(tenantId: string, kind: K, id: string): Promise<ConfigKinds[K]> {
+    const found = await this.deps.config.get(tenantId, kind, id);
+    if (!found) throw new NotFoundError(LABEL[kind]);
+    return found;
+  }
+
+  async create<K extends ConfigKind>(
+    tenantId: string,
+    actor: string,
+    kind: K,
+    input: Omit<ConfigKinds[K], 'id' | 'createdAt' | 'updatedAt'>,
+    givenId?: string,
+  ): Promise<ConfigKinds[K]> {
+    const id = givenId ?? newId(12);
+    await this.validate(tenantId, kind, id, input);
+    const now = this.now();
+    const value = {
+      ...input,
+      ...(givenId === undefined && { id }),
+      createdAt: now,
+      updatedAt: now,
+    } as ConfigKinds[K];
+    if (!(await this.deps.config.put(tenantId, kind, id, value, 'create')))
+      throw new AlreadyExistsError(LABEL[kind]);
+    await this.record(tenantId, actor, `${ACTION[kind]}.created`, kind, id, undefined, value);
+    return value;
+  }
+
+  async replace<K extends ConfigKind>(
+    tenantId: string,
+    actor: string,
+    kind: K,
+    id: string,
+    input: Partial<ConfigKinds[K]>,
+  ): Promise<ConfigKinds[K]> {
+    const before = await this.get(tenantId, kind, id);
+    // Modem groups and providers take partial updates; a policy is replaced whole (its id and age stay).
+    const named = kind === 'modemGroup' || kind === 'provider';
+    const base = named ? before : { id, createdAt: before.createdAt };
+    const merged = { ...base, ...input, updatedAt: this.now() } as ConfigKinds[K];
+    await this.validate(tenantId, kind, id, merged);
+    if (!(await this.deps.config.put(tenantId, kind, id, merged, 'replace')))
+      throw new NotFoundError(LABEL[kind]);
+    await this.record(tenantId, actor, `${ACTION[kind]}.updated`, kind, id, before, merged);
+    return merged;
+  }
+
+  async remove(tenantId: string, actor: string, kind: ConfigKind, id: string): Promise<void> {
+    const before = await this.get(tenantId, kind, id);
+    const usedBy = await this.usedBy(tenantId, kind, id);
+    if (usedBy.length > 0) throw new InUseError(`${LABEL[kind]} "${id}"`, usedBy);
+    if (!(await this.deps.config.delete(tenantId, kind, id))) throw new NotFoundError(LABEL[kind]);
+    await this.record(tenantId, actor, `${ACTION[kind]}.deleted`, kind, id, before, undefined);
+  }
+
+  private async validate(tenantId: string, kind: ConfigKind, id: string, value: unknown) {
+    if (kind === 'loadBalancing') await this.validateChain(tenantId, id, value as LoadBalancingPolicyInput);
+    if (kind === 'group') await this.validateGroup(tenantId, value as GroupPolicyInput);
+    if (kind === 'integration') await this.validateIntegration(tenantId, id, value as IntegrationPolicyInput);
+  }
+
+  private async validateChain(tenantId: string, id: string, policy: LoadBalancingPolicyInput) {
+    const { config } = this.deps;
+    if (policy.rules.length === 0) throw new EmptyChainError();
+    const steps = new Set<string>();
+    for (const [i, rule] of policy.rules.entries()) {
+      const where = `Rule ${i + 1} (${rule.channel})`;
+      const step = `${rule.channel}/${rule.target}/${rule.route}`;
+      if (steps.has(step))
+        throw new ChainLoopError(
+          `${where} repeats an earlier rule (same channel, target and route): the chain would send the same message the same way again.`,
+        );
+      steps.add(step);
+      if (rule.route === null) continue;
+      if (rule.channel === 'sms_modem') {
+        if (!(await config.get(tenantId, 'modemGroup', rule.route)))
+          throw new MissingReferenceError(
+            `${where} names the modem group "${rule.route}", which does not exist.`,
+          );
+        continue;
+      }
+      const provider = await config.get(tenantId, 'provider', rule.route);
+      if (!provider)
+        throw new MissingReferenceError(`${where} names the provider "${rule.route}", which does not exist.`);
+      if (provider.kind !== PROVIDER_FOR[rule.channel])
+        throw new MissingReferenceError(
+          `${where} names the provider "${rule.route}", which is a ${provider.kind} provider, not ${PROVIDER_FOR[rule.channel]}.`,
+        );
+    }
+    // Follow the fallback chain: it must exist, and never come back to this policy.
+    let next = policy.fallbackPolicyId ?? null;
+    const visited = [id];
+    for (let depth = 0; next !== null; depth++) {
+      if (visited.includes(next) || depth >= MAX_FALLBACK_DEPTH)
+        throw new ChainLoopError(`The fallback policies form a loop: ${[...visited, next].join(' → ')}.`);
+      const fallback = await config.get(tenantId, 'loadBalancing', next);
+      if (!fallback)
+        throw new MissingReferenceError(`The fallback load-balancing policy "${next}" does not exist.`);
+      visited.push(next);
+      next = fallback.fallbackPolicyId ?? null;
+    }
+  }
+
+  private async validateGroup(tenantId: string, group: GroupPolicyInput) {
+    if (group.loadBalancingPolicyId !== null) {
+      if (!(await this.deps.config.get(tenantId, 'loadBalancing', group.loadBalancingPolicyId)))
+        throw new MissingReferenceError(
+          `The load-balancing policy "${group.loadBalancingPolicyId}" does not exist.`,
+        );
+    }
+    const tenant = await this.deps.directory.getTenant(tenantId);
+    if (!tenant) throw new NotFoundError('The tenant');
+    const settings = resolveSettings(tenant, { ...group, id: '', createdAt: '', updatedAt: '' }, undefined);
+    assertStrongPasscode(passcodeOf(settings), 'With this policy the passcode');
+  }
+
+  private async validateIntegration(tenantId: string, id: string, policy: IntegrationPolicyInput) {
+    if (!(await this.deps.config.get(tenantId, 'group', policy.groupPolicyId)))
+      throw new MissingReferenceError(`The user group policy "${policy.groupPolicyId}" does not exist.`);
+    const same = (await this.deps.config.list(tenantId, 'integration')).find(
+      (p) =>
+        p.id !== id &&
+        p.domain.toLowerCase() === policy.domain.toLowerCase() &&
+        p.groupDn.toLowerCase() === policy.groupDn.toLowerCase(),
+    );
+    if (same) throw new AlreadyExistsError(`A mapping of this AD group (policy "${same.id}")`);
+  }
+
+  private async usedBy(tenantId: string, kind: ConfigKind, id: string): Promise<string[]> {
+    const { config, users, directory } = this.deps;
+    const used: string[] = [];
+    if (kind === 'modemGroup' || kind === 'provider') {
+      for (const p of await config.list(tenantId, 'loadBalancing')) {
+        const hit = p.rules.some((r) =>
+          kind === 'modemGroup'
+            ? r.channel === 'sms_modem' && r.route === id
+            : r.channel !== 'sms_modem' && r.route === id,
+        );
+        if (hit) used.push(`load-balancing policy "${p.name}" (${p.id})`);
+      }
+      if (kind === 'modemGroup' && (await directory.getTenant(tenantId))?.defaultModemGroup === id)
+        used.push("the tenant's default modem group");
+    }
+    if (kind === 'loadBalancing') {
+      for (const g of await config.list(tenantId, 'group'))
+        if (g.loadBalancingPolicyId === id) used.push(`user group policy "${g.name}" (${g.id})`);
+      for (const p of await config.list(tenantId, 'loadBalancing'))
+        if (p.fallbackPolicyId === id)
+          used.push(`load-balancing policy "${p.name}" (${p.id}) as its fallback`);
+    }
+    if (kind === 'group') {
+      for (const p of await config.list(tenantId, 'integration'))
+        if (p.groupPolicyId === id) used.push(`user integration policy ${p.id} (${p.groupDn})`);
+      if (await users.anyWithGroupPolicy(tenantId, id))
+        used.push('synced users (re-sync after changing the mappings)');
+    }
+    return used;
+  }
+
+  private record(
+    tenantId: string,
+    actor: string,
+    action: string,
+    kind: ConfigKind,
+    id: string,
+    before: unknown,
+    after: unknown,
+  ) {
+    const view = (v: unknown) => (v === undefined ? undefined : viewOf(kind, v as ConfigKinds[typeof kind]));
+    return this.deps.audit.record({
+      tenantId,
+      at: this.now(),
+      actor,
+      action,
+      target: `${ACTION[kind]}:${id}`,
+      ...(before !== undefined && { before: view(before) }),
+      ...(after !== undefined && { after: view(after) }),
+    });
+  }
+
+  private now() {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The operator's view: tenants, their user sync limit, allowed countries and default passcode settings, their
+ * usage, and their lifecycle (suspend keeps data and stops keys and agents at once; delete leaves a tombstone).
+ */
+import type * as z from 'zod';
+import type { TenantInput, TenantUpdate } from '../contracts/admin.ts';
+import { AlreadyExistsError, MissingReferenceError, TenantStateError } from './admin-errors.ts';
+import { mintKey } from './api-keys.ts';
+import type { AuditLog } from './audit.ts';
+import type { Clock } from './clock.ts';
+import type { AgentSessions, ConfigStore, TenantRecord, TenantStore, UsageStore } from './directory-ports.ts';
+import { NotFoundError } from './errors.ts';
+import { DEFAULT_PASSCODE } from './passcode.ts';
+import { assertStrongPasscode } from './settings.ts';
+import type { UserLimit } from './user-limit.ts';
+
+export const DEFAULT_TEMPLATE = 'Your login code is {code}. It expires in {minutes} minutes.';
+export const DEFAULT_MODEM_GROUP = 'default';
+
+export interface TenantServiceDeps {
+  tenants: TenantStore;
+  config: ConfigStore;
+  limit: UserLimit;
+  usage: UsageStore;
+  audit: AuditLog;
+  clock: Clock;
+  agentSessions?: AgentSessions;
+}
+
+export interface TenantUsage {
+  tenantId: string;
+  activeUsers: number;
+  userLimit: number;
+  month: string;
+  challenges: number;
+  messages: number;
+}
+
+export class TenantService {
+  constructor(private readonly deps: TenantServiceDeps) {}
+
+  async create(
+    actor: string,
+    input: z.infer<typeof TenantInput>,
+  ): Promise<{ tenant: TenantRecord; adminKey: string }> {
+    const { tenants, config, limit } = this.deps;
+    const now = this.now();
+    const tenant: TenantRecord = {
+      id: input.id,
+      name: input.name,
+      status: 'active',
+      defaultCountry: input.defaultCountry,
+      allowedCountries: input.allowedCountries ?? [input.defaultCountry],
+      userLimit: input.userLimit,
+      passcode: input.passcode ?? DEFAULT_PASSCODE,
+      messageTemplate: input.messageTemplate ?? DEFAULT_TEMPLATE,
+      defaultModemGroup: input.defaultModemGroup ?? DEFAULT_MODEM_GROUP,
+      createdAt: now,
+    };
+    assertStrongPasscode(tenant.passcode, 'The default passcode');
+    if (!(await tenants.create(tenant))) throw new AlreadyExistsError(`A tenant with the id "${input.id}"`);
+    await config.put(
+      tenant.id,
+      'modemGroup',
+      tenant.defaultModemGroup,
+      {
+        name: tenant.defaultModemGroup,
+        description: 'Created with the tenant',
+        createdAt: now,
+        updatedAt: now,
+      },
+      'create',
+    );
+    await limit.recount(tenant.id);
+    const minted = mintKey('admin', tenant.id);
+    await tenants.putKey({
+      hash: minted.hash,
+      prefix: minted.prefix,
+      kind: 'admin',
+      tenantId: tenant.id,
+      createdAt: now,
+    });
+    await this.record(actor, 'tenant.created', tenant.id, undefined, tenant, { adminKey: minted.prefix });
+    return { tenant, adminKey: minted.key };
+  }
+
+  async list(): Promise<TenantRecord[]> {
+    return (await this.deps.tenants.list()).filter((t) => t.status !== 'deleted');
+  }
+
+  async get(tenantId: string): Promise<TenantRecord> {
+    const tenant = await this.deps.tenants.get(tenantId);
+    if (!tenant || tenant.status === 'deleted') throw new NotFoundError('The tenant');
+    return tenant;
+  }
+
+  async update(actor: string, tenantId: string, patch: z.infer<typeof TenantUpdate>): Promise<TenantRecord> {
+    const before = await this.get(tenantId);
+    const passcode = patch.passcode ?? before.passcode;
+    assertStrongPasscode(passcode, 'The default passcode');
+    if (
+      patch.defaultModemGroup &&
+      !(await this.deps.config.get(tenantId, 'modemGroup', patch.defaultModemGroup))
+    )
+      throw new MissingReferenceError(`The modem group "${patch.defaultModemGroup}" does not exist.`);
+    const after = await this.deps.tenants.update(tenantId, { ...patch, updatedAt: this.now() });
+    if (!after) throw new NotFoundError('The tenant');
+    await this.record(actor, 'tenant.updated', tenantId, before, after);
+    return after;
+  }
+
+  async setStatus(actor: string, tenantId: string, status: 'active' | 'suspended'): Promise<TenantRecord> {
+    const before = await this.get(tenantId);
+    const after = await this.deps.tenants.update(tenantId, { status, updatedAt: this.now() });
+    if (!after) throw new NotFoundError('The tenant');
+    // Keys check the tenant's status on every request; live agent sessions are ended here.
+    if (status === 'suspended') await this.deps.agentSessions?.disconnectTenant(tenantId);
+    if (before.status !== status)
+      await this.record(
+        actor,
+        status === 'suspended' ? 'tenant.suspended' : 'tenant.resumed',
+        tenantId,
+        before,
+        after,
+      );
+    return after;
+  }
+
+  /** Only a suspended tenant can be deleted: its data goes, a tombstone keeps the id from coming back. */
+  async delete(actor: string, tenantId: string): Promise<{ purged: number }> {
+    const before = await this.get(tenantId);
+    if (before.status !== 'suspended') throw new TenantStateError('Suspend the tenant before deleting it.');
+    const marked = await this.deps.tenants.update(tenantId, { status: 'deleted', updatedAt: this.now() });
+    if (!marked) throw new NotFoundError('The tenant');
+    const purged = await this.deps.tenants.purge(tenantId);
+    await this.record(actor, 'tenant.deleted', tenantId, before, undefined, { purgedItems: purged });
+    return { purged };
+  }
+
+  async usage(tenantId: string): Promise<TenantUsage> {
+    const tenant = await this.get(tenantId);
+    const month = this.now().slice(0, 7);
+    const [activeUsers, counts] = await Promise.all([
+      this.deps.limit.current(tenantId),
+      this.deps.usage.get(tenantId, month),
+    ]);
+    return { tenantId, activeUsers, userLimit: tenant.userLimit, month, ...counts };
+  }
+
+  private record(
+    actor: string,
+    action: string,
+    tenantId: string,
+    before: unknown,
+    after: unknown,
+    details?: Record<string, string | number>,
+  ) {
+    return this.deps.audit.record({
+      tenantId: '',
+      at: this.now(),
+      actor,
+      action,
+      target: `tenant:${tenantId}`,
+      ...(before !== undefined && { before }),
+      ...(after !== undefined && { after }),
+      ...(details && { details }),
+    });
+  }
+
+  private now() {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+}

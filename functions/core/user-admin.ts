@@ -1,0 +1,152 @@
+/** The tenant admin's view of users: search, view, overrides, the personal passcode window, lock, delete. */
+import type * as z from 'zod';
+import type { UserUpdate } from '../contracts/admin.ts';
+import type { AuditLog } from './audit.ts';
+import { maskOrNull } from './audit-view.ts';
+import type { Clock } from './clock.ts';
+import type { ConfigStore, ManagedUser, UserStore } from './directory-ports.ts';
+import { NotFoundError } from './errors.ts';
+import type { DirectoryStore } from './ports.ts';
+import { assertStrongPasscode, type EffectiveSettings, passcodeOf, resolveSettings } from './settings.ts';
+import type { UserLimit } from './user-limit.ts';
+
+/** Clears the lockout that failed passcodes leave (issue 3's guard), when an admin unlocks a user. */
+export interface LockoutReset {
+  unlock(tenantId: string, username: string, nowIso: string): Promise<unknown>;
+}
+
+export interface UserAdminDeps {
+  users: UserStore;
+  config: ConfigStore;
+  directory: DirectoryStore;
+  limit: UserLimit;
+  audit: AuditLog;
+  clock: Clock;
+  lockouts?: LockoutReset;
+}
+
+/** A user as the admin API shows it: numbers masked, sync bookkeeping left out. */
+export function userView(user: ManagedUser) {
+  return {
+    username: user.username,
+    id: user.syncId ?? null,
+    domain: user.domain ?? null,
+    displayName: user.displayName ?? null,
+    mobile: maskOrNull(user.mobile),
+    mobileType: user.mobileType ?? null,
+    secondaryMobile: maskOrNull(user.secondaryMobile),
+    secondaryMobileType: user.secondaryMobileType ?? null,
+    email: user.email,
+    groupPolicyId: user.groupPolicyId ?? null,
+    groupDn: user.groupDn ?? null,
+    locked: user.locked === true,
+    lockedAt: user.lockedAt ?? null,
+    overrides: user.overrides ?? null,
+    personalPasscodeWindow: user.personalPasscodeWindow ?? null,
+    syncedAt: user.syncedAt ?? null,
+    createdAt: user.createdAt ?? null,
+  };
+}
+export type UserView = ReturnType<typeof userView>;
+
+export class UserAdminService {
+  constructor(private readonly deps: UserAdminDeps) {}
+
+  async list(tenantId: string, options: { search?: string; limit: number; cursor?: string }) {
+    const page = await this.deps.users.list(tenantId, {
+      limit: options.limit,
+      ...(options.search && { prefix: options.search }),
+      ...(options.cursor && { cursor: options.cursor }),
+    });
+    return { users: page.users.map(userView), ...(page.cursor && { cursor: page.cursor }) };
+  }
+
+  async get(tenantId: string, username: string): Promise<ManagedUser> {
+    const user = await this.deps.users.get(tenantId, username);
+    if (!user) throw new NotFoundError('The user');
+    return user;
+  }
+
+  async update(tenantId: string, actor: string, username: string, patch: z.infer<typeof UserUpdate>) {
+    const before = await this.get(tenantId, username);
+    if (patch.overrides) {
+      const { settings } = await this.resolve(tenantId, { ...before, overrides: patch.overrides });
+      assertStrongPasscode(passcodeOf(settings), "With these overrides the user's passcode");
+    }
+    const after = await this.deps.users.updateAdminFields(tenantId, username, {
+      ...(patch.overrides !== undefined && { overrides: patch.overrides }),
+      ...(patch.personalPasscodeWindow !== undefined && {
+        personalPasscodeWindow: patch.personalPasscodeWindow,
+      }),
+    });
+    if (!after) throw new NotFoundError('The user');
+    await this.record(tenantId, actor, 'user.updated', username, before, after);
+    return userView(after);
+  }
+
+  async setLocked(tenantId: string, actor: string, username: string, locked: boolean) {
+    const before = await this.get(tenantId, username);
+    const now = this.now();
+    const after = await this.deps.users.updateAdminFields(tenantId, username, {
+      locked: locked ? true : null,
+      lockedAt: locked ? now : null,
+    });
+    if (!after) throw new NotFoundError('The user');
+    if (!locked) await this.deps.lockouts?.unlock(tenantId, username, now);
+    await this.record(tenantId, actor, locked ? 'user.locked' : 'user.unlocked', username, before, after);
+    return userView(after);
+  }
+
+  async delete(tenantId: string, actor: string, username: string) {
+    const deleted = await this.deps.users.delete(tenantId, username);
+    if (!deleted) throw new NotFoundError('The user');
+    await this.deps.limit.removed(tenantId, 1);
+    await this.record(tenantId, actor, 'user.deleted', username, deleted, undefined);
+  }
+
+  async effective(tenantId: string, username: string) {
+    const user = await this.get(tenantId, username);
+    const { settings, group } = await this.resolve(tenantId, user);
+    return {
+      username: user.username,
+      groupPolicy: group ? { id: group.id, name: group.name } : null,
+      settings,
+    };
+  }
+
+  private async resolve(
+    tenantId: string,
+    user: ManagedUser,
+  ): Promise<{ settings: EffectiveSettings; group?: { id: string; name: string } }> {
+    const tenant = await this.deps.directory.getTenant(tenantId);
+    if (!tenant) throw new NotFoundError('The tenant');
+    // A user whose group policy was deleted since the last sync falls back to the tenant's settings.
+    const group = user.groupPolicyId
+      ? await this.deps.config.get(tenantId, 'group', user.groupPolicyId)
+      : undefined;
+    return { settings: resolveSettings(tenant, group, user.overrides), ...(group && { group }) };
+  }
+
+  private record(
+    tenantId: string,
+    actor: string,
+    action: string,
+    username: string,
+    before: ManagedUser,
+    after: ManagedUser | undefined,
+  ) {
+    return this.deps.audit.record({
+      tenantId,
+      at: this.now(),
+      actor,
+      action,
+      target: `user:${username}`,
+      before: userView(before),
+      ...(after && { after: userView(after) }),
+    });
+  }
+
+  private now() {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+}

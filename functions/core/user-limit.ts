@@ -1,0 +1,101 @@
+/**
+ * The per-tenant user limit, with single-item conditional writes only (no transactions).
+ *
+ * A counter item holds the number of stored users. Before creating users the sync reserves slots on it in one
+ * conditional write (`activeUsers <= limit - n`) under a lease; after writing, it gives back the slots it did
+ * not use. Deletes count down only after the item is gone. So the counter is never below the real number, and
+ * the real number never exceeds the limit, however many runs race.
+ *
+ * The counter can drift upwards (a run that died between reserving and writing). A recount fixes it: it counts
+ * the stored users while no lease is live, and writes the result only if the counter's version did not move
+ * in between, so a reservation, release or delete that slipped in makes the recount retry later instead of
+ * overwriting it.
+ */
+import type { Clock } from './clock.ts';
+import type { CounterState, UserCounter } from './directory-ports.ts';
+import { newId } from './ids.ts';
+
+/** Longer than any batch can run (the sync function times out after 60 s). */
+export const LEASE_MS = 5 * 60_000;
+/** A full tenant is recounted at most this often when a batch asks for room. */
+export const RECOUNT_EVERY_MS = 60_000;
+const MAX_ROUNDS = 50;
+
+export interface Reservation {
+  leaseId: string;
+  granted: number;
+  /** Creates must be done before this instant; after it a recount may drop the lease. */
+  until: number;
+}
+
+export class UserLimit {
+  constructor(
+    private readonly counter: UserCounter,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Reserves up to `wanted` slots under `limit`; `granted` may be less, or 0 when the tenant is full. */
+  async reserve(tenantId: string, wanted: number, limit: number): Promise<Reservation> {
+    const leaseId = newId(9);
+    const until = this.clock.now() + LEASE_MS;
+    if (wanted <= 0) return { leaseId, granted: 0, until };
+    let recounted = false;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const state = await this.counter.read(tenantId);
+      if (!state) {
+        await this.recount(tenantId);
+        continue;
+      }
+      const take = Math.min(wanted, Math.max(0, limit - state.activeUsers));
+      if (take === 0) {
+        // Full, or it only looks full because of drift: recount once, if nothing else is in flight.
+        if (!recounted && this.mayRecount(state)) {
+          recounted = true;
+          if (await this.recount(tenantId, state)) continue;
+        }
+        return { leaseId, granted: 0, until };
+      }
+      if (await this.counter.reserve(tenantId, leaseId, take, limit, until))
+        return { leaseId, granted: take, until };
+      // Another run took slots between the read and the write: read again.
+    }
+    return { leaseId, granted: 0, until };
+  }
+
+  async release(tenantId: string, reservation: Reservation, used: number): Promise<void> {
+    if (reservation.granted === 0) return;
+    await this.counter.release(tenantId, reservation.leaseId, reservation.granted - used);
+  }
+
+  async removed(tenantId: string, n: number): Promise<void> {
+    if (n > 0) await this.counter.decrement(tenantId, n);
+  }
+
+  /**
+   * Makes the counter agree with the users stored. Returns false (and changes nothing) while a reservation is
+   * live or when something moved during the count.
+   */
+  async recount(tenantId: string, seen?: CounterState): Promise<boolean> {
+    const state = seen ?? (await this.counter.read(tenantId));
+    const now = this.clock.now();
+    if (state && Object.values(state.leases).some((until) => until > now)) return false;
+    const stored = await this.counter.countStored(tenantId);
+    return this.counter.reset(tenantId, state?.version, stored, new Date(now).toISOString());
+  }
+
+  /** The counter as stored, creating it by a count when it does not exist yet. */
+  async current(tenantId: string): Promise<number> {
+    for (let round = 0; round < 5; round++) {
+      const state = await this.counter.read(tenantId);
+      if (state) return state.activeUsers;
+      await this.recount(tenantId);
+    }
+    return this.counter.countStored(tenantId);
+  }
+
+  private mayRecount(state: CounterState): boolean {
+    const now = this.clock.now();
+    if (Object.values(state.leases).some((until) => until > now)) return false;
+    return !state.countedAt || now - Date.parse(state.countedAt) >= RECOUNT_EVERY_MS;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Builds the operator, tenant admin and sync apps from clients and settings (re-exported by deps.ts): the
+ * Lambda entries pass AWS clients, the local stack passes clients pointed at dynalite.
+ */
+import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
+import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
+import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
+import { DynamoSyncStore } from './adapters/dynamo/sync-store.ts';
+import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
+import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
+import { DynamoUserCounter } from './adapters/dynamo/user-counter.ts';
+import { DynamoUserStore } from './adapters/dynamo/user-store.ts';
+import { createAdminApp } from './admin/app.ts';
+import { systemClock } from './core/clock.ts';
+import type { AgentSessions } from './core/directory-ports.ts';
+import { SyncService } from './core/sync.ts';
+import { TenantConfigService } from './core/tenant-config.ts';
+import { TenantService } from './core/tenants.ts';
+import { UserAdminService } from './core/user-admin.ts';
+import { UserLimit } from './core/user-limit.ts';
+import type { CloudContext } from './deps.ts';
+import { createOperatorApp } from './operator/app.ts';
+import { createSyncApp } from './sync/app.ts';
+
+export type DirectoryContext = Omit<CloudContext, 'keys'>;
+
+export function directoryStores(ctx: DirectoryContext) {
+  const clock = ctx.clock ?? systemClock;
+  const counter = new DynamoUserCounter(ctx.dynamo, ctx.table);
+  return {
+    clock,
+    directory: new DynamoDirectoryStore(ctx.dynamo, ctx.table),
+    tenants: new DynamoTenantStore(ctx.dynamo, ctx.table),
+    config: new DynamoConfigStore(ctx.dynamo, ctx.table),
+    users: new DynamoUserStore(ctx.dynamo, ctx.table),
+    sync: new DynamoSyncStore(ctx.dynamo, ctx.table),
+    usage: new DynamoUsageStore(ctx.dynamo, ctx.table),
+    audit: new DynamoAuditLog(ctx.dynamo, ctx.table, clock),
+    counter,
+    limit: new UserLimit(counter, clock),
+  };
+}
+
+export function buildSyncApp(ctx: DirectoryContext) {
+  const s = directoryStores(ctx);
+  const sync = new SyncService({
+    store: s.sync,
+    users: s.users,
+    config: s.config,
+    limit: s.limit,
+    audit: s.audit,
+    clock: s.clock,
+  });
+  return createSyncApp({ sync, directory: s.directory, log: ctx.log });
+}
+
+export function buildAdminApp(ctx: DirectoryContext) {
+  const s = directoryStores(ctx);
+  const config = new TenantConfigService({
+    config: s.config,
+    users: s.users,
+    directory: s.directory,
+    audit: s.audit,
+    clock: s.clock,
+  });
+  const users = new UserAdminService({
+    users: s.users,
+    config: s.config,
+    directory: s.directory,
+    limit: s.limit,
+    audit: s.audit,
+    clock: s.clock,
+  });
+  return createAdminApp({ config, users, audit: s.audit, directory: s.directory, log: ctx.log });
+}
+
+export function buildOperatorApp(ctx: DirectoryContext & { agentSessions?: AgentSessions }) {
+  const s = directoryStores(ctx);
+  const tenants = new TenantService({
+    tenants: s.tenants,
+    config: s.config,
+    limit: s.limit,
+    usage: s.usage,
+    audit: s.audit,
+    clock: s.clock,
+    ...(ctx.agentSessions && { agentSessions: ctx.agentSessions }),
+  });
+  return createOperatorApp({ tenants, audit: s.audit, directory: s.directory, log: ctx.log });
+}

@@ -1,0 +1,26 @@
+/**
+ * One local HTTP server for every API, routed exactly as API Gateway routes them: by the route table in
+ * cdk/functions.ts to the function's hono app.
+ */
+import { type FunctionName, HTTP_ROUTES } from '../../cdk/functions.ts';
+
+export interface FetchApp {
+  fetch(request: Request): Response | Promise<Response>;
+}
+
+const compiled = HTTP_ROUTES.map((route) => ({
+  ...route,
+  pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+}));
+
+export function routeByFunction(apps: Partial<Record<FunctionName, FetchApp>>) {
+  return (request: Request): Response | Promise<Response> => {
+    const path = new URL(request.url).pathname;
+    const route = compiled.find((r) => r.method === request.method && r.pattern.test(path));
+    const app = route ? apps[route.fn] : apps.auth;
+    // Unlisted paths go to the auth app (which 404s them), so a route added to an app before the table still
+    // works locally; test/functions/routes.test.ts keeps the table and the apps in step.
+    if (app) return app.fetch(request);
+    return Response.json({ error: { code: 'not_found', message: 'No such route.' } }, { status: 404 });
+  };
+}

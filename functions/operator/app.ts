@@ -1,0 +1,64 @@
+/** The operator API (operator key): tenants, their limits and settings, usage, suspension, the operator's audit log. */
+import { Hono } from 'hono';
+import type { Logger } from '../adapters/log.ts';
+import { pageOptions } from '../admin/user-routes.ts';
+import { TenantInput, TenantUpdate } from '../contracts/admin.ts';
+import { ID_PATTERN } from '../contracts/topics.ts';
+import type { AuditLog } from '../core/audit.ts';
+import { NotFoundError } from '../core/errors.ts';
+import type { DirectoryStore } from '../core/ports.ts';
+import type { TenantService } from '../core/tenants.ts';
+import { errorBody, toErrorResponse } from '../http/errors.ts';
+import { readJson } from '../http/json-body.ts';
+import type { KeyAuthEnv } from '../http/key-auth.ts';
+import { keyOfKind } from '../http/key-kind.ts';
+import { actorOf } from '../http/principal.ts';
+
+export interface OperatorAppDeps {
+  tenants: TenantService;
+  audit: AuditLog;
+  directory: DirectoryStore;
+  log: Logger;
+}
+
+export function createOperatorApp({ tenants, audit, directory, log }: OperatorAppDeps) {
+  const app = new Hono<KeyAuthEnv>();
+  app.use('/v1/operator/*', keyOfKind('operator', directory));
+  const idOf = (id: string) => {
+    if (!ID_PATTERN.test(id)) throw new NotFoundError('The tenant');
+    return id;
+  };
+
+  app.get('/v1/operator/tenants', async (c) => c.json({ items: await tenants.list() }, 200));
+  app.post('/v1/operator/tenants', async (c) => {
+    const created = await tenants.create(actorOf(c), await readJson(c, TenantInput));
+    log.info('tenant created', { tenantId: created.tenant.id });
+    return c.json(created, 201);
+  });
+  app.get('/v1/operator/tenants/:id', async (c) => c.json(await tenants.get(idOf(c.req.param('id'))), 200));
+  app.patch('/v1/operator/tenants/:id', async (c) => {
+    const id = idOf(c.req.param('id'));
+    return c.json(await tenants.update(actorOf(c), id, await readJson(c, TenantUpdate)), 200);
+  });
+  app.delete('/v1/operator/tenants/:id', async (c) => {
+    await tenants.delete(actorOf(c), idOf(c.req.param('id')));
+    return c.body(null, 204);
+  });
+  app.post('/v1/operator/tenants/:id/suspend', async (c) =>
+    c.json(await tenants.setStatus(actorOf(c), idOf(c.req.param('id')), 'suspended'), 200),
+  );
+  app.post('/v1/operator/tenants/:id/resume', async (c) =>
+    c.json(await tenants.setStatus(actorOf(c), idOf(c.req.param('id')), 'active'), 200),
+  );
+  app.get('/v1/operator/tenants/:id/usage', async (c) =>
+    c.json(await tenants.usage(idOf(c.req.param('id'))), 200),
+  );
+  app.get('/v1/operator/audit', async (c) => {
+    const { limit, cursor } = pageOptions((n) => c.req.query(n));
+    return c.json(await audit.list('', { limit, ...(cursor && { cursor }) }), 200);
+  });
+
+  app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));
+  app.onError((error, c) => toErrorResponse(error, c, log));
+  return app;
+}

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HTTP_ROUTES } from '../../cdk/functions.ts';
+import { routeByFunction } from '../../functions/local/http-router.ts';
+import { type DirectoryFixture, startDirectory } from '../support/directory.ts';
+
+let t: DirectoryFixture;
+beforeAll(async () => {
+  t = await startDirectory();
+});
+afterAll(async () => t?.close());
+
+/** hono's `:param` routes in API Gateway's `{param}` syntax. */
+const gatewayPath = (path: string) => path.replace(/:([A-Za-z]+)/g, '{$1}');
+
+describe('the route table', () => {
+  it('lists every route the sync, admin and operator apps serve, and nothing they do not', () => {
+    const served = (fn: string, app: { routes: Array<{ method: string; path: string }> }) =>
+      app.routes
+        .filter((r) => r.method !== 'ALL')
+        .map((r) => `${fn} ${r.method} ${gatewayPath(r.path).replace(/\/$/, '')}`);
+    const mine = ['sync', 'admin', 'operator'];
+    const apps = [served('sync', t.sync), served('admin', t.admin), served('operator', t.operator)].flat();
+    const table = HTTP_ROUTES.filter((r) => mine.includes(r.fn)).map((r) => `${r.fn} ${r.method} ${r.path}`);
+    expect(apps.sort()).toEqual(table.sort());
+    // The auth app serves at least what the table sends it.
+    const auth = served('auth', t.app);
+    for (const r of HTTP_ROUTES.filter((r) => r.fn === 'auth'))
+      expect(auth).toContain(`auth ${r.method} ${r.path}`);
+  });
+
+  it('sends each request locally to the function API Gateway would', async () => {
+    const fetch = routeByFunction({ auth: t.app, sync: t.sync, admin: t.admin, operator: t.operator });
+    const get = (path: string, key: string) =>
+      fetch(new Request(`http://local${path}`, { headers: { authorization: `Bearer ${key}` } }));
+    expect((await get('/v1/users', t.seed.keys.admin)).status).toBe(200);
+    expect((await get('/v1/operator/tenants', t.seed.keys.operator)).status).toBe(200);
+    expect((await get('/v1/sync/runs', t.seed.keys.sync)).status).toBe(404);
+    const unknown = await get('/v1/nothing-here', t.seed.keys.admin);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: { code: 'not_found', message: 'No such route.' } });
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The operator, admin and sync apps over the test cloud (dynalite with the seeded tenants `acme` and `globex`),
+ * built by the same code the Lambda entries use, plus small helpers to call them.
+ */
+import type { Hono } from 'hono';
+import { buildAdminApp, buildOperatorApp, buildSyncApp } from '../../functions/deps.ts';
+import { directoryStores } from '../../functions/directory-deps.ts';
+import { type CloudFixture, startCloud, TABLE } from './cloud.ts';
+
+export interface DirectoryFixture extends CloudFixture {
+  sync: Hono;
+  admin: Hono;
+  operator: Hono;
+  dir: ReturnType<typeof directoryStores>;
+  call(
+    app: Hono,
+    method: string,
+    path: string,
+    key: string | undefined,
+    body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: replies are asserted field by field in the tests
+  ): Promise<{ status: number; body: any }>;
+}
+
+export async function startDirectory(): Promise<DirectoryFixture> {
+  const cloud = await startCloud();
+  const ctx = { dynamo: cloud.dynamo, table: TABLE, log: cloud.log };
+  const fixture: DirectoryFixture = {
+    ...cloud,
+    sync: buildSyncApp(ctx) as unknown as Hono,
+    admin: buildAdminApp(ctx) as unknown as Hono,
+    operator: buildOperatorApp(ctx) as unknown as Hono,
+    dir: directoryStores(ctx),
+    async call(app, method, path, key, body) {
+      const res = await app.request(path, {
+        method,
+        headers: {
+          ...(key && { authorization: `Bearer ${key}` }),
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+  return fixture;
+}
+
+export interface AdUser {
+  id: string;
+  username: string;
+  domain: string;
+  displayName: string | null;
+  mobile: string | null;
+  secondaryMobile: string | null;
+  email: string | null;
+  groups: string[];
+}
+
+export function adUsers(prefix: string, n: number, start = 0): AdUser[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-guid-${start + i}`,
+    username: `${prefix}${start + i}`,
+    domain: 'corp.example.test',
+    displayName: `${prefix} user ${start + i}`,
+    mobile: `+4520${String(100000 + start + i).slice(-6)}`,
+    secondaryMobile: null,
+    email: `${prefix}${start + i}@corp.example.test`,
+    groups: ['CN=VPN Users,OU=Groups,DC=corp,DC=example,DC=test'],
+  }));
+}
