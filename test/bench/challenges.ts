@@ -343,7 +343,15 @@ async function countWholeLogins(
   const codes = new Map<string, string>();
   captureDispatch(countedSqs, (m) => codes.set(m.challengeId, codeIn(keys, m)));
   let logBytes = 0;
-  const log = createLogger({}, { level: 'info', write: (line) => void (logBytes += line.length + 1) });
+  const log = createLogger(
+    {},
+    {
+      level: 'info',
+      write: (line) => {
+        logBytes += line.length + 1;
+      },
+    },
+  );
 
   const dispatchQueue = await createQueueWithDlq(sqs, `bench-count-d-${randomBytes(3).toString('hex')}`);
   const eventsQueue = await createQueueWithDlq(sqs, `bench-count-e-${randomBytes(3).toString('hex')}`);
