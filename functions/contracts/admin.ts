@@ -136,16 +136,10 @@ export const ProviderInput = z
   .strict();
 export const ProviderUpdate = ProviderInput.omit({ name: true, kind: true }).partial().strict();
 
-const isoInstant = z.iso.datetime({ offset: true });
+/** Per-user overrides. The personal passcode and its window are set at `/v1/personal-passcodes/{username}`. */
 export const UserUpdate = z
   .object({
     overrides: PasscodeOverrides.nullable().optional(),
-    personalPasscodeWindow: z
-      .object({ from: isoInstant, until: isoInstant })
-      .strict()
-      .refine((w) => Date.parse(w.from) < Date.parse(w.until), 'from must be before until')
-      .nullable()
-      .optional(),
   })
   .strict();
 

@@ -82,11 +82,6 @@ export interface ConfigStore {
   delete(tenantId: string, kind: ConfigKind, id: string): Promise<boolean>;
 }
 
-export interface PersonalPasscodeWindow {
-  from: string;
-  until: string;
-}
-
 /** A user as the admin API and the sync see it. */
 export interface ManagedUser extends User {
   /** The AD object id; absent on users that were not synced. */
@@ -101,7 +96,6 @@ export interface ManagedUser extends User {
   createdAt?: string;
   lockedAt?: string;
   overrides?: PasscodeOverrides;
-  personalPasscodeWindow?: PersonalPasscodeWindow;
 }
 
 export interface UserPage {
@@ -121,7 +115,6 @@ export interface UserStore {
       locked?: true | null;
       lockedAt?: string | null;
       overrides?: PasscodeOverrides | null;
-      personalPasscodeWindow?: PersonalPasscodeWindow | null;
     },
   ): Promise<ManagedUser | undefined>;
   /** Deletes the user; returns what was deleted. `syncId` makes the delete conditional on it. */

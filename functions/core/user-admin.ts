@@ -1,4 +1,7 @@
-/** The tenant admin's view of users: search, view, overrides, the personal passcode window, lock, delete. */
+/**
+ * The tenant admin's view of users: search, view, overrides, lock, delete, effective settings. Personal passcodes
+ * and failed-attempt lockouts live with the challenge code (`/v1/personal-passcodes`, `/v1/lockouts`).
+ */
 import type * as z from 'zod';
 import type { UserUpdate } from '../contracts/admin.ts';
 import type { AuditLog } from './audit.ts';
@@ -42,7 +45,6 @@ export function userView(user: ManagedUser) {
     locked: user.locked === true,
     lockedAt: user.lockedAt ?? null,
     overrides: user.overrides ?? null,
-    personalPasscodeWindow: user.personalPasscodeWindow ?? null,
     syncedAt: user.syncedAt ?? null,
     createdAt: user.createdAt ?? null,
   };
@@ -75,9 +77,6 @@ export class UserAdminService {
     }
     const after = await this.deps.users.updateAdminFields(tenantId, username, {
       ...(patch.overrides !== undefined && { overrides: patch.overrides }),
-      ...(patch.personalPasscodeWindow !== undefined && {
-        personalPasscodeWindow: patch.personalPasscodeWindow,
-      }),
     });
     if (!after) throw new NotFoundError('The user');
     await this.record(tenantId, actor, 'user.updated', username, before, after);

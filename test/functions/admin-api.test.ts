@@ -221,14 +221,12 @@ describe('users', () => {
     expect((await admin('GET', '/v1/users?cursor=%%%')).status).toBe(400);
   });
 
-  it('sets overrides and the personal passcode window, and shows where each setting comes from', async () => {
-    const window = { from: '2030-01-01T00:00:00.000Z', until: '2030-01-08T00:00:00.000Z' };
+  it('sets overrides, and shows where each setting comes from', async () => {
     const patched = await admin('PATCH', '/v1/users/ann0', {
       overrides: { validitySeconds: 120, flash: true },
-      personalPasscodeWindow: window,
     });
     expect(patched.status).toBe(200);
-    expect(patched.body.personalPasscodeWindow).toEqual(window);
+    expect(patched.body.overrides).toEqual({ validitySeconds: 120, flash: true });
     const eff = await admin('GET', '/v1/users/ann0/effective-settings');
     expect(eff.status).toBe(200);
     expect(eff.body.settings['passcode.validitySeconds']).toEqual({ value: 120, from: 'user' });
@@ -236,13 +234,11 @@ describe('users', () => {
     expect(eff.body.settings['passcode.length']).toEqual({ value: 6, from: 'tenant' });
     expect(eff.body.settings.channels).toEqual({ value: ['sms_modem'], from: 'tenant' });
     expect((await admin('PATCH', '/v1/users/ann0', { overrides: { colour: 'red' } })).status).toBe(400);
-    expect(
-      (
-        await admin('PATCH', '/v1/users/ann0', {
-          personalPasscodeWindow: { from: window.until, until: window.from },
-        })
-      ).status,
-    ).toBe(400);
+    expect((await admin('PATCH', '/v1/users/ann0', { overrides: { maxAttempts: 'many' } })).status).toBe(400);
+    // Clearing the overrides brings the tenant's values back.
+    await admin('PATCH', '/v1/users/ann0', { overrides: null });
+    const cleared = await admin('GET', '/v1/users/ann0/effective-settings');
+    expect(cleared.body.settings['passcode.validitySeconds']).toEqual({ value: 300, from: 'tenant' });
   });
 
   it('takes a group policy value over the tenant one', async () => {

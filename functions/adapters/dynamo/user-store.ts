@@ -38,10 +38,6 @@ export function toManagedUser(item: Item): ManagedUser {
     ...optional('createdAt', str(item.createdAt)),
     ...optional('lockedAt', str(item.lockedAt)),
     ...optional('overrides', item.overrides as ManagedUser['overrides']),
-    ...optional(
-      'personalPasscodeWindow',
-      item.personalPasscodeWindow as ManagedUser['personalPasscodeWindow'],
-    ),
   };
 }
 
