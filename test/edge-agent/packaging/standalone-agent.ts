@@ -14,6 +14,8 @@ export interface StandaloneAgent {
   entry: string;
   /** esbuild's metafile of the bundle (outside `dir`, as the build leaves it). */
   metafile: string;
+  /** The systemd unit inside `dir`. */
+  serviceUnit: string;
   dependencies: Record<string, string>;
 }
 
@@ -28,5 +30,5 @@ export async function stageStandaloneAgent(parent: string): Promise<StandaloneAg
     // A linked package resolves its own dependencies from where it really lives, the repository's node_modules.
     await symlink(path.join(REPO_ROOT, 'node_modules', name), path.join(dir, 'node_modules', name), 'dir');
   }
-  return { dir, entry: built.file, metafile: built.metafile, dependencies };
+  return { dir, entry: built.file, metafile: built.metafile, serviceUnit: built.serviceUnit, dependencies };
 }
