@@ -8,38 +8,21 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ID_PATTERN } from '../functions/contracts/index.ts';
 import { LOG_LEVELS } from './log.ts';
+import { parseTransportUrl } from './modem/transport-url.ts';
 
 const topicId = z.string().regex(ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-"');
 const name = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
-
-/**
- * `tcp://host:port` (a serial-to-IP converter such as a Moxa NPort), a serial device path (`/dev/ttyUSB0`,
- * `COM3`) or `serial:///dev/ttyUSB0?baud=115200`: the forms the modem pool's transports take.
- */
-export function isModemUrl(value: string): boolean {
-  if (/^\/dev\/[^\0\s]+$/.test(value) || /^COM\d{1,3}$/i.test(value)) return true;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.protocol === 'tcp:') {
-    const port = Number(url.port);
-    return url.hostname !== '' && Number.isInteger(port) && port >= 1 && port <= 65535 && url.pathname === '';
-  }
-  if (url.protocol === 'serial:') {
-    const baud = url.searchParams.get('baud');
-    return url.pathname.length > 1 && (baud === null || /^[1-9]\d{0,6}$/.test(baud));
-  }
-  return false;
-}
 
 export const ModemConfig = z
   .object({
     id: name,
     group: name,
-    url: z.string().refine(isModemUrl, 'must be tcp://host:port or a serial device path'),
+    url: z
+      .string()
+      .refine(
+        (url) => parseTransportUrl(url) !== undefined,
+        'must be tcp://host:port or a serial device path',
+      ),
     pin: z
       .string()
       .regex(/^\d{4,8}$/, 'must be 4 to 8 digits')

@@ -9,11 +9,11 @@ import type { Duplex } from 'node:stream';
 import { SerialPort } from 'serialport';
 import { ReconnectingTransport, type ReconnectingTransportOptions } from './reconnecting-transport.ts';
 import type { ModemTransport } from './transport-types.ts';
+import { DEFAULT_BAUD_RATE, parseTransportUrl } from './transport-url.ts';
 
 export { ReconnectingTransport } from './reconnecting-transport.ts';
 export type { ModemTransport, TransportEvents } from './transport-types.ts';
-
-export const DEFAULT_BAUD_RATE = 115_200;
+export { DEFAULT_BAUD_RATE, parseTransportUrl, type TransportTarget } from './transport-url.ts';
 
 export interface TcpTransportOptions extends ReconnectingTransportOptions {
   connectTimeoutMs?: number;
@@ -94,40 +94,6 @@ function closeWhenDeviceRemoved(port: SerialPort, path: string): void {
     return; // the directory cannot be watched: rely on serialport's own read errors
   }
   port.once('close', () => watcher?.close());
-}
-
-export type TransportTarget =
-  | { kind: 'tcp'; host: string; port: number }
-  | { kind: 'serial'; path: string; baudRate: number };
-
-/**
- * Reads `tcp://host:port`, `serial:///dev/ttyUSB0?baud=115200`, or a bare device path (`/dev/ttyUSB0`, `COM3`).
- * Returns undefined for anything else.
- */
-export function parseTransportUrl(url: string): TransportTarget | undefined {
-  const trimmed = url.trim();
-  if (/^(\/dev\/|COM\d+$)/i.test(trimmed))
-    return { kind: 'serial', path: trimmed, baudRate: DEFAULT_BAUD_RATE };
-  let parsed: URL;
-  try {
-    parsed = new URL(trimmed);
-  } catch {
-    return undefined;
-  }
-  if (parsed.protocol === 'tcp:') {
-    const port = Number(parsed.port);
-    const host = parsed.hostname.replace(/^\[|\]$/g, '');
-    if (!host || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-    return { kind: 'tcp', host, port };
-  }
-  if (parsed.protocol === 'serial:') {
-    const path = decodeURIComponent(parsed.pathname);
-    const baudParam = parsed.searchParams.get('baud');
-    const baudRate = baudParam === null ? DEFAULT_BAUD_RATE : Number(baudParam);
-    if (!path || path === '/' || !Number.isInteger(baudRate) || baudRate <= 0) return undefined;
-    return { kind: 'serial', path, baudRate };
-  }
-  return undefined;
 }
 
 export type TransportFactory = (url: string) => ModemTransport;

@@ -57,6 +57,14 @@ describe('transport URLs', () => {
     expect(parseTransportUrl('http://x:1')).toBeUndefined();
   });
 
+  it('refuses what the config validator refuses, since both use this one grammar', () => {
+    expect(parseTransportUrl('tcp://10.0.0.5:4001/port1')).toBeUndefined();
+    expect(parseTransportUrl('/dev/tty USB0')).toBeUndefined();
+    expect(parseTransportUrl('serial:///dev/ttyS0?baud=1e3')).toBeUndefined();
+    expect(parseTransportUrl('serial:///dev/ttyS0?baud=0')).toBeUndefined();
+    expect(parseTransportUrl('COM1000')).toBeUndefined();
+  });
+
   it('builds the matching transport, and names the bad URL otherwise', () => {
     expect(createTransport('tcp://127.0.0.1:4001')).toBeInstanceOf(TcpTransport);
     const serial = createTransport('serial:///dev/ttyUSB0?baud=9600');
