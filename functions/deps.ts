@@ -57,12 +57,12 @@ export function buildAuthApp(ctx: CloudContext & { sqs: SQSClient; dispatchQueue
  * Key management (`/v1/keys`) and lockouts / personal passcodes (`/v1/lockouts/…`, `/v1/personal-passcodes/…`)
  * of the admin API (issue 3). The admin app mounts them: `app.route('/v1/keys', r.keys)`, `app.route('/v1', r.lockouts)`.
  */
-export function buildAdminSecurityRoutes(ctx: CloudContext) {
+export function buildAdminSecurityRoutes(ctx: Omit<CloudContext, 'keys'>) {
   const clock = ctx.clock ?? systemClock;
   const { guards, audit } = abuseStores(ctx);
   const { directory } = stores(ctx);
   const keyService = new KeysService({ store: new DynamoKeyStore(ctx.dynamo, ctx.table), audit, clock });
-  const lockouts = new LockoutService({ guards, audit, keys: ctx.keys, clock });
+  const lockouts = new LockoutService({ guards, audit, clock });
   return {
     keys: keyRoutes({ keys: keyService, directory, log: ctx.log }),
     lockouts: lockoutRoutes({ lockouts, directory, log: ctx.log }),

@@ -18,7 +18,7 @@ import { TenantConfigService } from './core/tenant-config.ts';
 import { TenantService } from './core/tenants.ts';
 import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
-import type { CloudContext } from './deps.ts';
+import { buildAdminSecurityRoutes, type CloudContext } from './deps.ts';
 import { createOperatorApp } from './operator/app.ts';
 import { createSyncApp } from './sync/app.ts';
 
@@ -71,7 +71,14 @@ export function buildAdminApp(ctx: DirectoryContext) {
     audit: s.audit,
     clock: s.clock,
   });
-  return createAdminApp({ config, users, audit: s.audit, directory: s.directory, log: ctx.log });
+  return createAdminApp({
+    config,
+    users,
+    audit: s.audit,
+    directory: s.directory,
+    log: ctx.log,
+    security: buildAdminSecurityRoutes(ctx),
+  });
 }
 
 export function buildOperatorApp(ctx: DirectoryContext & { agentSessions?: AgentSessions }) {

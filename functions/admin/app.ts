@@ -21,9 +21,11 @@ export interface AdminAppDeps {
   audit: AuditLog;
   directory: DirectoryStore;
   log: Logger;
+  /** Keys, lockouts and personal passcodes (issue 3), built by `buildAdminSecurityRoutes` in deps.ts. */
+  security?: { keys: Hono<KeyAuthEnv>; lockouts: Hono<KeyAuthEnv> };
 }
 
-export function createAdminApp({ config, users, audit, directory, log }: AdminAppDeps) {
+export function createAdminApp({ config, users, audit, directory, log, security }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   app.use('/v1/*', keyOfKind('admin', directory));
 
@@ -34,6 +36,10 @@ export function createAdminApp({ config, users, audit, directory, log }: AdminAp
   app.route('/v1/group-policies', routes.groups);
   app.route('/v1/integration-policies', routes.integration);
   app.route('/v1/users', userRoutes(users));
+  if (security) {
+    app.route('/v1/keys', security.keys);
+    app.route('/v1', security.lockouts);
+  }
 
   app.get('/v1/audit', async (c) => {
     const { limit, cursor } = pageOptions((n) => c.req.query(n));

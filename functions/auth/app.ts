@@ -1,5 +1,6 @@
 /** The auth client API: challenges for RADIUS servers, VPN and web gateways. */
 import { Hono, type MiddlewareHandler } from 'hono';
+import { HTTP_ROUTES } from '../../cdk/functions.ts';
 import type { Logger } from '../adapters/log.ts';
 import { CHALLENGE_ID, ChallengeRequest, VerifyRequest } from '../contracts/api.ts';
 import { openApiDocument } from '../contracts/openapi.ts';
@@ -71,7 +72,7 @@ export function createAuthApp({ challenges, log }: AuthAppDeps) {
   // Public, no key: the document of every API, generated from the schemas that validate requests.
   let openapi: ReturnType<typeof openApiDocument> | undefined;
   app.get('/v1/openapi.json', (c) => {
-    openapi ??= openApiDocument();
+    openapi ??= openApiDocument(HTTP_ROUTES);
     c.header('Cache-Control', 'public, max-age=300');
     return c.json(openapi, 200);
   });

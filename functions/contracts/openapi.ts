@@ -3,11 +3,15 @@
  *
  * The registry: every module in CONTRACT_MODULES contributes each zod schema it exports as a component, and
  * the routes in its exported `ROUTES` (a `RouteDoc[]`), if it has any. A new API joins by adding one line here.
+ * Every route of the deployment's route table (cdk/functions.ts, passed in by the caller) is described too,
+ * with a bare entry when no module documents it yet, so the document never leaves a served route out.
  */
 import * as z from 'zod';
+import * as admin from './admin.ts';
 import * as api from './api.ts';
 import * as keys from './keys.ts';
 import * as lockout from './lockout.ts';
+import * as sync from './sync.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -66,6 +70,15 @@ export const AUTH_ROUTES: RouteDoc[] = [
     errors: [401, 404],
   },
 ];
+
+AUTH_ROUTES.push({
+  method: 'get',
+  path: '/v1/openapi.json',
+  summary: 'This document',
+  tag: 'docs',
+  auth: 'none',
+  replies: { 200: { description: 'OpenAPI 3.1' } },
+});
 
 export const ADMIN_SECURITY_ROUTES: RouteDoc[] = [
   {
@@ -136,12 +149,93 @@ export const ADMIN_SECURITY_ROUTES: RouteDoc[] = [
   },
 ];
 
+const SYNC_ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/sync/runs',
+    summary: 'Start a sync run',
+    tag: 'sync',
+    auth: 'sync',
+    replies: { 201: { description: 'The run', schema: z.object({ runId: z.string() }) } },
+    errors: [401],
+  },
+  {
+    method: 'put',
+    path: '/v1/sync/runs/{runId}/users',
+    summary: 'Send a batch of users; every user not taken is reported back',
+    tag: 'sync',
+    auth: 'sync',
+    body: sync.SyncBatch,
+    replies: {
+      200: {
+        description: 'What was taken and what was not',
+        schema: z.object({
+          accepted: z.int(),
+          rejected: z.array(z.object({ id: z.string(), reason: z.string() })),
+        }),
+      },
+    },
+    errors: [400, 401, 404, 413],
+  },
+  {
+    method: 'post',
+    path: '/v1/sync/runs/{runId}/complete',
+    summary: 'Complete a run: users not seen in a complete run are removed',
+    tag: 'sync',
+    auth: 'sync',
+    replies: {
+      200: {
+        description: 'The counts',
+        schema: z.object({ created: z.int(), updated: z.int(), removed: z.int(), rejected: z.int() }),
+      },
+    },
+    errors: [401, 404, 409],
+  },
+];
+
+/** Request bodies of the admin collections, by route path and method. */
+const ADMIN_BODIES: Array<[Method, string, z.ZodType]> = [
+  ['post', '/v1/modem-groups', admin.ModemGroupInput],
+  ['put', '/v1/modem-groups/{id}', admin.ModemGroupUpdate],
+  ['post', '/v1/providers', admin.ProviderInput],
+  ['put', '/v1/providers/{id}', admin.ProviderUpdate],
+  ['post', '/v1/load-balancing-policies', admin.LoadBalancingPolicyInput],
+  ['put', '/v1/load-balancing-policies/{id}', admin.LoadBalancingPolicyInput],
+  ['post', '/v1/group-policies', admin.GroupPolicyInput],
+  ['put', '/v1/group-policies/{id}', admin.GroupPolicyInput],
+  ['post', '/v1/integration-policies', admin.IntegrationPolicyInput],
+  ['put', '/v1/integration-policies/{id}', admin.IntegrationPolicyInput],
+  ['patch', '/v1/users/{id}', admin.UserUpdate],
+  ['post', '/v1/operator/tenants', admin.TenantInput],
+  ['patch', '/v1/operator/tenants/{id}', admin.TenantUpdate],
+];
+
+const ADMIN_ROUTES: RouteDoc[] = ADMIN_BODIES.map(([method, path, body]) => ({
+  method,
+  path,
+  summary: `${method.toUpperCase()} ${path}`,
+  tag: path.startsWith('/v1/operator') ? 'operator' : 'admin',
+  auth: path.startsWith('/v1/operator') ? 'operator' : 'admin',
+  body,
+  replies: { [method === 'post' ? 201 : 200]: { description: 'The stored object' } },
+  errors: [400, 401, 404, 409, 422],
+}));
+
 /** The registry: name → module. Exported zod schemas become components; `ROUTES` become paths. */
 export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   auth: { ...api, ROUTES: AUTH_ROUTES },
+  sync: { ...sync, ROUTES: SYNC_ROUTES },
+  admin: { ...admin, ROUTES: ADMIN_ROUTES },
   keys: { ...keys, ROUTES: ADMIN_SECURITY_ROUTES },
   lockout,
 };
+
+/** A served route as the route table lists it (cdk/functions.ts `HTTP_ROUTES`). */
+export interface ServedRoute {
+  method: string;
+  path: string;
+  fn: string;
+}
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'invalid_request',
@@ -168,9 +262,36 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output') {
   return rest;
 }
 
-export function openApiDocument(modules: Record<string, Record<string, unknown>> = CONTRACT_MODULES) {
+const KEY_OF_FUNCTION: Record<string, RouteDoc['auth']> = {
+  auth: 'auth',
+  sync: 'sync',
+  admin: 'admin',
+  operator: 'operator',
+};
+
+export function openApiDocument(
+  served: readonly ServedRoute[] = [],
+  modules: Record<string, Record<string, unknown>> = CONTRACT_MODULES,
+) {
   const schemas: Record<string, unknown> = {};
   const paths: Record<string, Record<string, unknown>> = {};
+  const documented = new Set(
+    Object.values(modules).flatMap((m) =>
+      isRoutes(m.ROUTES) ? m.ROUTES.map((r) => `${r.method} ${r.path}`) : [],
+    ),
+  );
+  const bare: RouteDoc[] = served
+    .filter((r) => !documented.has(`${r.method.toLowerCase()} ${r.path}`))
+    .map((r) => ({
+      method: r.method.toLowerCase() as Method,
+      path: r.path,
+      summary: `${r.method} ${r.path}`,
+      tag: r.fn,
+      auth: KEY_OF_FUNCTION[r.fn] ?? 'none',
+      replies: { [r.method === 'POST' ? 201 : 200]: { description: 'Success' } },
+      errors: [400, 401, 404],
+    }));
+  modules = { ...modules, served: { ROUTES: bare } };
   for (const [moduleName, mod] of Object.entries(modules)) {
     for (const [exportName, value] of Object.entries(mod)) {
       if (isSchema(value))

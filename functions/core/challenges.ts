@@ -29,9 +29,10 @@ import {
 import { newId } from './ids.ts';
 import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, Tenant } from './model.ts';
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
+import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
 import type { ChallengeStore, DirectoryStore, DispatchQueue } from './ports.ts';
-import { constantTimeEqual, type DeploymentKeys } from './secrets.ts';
+import type { DeploymentKeys } from './secrets.ts';
 
 export interface ChallengeRequest {
   username: string;
@@ -78,13 +79,6 @@ export function renderMessage(
     .replaceAll('{minutes}', String(facts.minutes))
     .replaceAll('{ip}', facts.ip ?? 'unknown')
     .replaceAll('{client}', facts.client ?? 'unknown');
-}
-
-/** The keyed hash a personal passcode is stored as: bound to the tenant and the username. */
-export function personalPasscodeHash(keys: DeploymentKeys, tenantId: string, username: string, code: string) {
-  return keys
-    .digest(tenantId, 'personal-passcode', `${username.toLowerCase()}\u0000${canonicalPasscode(code)}`)
-    .toString('base64url');
 }
 
 const keyActor = (record: ApiKeyRecord | undefined) => (record ? `key:${record.prefix}` : 'system');
@@ -328,8 +322,7 @@ export class ChallengeService {
   private personalMatches(challenge: Challenge, typed: string, nowIso: string): boolean {
     const personal = challenge.personal;
     if (!personal || personal.validFrom > nowIso || personal.validUntil <= nowIso) return false;
-    const hash = personalPasscodeHash(this.deps.keys, challenge.tenantId, challenge.username, typed);
-    return constantTimeEqual(hash, personal.hash);
+    return personalPasscodeMatches(typed, personal.hash);
   }
 
   private async afterAccept(

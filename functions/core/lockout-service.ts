@@ -1,19 +1,16 @@
 /**
  * What a tenant admin does about lockouts: see a user's state, lift a lock before it lifts by itself, and set
- * or clear the user's personal passcode (stored only as a keyed hash, valid only inside its window).
+ * or clear the user's personal passcode (stored only as salted scrypt, valid only inside its window).
  */
 import type { GuardStore } from './abuse-policy.ts';
 import type { AuditLog } from './audit.ts';
-import { personalPasscodeHash } from './challenges.ts';
 import type { Clock } from './clock.ts';
 import { NotFoundError } from './errors.ts';
 import type { KeyActor } from './keys-service.ts';
-import type { DeploymentKeys } from './secrets.ts';
+import { hashPersonalPasscode } from './personal-passcode.ts';
 
 export class LockoutService {
-  constructor(
-    private readonly deps: { guards: GuardStore; audit: AuditLog; keys: DeploymentKeys; clock: Clock },
-  ) {}
+  constructor(private readonly deps: { guards: GuardStore; audit: AuditLog; clock: Clock }) {}
 
   async state(actor: KeyActor, username: string) {
     const guard = await this.deps.guards.get(actor.tenantId, username);
@@ -48,7 +45,7 @@ export class LockoutService {
   ) {
     const validFrom = new Date(input.validFrom).toISOString();
     const validUntil = new Date(input.validUntil).toISOString();
-    const hash = personalPasscodeHash(this.deps.keys, actor.tenantId, username, input.passcode);
+    const hash = hashPersonalPasscode(input.passcode);
     await this.deps.guards.setPersonalPasscode(actor.tenantId, username, { hash, validFrom, validUntil });
     await this.deps.audit.record({
       tenantId: actor.tenantId,

@@ -11,14 +11,12 @@ import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { serve } from '@hono/node-server';
 import type { SQSEvent } from 'aws-lambda';
-import { Hono } from 'hono';
 import mqtt from 'mqtt';
 import { createLogger, type Logger } from '../adapters/log.ts';
 import { MqttJobPublisher } from '../adapters/mqtt/mqtt-publisher.ts';
 import { constantTimeEqual, DeploymentKeys, secretHash } from '../core/secrets.ts';
 import {
   buildAdminApp,
-  buildAdminSecurityRoutes,
   buildAuthApp,
   buildDispatchHandler,
   buildEventsHandler,
@@ -242,14 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(broker) }),
     });
 
-    // Issue 3: key management and lockouts of the admin API, served here until the admin app mounts them.
-    const adminSecurity = buildAdminSecurityRoutes(ctx);
-    const securityApp = new Hono().route('/v1/keys', adminSecurity.keys).route('/v1', adminSecurity.lockouts);
-    const isSecurityPath = (url: string) =>
-      /^\/v1\/(keys|lockouts|personal-passcodes)(\/|$)/.test(new URL(url).pathname);
-    const httpFetch = (req: Request) => (isSecurityPath(req.url) ? securityApp.fetch(req) : apiFetch(req));
-
-    const server = serve({ fetch: httpFetch, port: options.ports?.api ?? 0, hostname: '127.0.0.1' });
+    const server = serve({ fetch: apiFetch, port: options.ports?.api ?? 0, hostname: '127.0.0.1' });
     await new Promise<void>((resolveListen, reject) => {
       server.once('listening', () => resolveListen());
       server.once('error', reject);

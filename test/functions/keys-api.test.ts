@@ -2,9 +2,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { HTTP_ROUTES } from '../../cdk/functions.ts';
 import { DynamoAuditLog } from '../../functions/adapters/dynamo/audit-store.ts';
+import { GroupPolicyInput } from '../../functions/contracts/admin.ts';
 import { ChallengeRequest, VerifyRequest } from '../../functions/contracts/api.ts';
 import { KeyCreateRequest } from '../../functions/contracts/keys.ts';
+import { SyncBatch } from '../../functions/contracts/sync.ts';
 import { jsonRequest, TABLE } from '../support/cloud.ts';
 import { type SecurityFixture, startSecurityFixture } from '../support/security.ts';
 
@@ -126,7 +129,7 @@ describe('tenant keys', () => {
 });
 
 describe('GET /v1/openapi.json', () => {
-  it('describes the challenge and key APIs with the very schemas that validate them', async () => {
+  it('describes the challenge, sync and admin APIs with the very schemas that validate them', async () => {
     const res = await fx.cloud.app.request('/v1/openapi.json');
     expect(res.status).toBe(200);
     const doc = (await res.json()) as {
@@ -158,6 +161,15 @@ describe('GET /v1/openapi.json', () => {
     );
     expect(body('/v1/keys', 'post')).toEqual(strip(z.toJSONSchema(KeyCreateRequest, { io: 'input' })));
     expect(doc.components.schemas.ErrorReply).toBeDefined();
+    // Every route the deployment serves is in it, the sync and admin APIs included.
+    for (const route of HTTP_ROUTES)
+      expect(doc.paths[route.path]?.[route.method.toLowerCase()]).toBeDefined();
+    expect(body('/v1/sync/runs/{runId}/users', 'put')).toEqual(
+      strip(z.toJSONSchema(SyncBatch, { io: 'input' })),
+    );
+    expect(body('/v1/group-policies', 'post')).toEqual(
+      strip(z.toJSONSchema(GroupPolicyInput, { io: 'input', unrepresentable: 'any' })),
+    );
   });
 });
 

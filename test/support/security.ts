@@ -71,7 +71,6 @@ export async function startSecurityFixture(): Promise<SecurityFixture> {
   const routes = buildAdminSecurityRoutes({
     dynamo: cloud.dynamo,
     table: TABLE,
-    keys: cloud.keys,
     log: cloud.log,
     clock,
   });
