@@ -211,6 +211,8 @@ describe('the SES mail transport', () => {
   function sesStandIn(answer: { status: number; body: unknown; type?: string }) {
     const client = new SESv2Client({
       region: 'eu-west-1',
+      // Refusals are classified on the first answer; the SDK's retries would only slow the test.
+      maxAttempts: 1,
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 's' },
     });
     const seen: Array<{ method: string; path: string; body: unknown }> = [];
