@@ -7,6 +7,7 @@
 import { encodeAddress, encodeSmscField, type ParsedNumber, parseNumber } from './address.ts';
 import { PduEncodeError } from './errors.ts';
 import { charToSeptets, gsm7Cost, isGsm7, packSeptets } from './gsm7.ts';
+import { splitCodeUnits, splitSeptets } from './split-text.ts';
 
 export type SmsEncoding = 'gsm7' | 'ucs2';
 
@@ -58,33 +59,10 @@ export function planParts(text: string): PartPlan {
     let total = 0;
     for (const ch of text) total += gsm7Cost(ch)!;
     if (total <= GSM7_SINGLE_SEPTETS) return { encoding: 'gsm7', parts: [text] };
-    const parts: string[] = [];
-    let current = '';
-    let used = 0;
-    for (const ch of text) {
-      const cost = gsm7Cost(ch)!;
-      if (used + cost > GSM7_PART_SEPTETS) {
-        parts.push(current);
-        current = '';
-        used = 0;
-      }
-      current += ch;
-      used += cost;
-    }
-    parts.push(current);
-    return { encoding: 'gsm7', parts };
+    return { encoding: 'gsm7', parts: splitSeptets(text, GSM7_PART_SEPTETS) };
   }
   if (text.length <= UCS2_SINGLE_UNITS) return { encoding: 'ucs2', parts: [text] };
-  const parts: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = Math.min(start + UCS2_PART_UNITS, text.length);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
-    parts.push(text.slice(start, end));
-    start = end;
-  }
-  return { encoding: 'ucs2', parts };
+  return { encoding: 'ucs2', parts: splitCodeUnits(text, UCS2_PART_UNITS) };
 }
 
 /** TP-VP in relative format (23.040 §9.2.3.12.1), the smallest value not shorter than `minutes`. */
