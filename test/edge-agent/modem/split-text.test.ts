@@ -3,7 +3,7 @@ import { splitCodeUnits, splitSeptets } from '../../../edge-agent/modem/split-te
 
 describe('splitting text into SMS parts', () => {
   it('cuts GSM 7-bit by septets and never splits an extension character (two septets)', () => {
-    expect(splitSeptets('a'.repeat(152) + '€b', 153)).toEqual(['a'.repeat(152), '€b']);
+    expect(splitSeptets(`${'a'.repeat(152)}€b`, 153)).toEqual(['a'.repeat(152), '€b']);
     expect(splitSeptets('a'.repeat(306), 153)).toEqual(['a'.repeat(153), 'a'.repeat(153)]);
     expect(splitSeptets('', 160)).toEqual(['']);
   });
