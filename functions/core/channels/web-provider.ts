@@ -232,12 +232,13 @@ const REGEX_INPUT_LIMIT = 16 * 1024;
 
 function parseHeaders(text: string | undefined): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const line of (text ?? '').split(/\r?\n/)) {
+  for (const [index, line] of (text ?? '').split(/\r?\n/).entries()) {
     if (line.trim() === '') continue;
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
     if (!HEADER_NAME.test(name))
-      throw new TemplateError(`"${line.slice(0, 40)}" is not a "Name: value" header line.`);
+      // The line itself is not echoed: it may hold a credential typed without its colon.
+      throw new TemplateError(`Line ${index + 1} is not a "Name: value" header line.`);
     out.push([name, line.slice(colon + 1).trim()]);
   }
   return out;
