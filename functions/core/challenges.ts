@@ -153,9 +153,9 @@ export class ChallengeService {
       ...(personal && { personal }),
       ...(guard?.failures && { priorFailures: guard.failures }),
     };
-    await Promise.all([
-      challenges.create(challenge),
-      this.audit({
+    // The audit entry goes with the challenge in the same store call.
+    await challenges.create(challenge, {
+      audit: {
         tenantId: tenant.id,
         at: nowIso,
         actor: keyActor(record),
@@ -168,8 +168,8 @@ export class ChallengeService {
           clientName: request.client?.name ?? null,
           knownUser: challenge.userKnown,
         },
-      }),
-    ]);
+      },
+    });
 
     if (user && mobile) {
       const text = renderMessage(tenant.messageTemplate, {

@@ -1,6 +1,7 @@
 /** The ports the domain needs. Adapters (DynamoDB, SQS, MQTT, IoT) implement them. */
 import type { SmsJob } from '../contracts/index.ts';
 import type { DispatchMessage } from '../contracts/queue.ts';
+import type { AuditEntry } from './audit.ts';
 import type {
   Agent,
   ApiKeyRecord,
@@ -32,8 +33,11 @@ export type { DispatchMessage };
 export type VerifyWriteResult = 'accepted' | 'condition_failed';
 
 export interface ChallengeStore {
-  /** Writes a new challenge; fails if the id exists. */
-  create(challenge: Challenge): Promise<void>;
+  /**
+   * Writes a new challenge; fails if the id exists. With `audit`, writes that entry in the same call (a store
+   * may then skip the existence check: ids are 128 random bits).
+   */
+  create(challenge: Challenge, options?: { audit?: AuditEntry }): Promise<void>;
   get(tenantId: string, challengeId: string, consistent?: boolean): Promise<Challenge | undefined>;
   /**
    * Accepts in one conditional write when the hash matches, the challenge is live, unexpired, has attempts

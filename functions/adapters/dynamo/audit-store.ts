@@ -48,6 +48,24 @@ function decodeCursor(raw: string | undefined): Cursor | undefined {
 /** Defence in depth: whatever a writer forgot to mask, no full phone number reaches the table. */
 const masked = (value: unknown) => maskPhonesIn(JSON.stringify(value));
 
+/** The item one audit entry is stored as; other stores may write it in the same batch as their own items. */
+export function auditRecordItem(entry: AuditEntry) {
+  return {
+    ...auditPartition(entry.tenantId, monthOf(entry.at)),
+    // A random tail keeps two entries of the same millisecond apart.
+    sk: `${entry.at}#${newId(6)}`,
+    tenantId: entry.tenantId,
+    at: entry.at,
+    actor: entry.actor,
+    action: entry.action,
+    target: maskPhonesIn(entry.target),
+    ...(entry.before !== undefined && { before: masked(entry.before) }),
+    ...(entry.after !== undefined && { after: masked(entry.after) }),
+    ...(entry.details && { details: masked(entry.details) }),
+    ttl: Math.ceil(Date.parse(entry.at) / 1000) + RETENTION_SECONDS,
+  };
+}
+
 export class InvalidAuditCursorError extends Error {
   constructor() {
     super('The audit cursor is not one this log handed out.');
@@ -63,21 +81,9 @@ export class DynamoAuditLog implements AuditLog {
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
-    const item = {
-      ...auditPartition(entry.tenantId, monthOf(entry.at)),
-      // A random tail keeps two entries of the same millisecond apart.
-      sk: `${entry.at}#${newId(6)}`,
-      tenantId: entry.tenantId,
-      at: entry.at,
-      actor: entry.actor,
-      action: entry.action,
-      target: maskPhonesIn(entry.target),
-      ...(entry.before !== undefined && { before: masked(entry.before) }),
-      ...(entry.after !== undefined && { after: masked(entry.after) }),
-      ...(entry.details && { details: masked(entry.details) }),
-      ttl: Math.ceil(Date.parse(entry.at) / 1000) + RETENTION_SECONDS,
-    };
-    await this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }));
+    await this.client.send(
+      new PutItemCommand({ TableName: this.table, Item: marshall(auditRecordItem(entry)) }),
+    );
   }
 
   async list(

@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -7,8 +8,10 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AuditEntry } from '../../core/audit.ts';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
 import type { ChallengeStore } from '../../core/ports.ts';
+import { auditRecordItem } from './audit-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { challengeItem } from './keys.ts';
 
@@ -55,7 +58,7 @@ export class DynamoChallengeStore implements ChallengeStore {
     private readonly table: string,
   ) {}
 
-  async create(challenge: Challenge): Promise<void> {
+  async create(challenge: Challenge, options: { audit?: AuditEntry } = {}): Promise<void> {
     const { deliveries, ...rest } = challenge;
     const item = {
       ...challengeItem(challenge.tenantId, challenge.id),
@@ -63,13 +66,29 @@ export class DynamoChallengeStore implements ChallengeStore {
       deliveries: Object.fromEntries(deliveries.map((d) => [String(d.step), d])),
       ttl: Math.ceil(Date.parse(challenge.expiresAt) / 1000) + RETAIN_AFTER_EXPIRY_SECONDS,
     };
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: marshall(item, { removeUndefinedValues: true }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    if (!options.audit) {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return;
+    }
+    // The challenge and its audit entry in one call. A batch write takes no condition, which is safe here:
+    // the id is 128 random bits, so "the id exists" is not a case that happens.
+    let requests = [item, auditRecordItem(options.audit)].map((i) => ({
+      PutRequest: { Item: marshall(i, { removeUndefinedValues: true }) },
+    }));
+    for (let round = 0; requests.length > 0; round++) {
+      if (round === 5) throw new Error('DynamoDB left writes unprocessed after retries');
+      const out = await this.client.send(
+        new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }),
+      );
+      requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
+      if (requests.length > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
+    }
   }
 
   async get(tenantId: string, challengeId: string, consistent = false): Promise<Challenge | undefined> {
