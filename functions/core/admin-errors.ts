@@ -55,6 +55,14 @@ export class RunStateError extends ApiError {
   }
 }
 
+/** Another batch of the tenant held the create lock for too long; the batch changed nothing and can be resent. */
+export class SyncBusyError extends ApiError {
+  readonly retryAfterSeconds = 2;
+  constructor() {
+    super(503, 'sync_busy', 'Other batches of this tenant are being stored; send this batch again shortly.');
+  }
+}
+
 export class TenantStateError extends ApiError {
   constructor(message: string) {
     super(409, 'tenant_state', message);

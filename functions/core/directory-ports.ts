@@ -203,8 +203,14 @@ export interface SyncStore {
     tenantId: string,
     usernames: string[],
   ): Promise<Map<string, Pick<ManagedUser, 'username' | 'syncId' | 'syncHash'>>>;
-  /** Creates users that do not exist; `conflict` for one that does. */
+  /**
+   * Writes new users in bulk, without a per-item condition: the caller holds the tenant's create lock and has
+   * just read (consistently) that none of them exists, so nothing else can create them meanwhile.
+   */
   createUsers(users: SyncedUser[]): Promise<WriteOutcome[]>;
+  /** Takes the tenant's create lock until `untilMs` unless another holder's lease is still running. */
+  acquireCreateLock(tenantId: string, holder: string, untilMs: number, nowMs: number): Promise<boolean>;
+  releaseCreateLock(tenantId: string, holder: string): Promise<void>;
   /** Updates the synced fields of users still owned by the same AD object (or by none); `conflict` otherwise. */
   updateUsers(users: SyncedUser[]): Promise<WriteOutcome[]>;
   /** Marks a batch as being processed; its counts from earlier sends of the same batch are kept. */

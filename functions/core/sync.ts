@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BatchReply, CompleteReply, RejectReason, SyncUser } from '../contracts/sync.ts';
-import { RunStateError } from './admin-errors.ts';
+import { RunStateError, SyncBusyError } from './admin-errors.ts';
 import type { AuditLog } from './audit.ts';
 import type { Clock } from './clock.ts';
 import type {
@@ -14,6 +14,7 @@ import type {
   SyncRun,
   SyncStore,
   UserStore,
+  WriteOutcome,
 } from './directory-ports.ts';
 import { NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -24,6 +25,12 @@ import type { UserLimit } from './user-limit.ts';
 
 /** A run may take this long from start to complete. */
 export const RUN_LIFETIME_MS = 24 * 3600_000;
+/** The create lock's lease: far longer than reading and creating 1,000 users takes. */
+const LOCK_LEASE_MS = 30_000;
+/** How long a batch waits for another batch of the same tenant to finish creating. */
+const LOCK_WAIT_MS = 20_000;
+/** Writes stop this long before a lease ends. */
+const SAFETY_MS = 2_000;
 const DELETE_CONCURRENCY = 16;
 
 export interface SyncServiceDeps {
@@ -106,48 +113,55 @@ export class SyncService {
       } else candidates.push(outcome);
     }
 
-    const existing = await store.getUsers(tenantId, [
-      ...candidates.map((u) => u.username),
-      ...keepIfOwned.map((u) => u.username),
-    ]);
-    for (const k of keepIfOwned) if (existing.get(k.username)?.syncId === k.id) seen.add(k.id);
-
-    const toCreate: SyncedUser[] = [];
+    // Which users exist is read, and the missing ones created, under the tenant's create lock: no other batch
+    // can create a user in between, so the creates need no per-item condition and go out 25 at a time.
     const toUpdate: SyncedUser[] = [];
     let unchanged = 0;
-    for (const user of candidates) {
-      const found = existing.get(user.username.toLowerCase());
-      if (!found) toCreate.push(user);
-      else if (found.syncId && found.syncId !== user.syncId) reject(user.syncId, 'username_conflict');
-      else if (found.syncId === user.syncId && found.syncHash === user.syncHash) {
-        unchanged++;
-        seen.add(user.syncId);
-      } else toUpdate.push(user);
-    }
-
     let failed = false;
     let created = 0;
-    const reservation = await limit.reserve(tenantId, toCreate.length, tenant.userLimit);
+    const lock = await this.lockCreates(tenantId);
     try {
-      const creatable = toCreate.slice(0, reservation.granted);
-      for (const user of toCreate.slice(reservation.granted)) reject(user.syncId, 'user_limit_reached');
-      if (creatable.length > 0 && clock.now() < reservation.until) {
-        const outcomes = await store.createUsers(creatable);
+      const existing = await store.getUsers(tenantId, [
+        ...candidates.map((u) => u.username),
+        ...keepIfOwned.map((u) => u.username),
+      ]);
+      for (const k of keepIfOwned) if (existing.get(k.username)?.syncId === k.id) seen.add(k.id);
+
+      const toCreate: SyncedUser[] = [];
+      for (const user of candidates) {
+        const found = existing.get(user.username.toLowerCase());
+        if (!found) toCreate.push(user);
+        else if (found.syncId && found.syncId !== user.syncId) reject(user.syncId, 'username_conflict');
+        else if (found.syncId === user.syncId && found.syncHash === user.syncHash) {
+          unchanged++;
+          seen.add(user.syncId);
+        } else toUpdate.push(user);
+      }
+
+      const reservation = await limit.reserve(tenantId, toCreate.length, tenant.userLimit);
+      try {
+        const creatable = toCreate.slice(0, reservation.granted);
+        for (const user of toCreate.slice(reservation.granted)) reject(user.syncId, 'user_limit_reached');
+        // Past either lease, another writer may act as if this batch were dead: write nothing more.
+        const safe = clock.now() < Math.min(reservation.until, lock.until) - SAFETY_MS;
+        const outcomes: WriteOutcome[] =
+          creatable.length > 0 && safe ? await store.createUsers(creatable) : creatable.map(() => 'failed');
         outcomes.forEach((outcome, i) => {
           const user = creatable[i]!;
           if (outcome === 'written') {
             created++;
             seen.add(user.syncId);
-          } else if (outcome === 'conflict')
-            toUpdate.push(user); // created meanwhile by another run
+          } else if (outcome === 'conflict') toUpdate.push(user);
           else {
             failed = true;
             reject(user.syncId, 'temporarily_unavailable');
           }
         });
-      } else for (const user of creatable) reject(user.syncId, 'temporarily_unavailable');
+      } finally {
+        await limit.release(tenantId, reservation, created);
+      }
     } finally {
-      await limit.release(tenantId, reservation, created);
+      await store.releaseCreateLock(tenantId, lock.holder);
     }
 
     let updated = 0;
@@ -233,6 +247,23 @@ export class SyncService {
       details: result,
     });
     return result;
+  }
+
+  /** Waits for the tenant's create lock; a batch that cannot get it in time is refused whole (retry it). */
+  private async lockCreates(tenantId: string): Promise<{ holder: string; until: number }> {
+    const { store, clock } = this.deps;
+    const holder = newId(9);
+    const deadline = clock.now() + LOCK_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      const now = clock.now();
+      const until = now + LOCK_LEASE_MS;
+      if (await store.acquireCreateLock(tenantId, holder, until, now)) return { holder, until };
+      if (now >= deadline) throw new SyncBusyError();
+      await new Promise((r) =>
+        // Short polls: a batch holds the lock well under a second, and a late waiter leaves the table idle.
+        setTimeout(r, Math.min(20, 2 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random())),
+      );
+    }
   }
 
   private async openRun(tenantId: string, runId: string): Promise<SyncRun> {

@@ -31,6 +31,8 @@ export const syncBatchItem = (tenantId: string, runId: string, digest: string) =
   sk: `SYNCRUN#${runId}#B#${digest}`,
 });
 export const syncBatchPrefix = (runId: string) => `SYNCRUN#${runId}#B#`;
+/** Held while a sync batch checks which users exist and creates the missing ones. */
+export const createLockItem = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'LOCK#user-create' });
 /** Policies, modem groups and providers: `<kind>#<id>` under the tenant. */
 export const configItem = (tenantId: string, kind: string, id: string) => ({
   pk: `TENANT#${tenantId}`,

@@ -1,11 +1,14 @@
 import {
   BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
   UpdateItemCommand,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type {
@@ -18,12 +21,22 @@ import type {
 } from '../../core/directory-ports.ts';
 import { mapPool } from '../../core/pool.ts';
 import { isConditionalCheckFailed } from './errors.ts';
-import { syncBatchItem, syncBatchPrefix, syncRunItem, tenantItem, USER_PREFIX, userItem } from './keys.ts';
+import {
+  createLockItem,
+  syncBatchItem,
+  syncBatchPrefix,
+  syncRunItem,
+  tenantItem,
+  USER_PREFIX,
+  userItem,
+} from './keys.ts';
 
 /** Runs and their batches are kept a week for support questions, then DynamoDB TTL removes them. */
 const RUN_RETENTION_SECONDS = 7 * 24 * 3600;
 /** Parallel single-item writes per batch: enough to keep the table busy, few enough not to flood it. */
 const WRITE_CONCURRENCY = 32;
+/** Parallel 25-item BatchWriteItem requests per batch. */
+const BATCH_WRITE_CONCURRENCY = 8;
 const BATCH_GET_SIZE = 100;
 
 const SYNC_FIELDS = [
@@ -110,7 +123,7 @@ export class DynamoSyncStore implements SyncStore {
     const unique = [...new Set(usernames.map((u) => u.toLowerCase()))];
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_SIZE) chunks.push(unique.slice(i, i + BATCH_GET_SIZE));
-    await mapPool(chunks, 4, async (chunk) => {
+    await mapPool(chunks, 10, async (chunk) => {
       let keys = chunk.map((u) => marshall(userItem(tenantId, u)));
       for (let round = 0; keys.length > 0; round++) {
         if (round >= 8) throw new Error('DynamoDB left keys unprocessed after retries');
@@ -147,21 +160,78 @@ export class DynamoSyncStore implements SyncStore {
     return found;
   }
 
-  createUsers(users: SyncedUser[]): Promise<WriteOutcome[]> {
-    return mapPool(users, WRITE_CONCURRENCY, (user) =>
-      this.write(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.table,
-            Item: marshall(
-              { ...userItem(user.tenantId, user.username), ...user, createdAt: user.syncedAt },
-              { removeUndefinedValues: true },
-            ),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      ),
-    );
+  async createUsers(users: SyncedUser[]): Promise<WriteOutcome[]> {
+    const outcomes = new Array<WriteOutcome>(users.length).fill('written');
+    const chunks: number[][] = [];
+    for (let i = 0; i < users.length; i += 25)
+      chunks.push(Array.from({ length: Math.min(25, users.length - i) }, (_, k) => i + k));
+    await mapPool(chunks, BATCH_WRITE_CONCURRENCY, async (chunk) => {
+      const byKey = new Map<string, number>();
+      let requests: WriteRequest[] = chunk.map((index) => {
+        const user = users[index]!;
+        const key = userItem(user.tenantId, user.username);
+        byKey.set(key.sk, index);
+        return {
+          PutRequest: {
+            Item: marshall({ ...key, ...user, createdAt: user.syncedAt }, { removeUndefinedValues: true }),
+          },
+        };
+      });
+      try {
+        for (let round = 0; requests.length > 0; round++) {
+          if (round >= 8) break;
+          if (round > 0) await new Promise((r) => setTimeout(r, 2 ** round * 10));
+          const out = await this.client.send(
+            new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }),
+          );
+          requests = out.UnprocessedItems?.[this.table] ?? [];
+        }
+      } catch {
+        // The whole request failed: none of its items is known to be written.
+        requests = chunk.map((index) => ({
+          PutRequest: { Item: marshall(userItem(users[index]!.tenantId, users[index]!.username)) },
+        }));
+      }
+      for (const left of requests) {
+        const sk = left.PutRequest?.Item?.sk?.S;
+        const index = sk === undefined ? undefined : byKey.get(sk);
+        if (index !== undefined) outcomes[index] = 'failed';
+      }
+    });
+    return outcomes;
+  }
+
+  async acquireCreateLock(tenantId: string, holder: string, untilMs: number, nowMs: number) {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall({ ...createLockItem(tenantId), tenantId, holder, until: untilMs }),
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: marshall({ ':now': nowMs }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseCreateLock(tenantId: string, holder: string) {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: marshall(createLockItem(tenantId)),
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeValues: marshall({ ':me': holder }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   updateUsers(users: SyncedUser[]): Promise<WriteOutcome[]> {
