@@ -68,7 +68,7 @@ export const WEB_PROVIDER_PARAMETERS: readonly ParameterSpec[] = [
     type: 'text',
     required: false,
     description:
-      'Body template, e.g. {"to":"{{to}}","text":"{{text}}"}. Placeholders: {{to}}, {{toDigits}}, {{text}}, {{from}}, {{param.NAME}}.',
+      'Body template, e.g. {"to":"{{to}}","text":"{{text}}"}. Placeholders: {{to}}, {{toDigits}}, {{text}}, {{from}}, {{ref}} (one id per challenge step), {{param.NAME}}.',
   },
   {
     name: 'headers',
@@ -179,7 +179,7 @@ export interface WebProviderConfig {
   maxConcurrent: number;
 }
 
-const TEMPLATE_NAMES = new Set(['to', 'toDigits', 'text', 'from']);
+const TEMPLATE_NAMES = new Set(['to', 'toDigits', 'text', 'from', 'ref']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** "200-299,302" → [[200, 299], [302, 302]]. */
@@ -209,7 +209,9 @@ export function readJsonPath(value: unknown, path: string): unknown {
   let current: unknown = value;
   for (const step of steps) {
     if (current === null || typeof current !== 'object') return undefined;
-    current = Array.isArray(current) ? current[Number(step)] : (current as Record<string, unknown>)[step];
+    // Own properties only: a path such as "constructor" must not reach into prototypes.
+    if (!Object.hasOwn(current, step)) return undefined;
+    current = (current as Record<string, unknown>)[step];
   }
   return current;
 }
@@ -321,12 +323,20 @@ export function webProviderConfig(
   return config;
 }
 
+export interface OutgoingMessage {
+  to: string;
+  text: string;
+  /**
+   * `{{ref}}`: the same for every attempt of one step (`<challengeId>.<step>`), so a provider that
+   * deduplicates by client reference sends a retried step only once.
+   */
+  ref?: string;
+}
+
 /** The values placeholders take. `{{toDigits}}` is the number without `+`, as many providers want it. */
-export function templateValues(
-  config: WebProviderConfig,
-  message: { to: string; text: string },
-): TemplateValues {
+export function templateValues(config: WebProviderConfig, message: OutgoingMessage): TemplateValues {
   const values: TemplateValues = {
+    ref: message.ref ?? '',
     to: message.to,
     toDigits: message.to.replace(/^\+/, ''),
     text: message.text,
@@ -343,7 +353,7 @@ const escapingFor: Record<ContentType, Escaping> = {
 };
 
 /** The HTTP request for one message: a pure function, so what goes on the wire is testable on its own. */
-export function buildRequest(config: WebProviderConfig, message: { to: string; text: string }): HttpRequest {
+export function buildRequest(config: WebProviderConfig, message: OutgoingMessage): HttpRequest {
   const values = templateValues(config, message);
   const headers: Record<string, string> = {};
   if (config.body !== undefined) headers['content-type'] = `${config.contentType}; charset=utf-8`;
@@ -483,7 +493,11 @@ export class WebSmsProvider implements Channel {
 
     let httpRequest: HttpRequest;
     try {
-      httpRequest = buildRequest(this.config, { to: request.to, text: this.messageText(request.text) });
+      httpRequest = buildRequest(this.config, {
+        to: request.to,
+        text: this.messageText(request.text),
+        ref: `${request.challengeId}.${request.step}`,
+      });
     } catch (error) {
       if (error instanceof TemplateError) return failed('config', 'provider_template', error.message);
       throw error;

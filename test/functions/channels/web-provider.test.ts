@@ -60,17 +60,22 @@ describe('the web SMS provider on the wire', () => {
     peer.on('/json', json(200, { status: 'queued', messages: [{ id: 'msg-77' }] }));
     const outcome = await provider({
       url: `${peer.url}/json`,
-      body: '{"recipient":"{{toDigits}}","message":"{{text}}","sender":"{{from}}"}',
+      body: '{"recipient":"{{toDigits}}","message":"{{text}}","sender":"{{from}}","ref":"{{ref}}"}',
       from: 'Acme "IT"',
       successJsonPath: 'status',
       successJsonEquals: 'queued',
       messageIdJsonPath: 'messages[0].id',
-    }).deliver(request());
+    }).deliver(request({ challengeId: 'challenge-json', step: 2 }));
     expect(outcome).toEqual({ status: 'sent', providerMessageId: 'msg-77' });
     const seen = lastSeen();
     expect(seen.method).toBe('POST');
     expect(seen.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(JSON.parse(seen.body)).toEqual({ recipient: '4520123456', message: NASTY, sender: 'Acme "IT"' });
+    expect(JSON.parse(seen.body)).toEqual({
+      recipient: '4520123456',
+      message: NASTY,
+      sender: 'Acme "IT"',
+      ref: 'challenge-json.2',
+    });
   });
 
   it('sends a form body with every value form-encoded, so the text cannot add fields', async () => {
