@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ID_PATTERN } from '../functions/contracts/index.ts';
 import { LOG_LEVELS } from './log.ts';
 import { parseTransportUrl } from './modem/transport-url.ts';

@@ -1,10 +1,19 @@
-/** `npm run bench`: every benchmark, one after another; each prints its own figures and baseline. */
+/**
+ * `npm run bench [name …]`: every benchmark, one after another; each prints its own figures beside a
+ * baseline measured in the same run. Names: login, challenges, sync, edge, bundles.
+ */
 import { benchBundles } from './bundles.ts';
+import { benchChallenges } from './challenges.ts';
+import { benchEdge } from './edge.ts';
 import { benchLogin } from './login.ts';
+import { benchSync } from './sync.ts';
 
 const only = process.argv.slice(2);
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['login', () => benchLogin()],
+  ['challenges', () => benchChallenges()],
+  ['sync', () => benchSync()],
+  ['edge', () => benchEdge()],
   ['bundles', () => benchBundles()],
 ];
 
