@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Fails any test file whose output holds an API key or a passcode message (issue 3).
+    setupFiles: ['test/support/log-guard.ts'],
   },
 });
