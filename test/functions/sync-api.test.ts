@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_BATCH_MAX_USERS } from '../../functions/contracts/sync.ts';
+import type { SyncStore } from '../../functions/core/directory-ports.ts';
+import { SyncService } from '../../functions/core/sync.ts';
 import { type AdUser, adUsers, type DirectoryFixture, startDirectory } from '../support/directory.ts';
 
 let t: DirectoryFixture;
@@ -156,6 +158,56 @@ describe('runs and batches', () => {
     expect((await push(b.syncKey, runId, adUsers('x', 1))).status).toBe(404);
     expect((await complete(b.syncKey, runId)).status).toBe(404);
     expect((await push(a.syncKey, 'A'.repeat(22), adUsers('x', 1))).status).toBe(404);
+  });
+});
+
+describe('a batch that fails half-way', () => {
+  it('blocks removal until it is sent again and stored whole', async () => {
+    const { syncKey } = await newTenant('flaky', 100);
+    const everyone = adUsers('f', 10);
+    const first = await run(syncKey);
+    await push(syncKey, first, everyone);
+    await complete(syncKey, first);
+
+    // The store fails every other create of this batch, as a throttled or failing table would.
+    let calls = 0;
+    const flaky: SyncStore = Object.create(t.dir.sync);
+    flaky.createUsers = async (users) => {
+      const outcomes = await t.dir.sync.createUsers(users.filter((_, i) => i % 2 === 0));
+      return users.map((_, i) => (i % 2 === 0 ? outcomes[i / 2]! : 'failed'));
+    };
+    flaky.updateUsers = async (users) => {
+      calls++;
+      return users.map(() => 'failed' as const);
+    };
+    const service = new SyncService({ ...t.dir, store: flaky, users: t.dir.users, config: t.dir.config });
+    const tenant = (await t.dir.directory.getTenant('flaky'))!;
+    const { runId } = await service.startRun('flaky');
+    const changed = everyone.slice(0, 5).map((u) => ({ ...u, displayName: 'Changed' }));
+    const fresh = adUsers('new', 4);
+    const reply = await service.pushBatch(tenant, runId, [...changed, ...fresh]);
+    expect(calls).toBe(1);
+    expect(reply.accepted).toBe(2);
+    expect(reply.rejected.map((r) => r.reason)).toEqual(Array(7).fill('temporarily_unavailable'));
+    // Nothing is counted that was not stored.
+    expect((await t.dir.counter.read('flaky'))?.activeUsers).toBe(await stored('flaky'));
+
+    // Completing now would remove the users this batch should have kept: refused, nobody removed.
+    const refused = await complete(syncKey, runId);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('run_has_errors');
+    expect(await stored('flaky')).toBe(12);
+
+    // The same batch again, through the real store: stored whole, and the run completes.
+    const again = await push(syncKey, runId, [...changed, ...fresh]);
+    expect(again.body).toEqual({ accepted: 9, rejected: [] });
+    expect((await complete(syncKey, runId)).body).toEqual({
+      created: 4,
+      updated: 5,
+      removed: 5,
+      rejected: 0,
+    });
+    expect(await stored('flaky')).toBe(9);
   });
 });
 
