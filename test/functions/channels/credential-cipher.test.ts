@@ -9,7 +9,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { KeyFileCredentialCipher } from '../../../functions/adapters/credentials/key-file-cipher.ts';
 import { KmsCredentialCipher } from '../../../functions/adapters/credentials/kms-cipher.ts';
-import { CredentialCipherError } from '../../../functions/core/credential-cipher.ts';
+import { CachingCredentialCipher, CredentialCipherError } from '../../../functions/core/credential-cipher.ts';
 
 const ctx = { tenantId: 'tenant-a', providerId: 'web-1' };
 
@@ -159,5 +159,39 @@ describe('KmsCredentialCipher', () => {
     await expect(new KmsCredentialCipher(client, 'k').decrypt('local:v1:x', ctx)).rejects.toThrow(
       /not a credential sealed by KMS/,
     );
+  });
+});
+
+describe('CachingCredentialCipher', () => {
+  it('decrypts once per value and context while fresh, and never across contexts', async () => {
+    const inner = new KeyFileCredentialCipher(Buffer.alloc(32, 4));
+    let calls = 0;
+    let now = 0;
+    const cached = new CachingCredentialCipher(
+      {
+        encrypt: (p, c) => inner.encrypt(p, c),
+        decrypt: (s, c) => {
+          calls++;
+          return inner.decrypt(s, c);
+        },
+      },
+      { ttlMs: 1000, maxEntries: 2, now: () => now },
+    );
+    const sealed = await cached.encrypt('totp-secret', ctx);
+    expect(await cached.decrypt(sealed, ctx)).toBe('totp-secret');
+    expect(await cached.decrypt(sealed, ctx)).toBe('totp-secret');
+    expect(calls).toBe(1);
+    await expect(cached.decrypt(sealed, { ...ctx, tenantId: 'tenant-b' })).rejects.toBeInstanceOf(
+      CredentialCipherError,
+    );
+    expect(calls).toBe(2);
+    now = 1000;
+    await cached.decrypt(sealed, ctx);
+    expect(calls).toBe(3);
+    // Two other values push the first out of a two-entry cache.
+    await cached.decrypt(await cached.encrypt('a', ctx), ctx);
+    await cached.decrypt(await cached.encrypt('b', ctx), ctx);
+    await cached.decrypt(sealed, ctx);
+    expect(calls).toBe(6);
   });
 });
