@@ -57,7 +57,6 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/challenges/{id}/verify', fn: 'auth' },
   { method: 'GET', path: '/v1/challenges/{id}', fn: 'auth' },
   { method: 'POST', path: '/v1/challenges/{id}/resend', fn: 'auth' },
-  { method: 'GET', path: '/v1/openapi.json', fn: 'auth' },
 
   { method: 'POST', path: '/v1/sync/runs', fn: 'sync' },
   { method: 'PUT', path: '/v1/sync/runs/{runId}/users', fn: 'sync' },
@@ -77,6 +76,7 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'GET', path: '/v1/users/{id}/effective-settings', fn: 'admin' },
   { method: 'GET', path: '/v1/audit', fn: 'admin' },
   // Keys, lockouts and personal passcodes (issue 3): functions/admin/key-routes.ts and lockout-routes.ts.
+  { method: 'GET', path: '/v1/openapi.json', fn: 'admin' },
   { method: 'GET', path: '/v1/keys', fn: 'admin' },
   { method: 'POST', path: '/v1/keys', fn: 'admin' },
   { method: 'DELETE', path: '/v1/keys/{prefix}', fn: 'admin' },

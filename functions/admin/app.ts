@@ -11,6 +11,7 @@ import type { UserAdminService } from '../core/user-admin.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import type { KeyAuthEnv } from '../http/key-auth.ts';
 import { keyOfKind } from '../http/key-kind.ts';
+import { openApiHandler } from '../http/openapi-route.ts';
 import { tenantOf } from '../http/principal.ts';
 import { configRoutes } from './config-routes.ts';
 import { pageOptions, userRoutes } from './user-routes.ts';
@@ -27,6 +28,8 @@ export interface AdminAppDeps {
 
 export function createAdminApp({ config, users, audit, directory, log, security }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
+  // Public, before the key check: the OpenAPI document of every API (issue 3).
+  app.get('/v1/openapi.json', openApiHandler);
   app.use('/v1/*', keyOfKind('admin', directory));
 
   const routes = configRoutes(config);

@@ -1,9 +1,7 @@
 /** The auth client API: challenges for RADIUS servers, VPN and web gateways. */
 import { Hono, type MiddlewareHandler } from 'hono';
-import { HTTP_ROUTES } from '../../cdk/functions.ts';
 import type { Logger } from '../adapters/log.ts';
 import { CHALLENGE_ID, ChallengeRequest, VerifyRequest } from '../contracts/api.ts';
-import { openApiDocument } from '../contracts/openapi.ts';
 import { bearerKey, type ParsedKey, parseKey } from '../core/api-keys.ts';
 import type { ChallengeService } from '../core/challenges.ts';
 import { NotFoundError, UnauthorizedError } from '../core/errors.ts';
@@ -67,14 +65,6 @@ export function createAuthApp({ challenges, log }: AuthAppDeps) {
   app.get('/v1/challenges/:id', async (c) => {
     const id = challengeId(c.req.param('id'));
     return c.json(await challenges.view(c.get('key'), id), 200);
-  });
-
-  // Public, no key: the document of every API, generated from the schemas that validate requests.
-  let openapi: ReturnType<typeof openApiDocument> | undefined;
-  app.get('/v1/openapi.json', (c) => {
-    openapi ??= openApiDocument(HTTP_ROUTES);
-    c.header('Cache-Control', 'public, max-age=300');
-    return c.json(openapi, 200);
   });
 
   app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));

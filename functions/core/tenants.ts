@@ -11,7 +11,7 @@ import type { Clock } from './clock.ts';
 import type { AgentSessions, ConfigStore, TenantRecord, TenantStore, UsageStore } from './directory-ports.ts';
 import { NotFoundError } from './errors.ts';
 import { DEFAULT_PASSCODE } from './passcode.ts';
-import { assertStrongPasscode } from './settings.ts';
+import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
 import type { UserLimit } from './user-limit.ts';
 
 export const DEFAULT_TEMPLATE = 'Your login code is {code}. It expires in {minutes} minutes.';
@@ -98,6 +98,15 @@ export class TenantService {
     const before = await this.get(tenantId);
     const passcode = patch.passcode ?? before.passcode;
     assertStrongPasscode(passcode, 'The default passcode');
+    if (patch.passcode) {
+      // Group policies override single fields; the new defaults must not make any combination weak.
+      const candidate = { ...before, passcode };
+      for (const group of await this.deps.config.list(tenantId, 'group'))
+        assertStrongPasscode(
+          passcodeOf(resolveSettings(candidate, group, undefined)),
+          `With these defaults, user group policy "${group.name}" gives a passcode that`,
+        );
+    }
     if (
       patch.defaultModemGroup &&
       !(await this.deps.config.get(tenantId, 'modemGroup', patch.defaultModemGroup))
@@ -147,7 +156,8 @@ export class TenantService {
     return { tenantId, activeUsers, userLimit: tenant.userLimit, month, ...counts };
   }
 
-  private record(
+  /** In the operator's log, and (unless the tenant is gone) in the tenant's own, so its admins see it too. */
+  private async record(
     actor: string,
     action: string,
     tenantId: string,
@@ -155,8 +165,7 @@ export class TenantService {
     after: unknown,
     details?: Record<string, string | number>,
   ) {
-    return this.deps.audit.record({
-      tenantId: '',
+    const entry = {
       at: this.now(),
       actor,
       action,
@@ -164,7 +173,9 @@ export class TenantService {
       ...(before !== undefined && { before }),
       ...(after !== undefined && { after }),
       ...(details && { details }),
-    });
+    };
+    await this.deps.audit.record({ ...entry, tenantId: '' });
+    if (action !== 'tenant.deleted') await this.deps.audit.record({ ...entry, tenantId });
   }
 
   private now() {

@@ -194,6 +194,18 @@ describe('the passcode entropy floor', () => {
     });
     expect(tenant.status).toBe(422);
     expect(tenant.body.error.code).toBe('weak_passcode');
+    // Defaults that are strong alone but weak with a group policy's override (5 characters, numeric) are refused.
+    const digits = await admin(
+      'POST',
+      '/v1/group-policies',
+      groupPolicy(null, { name: 'Digits', passcode: { alphabet: 'numeric' } }),
+    );
+    expect(digits.status).toBe(201);
+    const combo = await t.call(t.operator, 'PATCH', '/v1/operator/tenants/acme', t.seed.keys.operator, {
+      passcode: { length: 5, alphabet: 'alphanumeric', validitySeconds: 300, maxAttempts: 3 },
+    });
+    expect(combo.status).toBe(422);
+    expect(combo.body.error.message).toContain('user group policy');
   });
 });
 

@@ -8,6 +8,7 @@ import { GroupPolicyInput } from '../../functions/contracts/admin.ts';
 import { ChallengeRequest, VerifyRequest } from '../../functions/contracts/api.ts';
 import { KeyCreateRequest } from '../../functions/contracts/keys.ts';
 import { SyncBatch } from '../../functions/contracts/sync.ts';
+import { buildAdminApp } from '../../functions/deps.ts';
 import { jsonRequest, TABLE } from '../support/cloud.ts';
 import { type SecurityFixture, startSecurityFixture } from '../support/security.ts';
 
@@ -130,7 +131,13 @@ describe('tenant keys', () => {
 
 describe('GET /v1/openapi.json', () => {
   it('describes the challenge, sync and admin APIs with the very schemas that validate them', async () => {
-    const res = await fx.cloud.app.request('/v1/openapi.json');
+    const adminApp = buildAdminApp({
+      dynamo: fx.cloud.dynamo,
+      table: TABLE,
+      log: fx.cloud.log,
+      clock: fx.clock,
+    });
+    const res = await adminApp.request('/v1/openapi.json');
     expect(res.status).toBe(200);
     const doc = (await res.json()) as {
       openapi: string;

@@ -151,6 +151,11 @@ describe('tenants', () => {
       true,
     );
     expect(JSON.stringify(page.body)).not.toMatch(/sp\.admin\.[\w-]+\.[\w-]{32}/);
+    // The tenant's admins see what the operator changed about their tenant.
+    const own = await t.call(t.admin, 'GET', '/v1/audit?limit=200', t.seed.keys.admin);
+    const ownActions = own.body.entries.map((e: { action: string }) => e.action);
+    expect(ownActions).toEqual(expect.arrayContaining(['tenant.suspended', 'tenant.resumed']));
+    expect(JSON.stringify(own.body)).not.toContain('initech');
   });
 });
 
