@@ -8,7 +8,7 @@ import type { Bulkheads } from './bulkhead.ts';
 import { type Channel, type ChannelKind, type ChannelOutcome, failed } from './channel.ts';
 import { EmailChannel, type MailTransport } from './email.ts';
 import type { HttpTransport } from './http.ts';
-import { SES_PROVIDER_PARAMETERS, SMTP_PROVIDER_PARAMETERS, type SmtpSettings } from './mail-params.ts';
+import { EMAIL_PROVIDER_PARAMETERS, emailProviderConfig, type SmtpSettings } from './mail-params.ts';
 import {
   openParams,
   type ParameterSpec,
@@ -21,15 +21,11 @@ import {
 import { VOICE_PROVIDER_PARAMETERS, VoiceProvider, voiceProviderConfig } from './voice-provider.ts';
 import { WEB_PROVIDER_PARAMETERS, WebSmsProvider, webProviderConfig } from './web-provider.ts';
 
+/** Keyed like the tenant's provider objects (issue 4): one kind per channel that needs a provider. */
 export const PROVIDER_KINDS = {
-  http_sms: { channel: 'sms_web', title: 'Web SMS gateway (HTTP)', parameters: WEB_PROVIDER_PARAMETERS },
-  http_voice: { channel: 'voice', title: 'Voice call gateway (HTTP)', parameters: VOICE_PROVIDER_PARAMETERS },
-  smtp: { channel: 'email', title: 'E-mail over SMTP', parameters: SMTP_PROVIDER_PARAMETERS },
-  ses: {
-    channel: 'email',
-    title: 'E-mail through the deployment’s Amazon SES',
-    parameters: SES_PROVIDER_PARAMETERS,
-  },
+  sms_web: { channel: 'sms_web', title: 'Web SMS gateway (HTTP)', parameters: WEB_PROVIDER_PARAMETERS },
+  voice: { channel: 'voice', title: 'Voice call gateway (HTTP)', parameters: VOICE_PROVIDER_PARAMETERS },
+  email: { channel: 'email', title: 'E-mail (SMTP or Amazon SES)', parameters: EMAIL_PROVIDER_PARAMETERS },
 } as const satisfies Record<
   string,
   { channel: ChannelKind; title: string; parameters: readonly ParameterSpec[] }
@@ -78,8 +74,9 @@ export async function prepareProvider(
   const specs = PROVIDER_KINDS[input.kind].parameters;
   const plain = validateParams(specs, input.params);
   // Full checks (templates, matcher) with secrets replaced by placeholders: masked values are not real ones.
-  if (input.kind === 'http_sms') webProviderConfig(plain);
-  if (input.kind === 'http_voice') voiceProviderConfig(plain);
+  if (input.kind === 'sms_web') webProviderConfig(plain);
+  if (input.kind === 'voice') voiceProviderConfig(plain);
+  if (input.kind === 'email') emailProviderConfig(plain);
   const params = await sealParams(
     specs,
     plain,
@@ -164,33 +161,22 @@ export class ProviderChannels {
       }),
       ...(this.deps.allowPlainHttp !== undefined && { allowPlainHttp: this.deps.allowPlainHttp }),
     };
-    const mailOptions = (p: PlainParams) => ({
-      from: String(p.from),
-      subject: String(p.subject ?? 'Your login code'),
-      timeoutMs: Number(p.timeoutSeconds ?? 15) * 1000,
-      ...(this.deps.log && { log: this.deps.log }),
-    });
     switch (provider.kind) {
-      case 'http_sms':
+      case 'sms_web':
         return new WebSmsProvider(identity, webProviderConfig(params), web);
-      case 'http_voice':
+      case 'voice':
         return new VoiceProvider(identity, voiceProviderConfig(params), web);
-      case 'smtp': {
-        const p = validateParams(SMTP_PROVIDER_PARAMETERS, params);
-        if (!this.deps.smtp) return new UnusableProvider('email', failed('config', 'smtp_unavailable'));
-        const transport = this.deps.smtp({
-          host: String(p.host),
-          port: Number(p.port),
-          security: p.security as SmtpSettings['security'],
-          ...(typeof p.username === 'string' && { username: p.username }),
-          ...(typeof p.password === 'string' && { password: p.password }),
+      case 'email': {
+        const config = emailProviderConfig(params);
+        const transport = config.smtp ? this.deps.smtp?.(config.smtp) : this.deps.ses;
+        if (!transport)
+          return new UnusableProvider('email', failed('config', `${config.transport}_unavailable`));
+        return new EmailChannel(transport, {
+          from: config.from,
+          subject: config.subject,
+          timeoutMs: config.timeoutMs,
+          ...(this.deps.log && { log: this.deps.log }),
         });
-        return new EmailChannel(transport, mailOptions(p));
-      }
-      case 'ses': {
-        const p = validateParams(SES_PROVIDER_PARAMETERS, params);
-        if (!this.deps.ses) return new UnusableProvider('email', failed('config', 'ses_unavailable'));
-        return new EmailChannel(this.deps.ses, mailOptions(p));
       }
     }
   }

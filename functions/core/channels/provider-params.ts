@@ -26,11 +26,12 @@ export interface ParameterSpec {
 /** What an API answer shows instead of a secret that is set. Sent back unchanged, it keeps the stored one. */
 export const SECRET_MASK = '••••••••';
 
-/** A secret at rest: the cipher's opaque string, never the value. */
-export interface SealedValue {
-  sealed: string;
-}
-export type StoredParams = Record<string, ParamValue | SealedValue>;
+/**
+ * Parameters as stored: the same flat shape as the plain ones (and as a tenant's provider object), with
+ * each secret's value replaced by the cipher's opaque string. Which values are sealed is decided by the
+ * spec, never by how a value looks, so a plain value cannot pass itself off as sealed or the reverse.
+ */
+export type StoredParams = Record<string, ParamValue>;
 export type PlainParams = Record<string, ParamValue>;
 
 export interface ParamIssue {
@@ -44,9 +45,6 @@ export class ProviderParamsError extends Error {
     this.name = 'ProviderParamsError';
   }
 }
-
-const isSealed = (v: unknown): v is SealedValue =>
-  typeof v === 'object' && v !== null && typeof (v as SealedValue).sealed === 'string';
 
 /**
  * Checks raw input against the spec and returns typed values with defaults filled in. Unknown names are
@@ -79,7 +77,8 @@ function checkValue(spec: ParameterSpec, value: unknown): string | undefined {
     case 'text':
     case 'url':
       if (typeof value !== 'string') return 'must be a string';
-      if (value.length > (spec.type === 'text' ? 8192 : 2048)) return 'is too long';
+      // The tenant provider objects (issue 4) hold at most 2048 characters per value.
+      if (value.length > 2048) return 'is too long';
       if (spec.type === 'url' && !URL.canParse(value.replace(/\{\{[^}]*\}\}/g, 'x'))) return 'is not a URL';
       return undefined;
     case 'number':
@@ -116,11 +115,11 @@ export async function sealParams(
     }
     const before = previous[name];
     if (value === SECRET_MASK) {
-      if (!isSealed(before))
+      if (typeof before !== 'string' || before === '')
         throw new ProviderParamsError([{ param: name, message: 'has no stored value to keep; enter it' }]);
       out[name] = before;
     } else {
-      out[name] = { sealed: await cipher.encrypt(String(value), context) };
+      out[name] = await cipher.encrypt(String(value), context);
     }
   }
   return out;
@@ -135,11 +134,10 @@ export async function openParams(
 ): Promise<PlainParams> {
   const out: PlainParams = {};
   for (const [name, value] of Object.entries(stored)) {
-    if (isSealed(value)) {
-      const spec = specs.find((s) => s.name === name);
-      const plain = await cipher.decrypt(value.sealed, context);
-      out[name] =
-        spec?.type === 'number' ? Number(plain) : spec?.type === 'boolean' ? plain === 'true' : plain;
+    const spec = specs.find((s) => s.name === name);
+    if (spec?.secret) {
+      const plain = await cipher.decrypt(String(value), context);
+      out[name] = spec.type === 'number' ? Number(plain) : spec.type === 'boolean' ? plain === 'true' : plain;
     } else {
       out[name] = value;
     }
@@ -148,17 +146,15 @@ export async function openParams(
 }
 
 /**
- * The parameters as any API may show them: secrets that are set become `SECRET_MASK`; a secret stored as
- * plain text by mistake is masked all the same. Sealed blobs are never shown either.
+ * The parameters as any API may show them: every secret that is set becomes `SECRET_MASK`, whether it
+ * is sealed or (stored before sealing existed) plain. Sealed strings are never shown either.
  */
 export function maskParams(
   specs: readonly ParameterSpec[],
-  params: StoredParams | PlainParams,
+  params: StoredParams,
 ): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
-  for (const [name, value] of Object.entries(params)) {
-    const secret = specs.find((s) => s.name === name)?.secret === true;
-    out[name] = secret || isSealed(value) ? SECRET_MASK : (value as ParamValue);
-  }
+  for (const [name, value] of Object.entries(params))
+    out[name] = specs.find((s) => s.name === name)?.secret === true ? SECRET_MASK : value;
   return out;
 }

@@ -88,13 +88,12 @@ describe('provider kinds', () => {
   it('describe themselves for the console', () => {
     const kinds = describeProviderKinds();
     expect(kinds.map((k) => [k.kind, k.channel])).toEqual([
-      ['http_sms', 'sms_web'],
-      ['http_voice', 'voice'],
-      ['smtp', 'email'],
-      ['ses', 'email'],
+      ['sms_web', 'sms_web'],
+      ['voice', 'voice'],
+      ['email', 'email'],
     ]);
     for (const k of kinds) for (const p of k.parameters) expect(p.description.length).toBeGreaterThan(5);
-    expect(kinds.find((k) => k.kind === 'smtp')?.parameters.find((p) => p.name === 'password')?.secret).toBe(
+    expect(kinds.find((k) => k.kind === 'email')?.parameters.find((p) => p.name === 'password')?.secret).toBe(
       true,
     );
   });
@@ -107,13 +106,16 @@ describe('provider kinds', () => {
       {
         tenantId: 't1',
         id: 'p',
-        kind: 'http_sms',
+        kind: 'sms_web',
         params: { url: 'https://x.example', body: '{"a":{{text}}}' },
       },
       cipher,
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderParamsError);
     expect((error as ProviderParamsError).issues).toEqual([{ param: 'body', message: expect.any(String) }]);
+    await expect(
+      prepareProvider({ tenantId: 't1', id: 'm', kind: 'email', params: { from: 'a@b.example' } }, cipher),
+    ).rejects.toThrow(/host: is required for SMTP/);
   });
 });
 
@@ -125,7 +127,7 @@ describe('a stored web SMS provider', () => {
       {
         tenantId: 't1',
         id: 'gw-1',
-        kind: 'http_sms',
+        kind: 'sms_web',
         params: {
           url: `${peer.url}/sms`,
           body: '{"to":"{{to}}","text":"{{text}}"}',
@@ -136,7 +138,7 @@ describe('a stored web SMS provider', () => {
       cipher,
     );
     expect(JSON.stringify(stored)).not.toContain('ak-999');
-    expect(maskParams(PROVIDER_KINDS.http_sms.parameters, stored.params)).toMatchObject({
+    expect(maskParams(PROVIDER_KINDS.sms_web.parameters, stored.params)).toMatchObject({
       apiKey: SECRET_MASK,
     });
   });
@@ -160,7 +162,7 @@ describe('a stored web SMS provider', () => {
       {
         tenantId: 't1',
         id: 'gw-1',
-        kind: 'http_sms',
+        kind: 'sms_web',
         params: {
           url: `${peer.url}/sms`,
           headers: 'X-Other: {{param.apiKey}}',
@@ -196,7 +198,7 @@ describe('a stored SMTP provider', () => {
       {
         tenantId: 't1',
         id: 'mail-1',
-        kind: 'smtp',
+        kind: 'email',
         params: { host: '127.0.0.1', port: smtpPort, security: 'none', from: 'no-reply@acme.example' },
       },
       cipher,
@@ -209,7 +211,7 @@ describe('a stored SMTP provider', () => {
 
   it('reports SES as unavailable where the deployment has none', async () => {
     const stored = await prepareProvider(
-      { tenantId: 't1', id: 'ses-1', kind: 'ses', params: { from: 'a@b.example' } },
+      { tenantId: 't1', id: 'ses-1', kind: 'email', params: { transport: 'ses', from: 'a@b.example' } },
       cipher,
     );
     expect(
