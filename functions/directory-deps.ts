@@ -33,7 +33,7 @@ export function directoryStores(ctx: DirectoryContext) {
     tenants: new DynamoTenantStore(ctx.dynamo, ctx.table),
     config: new DynamoConfigStore(ctx.dynamo, ctx.table),
     users: new DynamoUserStore(ctx.dynamo, ctx.table),
-    sync: new DynamoSyncStore(ctx.dynamo, ctx.table),
+    sync: new DynamoSyncStore(ctx.dynamo, ctx.table, (error) => ctx.log.warn('sync write failed', { error })),
     usage: new DynamoUsageStore(ctx.dynamo, ctx.table),
     audit: new DynamoAuditLog(ctx.dynamo, ctx.table, clock),
     counter,

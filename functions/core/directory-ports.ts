@@ -117,8 +117,15 @@ export interface UserStore {
       overrides?: PasscodeOverrides | null;
     },
   ): Promise<ManagedUser | undefined>;
-  /** Deletes the user; returns what was deleted. `syncId` makes the delete conditional on it. */
-  delete(tenantId: string, username: string, syncId?: string): Promise<ManagedUser | undefined>;
+  /**
+   * Deletes the user; returns what was deleted. With `sync`, only while the user still belongs to that AD
+   * object and no sync wrote it since `syncedBefore`.
+   */
+  delete(
+    tenantId: string,
+    username: string,
+    sync?: { syncId: string; syncedBefore: string },
+  ): Promise<ManagedUser | undefined>;
   /** Whether any user points at the group policy. */
   anyWithGroupPolicy(tenantId: string, groupPolicyId: string): Promise<boolean>;
 }

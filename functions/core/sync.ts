@@ -224,7 +224,7 @@ export class SyncService {
       // Users another run wrote after this one began are newer than what this run saw: keep them.
       const stale = page.filter((u) => !seen.has(u.syncId) && u.syncedAt < run.createdAt);
       const gone = await mapPool(stale, DELETE_CONCURRENCY, (u) =>
-        users.delete(tenantId, u.username, u.syncId),
+        users.delete(tenantId, u.username, { syncId: u.syncId, syncedBefore: run.createdAt }),
       );
       const n = gone.filter(Boolean).length;
       removed += n;

@@ -59,6 +59,8 @@ export class DynamoSyncStore implements SyncStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
+    /** Told about writes that failed for a reason other than a condition; the users are reported back. */
+    private readonly onWriteError: (error: unknown) => void = () => {},
   ) {}
 
   async createRun(tenantId: string, run: SyncRun) {
@@ -186,7 +188,8 @@ export class DynamoSyncStore implements SyncStore {
           );
           requests = out.UnprocessedItems?.[this.table] ?? [];
         }
-      } catch {
+      } catch (error) {
+        this.onWriteError(error);
         // The whole request failed: none of its items is known to be written.
         requests = chunk.map((index) => ({
           PutRequest: { Item: marshall(userItem(users[index]!.tenantId, users[index]!.username)) },
@@ -369,6 +372,7 @@ export class DynamoSyncStore implements SyncStore {
       return 'written';
     } catch (error) {
       if (isConditionalCheckFailed(error)) return 'conflict';
+      this.onWriteError(error);
       return 'failed';
     }
   }

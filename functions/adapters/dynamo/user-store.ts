@@ -137,15 +137,17 @@ export class DynamoUserStore implements UserStore {
     }
   }
 
-  async delete(tenantId: string, username: string, syncId?: string) {
+  async delete(tenantId: string, username: string, sync?: { syncId: string; syncedBefore: string }) {
     try {
       const out = await this.client.send(
         new DeleteItemCommand({
           TableName: this.table,
           Key: marshall(userItem(tenantId, username)),
-          ConditionExpression: syncId ? '#id = :id' : 'attribute_exists(pk)',
-          ...(syncId && { ExpressionAttributeNames: { '#id': 'syncId' } }),
-          ...(syncId && { ExpressionAttributeValues: marshall({ ':id': syncId }) }),
+          ConditionExpression: sync ? '#id = :id AND #at < :before' : 'attribute_exists(pk)',
+          ...(sync && {
+            ExpressionAttributeNames: { '#id': 'syncId', '#at': 'syncedAt' },
+            ExpressionAttributeValues: marshall({ ':id': sync.syncId, ':before': sync.syncedBefore }),
+          }),
           ReturnValues: 'ALL_OLD',
         }),
       );
