@@ -23,6 +23,10 @@ export const PersonalPasscodeRequest = z
   .refine((p) => Date.parse(p.validUntil) - Date.parse(p.validFrom) <= 30 * 24 * 3600 * 1000, {
     message: 'the window may be at most 30 days',
     path: ['validUntil'],
+  })
+  .refine((p) => Date.parse(p.validFrom) <= Date.now() + 30 * 24 * 3600 * 1000, {
+    message: 'the window must start within 30 days',
+    path: ['validFrom'],
   });
 
 export const PersonalPasscodeSet = z.object({

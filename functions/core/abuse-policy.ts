@@ -44,12 +44,17 @@ export const DEFAULT_LIMITS: RateLimits = {
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 10, lockSeconds: 900 };
 
 export const NIST_MAX_FAILURES = 100;
+/** A lock lifts by itself within a day at the longest; guard items are kept well beyond that. */
+export const MAX_LOCK_SECONDS = 24 * 3600;
 
 export function resolveSecurity(security: TenantSecurity | undefined) {
   const lockout = { ...DEFAULT_LOCKOUT, ...security?.lockout };
   return {
     limits: { ...DEFAULT_LIMITS, ...security?.limits },
-    lockout: { ...lockout, maxFailures: Math.min(lockout.maxFailures, NIST_MAX_FAILURES) },
+    lockout: {
+      maxFailures: Math.max(1, Math.min(lockout.maxFailures, NIST_MAX_FAILURES)),
+      lockSeconds: Math.max(1, Math.min(lockout.lockSeconds, MAX_LOCK_SECONDS)),
+    },
     allowPersonalPasscode: security?.allowPersonalPasscode === true,
     bindClientIp: security?.bindClientIp === true,
   };

@@ -1,6 +1,7 @@
 /**
  * Per-username lockout state on a `GUARD#` item beside the user. It is read in the same batch as the user when
- * a challenge is made, and written only when something fails (or a success follows failures).
+ * a challenge is made, and written only when something fails (or a success follows failures). Guards exist for
+ * unknown usernames too, so every write sets a TTL: what attackers make goes away by itself.
  */
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -8,6 +9,10 @@ import type { GuardStore } from '../../core/abuse-policy.ts';
 import type { PersonalPasscode, UserGuard } from '../../core/model.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { guardItem } from './keys.ts';
+
+/** Longer than any lock (at most a day) and any personal passcode window (it ends within 60 days). */
+const KEEP_SECONDS = 60 * 24 * 3600;
+const ttlFrom = (iso: string) => Math.ceil(Date.parse(iso) / 1000) + KEEP_SECONDS;
 
 export function toGuard(item: Record<string, unknown>): UserGuard {
   const personal = item.personal as PersonalPasscode | undefined;
@@ -30,9 +35,10 @@ export class DynamoGuardStore implements GuardStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(guardItem(tenantId, username)),
-          UpdateExpression: 'ADD failures :one SET lastFailureAt = :now',
+          UpdateExpression: 'ADD failures :one SET lastFailureAt = :now, #ttl = :ttl',
           ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil <= :now',
-          ExpressionAttributeValues: marshall({ ':one': 1, ':now': nowIso }),
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: marshall({ ':one': 1, ':now': nowIso, ':ttl': ttlFrom(nowIso) }),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -78,8 +84,9 @@ export class DynamoGuardStore implements GuardStore {
         Key: marshall(guardItem(tenantId, username)),
         ...(personal
           ? {
-              UpdateExpression: 'SET personal = :p',
-              ExpressionAttributeValues: marshall({ ':p': personal }),
+              UpdateExpression: 'SET personal = :p, #ttl = :ttl',
+              ExpressionAttributeNames: { '#ttl': 'ttl' },
+              ExpressionAttributeValues: marshall({ ':p': personal, ':ttl': ttlFrom(personal.validUntil) }),
             }
           : { UpdateExpression: 'REMOVE personal' }),
       }),
