@@ -100,7 +100,8 @@ describe('buildEdgeAgent', () => {
     const built = await buildEdgeAgent({ outDir: agentDir, entry: path.join(fixtures, 'edge/cli.ts') });
 
     const source = await readFile(built.file, 'utf8');
-    expect(source.startsWith(CREATE_REQUIRE_BANNER)).toBe(true);
+    // `index.mjs` is the package's bin, so a shebang comes first, then the banner.
+    expect(source.startsWith(`#!/usr/bin/env node\n${CREATE_REQUIRE_BANNER}`)).toBe(true);
     expect(source).toMatch(/from\s*["']serialport["']/);
 
     const pkg = JSON.parse(await readFile(path.join(agentDir, 'package.json'), 'utf8')) as {
