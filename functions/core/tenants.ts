@@ -137,6 +137,9 @@ export class TenantService {
 
   /** Only a suspended tenant can be deleted: its data goes, a tombstone keeps the id from coming back. */
   async delete(actor: string, tenantId: string): Promise<{ purged: number }> {
+    const stored = await this.deps.tenants.get(tenantId);
+    // A purge cut short (a huge tenant, a timeout) continues when the delete is sent again.
+    if (stored?.status === 'deleted') return { purged: await this.deps.tenants.purge(tenantId) };
     const before = await this.get(tenantId);
     if (before.status !== 'suspended') throw new TenantStateError('Suspend the tenant before deleting it.');
     const marked = await this.deps.tenants.update(tenantId, { status: 'deleted', updatedAt: this.now() });
