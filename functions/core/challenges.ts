@@ -227,8 +227,10 @@ export class ChallengeService {
     const hash = keys.passcodeHash(tenantId, challengeId, typed);
     const nowIso = new Date(clock.now()).toISOString();
     const actor = keyActor(record);
+    const nonce = newId(12);
 
     const accepted = await challenges.acceptIfMatches(tenantId, challengeId, hash, nowIso, {
+      nonce,
       clientIp: client?.ip,
     });
     if (accepted) {
@@ -240,7 +242,20 @@ export class ChallengeService {
       const current = await challenges.get(tenantId, challengeId, true);
       if (!current) throw new NotFoundError('The challenge');
       const left = Math.max(0, current.maxAttempts - current.attempts);
-      if (current.status === 'accepted') return { result: 'reject', reason: 'used', attemptsLeft: 0 };
+      if (current.status === 'accepted') {
+        // Our own accept whose reply was lost and retried by the SDK is still ours.
+        if (current.acceptNonce === nonce) {
+          await this.afterAccept(current, actor, nowIso, 'sent');
+          return { result: 'accept' };
+        }
+        return { result: 'reject', reason: 'used', attemptsLeft: 0 };
+      }
+      // Likewise a wrong attempt this request already counted is not counted twice.
+      if (current.attemptNonce === nonce) {
+        return current.status === 'rejected'
+          ? { result: 'reject', reason: 'locked', attemptsLeft: 0 }
+          : { result: 'reject', reason: 'wrong', attemptsLeft: left };
+      }
       if (current.status === 'rejected' || left === 0)
         return { result: 'reject', reason: 'locked', attemptsLeft: 0 };
       if (current.expiresAt <= nowIso) return { result: 'reject', reason: 'expired', attemptsLeft: 0 };
@@ -252,6 +267,7 @@ export class ChallengeService {
           current.personal.hash,
           nowIso,
           {
+            nonce,
             clientIp: client?.ip,
             personal: true,
           },
@@ -262,7 +278,15 @@ export class ChallengeService {
         }
       }
 
-      if (await challenges.recordWrongAttempt(tenantId, challengeId, current.attempts, current.maxAttempts)) {
+      if (
+        await challenges.recordWrongAttempt(
+          tenantId,
+          challengeId,
+          current.attempts,
+          current.maxAttempts,
+          nonce,
+        )
+      ) {
         await this.afterFailure(current, actor, nowIso, left - 1);
         return { result: 'reject', reason: 'wrong', attemptsLeft: left - 1 };
       }

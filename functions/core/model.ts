@@ -117,6 +117,13 @@ export interface Challenge {
   personal?: PersonalPasscode;
   /** Consecutive failures the user had when the challenge was made: a success then clears them. */
   priorFailures?: number;
+  /**
+   * The verify request that accepted it, and the last one that counted a wrong attempt. The SDK retries a
+   * write whose reply was lost; the retry then fails its condition, and only these tell "it was me" apart
+   * from "someone else got there first".
+   */
+  acceptNonce?: string;
+  attemptNonce?: string;
 }
 
 /** A static last-resort code: a keyed hash, valid only inside the window an admin sets. */

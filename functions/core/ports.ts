@@ -50,7 +50,7 @@ export interface ChallengeStore {
     challengeId: string,
     codeHash: string,
     nowIso: string,
-    options?: { clientIp?: string | undefined; personal?: boolean },
+    options: { nonce: string; clientIp?: string | undefined; personal?: boolean },
   ): Promise<Challenge | undefined>;
   /** Ends a live challenge because a new code replaced it; false when it was not live. */
   supersede(tenantId: string, challengeId: string, nowIso: string): Promise<boolean>;
@@ -60,6 +60,7 @@ export interface ChallengeStore {
     challengeId: string,
     seen: number,
     maxAttempts: number,
+    nonce: string,
   ): Promise<boolean>;
   /**
    * Claims a delivery step for dispatch. Succeeds when the step is new, or was claimed before by the same

@@ -18,6 +18,7 @@ export const TABLE = 'smspass-test';
 
 export interface CloudFixture {
   dynamo: DynamoDBClient;
+  dynamoEndpoint: string;
   sqs: SQSClient;
   keys: DeploymentKeys;
   queueUrl: string;
@@ -63,6 +64,7 @@ export async function startCloud(options: { clock?: Clock } = {}): Promise<Cloud
   });
   return {
     dynamo,
+    dynamoEndpoint: db.endpoint,
     sqs,
     keys,
     queueUrl,

@@ -110,7 +110,7 @@ export class DynamoChallengeStore implements ChallengeStore {
     challengeId: string,
     codeHash: string,
     nowIso: string,
-    options: { clientIp?: string | undefined; personal?: boolean } = {},
+    options: { nonce: string; clientIp?: string | undefined; personal?: boolean },
   ): Promise<Challenge | undefined> {
     const hashCondition = options.personal
       ? 'personal.#hash = :hash AND personal.validFrom <= :now AND personal.validUntil > :now'
@@ -120,7 +120,7 @@ export class DynamoChallengeStore implements ChallengeStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(challengeItem(tenantId, challengeId)),
-          UpdateExpression: 'SET #status = :accepted, acceptedAt = :now',
+          UpdateExpression: 'SET #status = :accepted, acceptedAt = :now, acceptNonce = :nonce',
           ConditionExpression:
             `${hashCondition} AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now ` +
             `AND #status IN (${LIVE.join(', ')}) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
@@ -131,6 +131,7 @@ export class DynamoChallengeStore implements ChallengeStore {
             ':hash': codeHash,
             ':true': true,
             ':ip': options.clientIp ?? '',
+            ':nonce': options.nonce,
             ...liveValues,
           }),
           // The image before the write tells the caller whose challenge it was, at no extra read.
@@ -155,17 +156,26 @@ export class DynamoChallengeStore implements ChallengeStore {
     });
   }
 
-  async recordWrongAttempt(tenantId: string, challengeId: string, seen: number, maxAttempts: number) {
+  async recordWrongAttempt(
+    tenantId: string,
+    challengeId: string,
+    seen: number,
+    maxAttempts: number,
+    nonce: string,
+  ) {
     const spent = seen + 1 >= maxAttempts;
     return this.conditional({
       TableName: this.table,
       Key: marshall(challengeItem(tenantId, challengeId)),
-      UpdateExpression: spent ? 'SET attempts = :next, #status = :rejected' : 'SET attempts = :next',
+      UpdateExpression: spent
+        ? 'SET attempts = :next, attemptNonce = :nonce, #status = :rejected'
+        : 'SET attempts = :next, attemptNonce = :nonce',
       ConditionExpression: `attempts = :seen AND #status IN (${LIVE.join(', ')})`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: marshall({
         ':next': seen + 1,
         ':seen': seen,
+        ':nonce': nonce,
         ...(spent && { ':rejected': 'rejected' }),
         ...liveValues,
       }),
