@@ -5,6 +5,7 @@
 import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
 import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
+import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoSyncStore } from './adapters/dynamo/sync-store.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
@@ -70,6 +71,8 @@ export function buildAdminApp(ctx: DirectoryContext) {
     limit: s.limit,
     audit: s.audit,
     clock: s.clock,
+    // An admin's unlock also clears the lock that failed passcodes leave.
+    lockouts: new DynamoGuardStore(ctx.dynamo, ctx.table),
   });
   return createAdminApp({
     config,

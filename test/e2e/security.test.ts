@@ -50,4 +50,27 @@ describe('admin security routes on the local stack', () => {
       ]),
     );
   });
+
+  it("lifts a failure lock with the user admin's unlock, not only with the lockout route", async () => {
+    const body = JSON.stringify({ username: 'bob', client: { ip: '203.0.113.9' } });
+    let locked: Response | undefined;
+    for (let round = 0; round < 20 && !locked; round++) {
+      const created = await call('/v1/challenges', stack.json.authKey, { method: 'POST', body });
+      if (created.status === 423) {
+        locked = created;
+        break;
+      }
+      const { challengeId } = (await created.json()) as { challengeId: string };
+      for (let i = 0; i < 3; i++) {
+        await call(`/v1/challenges/${challengeId}/verify`, stack.json.authKey, {
+          method: 'POST',
+          body: JSON.stringify({ passcode: 'wrong-code' }),
+        });
+      }
+    }
+    expect(locked?.status).toBe(423);
+    const unlocked = await call('/v1/users/bob/unlock', stack.json.adminKey, { method: 'POST' });
+    expect(unlocked.status).toBe(200);
+    expect((await call('/v1/challenges', stack.json.authKey, { method: 'POST', body })).status).toBe(201);
+  });
 });
