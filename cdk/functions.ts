@@ -102,6 +102,8 @@ export const ENV = {
   dispatchQueueUrl: 'DISPATCH_QUEUE_URL',
   iotEndpoint: 'IOT_ENDPOINT',
   secretArn: 'SECRET_ARN',
+  /** The KMS key that seals provider credentials and TOTP secrets (issue 5). */
+  credentialKeyArn: 'CREDENTIAL_KEY_ARN',
 } as const;
 
 export const EDGE_AGENT = {

@@ -2,8 +2,10 @@ import path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -32,6 +34,7 @@ export class SmsPassStack extends Stack {
   readonly dispatch: QueueWithDlq;
   readonly events: QueueWithDlq;
   readonly secret: secretsmanager.Secret;
+  readonly credentialKey: kms.Key;
   readonly functions: Record<FunctionName, lambda.Function>;
   readonly api: apigwv2.HttpApi;
 
@@ -66,6 +69,14 @@ export class SmsPassStack extends Stack {
     this.secret = new secretsmanager.Secret(this, 'DeploymentSecret', {
       description: 'SmsPass root key material (passcode HMAC keys, sealing)',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Seals tenants' provider credentials and users' TOTP secrets (the credential cipher's KMS adapter).
+    // Retained for the same reason as the secret: without it no stored credential opens again.
+    this.credentialKey = new kms.Key(this, 'CredentialKey', {
+      description: 'SmsPass provider credentials and TOTP secrets',
+      enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -105,6 +116,7 @@ export class SmsPassStack extends Stack {
       [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
       [ENV.iotEndpoint]: iotEndpoint,
       [ENV.secretArn]: this.secret.secretArn,
+      [ENV.credentialKeyArn]: this.credentialKey.keyArn,
     });
     this.table.grantReadWriteData(dispatch);
     // Consumes the queue (granted by the event source) and re-enqueues with a delay for failover timers.
@@ -116,9 +128,25 @@ export class SmsPassStack extends Stack {
     dispatch.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['iot:Publish'], resources: [iotTopicArn(this, 't/*/a/*/jobs')] }),
     );
+    // Provider steps: credentials open with the KMS key; e-mail rules with the SES transport send through SES.
+    this.credentialKey.grantDecrypt(dispatch);
+    dispatch.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [
+          this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' }),
+          this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' }),
+        ],
+      }),
+    );
 
-    const events = makeFunction('events', { [ENV.tableName]: this.table.tableName });
+    // A failed job moves the rule chain on: the events function queues the next step.
+    const events = makeFunction('events', {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
+    });
     this.table.grantReadWriteData(events);
+    this.dispatch.queue.grantSendMessages(events);
     events.addEventSource(
       new SqsEventSource(this.events.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
@@ -134,6 +162,19 @@ export class SmsPassStack extends Stack {
     const operator = tableOnly('operator');
 
     this.functions = { auth, dispatch, events, sync, admin, operator };
+
+    // Dispatch and events errors mean logins that may not get their message: alarm on any in 5 minutes.
+    for (const [name, fn] of [
+      ['Dispatch', dispatch],
+      ['Events', events],
+    ] as const) {
+      fn.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, `${name}ErrorsAlarm`, {
+        alarmDescription: `The ${name.toLowerCase()} function failed; rule chains may be stalling`,
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
 
     this.api = new apigwv2.HttpApi(this, 'HttpApi', { description: 'SmsPass APIs' });
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
@@ -161,6 +202,7 @@ export class SmsPassStack extends Stack {
     new CfnOutput(this, 'EventsQueueUrl', { value: this.events.queue.queueUrl });
     new CfnOutput(this, 'EventsDlqUrl', { value: this.events.dlq.queueUrl });
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn });
+    new CfnOutput(this, 'CredentialKeyArn', { value: this.credentialKey.keyArn });
     new CfnOutput(this, 'IotEndpoint', { value: iotEndpoint });
     new CfnOutput(this, 'AgentPolicyName', { value: agentPolicy.policy.ref });
   }

@@ -6,22 +6,34 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
 import { DynamoChallengeStore } from './adapters/dynamo/challenge-store.ts';
+import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
+import { DynamoTotpStore } from './adapters/dynamo/totp-store.ts';
 import type { Logger } from './adapters/log.ts';
 import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
 import { keyRoutes } from './admin/key-routes.ts';
 import { lockoutRoutes } from './admin/lockout-routes.ts';
 import { createAuthApp } from './auth/app.ts';
+import { AgentRouter } from './core/agent-router.ts';
+import { ChainRunner } from './core/chain-runner.ts';
 import { ChallengeService } from './core/challenges.ts';
+import { Bulkheads } from './core/channels/bulkhead.ts';
+import type { MailTransport } from './core/channels/email.ts';
+import type { HttpTransport } from './core/channels/http.ts';
+import type { SmtpSettings } from './core/channels/mail-params.ts';
+import { ProviderChannels } from './core/channels/provider-kinds.ts';
+import { TotpChannel, TotpService } from './core/channels/totp.ts';
 import { type Clock, systemClock } from './core/clock.ts';
+import type { CredentialCipher } from './core/credential-cipher.ts';
 import { Dispatcher } from './core/dispatch.ts';
 import { EventProcessor } from './core/events.ts';
 import { KeysService } from './core/keys-service.ts';
 import { LockoutService } from './core/lockout-service.ts';
 import type { JobPublisher } from './core/ports.ts';
+import { ChainResolver } from './core/rule-chain.ts';
 import type { DeploymentKeys } from './core/secrets.ts';
 import { createDispatchHandler } from './dispatch/handler.ts';
 import { createEventsHandler } from './events/handler.ts';
@@ -32,6 +44,19 @@ export interface CloudContext {
   keys: DeploymentKeys;
   log: Logger;
   clock?: Clock;
+  /** Opens provider credentials and TOTP secrets (KMS in AWS, a key file locally); without it those fail as config. */
+  cipher?: CredentialCipher;
+}
+
+/** What the channels that the cloud carries out itself need (web SMS, voice, e-mail). */
+export interface ChannelContext {
+  http: HttpTransport;
+  bulkheads?: Bulkheads;
+  smtp?: (settings: SmtpSettings) => MailTransport;
+  ses?: MailTransport;
+  /** Local stacks and tests point providers at 127.0.0.1 over plain HTTP. */
+  allowPrivateNetworks?: boolean;
+  allowPlainHttp?: boolean;
 }
 
 export function stores(ctx: Pick<CloudContext, 'dynamo' | 'table'>) {
@@ -41,14 +66,25 @@ export function stores(ctx: Pick<CloudContext, 'dynamo' | 'table'>) {
   };
 }
 
-export function buildAuthApp(ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string }) {
+export function buildAuthApp(
+  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; agentCacheMs?: number },
+) {
+  const clock = ctx.clock ?? systemClock;
+  const s = stores(ctx);
   const service = new ChallengeService({
-    ...stores(ctx),
+    ...s,
     queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
     keys: ctx.keys,
-    clock: ctx.clock ?? systemClock,
+    clock,
     ...abuseStores(ctx),
     log: ctx.log,
+    chains: new ChainResolver({ config: new DynamoConfigStore(ctx.dynamo, ctx.table), clock }),
+    router: new AgentRouter({
+      directory: s.directory,
+      clock,
+      ...(ctx.agentCacheMs !== undefined && { cacheMs: ctx.agentCacheMs }),
+    }),
+    ...(ctx.cipher && { totp: totpService(ctx, ctx.cipher) }),
   });
   return createAuthApp({ challenges: service, log: ctx.log });
 }
@@ -78,20 +114,90 @@ export function abuseStores(ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock'
   };
 }
 
-export function buildDispatchHandler(ctx: CloudContext & { publisher: JobPublisher; agentCacheMs?: number }) {
-  const dispatcher = new Dispatcher({
-    ...stores(ctx),
-    publisher: ctx.publisher,
-    keys: ctx.keys,
+function totpService(ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock'>, cipher: CredentialCipher) {
+  return new TotpService({
+    store: new DynamoTotpStore(ctx.dynamo, ctx.table),
+    cipher,
+    clock: ctx.clock ?? systemClock,
+    issuer: (tenantId) => tenantId,
+  });
+}
+
+function chainRunner(ctx: Omit<CloudContext, 'keys'> & { sqs: SQSClient; dispatchQueueUrl: string }) {
+  return new ChainRunner({
+    challenges: stores(ctx).challenges,
+    queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
     clock: ctx.clock ?? systemClock,
     log: ctx.log,
-    ...(ctx.agentCacheMs !== undefined && { agentCacheMs: ctx.agentCacheMs }),
+  });
+}
+
+export function buildDispatchHandler(
+  ctx: CloudContext & {
+    publisher: JobPublisher;
+    sqs: SQSClient;
+    dispatchQueueUrl: string;
+    agentCacheMs?: number;
+    channels?: ChannelContext;
+  },
+) {
+  const clock = ctx.clock ?? systemClock;
+  const s = stores(ctx);
+  const config = new DynamoConfigStore(ctx.dynamo, ctx.table);
+  const channels = ctx.channels;
+  const providers =
+    channels && ctx.cipher
+      ? new ProviderChannels({
+          cipher: ctx.cipher,
+          http: channels.http,
+          bulkheads: channels.bulkheads ?? new Bulkheads(),
+          ...(channels.smtp && { smtp: channels.smtp }),
+          ...(channels.ses && { ses: channels.ses }),
+          log: ctx.log,
+          ...(channels.allowPrivateNetworks !== undefined && {
+            allowPrivateNetworks: channels.allowPrivateNetworks,
+          }),
+          ...(channels.allowPlainHttp !== undefined && { allowPlainHttp: channels.allowPlainHttp }),
+        })
+      : undefined;
+  const dispatcher = new Dispatcher({
+    challenges: s.challenges,
+    publisher: ctx.publisher,
+    keys: ctx.keys,
+    clock,
+    log: ctx.log,
+    router: new AgentRouter({
+      directory: s.directory,
+      clock,
+      ...(ctx.agentCacheMs !== undefined && { cacheMs: ctx.agentCacheMs }),
+    }),
+    runner: chainRunner(ctx),
+    ...(providers && {
+      providerChannel: async (tenantId: string, providerId: string) => {
+        const provider = await config.get(tenantId, 'provider', providerId);
+        if (!provider) return undefined;
+        return providers.channelFor({
+          tenantId,
+          id: provider.name,
+          kind: provider.kind,
+          params: provider.params,
+        });
+      },
+    }),
+    ...(ctx.cipher && { totp: new TotpChannel(totpService(ctx, ctx.cipher)) }),
   });
   return { dispatcher, handler: createDispatchHandler(dispatcher, ctx.log) };
 }
 
-export function buildEventsHandler(ctx: Omit<CloudContext, 'keys'>) {
-  const processor = new EventProcessor({ ...stores(ctx), log: ctx.log });
+export function buildEventsHandler(
+  ctx: Omit<CloudContext, 'keys'> & { sqs?: SQSClient; dispatchQueueUrl?: string },
+) {
+  const { sqs, dispatchQueueUrl } = ctx;
+  const processor = new EventProcessor({
+    ...stores(ctx),
+    log: ctx.log,
+    ...(sqs && dispatchQueueUrl && { runner: chainRunner({ ...ctx, sqs, dispatchQueueUrl }) }),
+  });
   return { processor, handler: createEventsHandler(processor, ctx.log) };
 }
 

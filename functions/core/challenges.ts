@@ -15,10 +15,13 @@ import {
   type ResolvedSecurity,
   resolveSecurity,
 } from './abuse-policy.ts';
+import type { AgentRouter } from './agent-router.ts';
 import { assertKeyGrants, type ParsedKey } from './api-keys.ts';
 import type { AuditEntry, AuditLog } from './audit.ts';
+import type { TotpService } from './channels/totp.ts';
 import type { Clock } from './clock.ts';
 import { checkDestination, DestinationRefusedError } from './destination.ts';
+import { chainSealContext, maskEmail } from './dispatch.ts';
 import {
   NoDeliveryRouteError,
   NotFoundError,
@@ -27,11 +30,12 @@ import {
   UserLockedError,
 } from './errors.ts';
 import { newId } from './ids.ts';
-import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, Tenant } from './model.ts';
+import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, Tenant, User } from './model.ts';
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
-import type { ChallengeStore, DirectoryStore, DispatchQueue } from './ports.ts';
+import type { ChallengeStore, DirectoryStore, DispatchMessage, DispatchQueue } from './ports.ts';
+import { type ChainResolver, defaultChain, deliveryChannel } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 
 export interface ChallengeRequest {
@@ -65,6 +69,12 @@ export interface ChallengeServiceDeps {
   limiter: RateLimiter;
   audit: AuditLog;
   log?: Logger;
+  /** The user's rule chain; without it every challenge runs the tenant's default one-rule SMS chain. */
+  chains?: ChainResolver;
+  /** Picks step 0's agent; without it the dispatcher picks (and claims the step with a write). */
+  router?: AgentRouter;
+  /** Checks authenticator-app codes once a challenge's chain reached a TOTP rule. */
+  totp?: Pick<TotpService, 'verify'>;
 }
 
 /** How many times a verify re-reads after losing a race on the attempt counter before giving up. */
@@ -153,6 +163,7 @@ export class ChallengeService {
       ...(personal && { personal }),
       ...(guard?.failures && { priorFailures: guard.failures }),
     };
+    const step0 = user && mobile ? await this.planDelivery(tenant, user, challenge, code, nowIso) : undefined;
     // The audit entry goes with the challenge in the same store call.
     await challenges.create(challenge, {
       audit: {
@@ -171,29 +182,87 @@ export class ChallengeService {
       },
     });
 
-    if (user && mobile) {
-      const text = renderMessage(tenant.messageTemplate, {
-        code,
-        minutes: Math.round(settings.validitySeconds / 60),
-        ...(challenge.client.ip && { ip: challenge.client.ip }),
-        ...(challenge.client.name && { client: challenge.client.name }),
-      });
+    if (step0) {
       const started = performance.now();
-      await this.deps.queue.send({
-        v: 1,
-        tenantId: tenant.id,
-        challengeId: id,
-        step: 0,
-        expiresAt,
-        sealed: keys.seal(JSON.stringify({ to: mobile, text }), `${tenant.id}/${id}/0`),
-        modemGroup: tenant.defaultModemGroup,
-        flash: false,
-      });
+      await this.deps.queue.send(step0);
       this.sendMs = this.sendMs * 0.9 + (performance.now() - started) * 0.1;
     } else if (this.sendMs > 0) {
       await new Promise((r) => setTimeout(r, this.sendMs));
     }
     return { challengeId: id, expiresAt, channel: 'sms', destination: challenge.destination };
+  }
+
+  /**
+   * The user's rule chain, and step 0 as a queue message. Step 0's agent is chosen here (from a list a warm
+   * container caches), recorded in the challenge and carried by the message, so dispatch needs no claim write:
+   * every copy of the message goes to that agent under the same job id. Fills in the challenge's chain, its
+   * first delivery and (for chains that can fail over) the sealed destinations and text.
+   */
+  private async planDelivery(
+    tenant: Tenant,
+    user: User,
+    challenge: Challenge,
+    code: string,
+    nowIso: string,
+  ): Promise<DispatchMessage> {
+    const { keys } = this.deps;
+    const resolved = this.deps.chains
+      ? await this.deps.chains.resolve(tenant, user)
+      : { rules: defaultChain(tenant), flash: false };
+    const chain = resolved.rules;
+    const rule = chain[0]!;
+    const text = renderMessage(tenant.messageTemplate, {
+      code,
+      minutes: Math.round(tenant.passcode.validitySeconds / 60),
+      ...(challenge.client.ip && { ip: challenge.client.ip }),
+      ...(challenge.client.name && { client: challenge.client.name }),
+    });
+    let secondary = user.secondaryMobile;
+    if (secondary) {
+      try {
+        checkDestination(secondary, tenant.allowedCountries, user.secondaryMobileType);
+      } catch {
+        secondary = null;
+      }
+    }
+    const targets = { primary: user.mobile, secondary, email: user.email };
+    const sealed = keys.seal(
+      JSON.stringify({ text, targets, username: user.username }),
+      chainSealContext(tenant.id, challenge.id),
+    );
+    const agent =
+      rule.channel === 'sms_modem' && rule.route && this.deps.router
+        ? await this.deps.router.pick(tenant.id, rule.route)
+        : undefined;
+    const to = rule.target === 'email' ? user.email : targets[rule.target];
+    challenge.chain = chain;
+    if (chain.length > 1) challenge.sealed = sealed;
+    challenge.deliveries = [
+      {
+        step: 0,
+        channel: deliveryChannel(rule),
+        route: rule.route ?? 'totp',
+        status: agent ? 'dispatched' : 'queued',
+        at: nowIso,
+        ...(agent && { agentId: agent.agentId }),
+        ...(to &&
+          rule.channel !== 'totp' && { to: rule.channel === 'email' ? maskEmail(to) : maskPhone(to) }),
+      },
+    ];
+    return {
+      v: 1,
+      kind: 'step',
+      tenantId: tenant.id,
+      challengeId: challenge.id,
+      step: 0,
+      expiresAt: challenge.expiresAt,
+      sealed,
+      modemGroup: rule.route ?? rule.channel,
+      flash: resolved.flash,
+      rule,
+      ...(agent && { agentId: agent.agentId }),
+      hasNext: chain.length > 1,
+    };
   }
 
   /** A new code for the same login: the old challenge dies, a new one (with its own id) takes its place. */
@@ -278,6 +347,20 @@ export class ChallengeService {
         }
       }
 
+      // The chain reached the user's authenticator app: its code is checked instead of the sent one.
+      if (current.totp && this.deps.totp) {
+        const checked = await this.deps.totp.verify(tenantId, current.username, typed);
+        if (checked.result === 'accept') {
+          const viaTotp = await challenges.acceptWithoutCode(tenantId, challengeId, nowIso, {
+            clientIp: client?.ip,
+          });
+          if (viaTotp) {
+            await this.afterAccept(viaTotp, actor, nowIso, 'totp');
+            return { result: 'accept' };
+          }
+        }
+      }
+
       if (
         await challenges.recordWrongAttempt(
           tenantId,
@@ -300,14 +383,20 @@ export class ChallengeService {
     assertKeyGrants(key, await directory.findKey(key.hash), 'auth');
     const challenge = await challenges.get(key.tenantId, challengeId);
     if (!challenge) throw new NotFoundError('The challenge');
+    const now = clock.now();
+    const lapsed = lastStepLapsed(challenge, now);
+    const status = effectiveStatus(challenge, new Date(now).toISOString());
     return {
-      status: effectiveStatus(challenge, new Date(clock.now()).toISOString()),
-      deliveries: challenge.deliveries.map((d: Delivery) => ({
-        step: d.step,
-        channel: d.channel,
-        status: d.status,
-        at: d.at,
-      })),
+      status: lapsed && (status === 'pending' || status === 'sent') ? 'failed' : status,
+      deliveries: challenge.deliveries
+        // A step the chain queued but nobody has acted on yet has nothing to show.
+        .filter((d: Delivery) => d.status !== 'queued')
+        .map((d: Delivery) => ({
+          step: d.step,
+          channel: d.channel,
+          status: lapsed?.step === d.step ? 'failed' : d.status,
+          at: lapsed?.step === d.step ? lapsed.at : d.at,
+        })),
     };
   }
 
@@ -353,7 +442,7 @@ export class ChallengeService {
     challenge: Challenge,
     actor: string,
     nowIso: string,
-    method: 'sent' | 'personal',
+    method: 'sent' | 'personal' | 'totp',
   ) {
     await Promise.all([
       this.audit({
@@ -418,6 +507,24 @@ export class ChallengeService {
     const sample = DECOY_NUMBERS[tenant.defaultCountry] ?? DECOY_NUMBERS.DK!;
     return maskPhone(`${sample.slice(0, -2)}${lastTwo}`);
   }
+}
+
+/**
+ * The last rule's step when its timeout ran out without success. No timer is armed after the last rule (there
+ * is nowhere to fail over to), so its failure is read from the clock rather than written: one queue message
+ * and one store write fewer per login.
+ */
+export function lastStepLapsed(challenge: Challenge, now: number): { step: number; at: string } | undefined {
+  const chain = challenge.chain;
+  const last = challenge.deliveries.at(-1);
+  if (!chain || !last || last.step !== chain.length - 1) return undefined;
+  const rule = chain[last.step]!;
+  const waiting: string[] = rule.requireDeliveryReport
+    ? ['queued', 'dispatched', 'sending', 'sent']
+    : ['queued', 'dispatched', 'sending'];
+  if (!waiting.includes(last.status)) return undefined;
+  const due = Date.parse(last.at) + rule.timeoutSeconds * 1000;
+  return due <= now ? { step: last.step, at: new Date(due).toISOString() } : undefined;
 }
 
 export function effectiveStatus(challenge: Challenge, nowIso: string): ChallengeStatus {

@@ -1,14 +1,28 @@
 /**
- * Turns one queued challenge step into a job on an edge agent's topic. Redelivered queue messages are
- * harmless: the step is claimed by a conditional write, and the job id is the same on every attempt, so
- * the agent's journal drops a second copy.
+ * Carries out one queued step of a challenge's rule chain, or fires a step's failover timer.
+ *
+ * Exactly once where a user would notice:
+ * - An SMS step goes to an agent under a job id that is the same on every attempt (`<challenge>.<step>`), and
+ *   to the same agent: the agent chosen when the step was queued travels in the message (step 0: chosen when
+ *   the challenge was made), or, when the message names none, the first dispatch claims the step for its agent
+ *   with a conditional write that a later copy can only repeat for that same agent. The agent's journal drops
+ *   the second copy of a job.
+ * - A provider step (web SMS, voice, e-mail) and a TOTP step are claimed (`sending`) by a conditional write
+ *   before the provider is called, so a redelivered message never calls it twice.
+ * - A step for an expired challenge is never sent; nor is one for a challenge that was accepted or ended.
  */
 
 import type { Logger } from '../adapters/log.ts';
+import type { Rule } from '../contracts/admin.ts';
 import { SmsJob } from '../contracts/index.ts';
+import { type DispatchMessage, SealedPayload } from '../contracts/queue.ts';
+import type { AgentRouter } from './agent-router.ts';
+import type { ChainRunner } from './chain-runner.ts';
+import { type Channel, deliverSafely } from './channels/channel.ts';
 import type { Clock } from './clock.ts';
-import type { Agent } from './model.ts';
-import type { ChallengeStore, DirectoryStore, DispatchMessage, JobPublisher } from './ports.ts';
+import { maskPhone } from './phone.ts';
+import type { ChallengeStore, JobPublisher } from './ports.ts';
+import { deliveryChannel } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 
 export class DispatchError extends Error {
@@ -28,105 +42,260 @@ export function parseJobId(id: string): { challengeId: string; step: number } | 
   return m ? { challengeId: m[1]!, step: Number(m[2]) } : undefined;
 }
 
-export type DispatchOutcome = 'published' | 'expired' | 'skipped' | 'no_agent';
+/** The seal context of a challenge's destinations and text (one for every step of its chain). */
+export const chainSealContext = (tenantId: string, challengeId: string) => `${tenantId}/${challengeId}/chain`;
+
+/** The agent id the cloud records for steps it carries out itself. */
+export const CLOUD_AGENT = 'cloud';
+
+export type DispatchOutcome =
+  | 'published'
+  | 'delivered'
+  | 'failed'
+  | 'expired'
+  | 'skipped'
+  | 'no_agent'
+  | 'timer_rearmed'
+  | 'timer_fired';
 
 export interface DispatcherDeps {
-  directory: DirectoryStore;
   challenges: ChallengeStore;
   publisher: JobPublisher;
   keys: DeploymentKeys;
   clock: Clock;
   log: Logger;
-  /** How long a warm function trusts its list of a tenant's agents. */
-  agentCacheMs?: number;
+  router: AgentRouter;
+  runner: ChainRunner;
+  /** The channel for a provider step (web SMS, voice, e-mail); undefined when the provider does not exist. */
+  providerChannel?: (tenantId: string, providerId: string) => Promise<Channel | undefined>;
+  /** The TOTP rule's channel (sends nothing; checks the user has an authenticator app). */
+  totp?: Channel;
 }
 
-export class Dispatcher {
-  private readonly agentCache = new Map<string, { at: number; agents: Agent[] }>();
+export interface Opened {
+  text: string;
+  username: string;
+  targets: { primary: string | null; secondary: string | null; email: string | null };
+}
 
+/** Opens a dispatch message's sealed destinations and text; a seal that does not open is poison. */
+export function openDispatchPayload(keys: DeploymentKeys, message: DispatchMessage): Opened {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(
+      message.rule
+        ? keys.unseal(message.sealed, chainSealContext(message.tenantId, message.challengeId))
+        : keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`),
+    );
+  } catch (cause) {
+    throw new PoisonMessageError('the sealed payload does not open with this deployment key', { cause });
+  }
+  const parsed = SealedPayload.safeParse(raw);
+  if (!parsed.success) throw new PoisonMessageError('the sealed payload has the wrong shape');
+  const p = parsed.data;
+  return 'to' in p
+    ? { text: p.text, username: '', targets: { primary: p.to, secondary: null, email: null } }
+    : p;
+}
+
+const LEGACY_RULE = (modemGroup: string): Rule => ({
+  channel: 'sms_modem',
+  target: 'primary',
+  route: modemGroup,
+  timeoutSeconds: 900,
+});
+
+export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
-  async dispatch(message: DispatchMessage): Promise<DispatchOutcome> {
-    const { challenges, publisher, keys, clock, log } = this.deps;
-    const now = clock.now();
-    const nowIso = new Date(now).toISOString();
+  async dispatch(
+    message: DispatchMessage,
+    options: { redelivered?: boolean } = {},
+  ): Promise<DispatchOutcome> {
+    const { clock, log } = this.deps;
+    const nowIso = new Date(clock.now()).toISOString();
     const ctx = { tenantId: message.tenantId, challengeId: message.challengeId, step: message.step };
     if (message.expiresAt <= nowIso) {
       log.info('dispatch skipped: challenge expired', ctx);
       return 'expired';
     }
+    if (message.kind === 'timer') return this.fire(message, options.redelivered ?? false);
 
-    let payload: { to: string; text: string };
-    try {
-      payload = JSON.parse(
-        keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`),
+    const payload = this.open(message);
+    const rule = message.rule ?? LEGACY_RULE(message.modemGroup);
+    const to = payload.targets[rule.target === 'email' ? 'email' : rule.target];
+    const recipient = rule.channel === 'totp' ? payload.username : to;
+    if (!recipient) {
+      await this.deps.runner.failStep(
+        message.tenantId,
+        message.challengeId,
+        message.step,
+        { from: ['queued', 'dispatched'], at: nowIso, reason: 'no_destination' },
+        options.redelivered,
       );
-    } catch (cause) {
-      throw new PoisonMessageError('the sealed payload does not open with this deployment key', { cause });
+      log.warn('step has no destination for its target', { ...ctx, target: rule.target });
+      return 'failed';
     }
+    if (rule.channel === 'sms_modem') return this.toAgent(message, rule, recipient, payload.text, options);
+    return this.inCloud(message, rule, recipient, payload.text, options);
+  }
 
-    const agent = await this.pickAgent(message.tenantId, message.modemGroup);
-    if (!agent) {
-      await challenges.claimStep(
+  private open(message: DispatchMessage): Opened {
+    return openDispatchPayload(this.deps.keys, message);
+  }
+
+  private async toAgent(
+    message: DispatchMessage,
+    rule: Rule,
+    to: string,
+    text: string,
+    options: { redelivered?: boolean },
+  ): Promise<DispatchOutcome> {
+    const { challenges, publisher, clock, log, router, runner } = this.deps;
+    const nowIso = new Date(clock.now()).toISOString();
+    const ctx = { tenantId: message.tenantId, challengeId: message.challengeId, step: message.step };
+    const group = rule.route ?? message.modemGroup;
+    let agentId = message.agentId;
+    if (!agentId) {
+      const agent = await router.pick(message.tenantId, group);
+      if (!agent) {
+        log.warn('no online agent serves the modem group', { ...ctx, modemGroup: group });
+        await runner.failStep(
+          message.tenantId,
+          message.challengeId,
+          message.step,
+          { from: ['queued'], at: nowIso, reason: 'no_online_agent' },
+          options.redelivered,
+        );
+        return 'no_agent';
+      }
+      const claimed = await challenges.claimStep(
         message.tenantId,
         message.challengeId,
         {
           step: message.step,
           channel: 'sms',
-          route: message.modemGroup,
-          status: 'failed',
+          route: group,
+          status: 'dispatched',
           at: nowIso,
-          reason: 'no_online_agent',
+          agentId: agent.agentId,
+          to: maskPhone(to),
         },
         nowIso,
       );
-      log.warn('no online agent serves the modem group', { ...ctx, modemGroup: message.modemGroup });
-      return 'no_agent';
-    }
-
-    const claimed = await challenges.claimStep(
-      message.tenantId,
-      message.challengeId,
-      {
-        step: message.step,
-        channel: 'sms',
-        route: message.modemGroup,
-        status: 'dispatched',
-        at: nowIso,
-        agentId: agent.agentId,
-      },
-      nowIso,
-    );
-    if (!claimed) {
-      log.info('dispatch skipped: step already done or challenge finished', ctx);
-      return 'skipped';
+      if (!claimed) {
+        log.info('dispatch skipped: step already done or challenge finished', ctx);
+        return 'skipped';
+      }
+      agentId = agent.agentId;
     }
 
     const job = SmsJob.parse({
       v: 1,
       id: jobId(message.challengeId, message.step),
       kind: 'sms',
-      to: payload.to,
-      text: payload.text,
+      to,
+      text,
       flash: message.flash,
-      modemGroup: message.modemGroup,
+      modemGroup: group,
       expiresAt: message.expiresAt,
     });
-    await publisher.publishJob(message.tenantId, agent.agentId, job);
-    log.info('job published', { ...ctx, agentId: agent.agentId });
+    await publisher.publishJob(message.tenantId, agentId, job);
+    if (message.hasNext) await runner.armTimer({ ...message, agentId }, rule.timeoutSeconds);
+    log.info('job published', { ...ctx, agentId });
     return 'published';
   }
 
-  private async pickAgent(tenantId: string, group: string): Promise<Agent | undefined> {
-    const ttl = this.deps.agentCacheMs ?? 5000;
-    const now = this.deps.clock.now();
-    let cached = this.agentCache.get(tenantId);
-    if (!cached || now - cached.at > ttl) {
-      cached = { at: now, agents: await this.deps.directory.listAgents(tenantId) };
-      this.agentCache.set(tenantId, cached);
+  private async inCloud(
+    message: DispatchMessage,
+    rule: Rule,
+    to: string,
+    text: string,
+    options: { redelivered?: boolean },
+  ): Promise<DispatchOutcome> {
+    const { challenges, clock, log, runner } = this.deps;
+    const nowIso = new Date(clock.now()).toISOString();
+    const ctx = { tenantId: message.tenantId, challengeId: message.challengeId, step: message.step };
+    const claimed = await challenges.claimStep(
+      message.tenantId,
+      message.challengeId,
+      {
+        step: message.step,
+        channel: deliveryChannel(rule),
+        route: rule.route ?? 'totp',
+        status: 'sending',
+        at: nowIso,
+        agentId: CLOUD_AGENT,
+        ...(rule.channel !== 'totp' && { to: rule.channel === 'email' ? maskEmail(to) : maskPhone(to) }),
+      },
+      nowIso,
+    );
+    if (!claimed) {
+      log.info('dispatch skipped: step already claimed or challenge finished', ctx);
+      return 'skipped';
     }
-    const candidates = cached.agents.filter((a) => a.state === 'online' && a.modemGroups.includes(group));
-    // Spread load across equally good agents; modem-level load balancing happens inside each agent.
-    return candidates[Math.floor(Math.random() * candidates.length)];
+    // Armed first: should this call die mid-send, the timer still moves the chain on.
+    if (message.hasNext) await runner.armTimer(message, rule.timeoutSeconds);
+
+    const channel =
+      rule.channel === 'totp'
+        ? this.deps.totp
+        : rule.route
+          ? await this.deps.providerChannel?.(message.tenantId, rule.route)
+          : undefined;
+    const outcome = channel
+      ? await deliverSafely(
+          channel,
+          { tenantId: message.tenantId, challengeId: message.challengeId, step: message.step, to, text },
+          AbortSignal.timeout(rule.timeoutSeconds * 1000),
+        )
+      : ({ status: 'failed', failure: 'config', reason: 'provider_missing' } as const);
+    const at = new Date(clock.now()).toISOString();
+    if (outcome.status === 'sent') {
+      await challenges.updateStep(message.tenantId, message.challengeId, message.step, CLOUD_AGENT, {
+        status: 'sent',
+        at,
+        ...(rule.channel === 'totp' && { totp: true }),
+      });
+      log.info('step delivered by the cloud', { ...ctx, channel: rule.channel });
+      return 'delivered';
+    }
+    log.warn('provider step failed', { ...ctx, channel: rule.channel, reason: outcome.reason });
+    await runner.failStep(
+      message.tenantId,
+      message.challengeId,
+      message.step,
+      { from: ['sending'], agentId: CLOUD_AGENT, at, reason: outcome.reason },
+      options.redelivered,
+    );
+    return 'failed';
   }
+
+  /** A step's timeout ran out: unless the step succeeded meanwhile, the next rule runs. */
+  private async fire(message: DispatchMessage, redelivered: boolean): Promise<DispatchOutcome> {
+    const { runner, clock } = this.deps;
+    if (await runner.rearmIfEarly(message)) return 'timer_rearmed';
+    const rule = message.rule ?? LEGACY_RULE(message.modemGroup);
+    await runner.failStep(
+      message.tenantId,
+      message.challengeId,
+      message.step,
+      {
+        from: rule.requireDeliveryReport
+          ? ['queued', 'dispatched', 'sending', 'sent']
+          : ['queued', 'dispatched', 'sending'],
+        at: new Date(clock.now()).toISOString(),
+        reason: rule.requireDeliveryReport ? 'no_delivery_report' : 'timeout',
+      },
+      redelivered,
+    );
+    return 'timer_fired';
+  }
+}
+
+/** `a••••@example.com`: enough for support to recognise, not enough to harvest. */
+export function maskEmail(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 1) return '••••';
+  return `${address[0]}••••${address.slice(at)}`;
 }

@@ -5,6 +5,7 @@
 
 import type { Logger } from '../adapters/log.ts';
 import { AgentEvent, AgentStatus, BridgedMessage, parseAgentTopic, parseJson } from '../contracts/index.ts';
+import type { ChainRunner } from './chain-runner.ts';
 import { parseJobId } from './dispatch.ts';
 import type { ChallengeStore, DirectoryStore } from './ports.ts';
 
@@ -14,6 +15,8 @@ export interface EventProcessorDeps {
   directory: DirectoryStore;
   challenges: ChallengeStore;
   log: Logger;
+  /** Moves the rule chain on when a job fails; without it a failure is only recorded. */
+  runner?: ChainRunner;
 }
 
 export class EventProcessor {
@@ -22,7 +25,7 @@ export class EventProcessor {
 
   constructor(private readonly deps: EventProcessorDeps) {}
 
-  async process(body: string): Promise<EventOutcome> {
+  async process(body: string, options: { redelivered?: boolean } = {}): Promise<EventOutcome> {
     const bridged = BridgedMessage.safeParse(parseJson(body));
     if (!bridged.success) return this.drop('bad_envelope');
     const address = parseAgentTopic(bridged.data.topic);
@@ -47,19 +50,49 @@ export class EventProcessor {
         await this.deps.directory.setAgentState(tenantId, agentId, 'online', heardAt);
         return 'applied';
       case 'modem.status':
-        // Stored for monitoring by the dispatch issue's health views; until then only logged.
-        this.deps.log.debug('modem status', {
-          tenantId,
-          agentId,
+        // The routing view (latest per modem) orders by when the cloud heard it; the history keeps the details.
+        await this.deps.directory.recordModemStatus(tenantId, agentId, {
           modem: event.modem,
+          group: event.group,
           healthy: event.healthy,
+          signal: event.signal,
+          registration: event.registration,
+          queue: event.queue,
+          retries: event.retries,
+          errors: event.errors,
+          lastError: event.lastError,
+          at: heardAt,
         });
-        return 'ignored';
+        return 'applied';
       case 'job.sent':
       case 'job.failed':
       case 'job.delivered': {
         const job = parseJobId(event.jobId);
         if (!job) return this.drop('bad_job_id');
+        if (event.type === 'job.failed' && this.deps.runner) {
+          const outcome = await this.deps.runner.failStep(
+            tenantId,
+            job.challengeId,
+            job.step,
+            {
+              from: ['dispatched', 'sent'],
+              agentId,
+              at: event.at,
+              reason: event.reason,
+              ...(event.modem && { modem: event.modem }),
+            },
+            options.redelivered,
+          );
+          if (outcome === 'none') return this.drop('not_applicable');
+          this.deps.log.info('job failed', {
+            tenantId,
+            agentId,
+            challengeId: job.challengeId,
+            step: job.step,
+            outcome,
+          });
+          return 'applied';
+        }
         const status =
           event.type === 'job.sent' ? 'sent' : event.type === 'job.delivered' ? 'delivered' : 'failed';
         const applied = await this.deps.challenges.updateStep(tenantId, job.challengeId, job.step, agentId, {

@@ -1,4 +1,6 @@
 /** The records the domain works with. Stores map them to and from their own item shapes. */
+
+import type { Rule } from '../contracts/admin.ts';
 import type { TenantSecurity } from './abuse-policy.ts';
 import type { PasscodeAlphabet, PasscodeSettings } from './passcode.ts';
 
@@ -71,6 +73,16 @@ export interface Agent {
   modemGroups: string[];
   state: 'online' | 'offline' | 'unknown';
   stateAt?: string;
+  /** The latest `modem.status` of each of the agent's modems, by modem id. */
+  modems?: Record<string, ModemHealth>;
+}
+
+export interface ModemHealth {
+  group: string;
+  healthy: boolean;
+  queue: number;
+  /** When the cloud heard it. */
+  at: string;
 }
 
 export type ChallengeStatus =
@@ -81,17 +93,26 @@ export type ChallengeStatus =
   | 'accepted'
   | 'rejected'
   | 'expired';
-export type DeliveryStatus = 'dispatched' | 'sent' | 'delivered' | 'failed';
+/**
+ * `queued`: the chain moved to this step and its message is on the queue; `dispatched`: handed to an edge
+ * agent; `sending`: a provider call (web SMS, voice, e-mail) is under way; then `sent`, `delivered` or `failed`.
+ */
+export type DeliveryStatus = 'queued' | 'dispatched' | 'sending' | 'sent' | 'delivered' | 'failed';
+/** What `GET /v1/challenges/{id}` shows as a step's channel (the route stays in the message log). */
+export type DeliveryChannel = 'sms' | 'voice' | 'email' | 'totp';
 
 export interface Delivery {
   step: number;
-  channel: 'sms';
+  channel: DeliveryChannel;
   route: string;
   status: DeliveryStatus;
   at: string;
+  /** The edge agent the step went to; `cloud` for steps the cloud carries out itself (providers, TOTP). */
   agentId?: string;
   modem?: string;
   reason?: string;
+  /** Masked destination, for the message log. */
+  to?: string;
 }
 
 export interface Challenge {
@@ -124,6 +145,15 @@ export interface Challenge {
    */
   acceptNonce?: string;
   attemptNonce?: string;
+  /** The rule chain the challenge's delivery runs (the user's load-balancing policy, fallbacks appended). */
+  chain?: Rule[];
+  /**
+   * Destinations and text sealed with the deployment key, kept only while a later rule may need them (chains
+   * of more than one rule), so that an agent's `job.failed` moves the chain on at once. Gone on accept.
+   */
+  sealed?: string;
+  /** Set once the chain reached the user's authenticator app: verify then checks a TOTP code. */
+  totp?: boolean;
 }
 
 /** A static last-resort code: a keyed hash, valid only inside the window an admin sets. */

@@ -26,6 +26,24 @@ export interface DirectoryStore {
   listAgents(tenantId: string): Promise<Agent[]>;
   getAgent(tenantId: string, agentId: string): Promise<Agent | undefined>;
   setAgentState(tenantId: string, agentId: string, state: Agent['state'], at: string): Promise<void>;
+  /** Keeps an agent's latest report of one modem (for routing) and a short history of them (for monitoring). */
+  recordModemStatus(tenantId: string, agentId: string, status: ModemReport): Promise<void>;
+  /** The newest reports of one modem, newest first. */
+  modemHistory(tenantId: string, agentId: string, modem: string, limit?: number): Promise<ModemReport[]>;
+}
+
+export interface ModemReport {
+  modem: string;
+  group: string;
+  healthy: boolean;
+  signal: number | null;
+  registration: string;
+  queue: number;
+  retries: number;
+  errors: number;
+  lastError: string | null;
+  /** When the cloud heard it. */
+  at: string;
 }
 
 export type { DispatchMessage };
@@ -77,9 +95,42 @@ export interface ChallengeStore {
     challengeId: string,
     step: number,
     agentId: string,
-    update: { status: DeliveryStatus; at: string; modem?: string; reason?: string },
+    update: { status: DeliveryStatus; at: string; modem?: string; reason?: string; totp?: boolean },
   ): Promise<boolean>;
+  /**
+   * A step failed (an agent's `job.failed`, a provider's refusal, or its timeout). In one conditional write
+   * either the next rule's step is queued (`advanced`, with the challenge as it now is), or, after the last
+   * rule, the challenge fails (`ended`); when the challenge moved on, the step's failure is only recorded.
+   */
+  failStep(
+    tenantId: string,
+    challengeId: string,
+    step: number,
+    options: FailStepOptions,
+  ): Promise<FailStepResult>;
+  /** Accepts a challenge whose chain reached the user's authenticator app (the caller checked the TOTP). */
+  acceptWithoutCode(
+    tenantId: string,
+    challengeId: string,
+    nowIso: string,
+    options?: { clientIp?: string | undefined },
+  ): Promise<Challenge | undefined>;
 }
+
+export interface FailStepOptions {
+  /** The statuses the step may be in for this failure to apply. */
+  from: DeliveryStatus[];
+  /** When given, the step must have gone to this agent (an agent reports only on its own jobs). */
+  agentId?: string;
+  at: string;
+  reason: string;
+  modem?: string;
+  nowIso: string;
+}
+
+export type FailStepResult =
+  | { outcome: 'advanced'; challenge: Challenge }
+  | { outcome: 'ended' | 'recorded' | 'none' };
 
 export interface DispatchQueue {
   send(message: DispatchMessage, delaySeconds?: number): Promise<void>;

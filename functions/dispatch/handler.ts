@@ -15,6 +15,8 @@ export function createDispatchHandler(dispatcher: Dispatcher, log: Logger) {
     } catch (cause) {
       throw new PoisonMessageError('the dispatch message is malformed', { cause });
     }
-    await dispatcher.dispatch(message);
+    await dispatcher.dispatch(message, {
+      redelivered: Number(record.attributes?.ApproximateReceiveCount ?? '1') > 1,
+    });
   }, log);
 }

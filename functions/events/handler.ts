@@ -8,6 +8,8 @@ import { batchHandler } from '../queue/batch.ts';
  */
 export function createEventsHandler(processor: EventProcessor, log: Logger) {
   return batchHandler(async (record) => {
-    await processor.process(record.body);
+    await processor.process(record.body, {
+      redelivered: Number(record.attributes?.ApproximateReceiveCount ?? '1') > 1,
+    });
   }, log);
 }

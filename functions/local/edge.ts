@@ -25,9 +25,13 @@ export interface LocalEdgeOptions {
   stateDir: string;
   outbox: string;
   modems: number;
+  /** The modem group of each modem, by index; missing ones are in the demo group. */
+  groups?: string[];
   /** Fixed TCP ports for the simulators; 0 or missing picks free ones. */
   modemPorts: number[];
   sendMs: number;
+  /** Simulated modems are named `<prefix><n>` (default `modem-`), so several agents' modems stay apart. */
+  namePrefix?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -41,7 +45,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     for (let i = 0; i < options.modems; i++) {
       simulators.push(
         await startSimulator({
-          name: `modem-${i + 1}`,
+          name: `${options.namePrefix ?? 'modem-'}${i + 1}`,
           port: options.modemPorts[i] ?? 0,
           outboxPath: options.outbox,
           sendDelayMs: options.sendMs,
@@ -57,7 +61,11 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
         password: options.agent.secret,
       },
       stateDir: options.stateDir,
-      modems: simulators.map((s) => ({ id: s.name, group: DEMO_MODEM_GROUP, url: s.url })),
+      modems: simulators.map((s, i) => ({
+        id: s.name,
+        group: options.groups?.[i] ?? DEMO_MODEM_GROUP,
+        url: s.url,
+      })),
       log: { level: options.logLevel ?? 'warn' },
     });
     const log = createAgentLogger({ level: config.log.level });

@@ -134,6 +134,17 @@ export async function seedTenant(
     secret: priorAgent?.secret ?? newId(24),
     modemGroups: [DEMO_MODEM_GROUP],
   };
+  await registerAgent(client, table, tenantId, agent);
+  return { tenantId, keys, agent, users };
+}
+
+/** Registers (or re-registers) an edge agent of the tenant with its credentials and modem groups. */
+export async function registerAgent(
+  client: DynamoDBClient,
+  table: string,
+  tenantId: string,
+  agent: { agentId: string; secret: string; modemGroups: string[] },
+): Promise<void> {
   await put(client, table, {
     ...agentItem(tenantId, agent.agentId),
     tenantId,
@@ -142,5 +153,4 @@ export async function seedTenant(
     modemGroups: agent.modemGroups,
     state: 'unknown',
   });
-  return { tenantId, keys, agent, users };
 }

@@ -12,8 +12,17 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { serve } from '@hono/node-server';
 import type { SQSEvent } from 'aws-lambda';
 import mqtt from 'mqtt';
+import { KeyFileCredentialCipher } from '../adapters/credentials/key-file-cipher.ts';
+import { FetchHttpTransport } from '../adapters/http/fetch-transport.ts';
 import { createLogger, type Logger } from '../adapters/log.ts';
+import { pooledSmtpTransports } from '../adapters/mail/smtp-transport-factory.ts';
 import { MqttJobPublisher } from '../adapters/mqtt/mqtt-publisher.ts';
+import { Bulkheads } from '../core/channels/bulkhead.ts';
+import type { MailTransport } from '../core/channels/email.ts';
+import type { SmtpSettings } from '../core/channels/mail-params.ts';
+import type { Clock } from '../core/clock.ts';
+import { CachingCredentialCipher, type CredentialCipher } from '../core/credential-cipher.ts';
+import { newId } from '../core/ids.ts';
 import { constantTimeEqual, DeploymentKeys, secretHash } from '../core/secrets.ts';
 import {
   buildAdminApp,
@@ -31,7 +40,7 @@ import { ensureTable } from './dynamo.ts';
 import { type LocalEdge, startLocalEdge } from './edge.ts';
 import { routeByFunction } from './http-router.ts';
 import { SqsPoller } from './poller.ts';
-import { type DemoSeed, seedTenant } from './seed.ts';
+import { type DemoSeed, registerAgent, seedTenant } from './seed.ts';
 import { createQueueWithDlq } from './sqs.ts';
 import { startStandIns } from './stand-ins.ts';
 
@@ -52,6 +61,19 @@ export interface LocalStackOptions {
   standInsInWorker?: boolean;
   /** Looks at what passes a hop, for tests and benchmarks. */
   tap?: { dispatchBatch?(event: SQSEvent): void };
+  /**
+   * More edge agents beside the demo one, each with simulated modems in the named groups (one modem per
+   * entry). Tests use them for routing and failover across modem groups and agents.
+   */
+  extraAgents?: Array<{ agentId: string; groups: string[] }>;
+  /** The modem group of each of the demo agent's modems, by index (default: all in the demo group). */
+  modemGroups?: string[];
+  /** Queue redelivery: visibility timeout and receives before the DLQ (defaults 5 s and 5). */
+  queues?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+  /** The cloud's clock (tests of time-based codes); the edge agents keep the real one. */
+  clock?: Clock;
+  /** How e-mail providers reach SMTP servers (default: pooled nodemailer transports). */
+  smtp?: (settings: SmtpSettings) => MailTransport;
 }
 
 /** The `.local/stack.json` a newcomer reads (DESIGN.md "The local stack"). */
@@ -78,6 +100,10 @@ export interface LocalStack {
   queues: { dispatch: string; dispatchDlq: string; events: string; eventsDlq: string };
   broker: Broker;
   edge: LocalEdge | undefined;
+  /** Every running agent by id (the demo one and `extraAgents`). */
+  edges: Map<string, LocalEdge>;
+  /** Provider credentials' cipher (a key file under the data folder). */
+  cipher: CredentialCipher;
   keys: DeploymentKeys;
   pollers: { dispatch: SqsPoller; events: SqsPoller };
   /** What the cloud side uses to log in to the broker. */
@@ -144,8 +170,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const sqs = localSqs(standIns.sqsEndpoint);
     stops.push(async () => sqs.destroy());
-    const dispatchQueue = await createQueueWithDlq(sqs, 'smspass-dispatch');
-    const eventsQueue = await createQueueWithDlq(sqs, 'smspass-events');
+    const dispatchQueue = await createQueueWithDlq(sqs, 'smspass-dispatch', options.queues);
+    const eventsQueue = await createQueueWithDlq(sqs, 'smspass-events', options.queues);
 
     const seed = await seedTenant(dynamoClient, TABLE_NAME, {
       previous: readPrevious(persistent ? dataDir : undefined),
@@ -180,14 +206,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => serviceClient.endAsync(true));
     noDelay(serviceClient);
 
-    const ctx = { dynamo: dynamoClient, table: TABLE_NAME, keys, log };
-    const authApp = buildAuthApp({ ...ctx, sqs, dispatchQueueUrl: dispatchQueue.url });
+    // Provider credentials and TOTP secrets: AES-GCM under a key file of the data folder (KMS in AWS).
+    const cipher = new CachingCredentialCipher(KeyFileCredentialCipher.fromDirectory(dataDir));
+    const smtp = options.smtp ?? pooledSmtpTransports();
+    if (!options.smtp) stops.push(async () => (smtp as ReturnType<typeof pooledSmtpTransports>).close());
+    const ctx = {
+      dynamo: dynamoClient,
+      table: TABLE_NAME,
+      keys,
+      log,
+      cipher,
+      ...(options.clock && { clock: options.clock }),
+    };
+    const queueCtx = { sqs, dispatchQueueUrl: dispatchQueue.url, agentCacheMs: 1000 };
+    const authApp = buildAuthApp({ ...ctx, ...queueCtx });
     const { handler: dispatchHandler } = buildDispatchHandler({
       ...ctx,
+      ...queueCtx,
       publisher: new MqttJobPublisher(serviceClient),
-      agentCacheMs: 1000,
+      channels: {
+        http: new FetchHttpTransport(),
+        bulkheads: new Bulkheads(),
+        smtp,
+        // Providers on this machine (test peers, a local mail catcher) are allowed here, never in AWS.
+        allowPrivateNetworks: true,
+        allowPlainHttp: true,
+      },
     });
-    const { handler: eventsHandler } = buildEventsHandler(ctx);
+    const { handler: eventsHandler } = buildEventsHandler({ ...ctx, ...queueCtx });
     const tapDispatch = options.tap?.dispatchBatch;
     const dispatchEntry = tapDispatch
       ? (event: SQSEvent) => {
@@ -256,23 +302,69 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const outbox = join(dataDir, 'sim', 'outbox.jsonl');
     let edge: LocalEdge | undefined;
+    const edges = new Map<string, LocalEdge>();
     if (options.edge !== false) {
-      edge = await startLocalEdge({
-        tenantId: seed.tenantId,
-        agent: seed.agent,
-        mqttUrl: broker.url,
-        stateDir: join(dataDir, 'agent'),
-        outbox,
-        modems: options.modems ?? 2,
-        modemPorts: options.ports?.modems ?? [],
-        sendMs: options.modemSendMs ?? 0,
-      });
-      stops.push(() => edge!.stop());
-      // Ready means ready: the cloud has heard the agent come online, so the first login is dispatched.
+      const demoGroups = options.modemGroups ?? [];
+      const agents = [
+        {
+          agent: seed.agent,
+          modems: options.modemGroups?.length ?? options.modems ?? 2,
+          groups: demoGroups,
+          prefix: 'modem-',
+          ports: options.ports?.modems ?? [],
+        },
+      ];
+      for (const extra of options.extraAgents ?? []) {
+        const agent = { agentId: extra.agentId, secret: newId(24), modemGroups: [...new Set(extra.groups)] };
+        await registerAgent(dynamoClient, TABLE_NAME, seed.tenantId, agent);
+        agents.push({
+          agent,
+          modems: extra.groups.length,
+          groups: extra.groups,
+          prefix: `${extra.agentId}-modem-`,
+          ports: [],
+        });
+      }
+      if (demoGroups.length > 0)
+        await registerAgent(dynamoClient, TABLE_NAME, seed.tenantId, {
+          ...seed.agent,
+          modemGroups: [...new Set(demoGroups)],
+        });
+      for (const a of agents) {
+        const started = await startLocalEdge({
+          tenantId: seed.tenantId,
+          agent: a.agent,
+          mqttUrl: broker.url,
+          stateDir: join(
+            dataDir,
+            a.agent.agentId === seed.agent.agentId ? 'agent' : `agent-${a.agent.agentId}`,
+          ),
+          outbox,
+          modems: a.modems,
+          groups: a.groups,
+          namePrefix: a.prefix,
+          modemPorts: a.ports,
+          sendMs: options.modemSendMs ?? 0,
+        });
+        edges.set(a.agent.agentId, started);
+        stops.push(() => started.stop());
+      }
+      edge = edges.get(seed.agent.agentId);
+      // Ready means ready: the cloud has heard each agent come online and report its modems healthy, so the
+      // first login is routed and dispatched.
       const deadline = Date.now() + 15_000;
-      while ((await directory.getAgent(seed.tenantId, seed.agent.agentId))?.state !== 'online') {
-        if (Date.now() > deadline) throw new Error('the demo edge agent did not come online within 15 s');
-        await new Promise((r) => setTimeout(r, 25));
+      for (const a of agents) {
+        for (;;) {
+          const stored = await directory.getAgent(seed.tenantId, a.agent.agentId);
+          const reports = Object.values(stored?.modems ?? {});
+          if (stored?.state === 'online' && reports.length >= a.modems && reports.every((m) => m.healthy))
+            break;
+          if (Date.now() > deadline)
+            throw new Error(
+              `edge agent ${a.agent.agentId} did not come online with healthy modems within 15 s`,
+            );
+          await new Promise((r) => setTimeout(r, 25));
+        }
       }
     }
 
@@ -311,6 +403,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       broker,
       edge,
+      edges,
+      cipher,
       keys,
       pollers,
       serviceCredentials: { username: 'service', password: servicePassword },

@@ -8,6 +8,7 @@
  *
  * Alone: `npx tsx test/bench/challenges.ts [--logins N] [--concurrency C]`
  */
+
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import {
@@ -28,6 +29,7 @@ import { tenantItem, userItem } from '../../functions/adapters/dynamo/keys.ts';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { eventsTopic } from '../../functions/contracts/index.ts';
 import { DispatchMessage } from '../../functions/contracts/queue.ts';
+import { openDispatchPayload } from '../../functions/core/dispatch.ts';
 import type { DeploymentKeys } from '../../functions/core/secrets.ts';
 import { DeploymentKeys as Keys } from '../../functions/core/secrets.ts';
 import { buildAuthApp, buildDispatchHandler, buildEventsHandler, stores } from '../../functions/deps.ts';
@@ -131,9 +133,7 @@ function captureDispatch(sqs: SQSClient, onMessage: (message: DispatchMessage) =
 }
 
 const codeIn = (keys: DeploymentKeys, m: DispatchMessage) => {
-  const { text } = JSON.parse(keys.unseal(m.sealed, `${m.tenantId}/${m.challengeId}/${m.step}`)) as {
-    text: string;
-  };
+  const { text } = openDispatchPayload(keys, m);
   return /code is ([A-Za-z0-9]+)/.exec(text)?.[1] ?? '';
 };
 
@@ -358,10 +358,12 @@ async function countWholeLogins(
   const dispatchQueue = await createQueueWithDlq(sqs, `bench-count-d-${randomBytes(3).toString('hex')}`);
   const eventsQueue = await createQueueWithDlq(sqs, `bench-count-e-${randomBytes(3).toString('hex')}`);
   const ctx = { dynamo: countedDynamo, table: TABLE, keys, log };
-  const app = buildAuthApp({ ...ctx, sqs: countedSqs, dispatchQueueUrl: dispatchQueue.url });
+  const queueCtx = { sqs: countedSqs, dispatchQueueUrl: dispatchQueue.url, agentCacheMs: 60_000 };
+  const app = buildAuthApp({ ...ctx, ...queueCtx });
   let mqttPublishes = 0;
   const { handler: dispatch } = buildDispatchHandler({
     ...ctx,
+    ...queueCtx,
     publisher: {
       publishJob: async () => {
         mqttPublishes++;
@@ -369,7 +371,7 @@ async function countWholeLogins(
     },
     agentCacheMs: 60_000,
   });
-  const { handler: events } = buildEventsHandler(ctx);
+  const { handler: events } = buildEventsHandler({ ...ctx, ...queueCtx });
   await stores({ dynamo, table: TABLE }).directory.setAgentState(
     seed.tenantId,
     seed.agent.agentId,

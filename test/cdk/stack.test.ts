@@ -127,12 +127,14 @@ describe('SmsPassStack', () => {
     };
     expect(env(stack.functions.auth)).toEqual(['DISPATCH_QUEUE_URL', 'SECRET_ARN', 'TABLE_NAME']);
     expect(env(stack.functions.dispatch)).toEqual([
+      'CREDENTIAL_KEY_ARN',
       'DISPATCH_QUEUE_URL',
       'IOT_ENDPOINT',
       'SECRET_ARN',
       'TABLE_NAME',
     ]);
-    expect(env(stack.functions.events)).toEqual(['TABLE_NAME']);
+    // Events queues the next rule's step when a job fails.
+    expect(env(stack.functions.events)).toEqual(['DISPATCH_QUEUE_URL', 'TABLE_NAME']);
     // No source maps are shipped, so nothing turns them on.
     for (const fn of Object.values(fns))
       expect(fn.Properties.Environment?.Variables?.NODE_OPTIONS).toBeUndefined();
@@ -261,7 +263,7 @@ describe('SmsPassStack', () => {
     }
   });
 
-  it('lets auth and dispatch (not events) enqueue dispatch jobs and read the secret', () => {
+  it('lets auth and dispatch enqueue dispatch jobs and read the secret; events may only enqueue', () => {
     const dispatchQueue = logicalId(stack.dispatch.queue.node.defaultChild);
     const secret = logicalId(stack.secret.node.defaultChild);
     for (const fn of [stack.functions.auth, stack.functions.dispatch]) {
@@ -270,7 +272,10 @@ describe('SmsPassStack', () => {
     }
     const tableId = logicalId(stack.table.node.defaultChild);
     expect(grantsOn(statementsOf(stack.functions.events), /^dynamodb:PutItem$/, tableId)).toHaveLength(1);
-    expect(grantsOn(statementsOf(stack.functions.events), /^sqs:/, dispatchQueue)).toEqual([]);
+    expect(grantsOn(statementsOf(stack.functions.events), /^sqs:SendMessage$/, dispatchQueue)).toHaveLength(1);
+    expect(
+      grantsOn(statementsOf(stack.functions.events), /^sqs:(ReceiveMessage|DeleteMessage)$/, dispatchQueue),
+    ).toEqual([]);
     expect(grantsOn(statementsOf(stack.functions.events), /^secretsmanager:/, secret)).toEqual([]);
     // Auth never consumes the dispatch queue: only dispatch does.
     expect(
@@ -284,8 +289,22 @@ describe('SmsPassStack', () => {
     }
   });
 
-  it('alarms as soon as either dead-letter queue holds a message', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+  it('dispatch opens provider credentials with the KMS key and sends e-mail through SES; events queue next steps', () => {
+    const dispatchEnv = template.findResources('AWS::Lambda::Function', {
+      Properties: { Description: 'SmsPass dispatch' },
+    });
+    const env = Object.values(dispatchEnv)[0]?.Properties.Environment.Variables;
+    expect(env.CREDENTIAL_KEY_ARN).toEqual({
+      'Fn::GetAtt': [logicalId(stack.credentialKey.node.defaultChild), 'Arn'],
+    });
+    const actions = statementsOf(stack.functions.dispatch).flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['kms:Decrypt', 'ses:SendEmail']));
+    const eventsActions = statementsOf(stack.functions.events).flatMap((s) => [s.Action].flat());
+    expect(eventsActions).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+  });
+
+  it('alarms as soon as either dead-letter queue holds a message, and on dispatch or events errors', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     for (const dlq of [stack.dispatch.dlq, stack.events.dlq]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',

@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DispatchMessage } from '../../functions/contracts/queue.ts';
+import { openDispatchPayload } from '../../functions/core/dispatch.ts';
 import { type CloudFixture, jsonRequest, startCloud, TABLE } from '../support/cloud.ts';
 
 let cloud: CloudFixture;
@@ -32,9 +33,7 @@ async function create(username = 'alice', key = cloud.seed.keys.auth) {
 async function codeFromQueue(): Promise<string> {
   const [body] = await cloud.drainQueue();
   const message = DispatchMessage.parse(JSON.parse(body!));
-  const { text } = JSON.parse(
-    cloud.keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`),
-  );
+  const { text } = openDispatchPayload(cloud.keys, message);
   return /code is (\d+)/.exec(text)![1]!;
 }
 

@@ -3,8 +3,10 @@
  * then fails its condition, because the first attempt did land: the user must still be accepted, and a
  * retried wrong attempt must not be counted twice.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DispatchMessage } from '../../functions/contracts/queue.ts';
+import { openDispatchPayload } from '../../functions/core/dispatch.ts';
 import { buildAuthApp } from '../../functions/deps.ts';
 import { localDynamo } from '../../functions/local/aws-local.ts';
 import { type CloudFixture, jsonRequest, startCloud, TABLE } from '../support/cloud.ts';
@@ -50,9 +52,7 @@ async function newChallenge(): Promise<{ id: string; code: string }> {
   const { challengeId } = (await res.json()) as { challengeId: string };
   const [body] = await cloud.drainQueue();
   const message = DispatchMessage.parse(JSON.parse(body!));
-  const { text } = JSON.parse(
-    cloud.keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/0`),
-  );
+  const { text } = openDispatchPayload(cloud.keys, message);
   return { id: challengeId, code: /code is (\d+)/.exec(text)![1]! };
 }
 

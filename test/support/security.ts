@@ -4,11 +4,13 @@
  * the sealed dispatch message the way the SMS would carry it. Every code and key seen is remembered, so a
  * suite can assert none of them ever reached a log line.
  */
+
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'vitest';
 import { tenantItem, userItem } from '../../functions/adapters/dynamo/keys.ts';
 import { DispatchMessage } from '../../functions/contracts/queue.ts';
+import { openDispatchPayload } from '../../functions/core/dispatch.ts';
 import type { User } from '../../functions/core/model.ts';
 import { buildAdminSecurityRoutes } from '../../functions/deps.ts';
 import { type DemoSeed, seedTenant } from '../../functions/local/seed.ts';
@@ -155,9 +157,8 @@ export async function startSecurityFixture(): Promise<SecurityFixture> {
         // The drain does not delete, so a message may come round again after its visibility timeout.
         if (drained.has(message.challengeId)) continue;
         drained.add(message.challengeId);
-        const payload = JSON.parse(
-          cloud.keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`),
-        ) as { to: string; text: string };
+        const opened = openDispatchPayload(cloud.keys, message);
+        const payload = { to: opened.targets.primary ?? '', text: opened.text };
         out.set(message.challengeId, payload);
         secrets.add(fixture.codeOf(payload.text));
       }

@@ -10,7 +10,8 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AuditEntry } from '../../core/audit.ts';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
-import type { ChallengeStore } from '../../core/ports.ts';
+import type { ChallengeStore, FailStepOptions, FailStepResult } from '../../core/ports.ts';
+import { deliveryChannel } from '../../core/rule-chain.ts';
 import { auditRecordItem } from './audit-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { challengeItem } from './keys.ts';
@@ -24,15 +25,19 @@ const liveValues = { ':pending': 'pending', ':sent': 'sent', ':delivered': 'deli
 
 /** Which delivery statuses a step may move from, so a late or repeated event never moves it back. */
 const DELIVERY_FROM: Record<DeliveryStatus, DeliveryStatus[]> = {
+  queued: [],
   dispatched: [],
-  sent: ['dispatched'],
+  sending: [],
+  sent: ['dispatched', 'sending'],
   delivered: ['dispatched', 'sent'],
-  failed: ['dispatched', 'sent'],
+  failed: ['dispatched', 'sending', 'sent'],
 };
 
 /** Which challenge statuses move to a new one when a step reports. */
 const CHALLENGE_FROM: Record<DeliveryStatus, Challenge['status'][]> = {
+  queued: [],
   dispatched: [],
+  sending: [],
   sent: ['pending', 'failed'],
   delivered: ['pending', 'sent', 'failed'],
   failed: ['pending', 'sent'],
@@ -49,7 +54,18 @@ function fromItem(item: Record<string, AttributeValue>): Challenge {
     supersededAt?: string;
   };
   const { pk: _pk, sk: _sk, ttl: _ttl, acceptedAt: _a, supersededAt: _s, deliveries, ...rest } = raw;
-  return { ...rest, deliveries: Object.values(deliveries ?? {}).sort((a, b) => a.step - b.step) };
+  // A step queued by a failover write knows only its number: its channel and route are its rule's.
+  const withRule = (d: Delivery): Delivery => {
+    const rule = rest.chain?.[d.step];
+    if (d.channel || !rule) return d;
+    return { ...d, channel: deliveryChannel(rule), route: rule.route ?? 'totp' };
+  };
+  return {
+    ...rest,
+    deliveries: Object.values(deliveries ?? {})
+      .map(withRule)
+      .sort((a, b) => a.step - b.step),
+  };
 }
 
 export class DynamoChallengeStore implements ChallengeStore {
@@ -120,7 +136,8 @@ export class DynamoChallengeStore implements ChallengeStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(challengeItem(tenantId, challengeId)),
-          UpdateExpression: 'SET #status = :accepted, acceptedAt = :now, acceptNonce = :nonce',
+          // The sealed copy of the text goes with the accept: nothing can need it any more.
+          UpdateExpression: 'SET #status = :accepted, acceptedAt = :now, acceptNonce = :nonce REMOVE sealed',
           ConditionExpression:
             `${hashCondition} AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now ` +
             `AND #status IN (${LIVE.join(', ')}) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
@@ -189,7 +206,8 @@ export class DynamoChallengeStore implements ChallengeStore {
       UpdateExpression: 'SET deliveries.#step = :delivery',
       ConditionExpression:
         'attribute_exists(pk) AND userKnown = :true AND expiresAt > :now AND #status IN (:pending, :failed) ' +
-        'AND (attribute_not_exists(deliveries.#step) OR (deliveries.#step.#ds = :dispatched AND deliveries.#step.agentId = :agent))',
+        'AND (attribute_not_exists(deliveries.#step) OR deliveries.#step.#ds = :queued ' +
+        'OR (deliveries.#step.#ds = :dispatched AND deliveries.#step.agentId = :agent))',
       ExpressionAttributeNames: { '#step': String(delivery.step), '#status': 'status', '#ds': 'status' },
       ExpressionAttributeValues: marshall(
         {
@@ -199,6 +217,7 @@ export class DynamoChallengeStore implements ChallengeStore {
           ':pending': 'pending',
           ':failed': 'failed',
           ':dispatched': 'dispatched',
+          ':queued': 'queued',
           ':agent': delivery.agentId ?? '',
         },
         { removeUndefinedValues: true },
@@ -211,12 +230,17 @@ export class DynamoChallengeStore implements ChallengeStore {
     challengeId: string,
     step: number,
     agentId: string,
-    update: { status: DeliveryStatus; at: string; modem?: string; reason?: string },
+    update: { status: DeliveryStatus; at: string; modem?: string; reason?: string; totp?: boolean },
   ) {
     const from = DELIVERY_FROM[update.status];
     if (from.length === 0) return false;
     const sets = ['deliveries.#step.#ds = :ds', 'deliveries.#step.#at = :at'];
     const values: Record<string, unknown> = { ':ds': update.status, ':at': update.at, ':agent': agentId };
+    if (update.totp) {
+      // The user's authenticator app is the channel from now on: verify checks its code.
+      sets.push('totp = :totp');
+      values[':totp'] = true;
+    }
     if (update.modem) {
       sets.push('deliveries.#step.modem = :modem');
       values[':modem'] = update.modem;
@@ -256,6 +280,128 @@ export class DynamoChallengeStore implements ChallengeStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: marshall(values),
     });
+  }
+
+  async failStep(
+    tenantId: string,
+    challengeId: string,
+    step: number,
+    options: FailStepOptions,
+  ): Promise<FailStepResult> {
+    const key = marshall(challengeItem(tenantId, challengeId));
+    const names: Record<string, string> = { '#step': String(step), '#ds': 'status', '#at': 'at' };
+    const values: Record<string, unknown> = {
+      ':failedStep': 'failed',
+      ':at': options.at,
+      ':reason': options.reason,
+    };
+    const sets = [
+      'deliveries.#step.#ds = :failedStep',
+      'deliveries.#step.#at = :at',
+      'deliveries.#step.reason = :reason',
+    ];
+    if (options.modem) {
+      sets.push('deliveries.#step.modem = :modem');
+      values[':modem'] = options.modem;
+    }
+    options.from.forEach((s, i) => {
+      values[`:from${i}`] = s;
+    });
+    let stepCondition = `deliveries.#step.#ds IN (${options.from.map((_, i) => `:from${i}`).join(', ')})`;
+    if (options.agentId !== undefined) {
+      stepCondition += ' AND deliveries.#step.agentId = :agent';
+      values[':agent'] = options.agentId;
+    }
+    const next = step + 1;
+
+    // 1. A later rule exists: this step fails and the next one is queued, in one write that only one caller wins.
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: `SET ${[...sets, 'deliveries.#next = :next', '#status = :pending'].join(', ')}`,
+          ConditionExpression:
+            `${stepCondition} AND attribute_exists(#chain[${next}]) AND attribute_not_exists(deliveries.#next) ` +
+            `AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`,
+          ExpressionAttributeNames: {
+            ...names,
+            '#next': String(next),
+            '#chain': 'chain',
+            '#status': 'status',
+          },
+          ExpressionAttributeValues: marshall({
+            ...values,
+            ':next': { step: next, status: 'queued', at: options.at },
+            ':now': options.nowIso,
+            ...liveValues,
+          }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (out.Attributes) return { outcome: 'advanced', challenge: fromItem(out.Attributes) };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    // 2. The last rule failed: the chain is exhausted and the challenge failed (unless it already ended).
+    const ended = await this.conditional({
+      TableName: this.table,
+      Key: key,
+      UpdateExpression: `SET ${[...sets, '#status = :failed', 'sealed = :none'].join(', ')}`,
+      ConditionExpression: `${stepCondition} AND attribute_not_exists(#chain[${next}]) AND #status IN (:pending, :sent)`,
+      ExpressionAttributeNames: { ...names, '#chain': 'chain', '#status': 'status' },
+      ExpressionAttributeValues: marshall({
+        ...values,
+        ':failed': 'failed',
+        ':none': null,
+        ':pending': 'pending',
+        ':sent': 'sent',
+      }),
+    });
+    if (ended) return { outcome: 'ended' };
+    // 3. The challenge moved on (accepted, expired, next step already queued): still record what happened.
+    const recorded = await this.conditional({
+      TableName: this.table,
+      Key: key,
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: stepCondition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall(values),
+    });
+    return { outcome: recorded ? 'recorded' : 'none' };
+  }
+
+  async acceptWithoutCode(
+    tenantId: string,
+    challengeId: string,
+    nowIso: string,
+    options: { clientIp?: string | undefined } = {},
+  ): Promise<Challenge | undefined> {
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(challengeItem(tenantId, challengeId)),
+          UpdateExpression: 'SET #status = :accepted, acceptedAt = :now REMOVE sealed',
+          ConditionExpression:
+            'totp = :true AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now ' +
+            `AND #status IN (${LIVE.join(', ')}) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: marshall({
+            ':accepted': 'accepted',
+            ':now': nowIso,
+            ':true': true,
+            ':ip': options.clientIp ?? '',
+            ...liveValues,
+          }),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return out.Attributes ? fromItem(out.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
   }
 
   private async conditional(input: UpdateItemCommandInput): Promise<boolean> {

@@ -2,15 +2,25 @@ import {
   BatchGetItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Agent, ApiKeyRecord, PhoneType, Tenant, User } from '../../core/model.ts';
-import type { DirectoryStore } from '../../core/ports.ts';
+import type { DirectoryStore, ModemReport } from '../../core/ports.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { toGuard } from './guard-store.ts';
-import { AGENT_PREFIX, agentItem, guardItem, keyItem, tenantItem, userItem } from './keys.ts';
+import {
+  AGENT_PREFIX,
+  agentItem,
+  guardItem,
+  keyItem,
+  modemReportItem,
+  modemReportPrefix,
+  tenantItem,
+  userItem,
+} from './keys.ts';
 
 type Item = Record<string, unknown>;
 
@@ -61,7 +71,11 @@ const toAgent = (item: Item): Agent => ({
   modemGroups: Array.isArray(item.modemGroups) ? item.modemGroups.map(String) : [],
   state: item.state === 'online' || item.state === 'offline' ? item.state : 'unknown',
   ...(typeof item.stateAt === 'string' && { stateAt: item.stateAt }),
+  ...(item.modems !== null && typeof item.modems === 'object' && { modems: item.modems as Agent['modems'] }),
 });
+
+/** How long a modem's reports are kept for its history. */
+const MODEM_HISTORY_SECONDS = 24 * 3600;
 
 export class DynamoDirectoryStore implements DirectoryStore {
   constructor(
@@ -168,5 +182,77 @@ export class DynamoDirectoryStore implements DirectoryStore {
       if (isConditionalCheckFailed(error)) return;
       throw error;
     }
+  }
+
+  async recordModemStatus(tenantId: string, agentId: string, status: ModemReport): Promise<void> {
+    const latest = { group: status.group, healthy: status.healthy, queue: status.queue, at: status.at };
+    const key = marshall(agentItem(tenantId, agentId));
+    const setOne = () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: 'SET modems.#m = :latest',
+          // Only known agents, and an older report never overwrites a newer one.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(modems.#m) OR modems.#m.#at <= :at)',
+          ExpressionAttributeNames: { '#m': status.modem, '#at': 'at' },
+          ExpressionAttributeValues: marshall({ ':latest': latest, ':at': status.at }),
+        }),
+      );
+    try {
+      await setOne();
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      if ((error as { name?: string }).name !== 'ValidationException') throw error;
+      // The agent's first report: the map does not exist yet.
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET modems = :map',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(modems)',
+            ExpressionAttributeValues: marshall({ ':map': { [status.modem]: latest } }),
+          }),
+        );
+      } catch (again) {
+        if (!isConditionalCheckFailed(again)) throw again;
+        await setOne().catch((last: unknown) => {
+          if (!isConditionalCheckFailed(last)) throw last;
+        });
+      }
+    }
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: marshall({
+          ...modemReportItem(tenantId, agentId, status.modem, status.at),
+          tenantId,
+          agentId,
+          ...status,
+          ttl: Math.ceil(Date.parse(status.at) / 1000) + MODEM_HISTORY_SECONDS,
+        }),
+      }),
+    );
+  }
+
+  async modemHistory(tenantId: string, agentId: string, modem: string, limit = 20): Promise<ModemReport[]> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: marshall({
+          ':pk': tenantItem(tenantId).pk,
+          ':prefix': modemReportPrefix(agentId, modem),
+        }),
+        ScanIndexForward: false,
+        Limit: Math.min(Math.max(1, limit), 100),
+      }),
+    );
+    return (out.Items ?? []).map((raw) => {
+      const { pk: _pk, sk: _sk, ttl: _ttl, tenantId: _t, agentId: _a, ...report } = unmarshall(raw);
+      return report as ModemReport;
+    });
   }
 }

@@ -10,6 +10,12 @@ export const agentItem = (tenantId: string, agentId: string) => ({
   sk: `AGENT#${agentId}`,
 });
 export const AGENT_PREFIX = 'AGENT#';
+/** A modem's recent `modem.status` reports, kept a day (TTL) under the tenant, newest last. */
+export const modemReportPrefix = (agentId: string, modem: string) => `MODEMREPORT#${agentId}#${modem}#`;
+export const modemReportItem = (tenantId: string, agentId: string, modem: string, at: string) => ({
+  pk: `TENANT#${tenantId}`,
+  sk: `${modemReportPrefix(agentId, modem)}${at}`,
+});
 /** Challenges get a partition each, so one busy tenant never makes a hot partition. */
 export const challengeItem = (tenantId: string, challengeId: string) => ({
   pk: `CH#${tenantId}#${challengeId}`,
