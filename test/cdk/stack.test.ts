@@ -272,7 +272,9 @@ describe('SmsPassStack', () => {
     }
     const tableId = logicalId(stack.table.node.defaultChild);
     expect(grantsOn(statementsOf(stack.functions.events), /^dynamodb:PutItem$/, tableId)).toHaveLength(1);
-    expect(grantsOn(statementsOf(stack.functions.events), /^sqs:SendMessage$/, dispatchQueue)).toHaveLength(1);
+    expect(grantsOn(statementsOf(stack.functions.events), /^sqs:SendMessage$/, dispatchQueue)).toHaveLength(
+      1,
+    );
     expect(
       grantsOn(statementsOf(stack.functions.events), /^sqs:(ReceiveMessage|DeleteMessage)$/, dispatchQueue),
     ).toEqual([]);
