@@ -301,6 +301,7 @@ export class ChallengeService {
     const accepted = await challenges.acceptIfMatches(tenantId, challengeId, hash, nowIso, {
       nonce,
       clientIp: client?.ip,
+      actor,
     });
     if (accepted) {
       await this.afterAccept(accepted, actor, nowIso, 'sent');
@@ -339,6 +340,7 @@ export class ChallengeService {
             nonce,
             clientIp: client?.ip,
             personal: true,
+            actor,
           },
         );
         if (viaPersonal) {
@@ -353,6 +355,7 @@ export class ChallengeService {
         if (checked.result === 'accept') {
           const viaTotp = await challenges.acceptWithoutCode(tenantId, challengeId, nowIso, {
             clientIp: client?.ip,
+            actor,
           });
           if (viaTotp) {
             await this.afterAccept(viaTotp, actor, nowIso, 'totp');
@@ -444,20 +447,17 @@ export class ChallengeService {
     nowIso: string,
     method: 'sent' | 'personal' | 'totp',
   ) {
-    await Promise.all([
-      this.audit({
-        tenantId: challenge.tenantId,
-        at: nowIso,
-        actor,
-        action: 'challenge.accepted',
-        target: `challenge:${challenge.id}`,
-        details: { username: challenge.username, passcode: method, attempts: challenge.attempts },
-      }),
-      // Only a login that followed failures writes the guard: a clean login costs nothing here.
-      challenge.priorFailures || challenge.attempts > 0
-        ? this.deps.guards.clearFailures(challenge.tenantId, challenge.username)
-        : undefined,
-    ]);
+    // The accept write itself is the `challenge.accepted` audit entry (who, how, when): no audit write here.
+    // Only a login that followed failures writes the guard: a clean login costs nothing here.
+    if (challenge.priorFailures || challenge.attempts > 0)
+      await this.deps.guards.clearFailures(challenge.tenantId, challenge.username);
+    this.deps.log?.debug('challenge accepted', {
+      tenantId: challenge.tenantId,
+      challengeId: challenge.id,
+      actor,
+      at: nowIso,
+      passcode: method,
+    });
   }
 
   private async afterFailure(challenge: Challenge, actor: string, nowIso: string, attemptsLeft: number) {

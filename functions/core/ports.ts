@@ -58,6 +58,8 @@ export interface ChallengeStore {
   create(challenge: Challenge, options?: { audit?: AuditEntry }): Promise<void>;
   get(tenantId: string, challengeId: string, consistent?: boolean): Promise<Challenge | undefined>;
   /**
+   * The accept write also records who accepted and how (`actor`): the store lists the accepted challenge as
+   * the `challenge.accepted` entry of the tenant's audit log, so a login writes no separate audit entry.
    * Accepts in one conditional write when the hash matches, the challenge is live, unexpired, has attempts
    * left and (when bound) `clientIp` is the one that made it. Returns the challenge as it was before, or
    * `undefined` when any condition failed, and the caller reads to learn why. `personal` compares the hash
@@ -68,7 +70,7 @@ export interface ChallengeStore {
     challengeId: string,
     codeHash: string,
     nowIso: string,
-    options: { nonce: string; clientIp?: string | undefined; personal?: boolean },
+    options: { nonce: string; clientIp?: string | undefined; personal?: boolean; actor?: string },
   ): Promise<Challenge | undefined>;
   /** Ends a live challenge because a new code replaced it; false when it was not live. */
   supersede(tenantId: string, challengeId: string, nowIso: string): Promise<boolean>;
@@ -113,7 +115,7 @@ export interface ChallengeStore {
     tenantId: string,
     challengeId: string,
     nowIso: string,
-    options?: { clientIp?: string | undefined },
+    options?: { clientIp?: string | undefined; actor?: string },
   ): Promise<Challenge | undefined>;
 }
 

@@ -85,3 +85,54 @@ it('keeps entries of the same millisecond apart', async () => {
   await Promise.all([1, 2, 3].map((n) => log.record(entry('t-same', at, n))));
   expect((await log.list('t-same')).entries).toHaveLength(3);
 });
+
+describe('accepted challenges in the audit log', () => {
+  it('lists each accept (made by the accept write itself) among the entries, in time order, once, across pages', async () => {
+    const { DynamoChallengeStore } = await import('../../functions/adapters/dynamo/challenge-store.ts');
+    const store = new DynamoChallengeStore(dynamo, TABLE);
+    const log = new DynamoAuditLog(dynamo, TABLE, clock);
+    const tenantId = 'acc-tenant';
+    const expected: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const at = `2026-03-0${i + 1}T10:00:00.000Z`;
+      await log.record({ ...entry(tenantId, at, i) });
+      expected.push(`user.updated@${at}`);
+      const id = `challenge-accepted-${i}-xxxxxxxx`;
+      await store.create({
+        tenantId,
+        id,
+        username: `u${i}`,
+        userKnown: true,
+        codeHash: 'h',
+        status: 'pending',
+        createdAt: at,
+        expiresAt: '2026-04-01T00:00:00.000Z',
+        attempts: 0,
+        maxAttempts: 3,
+        destination: '+45 •• •• •• 56',
+        client: {},
+        deliveries: [],
+      });
+      const acceptedAt = `2026-03-0${i + 1}T10:00:05.000Z`;
+      const accepted = await store.acceptIfMatches(tenantId, id, 'h', acceptedAt, {
+        nonce: `n${i}`,
+        actor: 'key:sp.auth.acc.abcd',
+      });
+      expect(accepted).toBeDefined();
+      expected.push(`challenge.accepted@${acceptedAt}`);
+    }
+    const seen: AuditEntry[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await log.list(tenantId, { limit: 2, ...(cursor && { cursor }) });
+      seen.push(...page.entries);
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen.map((e) => `${e.action}@${e.at}`)).toEqual(expected.reverse());
+    expect(seen.find((e) => e.action === 'challenge.accepted')).toMatchObject({
+      actor: 'key:sp.auth.acc.abcd',
+      target: 'challenge:challenge-accepted-2-xxxxxxxx',
+      details: { username: 'u2', passcode: 'sent', attempts: 0 },
+    });
+  });
+});

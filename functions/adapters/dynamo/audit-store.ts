@@ -8,11 +8,12 @@ import type { AuditEntry, AuditLog } from '../../core/audit.ts';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
 import { maskPhonesIn } from '../../core/phone.ts';
-import { auditPartition } from './keys.ts';
+import { auditPartition, challengeAuditPartition, challengeItem } from './keys.ts';
 
 /** How far back a listing reaches, and how long DynamoDB TTL keeps entries. */
 export const AUDIT_RETENTION_MONTHS = 13;
-const RETENTION_SECONDS = 400 * 24 * 3600;
+export const AUDIT_RETENTION_SECONDS = 400 * 24 * 3600;
+const RETENTION_SECONDS = AUDIT_RETENTION_SECONDS;
 const MAX_PAGE = 200;
 
 interface Cursor {
@@ -20,6 +21,8 @@ interface Cursor {
   m: string;
   /** The sort key to continue after; absent to start that month from its newest entry. */
   s?: string;
+  /** Likewise in the month's accepted challenges (gsi1). */
+  g?: string;
 }
 
 const monthOf = (iso: string) => iso.slice(0, 7);
@@ -39,6 +42,11 @@ function decodeCursor(raw: string | undefined): Cursor | undefined {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
     if (!/^\d{4}-\d{2}$/.test(parsed.m)) return undefined;
     if (parsed.s !== undefined && (typeof parsed.s !== 'string' || parsed.s.length > 100)) return undefined;
+    if (
+      parsed.g !== undefined &&
+      (typeof parsed.g !== 'string' || !/^[^#]{1,40}#[A-Za-z0-9_-]{16,64}$/.test(parsed.g))
+    )
+      return undefined;
     return parsed;
   } catch {
     return undefined;
@@ -97,33 +105,112 @@ export class DynamoAuditLog implements AuditLog {
     const start = options.cursor === undefined ? { m: newest } : decodeCursor(options.cursor);
     if (!start) throw new InvalidAuditCursorError();
 
+    // Two newest-first streams per month, merged by time: the audit entries, and the accepted challenges
+    // (each accept write makes its challenge the `challenge.accepted` entry, listed through gsi1).
     const entries: AuditEntry[] = [];
     let month = start.m;
     let after = start.s;
+    let acceptedAfter = start.g;
     while (month >= oldest && entries.length < limit) {
-      const { pk } = auditPartition(tenantId, month);
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': pk }),
-          ScanIndexForward: false,
-          Limit: limit - entries.length,
-          ...(after && { ExclusiveStartKey: marshall({ pk, sk: after }) }),
-        }),
-      );
-      for (const raw of out.Items ?? []) entries.push(toEntry(unmarshall(raw)));
-      const last = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
-      if (last && typeof last.sk === 'string') {
-        after = last.sk;
-        if (entries.length >= limit) return { entries, cursor: encodeCursor({ m: month, s: after }) };
+      const need = limit - entries.length;
+      const [audit, accepted] = await Promise.all([
+        this.auditPage(tenantId, month, after, need),
+        this.acceptedPage(tenantId, month, acceptedAfter, need),
+      ]);
+      const merged = [
+        ...audit.rows.map((r) => ({ ...r, fromAudit: true })),
+        ...accepted.rows.map((r) => ({ ...r, fromAudit: false })),
+      ].sort((a, b) => (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+      const taken = merged.slice(0, need);
+      for (const row of taken) {
+        entries.push(row.entry);
+        if (row.fromAudit) after = row.key;
+        else acceptedAfter = row.key;
+      }
+      const takenAudit = taken.filter((r) => r.fromAudit).length;
+      const auditLeft = audit.more || audit.rows.length > takenAudit;
+      const acceptedLeft = accepted.more || accepted.rows.length > taken.length - takenAudit;
+      if (auditLeft || acceptedLeft) {
+        if (entries.length >= limit)
+          return {
+            entries,
+            cursor: encodeCursor({
+              m: month,
+              ...(after && { s: after }),
+              ...(acceptedAfter && { g: acceptedAfter }),
+            }),
+          };
         continue;
       }
       month = previousMonth(month);
       after = undefined;
+      acceptedAfter = undefined;
     }
     return month >= oldest ? { entries, cursor: encodeCursor({ m: month }) } : { entries };
   }
+
+  private async auditPage(tenantId: string, month: string, after: string | undefined, limit: number) {
+    const { pk } = auditPartition(tenantId, month);
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': pk }),
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(after && { ExclusiveStartKey: marshall({ pk, sk: after }) }),
+      }),
+    );
+    return {
+      rows: (out.Items ?? []).map((raw) => {
+        const item = unmarshall(raw);
+        return { key: String(item.sk), entry: toEntry(item) };
+      }),
+      more: out.LastEvaluatedKey !== undefined,
+    };
+  }
+
+  private async acceptedPage(tenantId: string, month: string, after: string | undefined, limit: number) {
+    const gsi1pk = challengeAuditPartition(tenantId, month);
+    const afterId = after?.slice(after.lastIndexOf('#') + 1);
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': gsi1pk }),
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(after &&
+          afterId && {
+            ExclusiveStartKey: marshall({ gsi1pk, gsi1sk: after, ...challengeItem(tenantId, afterId) }),
+          }),
+      }),
+    );
+    return {
+      rows: (out.Items ?? []).map((raw) => {
+        const item = unmarshall(raw);
+        return { key: String(item.gsi1sk), entry: acceptedEntry(item) };
+      }),
+      more: out.LastEvaluatedKey !== undefined,
+    };
+  }
+}
+
+/** The `challenge.accepted` entry an accepted challenge item stands for. */
+function acceptedEntry(item: Record<string, unknown>): AuditEntry {
+  return {
+    tenantId: String(item.tenantId ?? ''),
+    at: String(item.acceptedAt),
+    actor: String(item.acceptedBy ?? 'system'),
+    action: 'challenge.accepted',
+    target: `challenge:${String(item.id)}`,
+    details: {
+      username: String(item.username),
+      passcode: String(item.acceptMethod ?? 'sent'),
+      attempts: typeof item.attempts === 'number' ? item.attempts : 0,
+    },
+  };
 }
 
 function parseStored(value: unknown): unknown {

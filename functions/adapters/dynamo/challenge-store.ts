@@ -12,9 +12,9 @@ import type { AuditEntry } from '../../core/audit.ts';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
 import type { ChallengeStore, FailStepOptions, FailStepResult } from '../../core/ports.ts';
 import { deliveryChannel } from '../../core/rule-chain.ts';
-import { auditRecordItem } from './audit-store.ts';
+import { AUDIT_RETENTION_SECONDS, auditRecordItem } from './audit-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
-import { challengeItem } from './keys.ts';
+import { challengeAuditPartition, challengeItem } from './keys.ts';
 
 /** Items stay readable for a day after expiry so clients can still ask how a login ended. */
 const RETAIN_AFTER_EXPIRY_SECONDS = 24 * 3600;
@@ -43,6 +43,26 @@ const CHALLENGE_FROM: Record<DeliveryStatus, Challenge['status'][]> = {
   failed: ['pending', 'sent'],
 };
 
+/** The accept's audit fields: who accepted, how, and the gsi1 keys that list it in the tenant's audit log. */
+const ACCEPT_AUDIT_SET =
+  'acceptedBy = :actor, acceptMethod = :method, gsi1pk = :auditPk, gsi1sk = :auditSk, #ttl = :auditTtl';
+
+function acceptAuditValues(
+  tenantId: string,
+  challengeId: string,
+  nowIso: string,
+  actor: string | undefined,
+  method: 'sent' | 'personal' | 'totp',
+) {
+  return {
+    ':actor': actor ?? 'system',
+    ':method': method,
+    ':auditPk': challengeAuditPartition(tenantId, nowIso.slice(0, 7)),
+    ':auditSk': `${nowIso}#${challengeId}`,
+    ':auditTtl': Math.ceil(Date.parse(nowIso) / 1000) + AUDIT_RETENTION_SECONDS,
+  };
+}
+
 type Stored = Omit<Challenge, 'deliveries'> & { deliveries: Record<string, Delivery> };
 
 function fromItem(item: Record<string, AttributeValue>): Challenge {
@@ -52,8 +72,24 @@ function fromItem(item: Record<string, AttributeValue>): Challenge {
     ttl: number;
     acceptedAt?: string;
     supersededAt?: string;
+    acceptedBy?: string;
+    acceptMethod?: string;
+    gsi1pk?: string;
+    gsi1sk?: string;
   };
-  const { pk: _pk, sk: _sk, ttl: _ttl, acceptedAt: _a, supersededAt: _s, deliveries, ...rest } = raw;
+  const {
+    pk: _pk,
+    sk: _sk,
+    ttl: _ttl,
+    acceptedAt: _a,
+    supersededAt: _s,
+    acceptedBy: _by,
+    acceptMethod: _m,
+    gsi1pk: _g,
+    gsi1sk: _gs,
+    deliveries,
+    ...rest
+  } = raw;
   // A step queued by a failover write knows only its number: its channel and route are its rule's.
   const withRule = (d: Delivery): Delivery => {
     const rule = rest.chain?.[d.step];
@@ -126,7 +162,7 @@ export class DynamoChallengeStore implements ChallengeStore {
     challengeId: string,
     codeHash: string,
     nowIso: string,
-    options: { nonce: string; clientIp?: string | undefined; personal?: boolean },
+    options: { nonce: string; clientIp?: string | undefined; personal?: boolean; actor?: string },
   ): Promise<Challenge | undefined> {
     const hashCondition = options.personal
       ? 'personal.#hash = :hash AND personal.validFrom <= :now AND personal.validUntil > :now'
@@ -136,12 +172,19 @@ export class DynamoChallengeStore implements ChallengeStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(challengeItem(tenantId, challengeId)),
-          // The sealed copy of the text goes with the accept: nothing can need it any more.
-          UpdateExpression: 'SET #status = :accepted, acceptedAt = :now, acceptNonce = :nonce REMOVE sealed',
+          // The sealed copy of the text goes with the accept: nothing can need it any more. The item becomes
+          // the `challenge.accepted` audit entry (gsi1) and is kept as long as the audit log is.
+          UpdateExpression:
+            'SET #status = :accepted, acceptedAt = :now, acceptNonce = :nonce, ' +
+            `${ACCEPT_AUDIT_SET} REMOVE sealed`,
           ConditionExpression:
             `${hashCondition} AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now ` +
             `AND #status IN (${LIVE.join(', ')}) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
-          ExpressionAttributeNames: { '#status': 'status', ...(options.personal && { '#hash': 'hash' }) },
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#ttl': 'ttl',
+            ...(options.personal && { '#hash': 'hash' }),
+          },
           ExpressionAttributeValues: marshall({
             ':accepted': 'accepted',
             ':now': nowIso,
@@ -149,6 +192,13 @@ export class DynamoChallengeStore implements ChallengeStore {
             ':true': true,
             ':ip': options.clientIp ?? '',
             ':nonce': options.nonce,
+            ...acceptAuditValues(
+              tenantId,
+              challengeId,
+              nowIso,
+              options.actor,
+              options.personal ? 'personal' : 'sent',
+            ),
             ...liveValues,
           }),
           // The image before the write tells the caller whose challenge it was, at no extra read.
@@ -375,23 +425,24 @@ export class DynamoChallengeStore implements ChallengeStore {
     tenantId: string,
     challengeId: string,
     nowIso: string,
-    options: { clientIp?: string | undefined } = {},
+    options: { clientIp?: string | undefined; actor?: string } = {},
   ): Promise<Challenge | undefined> {
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(challengeItem(tenantId, challengeId)),
-          UpdateExpression: 'SET #status = :accepted, acceptedAt = :now REMOVE sealed',
+          UpdateExpression: `SET #status = :accepted, acceptedAt = :now, ${ACCEPT_AUDIT_SET} REMOVE sealed`,
           ConditionExpression:
             'totp = :true AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now ' +
             `AND #status IN (${LIVE.join(', ')}) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
           ExpressionAttributeValues: marshall({
             ':accepted': 'accepted',
             ':now': nowIso,
             ':true': true,
             ':ip': options.clientIp ?? '',
+            ...acceptAuditValues(tenantId, challengeId, nowIso, options.actor, 'totp'),
             ...liveValues,
           }),
           ReturnValues: 'ALL_OLD',

@@ -48,6 +48,11 @@ export const usageItem = (tenantId: string, month: string) => ({
   pk: `TENANT#${tenantId}`,
   sk: `USAGE#${month}`,
 });
+/**
+ * An accepted challenge is its own `challenge.accepted` audit entry: the accept write puts it in gsi1 under
+ * this partition (tenant and month), sorted by `<acceptedAt>#<challengeId>`, so a login costs no audit write.
+ */
+export const challengeAuditPartition = (tenantId: string, month: string) => `AUDITCH#${tenantId}#${month}`;
 /** Audit entries: one partition per tenant and month, newest first by time-ordered sort keys. */
 export const auditPartition = (tenantId: string, month: string) => ({ pk: `AUDIT#${tenantId}#${month}` });
 /** Per-user lockout state, read in the same batch as the user. Exists for unknown usernames too. */
