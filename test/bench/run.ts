@@ -1,9 +1,10 @@
 /**
  * `npm run bench [name …]`: every benchmark, one after another; each prints its own figures beside a
- * baseline measured in the same run. Names: login, challenges, sync, edge, bundles.
+ * baseline measured in the same run. Names: login, challenges, dispatch, sync, edge, bundles.
  */
 import { benchBundles } from './bundles.ts';
 import { benchChallenges } from './challenges.ts';
+import { benchDispatch } from './dispatch.ts';
 import { benchEdge } from './edge.ts';
 import { benchLogin } from './login.ts';
 import { benchSync } from './sync.ts';
@@ -12,6 +13,7 @@ const only = process.argv.slice(2);
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['login', () => benchLogin()],
   ['challenges', () => benchChallenges()],
+  ['dispatch', () => benchDispatch()],
   ['sync', () => benchSync()],
   ['edge', () => benchEdge()],
   ['bundles', () => benchBundles()],
