@@ -75,6 +75,9 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/users/{id}/unlock', fn: 'admin' },
   { method: 'GET', path: '/v1/users/{id}/effective-settings', fn: 'admin' },
   { method: 'GET', path: '/v1/audit', fn: 'admin' },
+  // The message log (issue 5): functions/admin/message-log-routes.ts.
+  { method: 'GET', path: '/v1/message-log', fn: 'admin' },
+  { method: 'PUT', path: '/v1/message-log/retention', fn: 'admin' },
   // Keys, lockouts and personal passcodes (issue 3): functions/admin/key-routes.ts and lockout-routes.ts.
   { method: 'GET', path: '/v1/openapi.json', fn: 'admin' },
   { method: 'GET', path: '/v1/keys', fn: 'admin' },

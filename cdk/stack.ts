@@ -56,6 +56,12 @@ export class SmsPassStack extends Stack {
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
     });
+    // The tenants' message logs: challenges by tenant and month (issue 5).
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING },
+    });
 
     this.dispatch = new QueueWithDlq(this, 'Dispatch', {
       consumerTimeout: Duration.seconds(FUNCTIONS.dispatch.timeoutSeconds),

@@ -6,14 +6,17 @@ import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
 import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
+import { DynamoMessageLogStore } from './adapters/dynamo/message-log-store.ts';
 import { DynamoSyncStore } from './adapters/dynamo/sync-store.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
 import { DynamoUserCounter } from './adapters/dynamo/user-counter.ts';
 import { DynamoUserStore } from './adapters/dynamo/user-store.ts';
 import { createAdminApp } from './admin/app.ts';
+import { messageLogRoutes } from './admin/message-log-routes.ts';
 import { systemClock } from './core/clock.ts';
 import type { AgentSessions } from './core/directory-ports.ts';
+import { MessageLogService } from './core/message-log.ts';
 import { SyncService } from './core/sync.ts';
 import { TenantConfigService } from './core/tenant-config.ts';
 import { TenantService } from './core/tenants.ts';
@@ -81,6 +84,12 @@ export function buildAdminApp(ctx: DirectoryContext) {
     directory: s.directory,
     log: ctx.log,
     security: buildAdminSecurityRoutes(ctx),
+    messageLog: messageLogRoutes(
+      new MessageLogService({
+        store: new DynamoMessageLogStore(ctx.dynamo, ctx.table, () => s.clock.now()),
+        clock: s.clock,
+      }),
+    ),
   });
 }
 

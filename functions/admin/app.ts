@@ -24,9 +24,11 @@ export interface AdminAppDeps {
   log: Logger;
   /** Keys, lockouts and personal passcodes (issue 3), built by `buildAdminSecurityRoutes` in deps.ts. */
   security?: { keys: Hono<KeyAuthEnv>; lockouts: Hono<KeyAuthEnv> };
+  /** The message log (issue 5), built by `buildAdminApp` in directory-deps.ts. */
+  messageLog?: Hono<KeyAuthEnv>;
 }
 
-export function createAdminApp({ config, users, audit, directory, log, security }: AdminAppDeps) {
+export function createAdminApp({ config, users, audit, directory, log, security, messageLog }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Public, before the key check: the OpenAPI document of every API (issue 3).
   app.get('/v1/openapi.json', openApiHandler);
@@ -43,6 +45,7 @@ export function createAdminApp({ config, users, audit, directory, log, security 
     app.route('/v1/keys', security.keys);
     app.route('/v1', security.lockouts);
   }
+  if (messageLog) app.route('/v1/message-log', messageLog);
 
   app.get('/v1/audit', async (c) => {
     const { limit, cursor } = pageOptions((n) => c.req.query(n));

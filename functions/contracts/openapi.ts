@@ -11,6 +11,7 @@ import * as admin from './admin.ts';
 import * as api from './api.ts';
 import * as keys from './keys.ts';
 import * as lockout from './lockout.ts';
+import * as messageLog from './message-log.ts';
 import * as sync from './sync.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -228,6 +229,7 @@ export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   admin: { ...admin, ROUTES: ADMIN_ROUTES },
   keys: { ...keys, ROUTES: ADMIN_SECURITY_ROUTES },
   lockout,
+  messageLog,
 };
 
 /** A served route as the route table lists it (cdk/functions.ts `HTTP_ROUTES`). */

@@ -166,6 +166,9 @@ export class ChallengeService {
     const step0 = user && mobile ? await this.planDelivery(tenant, user, challenge, code, nowIso) : undefined;
     // The audit entry goes with the challenge in the same store call.
     await challenges.create(challenge, {
+      ...(tenant.messageLogRetentionDays !== undefined && {
+        messageLogDays: tenant.messageLogRetentionDays,
+      }),
       audit: {
         tenantId: tenant.id,
         at: nowIso,

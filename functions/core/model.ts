@@ -34,6 +34,8 @@ export interface Tenant {
   defaultModemGroup: string;
   /** Abuse defences (issue 3); absent parts take the defaults in `core/abuse-policy.ts`. */
   security?: TenantSecurity;
+  /** How many days the message log keeps each message (default 30), set by the tenant admin. */
+  messageLogRetentionDays?: number;
 }
 
 /** What a number is, classified once when it is stored so the auth path needs no full metadata. */

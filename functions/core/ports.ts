@@ -55,7 +55,7 @@ export interface ChallengeStore {
    * Writes a new challenge; fails if the id exists. With `audit`, writes that entry in the same call (a store
    * may then skip the existence check: ids are 128 random bits).
    */
-  create(challenge: Challenge, options?: { audit?: AuditEntry }): Promise<void>;
+  create(challenge: Challenge, options?: { audit?: AuditEntry; messageLogDays?: number }): Promise<void>;
   get(tenantId: string, challengeId: string, consistent?: boolean): Promise<Challenge | undefined>;
   /**
    * The accept write also records who accepted and how (`actor`): the store lists the accepted challenge as

@@ -58,7 +58,7 @@ beforeAll(() => {
 });
 
 describe('SmsPassStack', () => {
-  it('has one pay-per-request table with pk/sk, the ttl attribute, PITR, gsi1, and is retained', () => {
+  it('has one pay-per-request table with pk/sk, the ttl attribute, PITR, gsi1, gsi2, and is retained', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -77,6 +77,13 @@ describe('SmsPassStack', () => {
             KeySchema: [
               { AttributeName: 'gsi1pk', KeyType: 'HASH' },
               { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+            ],
+          }),
+          Match.objectLike({
+            IndexName: 'gsi2',
+            KeySchema: [
+              { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
             ],
           }),
         ],

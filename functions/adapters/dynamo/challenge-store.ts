@@ -14,7 +14,7 @@ import type { ChallengeStore, FailStepOptions, FailStepResult } from '../../core
 import { deliveryChannel } from '../../core/rule-chain.ts';
 import { AUDIT_RETENTION_SECONDS, auditRecordItem } from './audit-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
-import { challengeAuditPartition, challengeItem } from './keys.ts';
+import { challengeAuditPartition, challengeItem, messageLogPartition } from './keys.ts';
 
 /** Items stay readable for a day after expiry so clients can still ask how a login ended. */
 const RETAIN_AFTER_EXPIRY_SECONDS = 24 * 3600;
@@ -76,6 +76,8 @@ function fromItem(item: Record<string, AttributeValue>): Challenge {
     acceptMethod?: string;
     gsi1pk?: string;
     gsi1sk?: string;
+    gsi2pk?: string;
+    gsi2sk?: string;
   };
   const {
     pk: _pk,
@@ -87,6 +89,8 @@ function fromItem(item: Record<string, AttributeValue>): Challenge {
     acceptMethod: _m,
     gsi1pk: _g,
     gsi1sk: _gs,
+    gsi2pk: _m2,
+    gsi2sk: _ms2,
     deliveries,
     ...rest
   } = raw;
@@ -110,13 +114,28 @@ export class DynamoChallengeStore implements ChallengeStore {
     private readonly table: string,
   ) {}
 
-  async create(challenge: Challenge, options: { audit?: AuditEntry } = {}): Promise<void> {
+  async create(
+    challenge: Challenge,
+    options: { audit?: AuditEntry; messageLogDays?: number } = {},
+  ): Promise<void> {
     const { deliveries, ...rest } = challenge;
+    // A known user's challenge is also its messages' entry in the tenant's message log (gsi2), kept as long
+    // as the tenant's retention says; a decoy sends nothing and is not listed.
+    const retainUntil = challenge.userKnown
+      ? Math.ceil(Date.parse(challenge.createdAt) / 1000) + (options.messageLogDays ?? 30) * 24 * 3600
+      : 0;
     const item = {
       ...challengeItem(challenge.tenantId, challenge.id),
       ...rest,
       deliveries: Object.fromEntries(deliveries.map((d) => [String(d.step), d])),
-      ttl: Math.ceil(Date.parse(challenge.expiresAt) / 1000) + RETAIN_AFTER_EXPIRY_SECONDS,
+      ...(challenge.userKnown && {
+        gsi2pk: messageLogPartition(challenge.tenantId, challenge.createdAt.slice(0, 7)),
+        gsi2sk: `${challenge.createdAt}#${challenge.id}`,
+      }),
+      ttl: Math.max(
+        retainUntil,
+        Math.ceil(Date.parse(challenge.expiresAt) / 1000) + RETAIN_AFTER_EXPIRY_SECONDS,
+      ),
     };
     if (!options.audit) {
       await this.client.send(
@@ -141,6 +160,11 @@ export class DynamoChallengeStore implements ChallengeStore {
       requests = (out.UnprocessedItems?.[this.table] ?? []) as typeof requests;
       if (requests.length > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** round));
     }
+  }
+
+  /** A challenge from a raw item another query (the message log's) read. */
+  fromStored(item: Record<string, AttributeValue>): Challenge {
+    return fromItem(item);
   }
 
   async get(tenantId: string, challengeId: string, consistent = false): Promise<Challenge | undefined> {

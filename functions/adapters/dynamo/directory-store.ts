@@ -46,6 +46,9 @@ export const toTenant = (item: Item): Tenant => ({
   messageTemplate: String(item.messageTemplate),
   defaultModemGroup: String(item.defaultModemGroup),
   ...(item.security !== undefined && { security: item.security as Tenant['security'] }),
+  ...(typeof item.messageLogRetentionDays === 'number' && {
+    messageLogRetentionDays: item.messageLogRetentionDays,
+  }),
 });
 
 const toUser = (item: Item): User => ({

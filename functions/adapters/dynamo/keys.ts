@@ -53,6 +53,11 @@ export const usageItem = (tenantId: string, month: string) => ({
  * this partition (tenant and month), sorted by `<acceptedAt>#<challengeId>`, so a login costs no audit write.
  */
 export const challengeAuditPartition = (tenantId: string, month: string) => `AUDITCH#${tenantId}#${month}`;
+/**
+ * The message log: every challenge of a known user is listed through gsi2 under its tenant and month, newest
+ * first by `<createdAt>#<challengeId>`; its deliveries are the log's rows. No write of its own per message.
+ */
+export const messageLogPartition = (tenantId: string, month: string) => `MSGLOG#${tenantId}#${month}`;
 /** Audit entries: one partition per tenant and month, newest first by time-ordered sort keys. */
 export const auditPartition = (tenantId: string, month: string) => ({ pk: `AUDIT#${tenantId}#${month}` });
 /** Per-user lockout state, read in the same batch as the user. Exists for unknown usernames too. */

@@ -1,0 +1,132 @@
+/** The message log over gsi2: a tenant's challenges by month, newest first (see keys.ts `messageLogPartition`). */
+import { type DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { MessageLogStore } from '../../core/message-log.ts';
+import type { Challenge } from '../../core/model.ts';
+import { DynamoChallengeStore } from './challenge-store.ts';
+import { isConditionalCheckFailed } from './errors.ts';
+import { challengeItem, messageLogPartition, tenantItem } from './keys.ts';
+
+interface Cursor {
+  m: string;
+  k?: string;
+}
+
+const monthOf = (iso: string) => iso.slice(0, 7);
+function previousMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}
+
+export class InvalidMessageLogCursorError extends Error {
+  constructor() {
+    super('The cursor is not one this log handed out.');
+    this.name = 'InvalidMessageLogCursorError';
+  }
+}
+
+function decode(raw: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
+    if (!/^\d{4}-\d{2}$/.test(c.m)) throw new Error();
+    if (c.k !== undefined && !/^[^#]{1,40}#[A-Za-z0-9_-]{16,64}$/.test(c.k)) throw new Error();
+    return c;
+  } catch {
+    throw new InvalidMessageLogCursorError();
+  }
+}
+const encode = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+export class DynamoMessageLogStore implements MessageLogStore {
+  private readonly challenges: DynamoChallengeStore;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.challenges = new DynamoChallengeStore(client, table);
+  }
+
+  async list(
+    tenantId: string,
+    options: { since: string; limit: number; cursor?: string; usernamePrefix?: string },
+  ): Promise<{ challenges: Challenge[]; cursor?: string }> {
+    const start = options.cursor
+      ? decode(options.cursor)
+      : { m: monthOf(new Date(this.now()).toISOString()) };
+    const oldest = monthOf(options.since);
+    const found: Challenge[] = [];
+    let month = start.m;
+    let after = start.k;
+    while (month >= oldest && found.length < options.limit) {
+      const gsi2pk = messageLogPartition(tenantId, month);
+      const afterId = after?.slice(after.lastIndexOf('#') + 1);
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :since',
+          ...(options.usernamePrefix && { FilterExpression: 'begins_with(username, :u)' }),
+          ExpressionAttributeValues: marshall({
+            ':pk': gsi2pk,
+            ':since': options.since,
+            ...(options.usernamePrefix && { ':u': options.usernamePrefix }),
+          }),
+          ScanIndexForward: false,
+          Limit: options.limit - found.length,
+          ...(after &&
+            afterId && {
+              ExclusiveStartKey: marshall({ gsi2pk, gsi2sk: after, ...challengeItem(tenantId, afterId) }),
+            }),
+        }),
+      );
+      for (const raw of out.Items ?? []) {
+        const challenge = this.challenges.fromStored(raw);
+        if (challenge.tenantId === tenantId) found.push(challenge);
+      }
+      const last = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
+      if (last && typeof last.gsi2sk === 'string') {
+        after = last.gsi2sk;
+        if (found.length >= options.limit)
+          return { challenges: found, cursor: encode({ m: month, k: after }) };
+        continue;
+      }
+      month = previousMonth(month);
+      after = undefined;
+    }
+    return month >= oldest ? { challenges: found, cursor: encode({ m: month }) } : { challenges: found };
+  }
+
+  async getRetention(tenantId: string): Promise<number | undefined> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk = :sk',
+        ExpressionAttributeValues: marshall({
+          ':pk': tenantItem(tenantId).pk,
+          ':sk': tenantItem(tenantId).sk,
+        }),
+        ProjectionExpression: 'messageLogRetentionDays',
+      }),
+    );
+    const item = out.Items?.[0] ? unmarshall(out.Items[0]) : undefined;
+    return typeof item?.messageLogRetentionDays === 'number' ? item.messageLogRetentionDays : undefined;
+  }
+
+  async setRetention(tenantId: string, days: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(tenantItem(tenantId)),
+          UpdateExpression: 'SET messageLogRetentionDays = :d',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':d': days }),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+}
