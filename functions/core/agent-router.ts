@@ -37,7 +37,7 @@ export class AgentRouter {
   private async agents(tenantId: string, now: number): Promise<Agent[]> {
     const ttl = this.deps.cacheMs ?? 5000;
     const cached = this.cache.get(tenantId);
-    if (cached && now - cached.at <= ttl) return cached.agents;
+    if (cached && now - cached.at < ttl) return cached.agents;
     const agents = await this.deps.directory.listAgents(tenantId);
     this.cache.set(tenantId, { at: now, agents });
     return agents;

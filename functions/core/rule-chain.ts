@@ -68,7 +68,7 @@ export class ChainResolver {
     const key = `${tenantId}\u0000${kind}\u0000${id}`;
     const now = this.deps.clock.now();
     const hit = this.cache.get(key);
-    if (hit && now - hit.at <= (this.deps.cacheMs ?? 5000)) return hit.value as T | undefined;
+    if (hit && now - hit.at < (this.deps.cacheMs ?? 5000)) return hit.value as T | undefined;
     const value = await this.deps.config.get(tenantId, kind, id);
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { at: now, value });
