@@ -8,7 +8,6 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
-  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
@@ -78,26 +77,14 @@ export async function startDynalite(options: { port?: number; path?: string } = 
 export async function ensureTable(client: DynamoDBClient, table: string): Promise<void> {
   try {
     const out = await client.send(new DescribeTableCommand({ TableName: table }));
-    // A table from an older `npm start` gains the indexes added since.
+    // dynalite cannot add an index to an existing table: a `.local` table from before the message log (gsi2)
+    // keeps working, but lists no messages until `.local/dynamo` is removed.
     const have = new Set((out.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
-    for (const index of TABLE_DEFINITION.GlobalSecondaryIndexes ?? []) {
-      if (have.has(index.IndexName)) continue;
-      await client.send(
-        new UpdateTableCommand({
-          TableName: table,
-          AttributeDefinitions: TABLE_DEFINITION.AttributeDefinitions,
-          GlobalSecondaryIndexUpdates: [
-            {
-              Create: {
-                IndexName: index.IndexName,
-                KeySchema: index.KeySchema,
-                Projection: index.Projection,
-              },
-            },
-          ],
-        }),
+    const missing = (TABLE_DEFINITION.GlobalSecondaryIndexes ?? []).filter((i) => !have.has(i.IndexName));
+    if (missing.length > 0)
+      console.warn(
+        `table ${table} lacks ${missing.map((i) => i.IndexName).join(', ')}; remove the local data folder's dynamo/ to recreate it`,
       );
-    }
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
