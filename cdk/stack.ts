@@ -112,10 +112,13 @@ export class SmsPassStack extends Stack {
       [ENV.tableName]: this.table.tableName,
       [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
       [ENV.secretArn]: this.secret.secretArn,
+      [ENV.credentialKeyArn]: this.credentialKey.keyArn,
     });
     this.table.grantReadWriteData(auth);
     this.dispatch.queue.grantSendMessages(auth);
     this.secret.grantRead(auth);
+    // Verify opens a user's TOTP secret once the chain reached the authenticator app.
+    this.credentialKey.grantDecrypt(auth);
 
     const dispatch = makeFunction('dispatch', {
       [ENV.tableName]: this.table.tableName,

@@ -1,12 +1,19 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { handle } from 'hono/aws-lambda';
+import { KmsCredentialCipher } from '../adapters/credentials/kms-cipher.ts';
 import { awsContext, requireEnv } from '../aws-env.ts';
+import { CachingCredentialCipher } from '../core/credential-cipher.ts';
 import { buildAuthApp } from '../deps.ts';
 
 const app = buildAuthApp({
   ...(await awsContext('auth')),
   sqs: new SQSClient({}),
   dispatchQueueUrl: requireEnv('DISPATCH_QUEUE_URL'),
+  // Opens users' TOTP secrets when a challenge's chain reached the authenticator app.
+  cipher: new CachingCredentialCipher(
+    new KmsCredentialCipher(new KMSClient({}), requireEnv('CREDENTIAL_KEY_ARN')),
+  ),
 });
 
 export const handler = handle(app);

@@ -132,7 +132,12 @@ describe('SmsPassStack', () => {
       });
       return Object.keys(props.Environment.Variables).sort();
     };
-    expect(env(stack.functions.auth)).toEqual(['DISPATCH_QUEUE_URL', 'SECRET_ARN', 'TABLE_NAME']);
+    expect(env(stack.functions.auth)).toEqual([
+      'CREDENTIAL_KEY_ARN',
+      'DISPATCH_QUEUE_URL',
+      'SECRET_ARN',
+      'TABLE_NAME',
+    ]);
     expect(env(stack.functions.dispatch)).toEqual([
       'CREDENTIAL_KEY_ARN',
       'DISPATCH_QUEUE_URL',
