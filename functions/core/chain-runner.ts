@@ -75,7 +75,7 @@ export class ChainRunner {
       expiresAt: challenge.expiresAt,
       sealed: challenge.sealed,
       modemGroup: rule.route ?? rule.channel,
-      flash: false,
+      flash: challenge.flash === true,
       rule,
       hasNext: (challenge.chain?.length ?? 0) > step + 1,
     });

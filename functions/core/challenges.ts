@@ -240,6 +240,7 @@ export class ChallengeService {
     const to = rule.target === 'email' ? user.email : targets[rule.target];
     challenge.chain = chain;
     if (chain.length > 1) challenge.sealed = sealed;
+    if (resolved.flash) challenge.flash = true;
     challenge.deliveries = [
       {
         step: 0,

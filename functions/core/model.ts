@@ -156,6 +156,8 @@ export interface Challenge {
   sealed?: string;
   /** Set once the chain reached the user's authenticator app: verify then checks a TOTP code. */
   totp?: boolean;
+  /** SMS steps go as flash SMS (the user's group policy says so); later steps of the chain keep it. */
+  flash?: boolean;
 }
 
 /** A static last-resort code: a keyed hash, valid only inside the window an admin sets. */

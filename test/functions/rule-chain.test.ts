@@ -268,3 +268,21 @@ describe('failover', () => {
     expect(stored?.sealed ?? null).toBeNull();
   });
 });
+
+describe('the last rule', () => {
+  it('reads as failed once its timeout ran out without success (no timer is armed after it)', async () => {
+    const { lastStepLapsed } = await import('../../functions/core/challenges.ts');
+    const at = '2026-06-01T12:00:00.000Z';
+    const challenge = {
+      chain: [{ channel: 'sms_modem', target: 'primary', route: 'a', timeoutSeconds: 30 }],
+      deliveries: [{ step: 0, channel: 'sms', route: 'a', status: 'dispatched', at }],
+    } as unknown as Challenge;
+    expect(lastStepLapsed(challenge, Date.parse(at) + 29_000)).toBeUndefined();
+    expect(lastStepLapsed(challenge, Date.parse(at) + 30_000)).toEqual({
+      step: 0,
+      at: '2026-06-01T12:00:30.000Z',
+    });
+    const sent = { ...challenge, deliveries: [{ ...challenge.deliveries[0]!, status: 'sent' }] } as Challenge;
+    expect(lastStepLapsed(sent, Date.parse(at) + 60_000)).toBeUndefined();
+  });
+});
