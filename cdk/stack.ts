@@ -56,11 +56,13 @@ export class SmsPassStack extends Stack {
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
     });
-    // The tenants' message logs: challenges by tenant and month (issue 5).
+    // The tenants' message logs: challenges by tenant and month (issue 5). Keys only, so a challenge's later
+    // updates (job.sent, the accept) cost no index write; the listing reads the items.
     this.table.addGlobalSecondaryIndex({
       indexName: 'gsi2',
       partitionKey: { name: 'gsi2pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
 
     this.dispatch = new QueueWithDlq(this, 'Dispatch', {

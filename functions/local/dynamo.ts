@@ -35,13 +35,14 @@ export const TABLE_DEFINITION: Omit<CreateTableCommandInput, 'TableName'> = {
       Projection: { ProjectionType: 'ALL' },
     },
     {
-      // The message log (challenges by tenant and month).
+      // The message log (challenges by tenant and month). Keys only: a challenge's updates (job.sent, accept)
+      // then never write to the index; the listing reads the items themselves.
       IndexName: 'gsi2',
       KeySchema: [
         { AttributeName: 'gsi2pk', KeyType: 'HASH' },
         { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: 'KEYS_ONLY' },
     },
   ],
 };

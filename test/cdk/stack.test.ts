@@ -85,6 +85,8 @@ describe('SmsPassStack', () => {
               { AttributeName: 'gsi2pk', KeyType: 'HASH' },
               { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
             ],
+            // Keys only: a challenge's updates never write to the message log's index.
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           }),
         ],
       },

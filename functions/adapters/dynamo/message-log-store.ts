@@ -1,5 +1,10 @@
 /** The message log over gsi2: a tenant's challenges by month, newest first (see keys.ts `messageLogPartition`). */
-import { type DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MessageLogStore } from '../../core/message-log.ts';
 import type { Challenge } from '../../core/model.ts';
@@ -67,12 +72,7 @@ export class DynamoMessageLogStore implements MessageLogStore {
           TableName: this.table,
           IndexName: 'gsi2',
           KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :since',
-          ...(options.usernamePrefix && { FilterExpression: 'begins_with(username, :u)' }),
-          ExpressionAttributeValues: marshall({
-            ':pk': gsi2pk,
-            ':since': options.since,
-            ...(options.usernamePrefix && { ':u': options.usernamePrefix }),
-          }),
+          ExpressionAttributeValues: marshall({ ':pk': gsi2pk, ':since': options.since }),
           ScanIndexForward: false,
           Limit: options.limit - found.length,
           ...(after &&
@@ -81,9 +81,12 @@ export class DynamoMessageLogStore implements MessageLogStore {
             }),
         }),
       );
-      for (const raw of out.Items ?? []) {
-        const challenge = this.challenges.fromStored(raw);
-        if (challenge.tenantId === tenantId) found.push(challenge);
+      // The index holds keys only; the challenges themselves come in one batch read, in the index's order.
+      const items = await this.read((out.Items ?? []).map((k) => unmarshall(k)));
+      for (const challenge of items) {
+        if (challenge.tenantId !== tenantId) continue;
+        if (options.usernamePrefix && !challenge.username.startsWith(options.usernamePrefix)) continue;
+        found.push(challenge);
       }
       const last = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
       if (last && typeof last.gsi2sk === 'string') {
@@ -96,6 +99,27 @@ export class DynamoMessageLogStore implements MessageLogStore {
       after = undefined;
     }
     return month >= oldest ? { challenges: found, cursor: encode({ m: month }) } : { challenges: found };
+  }
+
+  private async read(keys: Array<Record<string, unknown>>): Promise<Challenge[]> {
+    if (keys.length === 0) return [];
+    const wanted = keys.map((k) => ({ pk: String(k.pk), sk: String(k.sk) }));
+    const got = new Map<string, Challenge>();
+    let pending = wanted.map((k) => marshall(k));
+    for (let round = 0; pending.length > 0 && round < 5; round++) {
+      const out = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: pending } } }),
+      );
+      for (const raw of out.Responses?.[this.table] ?? []) {
+        const item = unmarshall(raw);
+        got.set(`${item.pk}\u0000${item.sk}`, this.challenges.fromStored(raw));
+      }
+      pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    }
+    return wanted.flatMap((k) => {
+      const c = got.get(`${k.pk}\u0000${k.sk}`);
+      return c ? [c] : [];
+    });
   }
 
   async getRetention(tenantId: string): Promise<number | undefined> {
