@@ -35,7 +35,7 @@ import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './p
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
 import type { ChallengeStore, DirectoryStore, DispatchMessage, DispatchQueue } from './ports.ts';
-import { type ChainResolver, defaultChain, deliveryChannel } from './rule-chain.ts';
+import { type ChainResolver, defaultChain, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 
 export interface ChallengeRequest {
@@ -118,8 +118,21 @@ export class ChallengeService {
       throw new UserLockedError(Math.ceil((Date.parse(guard.lockedUntil) - now) / 1000));
     if (user?.locked) throw new UserLockedError();
 
-    const mobile = user?.mobile ?? null;
-    if (user && !mobile) throw new NoDeliveryRouteError();
+    // The user's chain decides what must be reachable: a chain of e-mail or TOTP rules needs no mobile.
+    const resolved = user ? await this.resolveChain(tenant, user) : undefined;
+    const usesMobile =
+      !resolved || resolved.rules.some((r) => r.target === 'primary' && r.channel !== 'totp');
+    const reachable =
+      !resolved ||
+      resolved.rules.some(
+        (r) =>
+          r.channel === 'totp' ||
+          (r.target === 'primary' && user?.mobile) ||
+          (r.target === 'secondary' && user?.secondaryMobile) ||
+          (r.target === 'email' && user?.email),
+      );
+    if (user && !reachable) throw new NoDeliveryRouteError();
+    const mobile = usesMobile ? (user?.mobile ?? null) : null;
     if (mobile) {
       try {
         checkDestination(mobile, tenant.allowedCountries, user?.mobileType);
@@ -152,7 +165,11 @@ export class ChallengeService {
       expiresAt,
       attempts: 0,
       maxAttempts: settings.maxAttempts,
-      destination: mobile ? maskPhone(mobile) : this.decoyDestination(tenant, request.username),
+      destination: mobile
+        ? maskPhone(mobile)
+        : user?.email && !usesMobile
+          ? maskEmail(user.email)
+          : this.decoyDestination(tenant, request.username),
       client: {
         ...(clientIp && { ip: clientIp }),
         ...(request.client?.name && { name: request.client.name }),
@@ -163,7 +180,8 @@ export class ChallengeService {
       ...(personal && { personal }),
       ...(guard?.failures && { priorFailures: guard.failures }),
     };
-    const step0 = user && mobile ? await this.planDelivery(tenant, user, challenge, code, nowIso) : undefined;
+    const step0 =
+      user && resolved ? await this.planDelivery(tenant, user, resolved, challenge, code, nowIso) : undefined;
     // The audit entry goes with the challenge in the same store call.
     await challenges.create(challenge, {
       ...(tenant.messageLogRetentionDays !== undefined && {
@@ -201,17 +219,21 @@ export class ChallengeService {
    * every copy of the message goes to that agent under the same job id. Fills in the challenge's chain, its
    * first delivery and (for chains that can fail over) the sealed destinations and text.
    */
+  private resolveChain(tenant: Tenant, user: User): Promise<ResolvedChain> {
+    return this.deps.chains
+      ? this.deps.chains.resolve(tenant, user)
+      : Promise.resolve({ rules: defaultChain(tenant), flash: false });
+  }
+
   private async planDelivery(
     tenant: Tenant,
     user: User,
+    resolved: ResolvedChain,
     challenge: Challenge,
     code: string,
     nowIso: string,
   ): Promise<DispatchMessage> {
     const { keys } = this.deps;
-    const resolved = this.deps.chains
-      ? await this.deps.chains.resolve(tenant, user)
-      : { rules: defaultChain(tenant), flash: false };
     const chain = resolved.rules;
     const rule = chain[0]!;
     const text = renderMessage(tenant.messageTemplate, {

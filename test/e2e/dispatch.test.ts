@@ -61,7 +61,7 @@ type RuleInput = {
 };
 let users = 0;
 /** A user whose group policy runs `rules`, with numbers of their own (rate limits count per number). */
-async function userWith(rules: RuleInput[], email = 'someone@corp.example.test') {
+async function userWith(rules: RuleInput[], email = 'someone@corp.example.test', withMobile = true) {
   const n = ++users;
   const lb = await admin('/v1/load-balancing-policies', { name: `chain ${n}`, rules });
   const group = await admin('/v1/group-policies', {
@@ -75,7 +75,7 @@ async function userWith(rules: RuleInput[], email = 'someone@corp.example.test')
   const user = {
     tenantId: stack.json.tenantId,
     username,
-    mobile: `+452012${String(n).padStart(4, '0')}`,
+    mobile: withMobile ? `+452012${String(n).padStart(4, '0')}` : null,
     mobileType: 'mobile',
     secondaryMobile: `+453012${String(n).padStart(4, '0')}`,
     secondaryMobileType: 'mobile',
@@ -310,6 +310,40 @@ describe('rule chains with failover', () => {
     });
     expect(v.deliveries).toEqual([{ step: 0, channel: 'email', status: 'sent', at: expect.any(String) }]);
     expect(await verify(id, code!)).toEqual({ result: 'accept' });
+  });
+});
+
+describe('users without a mobile number', () => {
+  it('get their code by e-mail when their chain sends e-mail, and the reply shows the masked address', async () => {
+    const user = await userWith(
+      [{ channel: 'email', target: 'email', route: 'mail', timeoutSeconds: 10 }],
+      'nomobile@corp.example.test',
+      false,
+    );
+    const res = await call('/v1/challenges', stack.json.authKey, {
+      method: 'POST',
+      body: JSON.stringify({ username: user.username }),
+    });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { challengeId: string; destination: string };
+    expect(created.destination).toBe('n••••@corp.example.test');
+    const mail = await until('the mail', () => mails.find((m) => m.includes('nomobile@corp.example.test')));
+    expect(await verify(created.challengeId, /code is (\d{6})/.exec(mail)![1]!)).toEqual({
+      result: 'accept',
+    });
+  });
+
+  it('are refused with no_delivery_route when their chain needs one', async () => {
+    const user = await userWith(
+      [{ channel: 'sms_modem', target: 'primary', route: 'carrier-b', timeoutSeconds: 10 }],
+      'x@corp.example.test',
+      false,
+    );
+    const res = await call('/v1/challenges', stack.json.authKey, {
+      method: 'POST',
+      body: JSON.stringify({ username: user.username }),
+    });
+    expect(res.status).toBe(422);
   });
 });
 
