@@ -421,13 +421,12 @@ export class DynamoChallengeStore implements ChallengeStore {
     const ended = await this.conditional({
       TableName: this.table,
       Key: key,
-      UpdateExpression: `SET ${[...sets, '#status = :failed', 'sealed = :none'].join(', ')}`,
+      UpdateExpression: `SET ${[...sets, '#status = :failed'].join(', ')} REMOVE sealed`,
       ConditionExpression: `${stepCondition} AND attribute_not_exists(#chain[${next}]) AND #status IN (:pending, :sent)`,
       ExpressionAttributeNames: { ...names, '#chain': 'chain', '#status': 'status' },
       ExpressionAttributeValues: marshall({
         ...values,
         ':failed': 'failed',
-        ':none': null,
         ':pending': 'pending',
         ':sent': 'sent',
       }),
