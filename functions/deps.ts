@@ -12,6 +12,7 @@ import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
 import { DynamoTotpStore } from './adapters/dynamo/totp-store.ts';
+import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
 import type { Logger } from './adapters/log.ts';
 import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
 import { keyRoutes } from './admin/key-routes.ts';
@@ -35,6 +36,7 @@ import { LockoutService } from './core/lockout-service.ts';
 import type { JobPublisher } from './core/ports.ts';
 import { ChainResolver } from './core/rule-chain.ts';
 import type { DeploymentKeys } from './core/secrets.ts';
+import { UsageMeter } from './core/usage-meter.ts';
 import { createDispatchHandler } from './dispatch/handler.ts';
 import { createEventsHandler } from './events/handler.ts';
 
@@ -144,6 +146,7 @@ export function buildDispatchHandler(
   const clock = ctx.clock ?? systemClock;
   const s = stores(ctx);
   const config = new DynamoConfigStore(ctx.dynamo, ctx.table);
+  const usage = new UsageMeter(new DynamoUsageStore(ctx.dynamo, ctx.table), ctx.log);
   const channels = ctx.channels;
   const providers =
     channels && ctx.cipher
@@ -185,20 +188,23 @@ export function buildDispatchHandler(
       },
     }),
     ...(ctx.cipher && { totp: new TotpChannel(totpService(ctx, ctx.cipher)) }),
+    usage,
   });
-  return { dispatcher, handler: createDispatchHandler(dispatcher, ctx.log) };
+  return { dispatcher, handler: createDispatchHandler(dispatcher, ctx.log, usage) };
 }
 
 export function buildEventsHandler(
   ctx: Omit<CloudContext, 'keys'> & { sqs?: SQSClient; dispatchQueueUrl?: string },
 ) {
   const { sqs, dispatchQueueUrl } = ctx;
+  const usage = new UsageMeter(new DynamoUsageStore(ctx.dynamo, ctx.table), ctx.log);
   const processor = new EventProcessor({
     ...stores(ctx),
     log: ctx.log,
+    usage,
     ...(sqs && dispatchQueueUrl && { runner: chainRunner({ ...ctx, sqs, dispatchQueueUrl }) }),
   });
-  return { processor, handler: createEventsHandler(processor, ctx.log) };
+  return { processor, handler: createEventsHandler(processor, ctx.log, usage) };
 }
 
 export { buildAdminApp, buildOperatorApp, buildSyncApp } from './directory-deps.ts';

@@ -233,7 +233,8 @@ export interface SyncStore {
 
 export interface UsageStore {
   get(tenantId: string, month: string): Promise<{ challenges: number; messages: number }>;
-  add(tenantId: string, month: string, counts: { challenges?: number; messages?: number }): Promise<void>;
+  /** Adds messages sent; challenges are counted from where they are stored. */
+  add(tenantId: string, month: string, counts: { messages: number }): Promise<void>;
 }
 
 /** Ends the live sessions of a tenant's agents (suspension); brokers without sessions to end do nothing. */

@@ -24,6 +24,7 @@ import { maskPhone } from './phone.ts';
 import type { ChallengeStore, JobPublisher } from './ports.ts';
 import { deliveryChannel } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
+import type { UsageMeter } from './usage-meter.ts';
 
 export class DispatchError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -70,6 +71,8 @@ export interface DispatcherDeps {
   providerChannel?: (tenantId: string, providerId: string) => Promise<Channel | undefined>;
   /** The TOTP rule's channel (sends nothing; checks the user has an authenticator app). */
   totp?: Channel;
+  /** Counts messages for the tenant's monthly usage. */
+  usage?: UsageMeter;
 }
 
 export interface Opened {
@@ -252,11 +255,19 @@ export class Dispatcher {
       : ({ status: 'failed', failure: 'config', reason: 'provider_missing' } as const);
     const at = new Date(clock.now()).toISOString();
     if (outcome.status === 'sent') {
-      await challenges.updateStep(message.tenantId, message.challengeId, message.step, CLOUD_AGENT, {
-        status: 'sent',
-        at,
-        ...(rule.channel === 'totp' && { totp: true }),
-      });
+      const moved = await challenges.updateStep(
+        message.tenantId,
+        message.challengeId,
+        message.step,
+        CLOUD_AGENT,
+        {
+          status: 'sent',
+          at,
+          ...(rule.channel === 'totp' && { totp: true }),
+        },
+      );
+      // A TOTP step sends nothing, so it is no message.
+      if (moved && rule.channel !== 'totp') this.deps.usage?.message(message.tenantId, at);
       log.info('step delivered by the cloud', { ...ctx, channel: rule.channel });
       return 'delivered';
     }

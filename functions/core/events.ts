@@ -8,6 +8,7 @@ import { AgentEvent, AgentStatus, BridgedMessage, parseAgentTopic, parseJson } f
 import type { ChainRunner } from './chain-runner.ts';
 import { parseJobId } from './dispatch.ts';
 import type { ChallengeStore, DirectoryStore } from './ports.ts';
+import type { UsageMeter } from './usage-meter.ts';
 
 export type EventOutcome = 'applied' | 'ignored' | 'rejected';
 
@@ -17,6 +18,8 @@ export interface EventProcessorDeps {
   log: Logger;
   /** Moves the rule chain on when a job fails; without it a failure is only recorded. */
   runner?: ChainRunner;
+  /** Counts messages for the tenant's monthly usage. */
+  usage?: UsageMeter;
 }
 
 export class EventProcessor {
@@ -102,6 +105,7 @@ export class EventProcessor {
           ...(event.type === 'job.failed' && { reason: event.reason }),
         });
         if (!applied) return this.drop('not_applicable');
+        if (status === 'sent') this.deps.usage?.message(tenantId, event.at);
         this.deps.log.info('delivery updated', {
           tenantId,
           agentId,

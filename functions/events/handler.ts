@@ -1,15 +1,20 @@
 import type { Logger } from '../adapters/log.ts';
 import type { EventProcessor } from '../core/events.ts';
+import type { UsageMeter } from '../core/usage-meter.ts';
 import { batchHandler } from '../queue/batch.ts';
 
 /**
  * The events queue consumer. Bad or foreign agent messages are dropped and counted by the processor
  * (retrying them would never help); only store failures make SQS redeliver.
  */
-export function createEventsHandler(processor: EventProcessor, log: Logger) {
-  return batchHandler(async (record) => {
-    await processor.process(record.body, {
-      redelivered: Number(record.attributes?.ApproximateReceiveCount ?? '1') > 1,
-    });
-  }, log);
+export function createEventsHandler(processor: EventProcessor, log: Logger, usage?: UsageMeter) {
+  return batchHandler(
+    async (record) => {
+      await processor.process(record.body, {
+        redelivered: Number(record.attributes?.ApproximateReceiveCount ?? '1') > 1,
+      });
+    },
+    log,
+    { ...(usage && { afterBatch: () => usage.flush() }) },
+  );
 }

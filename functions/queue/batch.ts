@@ -7,9 +7,14 @@ import type { Logger } from '../adapters/log.ts';
 
 export type RecordHandler = (record: SQSRecord) => Promise<void>;
 
-export function batchHandler(handle: RecordHandler, log: Logger) {
+export function batchHandler(
+  handle: RecordHandler,
+  log: Logger,
+  options: { afterBatch?: () => Promise<void> } = {},
+) {
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const results = await Promise.allSettled(event.Records.map((record) => handle(record)));
+    await options.afterBatch?.();
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     results.forEach((result, i) => {
       if (result.status === 'rejected') {

@@ -131,6 +131,16 @@ describe('a whole SMS login on the local stack', () => {
     expect(await (await verify()).json()).toEqual({ result: 'accept' });
     expect(await (await verify()).json()).toEqual({ result: 'reject', reason: 'used', attemptsLeft: 0 });
 
+    // The operator's usage view counts the challenge and the message, with no write of its own per login.
+    const usage = await until('the usage counts', async () => {
+      const res = await fetch(`${stack.json.apiUrl}/v1/operator/tenants/${stack.json.tenantId}/usage`, {
+        headers: { authorization: `Bearer ${stack.json.operatorKey}` },
+      });
+      const body = (await res.json()) as { challenges: number; messages: number };
+      return body.messages >= 1 ? body : undefined;
+    });
+    expect(usage).toMatchObject({ challenges: 1, messages: 1 });
+
     // The code never reached a log line anywhere on the way.
     expect(logLines.join('\n')).not.toContain(code);
     await watcher.endAsync();

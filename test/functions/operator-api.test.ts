@@ -78,14 +78,24 @@ describe('tenants', () => {
     const runId = (await t.call(t.sync, 'POST', '/v1/sync/runs', t.seed.keys.sync)).body.runId;
     await t.call(t.sync, 'PUT', `/v1/sync/runs/${runId}/users`, t.seed.keys.sync, { users: adUsers('u', 7) });
     const month = new Date().toISOString().slice(0, 7);
-    await t.dir.usage.add('acme', month, { challenges: 3, messages: 2 });
+    const before = (await op('GET', '/v1/operator/tenants/acme/usage')).body.challenges as number;
+    // Challenges are counted where they are stored; messages as the delivery side adds them up.
+    for (let i = 0; i < 3; i++) {
+      const created = await t.app.request('/v1/challenges', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.seed.keys.auth}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'alice' }),
+      });
+      expect(created.status).toBe(201);
+    }
+    await t.dir.usage.add('acme', month, { messages: 2 });
     const usage = await op('GET', '/v1/operator/tenants/acme/usage');
     expect(usage.body).toEqual({
       tenantId: 'acme',
       activeUsers: 9,
       userLimit: 1000,
       month,
-      challenges: 3,
+      challenges: before + 3,
       messages: 2,
     });
   });

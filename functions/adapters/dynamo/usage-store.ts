@@ -1,9 +1,19 @@
-import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { UsageStore } from '../../core/directory-ports.ts';
-import { usageItem } from './keys.ts';
+import { messageLogPartition, usageItem } from './keys.ts';
 
-/** Monthly usage counters per tenant, one item per month (`YYYY-MM`), counted up with ADD. */
+/**
+ * Monthly usage per tenant. Challenges are counted where they already are (the message log's index lists every
+ * known user's challenge under its tenant and month), so a login writes nothing for them; messages are counted
+ * up with ADD, once per queue batch (see UsageMeter).
+ */
 export class DynamoUsageStore implements UsageStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -15,19 +25,38 @@ export class DynamoUsageStore implements UsageStore {
       new GetItemCommand({ TableName: this.table, Key: marshall(usageItem(tenantId, month)) }),
     );
     const item = out.Item ? unmarshall(out.Item) : {};
-    return { challenges: Number(item.challenges ?? 0), messages: Number(item.messages ?? 0) };
+    return { challenges: await this.countChallenges(tenantId, month), messages: Number(item.messages ?? 0) };
   }
 
-  async add(tenantId: string, month: string, counts: { challenges?: number; messages?: number }) {
+  private async countChallenges(tenantId: string, month: string): Promise<number> {
+    let count = 0;
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': messageLogPartition(tenantId, month) }),
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
+  async add(tenantId: string, month: string, counts: { messages: number }) {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: marshall(usageItem(tenantId, month)),
-        UpdateExpression: 'SET tenantId = :t ADD challenges :c, messages :m',
+        UpdateExpression: 'SET tenantId = :t ADD messages :m',
         ExpressionAttributeValues: marshall({
           ':t': tenantId,
-          ':c': counts.challenges ?? 0,
-          ':m': counts.messages ?? 0,
+          ':m': counts.messages,
         }),
       }),
     );
