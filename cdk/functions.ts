@@ -64,6 +64,7 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
 
   ...collection('/v1/modem-groups'),
   ...collection('/v1/providers'),
+  { method: 'GET', path: '/v1/provider-kinds', fn: 'admin' },
   ...collection('/v1/load-balancing-policies'),
   ...collection('/v1/group-policies'),
   ...collection('/v1/integration-policies'),

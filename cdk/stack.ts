@@ -162,15 +162,22 @@ export class SmsPassStack extends Stack {
       new SqsEventSource(this.events.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
 
-    // The sync, admin and operator APIs use the table only: no queue, no secret, no IoT.
-    const tableOnly = (name: 'sync' | 'admin' | 'operator') => {
+    // The sync and operator APIs use the table only: no queue, no secret, no IoT.
+    const tableOnly = (name: 'sync' | 'operator') => {
       const fn = makeFunction(name, { [ENV.tableName]: this.table.tableName });
       this.table.grantReadWriteData(fn);
       return fn;
     };
     const sync = tableOnly('sync');
-    const admin = tableOnly('admin');
     const operator = tableOnly('operator');
+    // The admin API also seals providers' secret params with the credential key (dispatch opens them), and
+    // opens a stored one when an edit sends back the mask, to keep only a secret that still works.
+    const admin = makeFunction('admin', {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.credentialKeyArn]: this.credentialKey.keyArn,
+    });
+    this.table.grantReadWriteData(admin);
+    this.credentialKey.grant(admin, 'kms:Encrypt', 'kms:Decrypt');
 
     this.functions = { auth, dispatch, events, sync, admin, operator };
 

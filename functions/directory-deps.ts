@@ -66,6 +66,8 @@ export function buildAdminApp(ctx: DirectoryContext) {
     directory: s.directory,
     audit: s.audit,
     clock: s.clock,
+    // Seals providers' secret params with the key dispatch opens them with.
+    ...(ctx.cipher && { cipher: ctx.cipher }),
   });
   const users = new UserAdminService({
     users: s.users,

@@ -5,6 +5,7 @@
 import { Hono } from 'hono';
 import type { Logger } from '../adapters/log.ts';
 import type { AuditLog } from '../core/audit.ts';
+import { describeProviderKinds } from '../core/channels/provider-kinds.ts';
 import type { DirectoryStore } from '../core/ports.ts';
 import type { TenantConfigService } from '../core/tenant-config.ts';
 import type { UserAdminService } from '../core/user-admin.ts';
@@ -34,6 +35,8 @@ export function createAdminApp({ config, users, audit, directory, log, security,
   app.get('/v1/openapi.json', openApiHandler);
   app.use('/v1/*', keyOfKind('admin', directory));
 
+  // What each provider kind asks for (secret params marked), so a console can render its form.
+  app.get('/v1/provider-kinds', (c) => c.json({ items: describeProviderKinds() }, 200));
   const routes = configRoutes(config);
   app.route('/v1/modem-groups', routes.modemGroups);
   app.route('/v1/providers', routes.providers);

@@ -1,5 +1,13 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { handle } from 'hono/aws-lambda';
-import { awsBaseContext } from '../aws-env.ts';
+import { KmsCredentialCipher } from '../adapters/credentials/kms-cipher.ts';
+import { awsBaseContext, requireEnv } from '../aws-env.ts';
 import { buildAdminApp } from '../deps.ts';
 
-export const handler = handle(buildAdminApp(awsBaseContext('admin')));
+export const handler = handle(
+  buildAdminApp({
+    ...awsBaseContext('admin'),
+    // Seals providers' secret params under the credential key, which dispatch opens them with.
+    cipher: new KmsCredentialCipher(new KMSClient({}), requireEnv('CREDENTIAL_KEY_ARN')),
+  }),
+);

@@ -222,6 +222,16 @@ const ADMIN_ROUTES: RouteDoc[] = ADMIN_BODIES.map(([method, path, body]) => ({
   errors: [400, 401, 404, 409, 422],
 }));
 
+ADMIN_ROUTES.push({
+  method: 'get',
+  path: '/v1/provider-kinds',
+  summary: 'The provider kinds and the parameters each asks for (secret ones are sealed and shown masked)',
+  tag: 'admin',
+  auth: 'admin',
+  replies: { 200: { description: '{"items":[{"kind","channel","title","parameters":[…]}]}' } },
+  errors: [401, 403],
+});
+
 /** The registry: name → module. Exported zod schemas become components; `ROUTES` become paths. */
 export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   auth: { ...api, ROUTES: AUTH_ROUTES },

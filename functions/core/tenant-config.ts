@@ -20,10 +20,13 @@ import {
   MissingReferenceError,
 } from './admin-errors.ts';
 import type { AuditLog } from './audit.ts';
-import { redactParams } from './audit-view.ts';
+import { SECRET_PARAM } from './audit-view.ts';
+import { isProviderKind, PROVIDER_KINDS, prepareProvider } from './channels/provider-kinds.ts';
+import { ProviderParamsError, SECRET_MASK } from './channels/provider-params.ts';
 import type { Clock } from './clock.ts';
+import { type CredentialCipher, CredentialCipherError } from './credential-cipher.ts';
 import type { ConfigKind, ConfigKinds, ConfigStore, Provider, UserStore } from './directory-ports.ts';
-import { NotFoundError } from './errors.ts';
+import { ApiError, InvalidRequestError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { DirectoryStore } from './ports.ts';
 import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
@@ -34,7 +37,29 @@ export interface TenantConfigDeps {
   directory: DirectoryStore;
   audit: AuditLog;
   clock: Clock;
+  /**
+   * Seals providers' secret parameters (KMS in AWS, the key file locally): the same key dispatch opens them
+   * with. Without it, a provider with a secret parameter cannot be saved (503 credential_unavailable).
+   */
+  cipher?: CredentialCipher;
 }
+
+/** The key service could not seal a credential (or none is configured): nothing was stored. */
+export class CredentialUnavailableError extends ApiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(503, 'credential_unavailable', message, options);
+  }
+}
+
+const NO_CIPHER: CredentialCipher = {
+  encrypt: () =>
+    Promise.reject(
+      new CredentialUnavailableError(
+        'This deployment has no credential key, so provider secrets cannot be stored.',
+      ),
+    ),
+  decrypt: () => Promise.reject(new CredentialCipherError('no credential key')),
+};
 
 const LABEL: Record<ConfigKind, string> = {
   modemGroup: 'The modem group',
@@ -60,11 +85,24 @@ const PROVIDER_FOR: Partial<Record<Rule['channel'], Provider['kind']>> = {
   email: 'email',
 };
 
-/** Objects as the API and the audit log show them (provider credentials never). */
+/**
+ * Objects as the API and the audit log show them. A provider's secret parameters (by its kind's spec, and,
+ * for values stored before the specs existed, by a name that says credential) show as `SECRET_MASK`: never
+ * the sealed value, never the plain one.
+ */
 export function viewOf<K extends ConfigKind>(kind: K, value: ConfigKinds[K]): unknown {
   if (kind === 'provider') {
     const p = value as Provider;
-    return { ...p, params: redactParams(p.params) };
+    const specs: readonly { name: string; secret?: boolean }[] = isProviderKind(p.kind)
+      ? PROVIDER_KINDS[p.kind].parameters
+      : [];
+    const params = Object.fromEntries(
+      Object.entries(p.params ?? {}).map(([name, v]) => [
+        name,
+        specs.find((s) => s.name === name)?.secret === true || SECRET_PARAM.test(name) ? SECRET_MASK : v,
+      ]),
+    );
+    return { ...p, params };
   }
   return value;
 }
@@ -91,9 +129,11 @@ export class TenantConfigService {
   ): Promise<ConfigKinds[K]> {
     const id = givenId ?? newId(12);
     await this.validate(tenantId, kind, id, input);
+    const sealed =
+      kind === 'provider' ? await this.sealProvider(tenantId, id, input as unknown as Provider) : input;
     const now = this.now();
     const value = {
-      ...input,
+      ...sealed,
       ...(givenId === undefined && { id }),
       createdAt: now,
       updatedAt: now,
@@ -115,8 +155,16 @@ export class TenantConfigService {
     // Modem groups and providers take partial updates; a policy is replaced whole (its id and age stay).
     const named = kind === 'modemGroup' || kind === 'provider';
     const base = named ? before : { id, createdAt: before.createdAt };
-    const merged = { ...base, ...input, updatedAt: this.now() } as ConfigKinds[K];
+    let merged = { ...base, ...input, updatedAt: this.now() } as ConfigKinds[K];
     await this.validate(tenantId, kind, id, merged);
+    // New params are checked and sealed whole; secrets sent back as the mask keep the stored ones.
+    if (kind === 'provider' && (input as Partial<Provider>).params !== undefined)
+      merged = (await this.sealProvider(
+        tenantId,
+        id,
+        merged as Provider,
+        before as Provider,
+      )) as unknown as ConfigKinds[K];
     if (!(await this.deps.config.put(tenantId, kind, id, merged, 'replace')))
       throw new NotFoundError(LABEL[kind]);
     await this.record(tenantId, actor, `${ACTION[kind]}.updated`, kind, id, before, merged);
@@ -129,6 +177,76 @@ export class TenantConfigService {
     if (usedBy.length > 0) throw new InUseError(`${LABEL[kind]} "${id}"`, usedBy);
     if (!(await this.deps.config.delete(tenantId, kind, id))) throw new NotFoundError(LABEL[kind]);
     await this.record(tenantId, actor, `${ACTION[kind]}.deleted`, kind, id, before, undefined);
+  }
+
+  /**
+   * Checks a provider's params against its kind's specs and seals the secret ones for (tenant, provider), as
+   * dispatch will open them. Bad params are 400 `invalid_request` naming the param; a key service that cannot
+   * seal is 503 `credential_unavailable`; nothing is stored in either case.
+   */
+  private async sealProvider<P extends Pick<Provider, 'kind' | 'params'>>(
+    tenantId: string,
+    id: string,
+    provider: P,
+    previous?: Provider,
+  ): Promise<P> {
+    const cipher = this.deps.cipher ?? NO_CIPHER;
+    try {
+      const kept = previous && (await this.keptSecrets(tenantId, id, provider, previous, cipher));
+      const prepared = await prepareProvider(
+        { tenantId, id, kind: provider.kind, params: provider.params },
+        cipher,
+        kept && { tenantId, id, kind: previous.kind, params: kept },
+      );
+      return { ...provider, params: prepared.params };
+    } catch (error) {
+      if (error instanceof ProviderParamsError)
+        throw new InvalidRequestError(
+          error.message,
+          error.issues.map((i) => ({
+            path: i.param === 'kind' ? 'kind' : `params.${i.param}`,
+            message: i.message,
+          })),
+        );
+      if (error instanceof CredentialCipherError)
+        throw new CredentialUnavailableError('The provider secrets could not be sealed; try again later.', {
+          cause: error,
+        });
+      throw error;
+    }
+  }
+
+  /**
+   * The previous params, once every secret sent back as the mask is seen to open. One that does not (stored
+   * before secrets were sealed, or under another key) would keep a provider that cannot send, so the admin is
+   * asked to enter it again instead (400 naming the param).
+   */
+  private async keptSecrets(
+    tenantId: string,
+    id: string,
+    provider: Pick<Provider, 'kind' | 'params'>,
+    previous: Provider,
+    cipher: CredentialCipher,
+  ): Promise<Provider['params']> {
+    if (!isProviderKind(provider.kind) || previous.kind !== provider.kind) return previous.params;
+    const kept = { ...previous.params };
+    for (const spec of PROVIDER_KINDS[provider.kind].parameters) {
+      const stored = kept[spec.name];
+      if (!spec.secret || provider.params[spec.name] !== SECRET_MASK || typeof stored !== 'string') continue;
+      try {
+        await cipher.decrypt(stored, { tenantId, providerId: id });
+      } catch (error) {
+        if (!(error instanceof CredentialCipherError)) throw error;
+        throw new ProviderParamsError([
+          {
+            param: spec.name,
+            message:
+              'the stored value cannot be opened (saved before secrets were sealed, or the key service is unavailable); enter it again',
+          },
+        ]);
+      }
+    }
+    return kept;
   }
 
   private async validate(tenantId: string, kind: ConfigKind, id: string, value: unknown) {

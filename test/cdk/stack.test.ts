@@ -209,13 +209,15 @@ describe('SmsPassStack', () => {
       ).toBe(true);
   });
 
-  it('gives sync, admin and operator the table and nothing else: no queue, secret or IoT', () => {
+  it('gives sync, admin and operator the table, no queue, secret or IoT; only admin also the credential key', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const tableId = logicalId(stack.table.node.defaultChild);
     for (const fn of [stack.functions.sync, stack.functions.admin, stack.functions.operator]) {
       const props = fns[logicalId(fn.node.defaultChild)]?.Properties;
       expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
-      expect(Object.keys(props.Environment.Variables)).toEqual(['TABLE_NAME']);
+      expect(Object.keys(props.Environment.Variables).sort()).toEqual(
+        fn === stack.functions.admin ? ['CREDENTIAL_KEY_ARN', 'TABLE_NAME'] : ['TABLE_NAME'],
+      );
       const statements = statementsOf(fn);
       expect(
         grantsOn(statements, /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|Query)$/, tableId),
@@ -223,7 +225,22 @@ describe('SmsPassStack', () => {
       expect(
         statements.filter((s) => actionsOf(s).some((a) => /^(sqs|secretsmanager|iot):/.test(a))),
       ).toEqual([]);
+      if (fn !== stack.functions.admin)
+        expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')))).toEqual([]);
     }
+  });
+
+  it('lets the admin API seal provider secrets with the credential key (and open a kept one), nothing more', () => {
+    const keyId = logicalId(stack.credentialKey.node.defaultChild);
+    const admin = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: 'SmsPass admin' } }),
+    )[0]?.Properties;
+    expect(admin.Environment.Variables.CREDENTIAL_KEY_ARN).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    const statements = statementsOf(stack.functions.admin);
+    expect(grantsOn(statements, /^kms:Encrypt$/, keyId)).toHaveLength(1);
+    expect(grantsOn(statements, /^kms:Decrypt$/, keyId)).toHaveLength(1);
+    const kmsActions = statements.flatMap((s) => actionsOf(s)).filter((a) => a.startsWith('kms:'));
+    expect(kmsActions.sort()).toEqual(['kms:Decrypt', 'kms:Encrypt']);
   });
 
   it('forwards agent events and status (last will) from IoT Core to the events queue, with roles that can only send there', () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECRET_MASK } from '../../functions/core/channels/provider-params.ts';
 import { adUsers, type DirectoryFixture, startDirectory } from '../support/directory.ts';
 
 let t: DirectoryFixture;
@@ -46,10 +47,10 @@ describe('modem groups, providers and load-balancing policies', () => {
     const provider = await admin('POST', '/v1/providers', {
       name: 'websms',
       kind: 'sms_web',
-      params: { url: 'https://sms.example.test/send', apiToken: 'tok-123' },
+      params: { url: 'https://sms.example.test/send', token: 'tok-123' },
     });
-    expect(provider.status).toBe(201);
-    expect(provider.body.params).toEqual({ url: 'https://sms.example.test/send', apiToken: '[redacted]' });
+    expect(provider.status, JSON.stringify(provider.body)).toBe(201);
+    expect(provider.body.params).toMatchObject({ url: 'https://sms.example.test/send', token: SECRET_MASK });
 
     const chain = await admin('POST', '/v1/load-balancing-policies', {
       name: 'A then B then web',
@@ -367,7 +368,7 @@ describe('tenant isolation', () => {
 describe('the audit log', () => {
   it('records who changed what, before and after, with no secrets and no full numbers', async () => {
     await admin('PUT', '/v1/providers/websms', {
-      params: { url: 'https://sms2.example.test', apiToken: 'tok-456' },
+      params: { url: 'https://sms2.example.test', token: 'tok-456' },
     });
     const page = await admin('GET', '/v1/audit?limit=200');
     expect(page.status).toBe(200);
@@ -395,5 +396,127 @@ describe('the audit log', () => {
         action,
       ).toBe(true);
     expect(JSON.stringify((await admin('GET', '/v1/audit', undefined, B)).body)).not.toContain('websms');
+  });
+});
+
+describe('provider secrets', () => {
+  const stored = async (name: string) =>
+    (await t.dir.config.get('acme', 'provider', name)) as { params: Record<string, unknown> } | undefined;
+
+  it('checks params against the kind, naming the bad one, and stores nothing then', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ url: 'https://sms.example.test', apiToken: 'x' }, 'apiToken'],
+      [{ token: 'x' }, 'url'],
+      [{ url: 'https://sms.example.test', method: 'DELETE' }, 'method'],
+      [{ url: 'https://sms.example.test', headers: 'X-Key: {{param.nope}}' }, 'headers'],
+    ];
+    for (const [params, param] of cases) {
+      const res = await admin('POST', '/v1/providers', { name: 'bad-web', kind: 'sms_web', params });
+      expect(res.status, JSON.stringify(params)).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.message).toContain(param);
+    }
+    expect(await stored('bad-web')).toBeUndefined();
+    // A mask with nothing stored behind it is not a value.
+    const masked = await admin('POST', '/v1/providers', {
+      name: 'bad-web',
+      kind: 'sms_web',
+      params: { url: 'https://sms.example.test', token: SECRET_MASK },
+    });
+    expect(masked.status).toBe(400);
+    expect(masked.body.error.message).toContain('token');
+  });
+
+  it('seals secrets for the tenant and provider, shows them masked everywhere, and keeps one sent back masked', async () => {
+    const params = {
+      url: 'https://sms.example.test/send',
+      headers: 'Authorization: Bearer {{param.token}}',
+      username: 'acct',
+      password: 'pw-secret-1',
+      token: 'tok-secret-1',
+    };
+    const created = await admin('POST', '/v1/providers', { name: 'sealed', kind: 'sms_web', params });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const item = (await stored('sealed'))!;
+    expect(JSON.stringify(item)).not.toMatch(/pw-secret|tok-secret/);
+    expect(item.params.username).toBe('acct');
+    const ctx = { tenantId: 'acme', providerId: 'sealed' };
+    expect(await t.cipher.decrypt(String(item.params.token), ctx)).toBe('tok-secret-1');
+    expect(await t.cipher.decrypt(String(item.params.password), ctx)).toBe('pw-secret-1');
+    // Bound to the tenant and the provider: it does not open for another.
+    await expect(
+      t.cipher.decrypt(String(item.params.token), { tenantId: 'globex', providerId: 'sealed' }),
+    ).rejects.toThrow();
+
+    const shown = [
+      created.body,
+      (await admin('GET', '/v1/providers/sealed')).body,
+      (await admin('GET', '/v1/providers')).body.items.find((p: { name: string }) => p.name === 'sealed'),
+    ];
+    for (const view of shown) {
+      expect(view.params).toMatchObject({ username: 'acct', password: SECRET_MASK, token: SECRET_MASK });
+      expect(JSON.stringify(view)).not.toMatch(/secret-1|local:v1/);
+    }
+
+    // The console sends back what it was shown, with a new URL and a new password.
+    const update = await admin('PUT', '/v1/providers/sealed', {
+      params: { ...shown[1].params, url: 'https://sms2.example.test/send', password: 'pw-secret-2' },
+    });
+    expect(update.status, JSON.stringify(update.body)).toBe(200);
+    expect(update.body.params).toMatchObject({ url: 'https://sms2.example.test/send', token: SECRET_MASK });
+    const after = (await stored('sealed'))!;
+    expect(after.params.token).toBe(item.params.token);
+    expect(await t.cipher.decrypt(String(after.params.password), ctx)).toBe('pw-secret-2');
+    // Only the description: params untouched.
+    expect((await admin('PUT', '/v1/providers/sealed', { description: 'gw' })).status).toBe(200);
+    expect((await stored('sealed'))!.params).toEqual(after.params);
+    // Bad params on update are refused and the stored provider is intact.
+    const bad = await admin('PUT', '/v1/providers/sealed', { params: { url: 'nope' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('url');
+    expect((await stored('sealed'))!.params).toEqual(after.params);
+
+    const audit = JSON.stringify((await admin('GET', '/v1/audit?limit=200')).body);
+    expect(audit).toContain('provider:sealed');
+    expect(audit).not.toMatch(/secret-1|secret-2|local:v1/);
+  });
+
+  it('asks for a secret again when the stored one does not open (saved before sealing)', async () => {
+    await t.dir.config.put(
+      'acme',
+      'provider',
+      'legacy',
+      {
+        name: 'legacy',
+        kind: 'sms_web',
+        description: '',
+        params: { url: 'https://sms.example.test', token: 'plain-legacy' },
+        createdAt: '2026-01-01T00:00:00.000Z',
+        updatedAt: '2026-01-01T00:00:00.000Z',
+      },
+      'create',
+    );
+    const view = (await admin('GET', '/v1/providers/legacy')).body;
+    expect(view.params.token).toBe(SECRET_MASK);
+    const kept = await admin('PUT', '/v1/providers/legacy', { params: view.params });
+    expect(kept.status).toBe(400);
+    expect(kept.body.error.message).toContain('token');
+    const fixed = await admin('PUT', '/v1/providers/legacy', {
+      params: { ...view.params, token: 'new-tok' },
+    });
+    expect(fixed.status).toBe(200);
+    const item = (await stored('legacy'))!;
+    expect(
+      await t.cipher.decrypt(String(item.params.token), { tenantId: 'acme', providerId: 'legacy' }),
+    ).toBe('new-tok');
+  });
+
+  it('describes the provider kinds and their params, secrets marked', async () => {
+    const res = await admin('GET', '/v1/provider-kinds');
+    expect(res.status).toBe(200);
+    const web = res.body.items.find((k: { kind: string }) => k.kind === 'sms_web');
+    expect(web.parameters.find((p: { name: string }) => p.name === 'token')).toMatchObject({ secret: true });
+    expect(res.body.items.map((k: { kind: string }) => k.kind).sort()).toEqual(['email', 'sms_web', 'voice']);
+    expect((await t.call(t.admin, 'GET', '/v1/provider-kinds', undefined)).status).toBe(401);
   });
 });

@@ -2,7 +2,11 @@
  * The operator, admin and sync apps over the test cloud (dynalite with the seeded tenants `acme` and `globex`),
  * built by the same code the Lambda entries use, plus small helpers to call them.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Hono } from 'hono';
+import { KeyFileCredentialCipher } from '../../functions/adapters/credentials/key-file-cipher.ts';
 import { buildAdminApp, buildOperatorApp, buildSyncApp } from '../../functions/deps.ts';
 import { directoryStores } from '../../functions/directory-deps.ts';
 import { type CloudFixture, startCloud, TABLE } from './cloud.ts';
@@ -12,6 +16,8 @@ export interface DirectoryFixture extends CloudFixture {
   admin: Hono;
   operator: Hono;
   dir: ReturnType<typeof directoryStores>;
+  /** What the admin app seals provider secrets with. */
+  cipher: KeyFileCredentialCipher;
   call(
     app: Hono,
     method: string,
@@ -24,13 +30,16 @@ export interface DirectoryFixture extends CloudFixture {
 
 export async function startDirectory(): Promise<DirectoryFixture> {
   const cloud = await startCloud();
-  const ctx = { dynamo: cloud.dynamo, table: TABLE, log: cloud.log };
+  // Provider secrets are sealed with a key file, as on the local stack.
+  const cipher = KeyFileCredentialCipher.fromDirectory(mkdtempSync(join(tmpdir(), 'smspass-keys-')));
+  const ctx = { dynamo: cloud.dynamo, table: TABLE, log: cloud.log, cipher };
   const fixture: DirectoryFixture = {
     ...cloud,
     sync: buildSyncApp(ctx) as unknown as Hono,
     admin: buildAdminApp(ctx) as unknown as Hono,
     operator: buildOperatorApp(ctx) as unknown as Hono,
     dir: directoryStores(ctx),
+    cipher,
     async call(app, method, path, key, body) {
       const res = await app.request(path, {
         method,
