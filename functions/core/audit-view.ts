@@ -3,10 +3,5 @@ import { maskPhone } from './phone.ts';
 
 /** Provider params whose names say they hold a credential. */
 export const SECRET_PARAM = /secret|token|pass(word|wd)?|api_?key|^key$|credential|auth|signature/i;
-export const REDACTED = '[redacted]';
-
-export function redactParams(params: Record<string, string | number | boolean>) {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, SECRET_PARAM.test(k) ? REDACTED : v]));
-}
 
 export const maskOrNull = (phone: string | null | undefined) => (phone ? maskPhone(phone) : null);
