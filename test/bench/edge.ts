@@ -275,9 +275,10 @@ async function fsyncTimes(dir: string, samples: number): Promise<number[]> {
 }
 
 async function bareNodeRss(): Promise<number> {
+  // VmHWM from /proc, not resourceUsage().maxRSS: after fork the latter can report the parent's size.
   const { stdout } = await promisify(execFile)(process.execPath, [
     '-e',
-    'process.stdout.write(String(process.resourceUsage().maxRSS))',
+    "process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status','utf8'))[1])",
   ]);
   return Number(stdout) / 1024;
 }
