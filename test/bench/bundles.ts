@@ -40,7 +40,7 @@ export interface BenchBundlesOptions {
  * Stands in for AWS during the import: entries may fetch the deployment secret at load time (as they would on a
  * real cold start), so the measured time includes that call, against loopback. Other calls are refused loudly.
  */
-async function startAwsStub(): Promise<{ server: Server; url: string; calls: () => string[] }> {
+async function startAwsStandIn(): Promise<{ server: Server; url: string; calls: () => string[] }> {
   const calls: string[] = [];
   const server = createServer((req, res) => {
     const target = String(req.headers['x-amz-target'] ?? `${req.method} ${req.url}`);
@@ -59,7 +59,7 @@ async function startAwsStub(): Promise<{ server: Server; url: string; calls: () 
       } else {
         res.statusCode = 400;
         res.end(
-          JSON.stringify({ __type: 'UnknownOperationException', message: `bench stub has no ${target}` }),
+          JSON.stringify({ __type: 'UnknownOperationException', message: `the bench stand-in has no ${target}` }),
         );
       }
     });
@@ -68,7 +68,7 @@ async function startAwsStub(): Promise<{ server: Server; url: string; calls: () 
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls: () => calls };
 }
 
-/** The wiring a function reads at load time; the AWS endpoint is the stub above. */
+/** The wiring a function reads at load time; the AWS endpoint is the stand-in above. */
 const FAKE_LAMBDA_ENV: Record<string, string> = {
   [ENV.tableName]: 'bench-table',
   [ENV.dispatchQueueUrl]: 'http://127.0.0.1:9/000000000000/bench-dispatch',
@@ -124,8 +124,8 @@ const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** di
 export async function benchBundles(options: BenchBundlesOptions = {}): Promise<Row[]> {
   const runs = options.runs ?? 10;
   const outDir = await mkdtemp(path.join(tmpdir(), 'smspass-bench-bundles-'));
-  const stub = await startAwsStub();
-  const env = { PATH: process.env.PATH ?? '', ...FAKE_LAMBDA_ENV, AWS_ENDPOINT_URL: stub.url };
+  const standIn = await startAwsStandIn();
+  const env = { PATH: process.env.PATH ?? '', ...FAKE_LAMBDA_ENV, AWS_ENDPOINT_URL: standIn.url };
   const rows: Row[] = [];
   try {
     for (const fn of FUNCTION_NAMES) {
@@ -168,7 +168,7 @@ export async function benchBundles(options: BenchBundlesOptions = {}): Promise<R
         rows.push({ ...failed(`import failed: ${warm.error}`), sizeKiB: round(bundle.bytes / 1024) });
         continue;
       }
-      const callsBefore = stub.calls().length;
+      const callsBefore = standIn.calls().length;
       const bare: number[] = [];
       const imported: number[] = [];
       // Interleaved, so that machine noise lands on both series alike.
@@ -186,11 +186,11 @@ export async function benchBundles(options: BenchBundlesOptions = {}): Promise<R
         bareMedianMs: round(b.median),
         bareP90Ms: round(b.p90),
         deltaMs: round(m.median - b.median),
-        initCallsPerImport: round((stub.calls().length - callsBefore) / runs),
+        initCallsPerImport: round((standIn.calls().length - callsBefore) / runs),
       });
     }
   } finally {
-    await new Promise((resolve) => stub.server.close(resolve));
+    await new Promise((resolve) => standIn.server.close(resolve));
     await rm(outDir, { recursive: true, force: true });
   }
   if (options.print ?? true) printRows(rows, runs);
