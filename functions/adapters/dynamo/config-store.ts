@@ -3,13 +3,12 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ConfigKind, ConfigKinds, ConfigStore } from '../../core/directory-ports.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { configItem, tenantItem } from './keys.ts';
+import { queryPages } from './query.ts';
 
 /** The sort-key prefix of each kind of tenant configuration object. */
 export const CONFIG_PREFIX: Record<ConfigKind, string> = {
@@ -47,23 +46,17 @@ export class DynamoConfigStore implements ConfigStore {
 
   async list<K extends ConfigKind>(tenantId: string, kind: K) {
     const values: Array<ConfigKinds[K]> = [];
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: marshall({
-            ':pk': tenantItem(tenantId).pk,
-            ':prefix': `${CONFIG_PREFIX[kind]}#`,
-          }),
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: marshall({
+        ':pk': tenantItem(tenantId).pk,
+        ':prefix': `${CONFIG_PREFIX[kind]}#`,
+      }),
+      ConsistentRead: true,
+    })) {
       for (const raw of out.Items ?? []) values.push(fromItem<K>(unmarshall(raw)));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return values;
   }
 

@@ -21,6 +21,7 @@ import {
   tenantItem,
   userItem,
 } from './keys.ts';
+import { queryPages } from './query.ts';
 
 type Item = Record<string, unknown>;
 
@@ -141,19 +142,13 @@ export class DynamoDirectoryStore implements DirectoryStore {
 
   async listAgents(tenantId: string): Promise<Agent[]> {
     const agents: Agent[] = [];
-    let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': AGENT_PREFIX }),
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': AGENT_PREFIX }),
+    })) {
       for (const raw of out.Items ?? []) agents.push(toAgent(unmarshall(raw)));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return agents;
   }
 

@@ -2,16 +2,13 @@
  * API key records: one item per key hash (what a request looks up), listed per tenant through gsi1 under
  * `KEYS#<tenant>`, newest first. The same item shape as the operator's tenant store writes for admin keys.
  */
-import {
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KeyStore, StoredKey } from '../../core/keys-service.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { keyItem, keyListPartition } from './keys.ts';
+import { queryPages } from './query.ts';
 
 export function keyRecordItem(key: StoredKey) {
   const { hash, ...rest } = key;
@@ -41,18 +38,13 @@ export class DynamoKeyStore implements KeyStore {
 
   async list(tenantId: string): Promise<StoredKey[]> {
     const keys: StoredKey[] = [];
-    let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': keyListPartition(tenantId) }),
-          ScanIndexForward: false,
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': keyListPartition(tenantId) }),
+      ScanIndexForward: false,
+    })) {
       for (const raw of out.Items ?? []) {
         const item = unmarshall(raw);
         keys.push({
@@ -64,8 +56,7 @@ export class DynamoKeyStore implements KeyStore {
           ...(typeof item.revokedAt === 'string' && { revokedAt: item.revokedAt }),
         });
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return keys;
   }
 

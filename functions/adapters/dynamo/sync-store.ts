@@ -5,8 +5,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  type QueryCommandOutput,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -30,6 +28,7 @@ import {
   USER_PREFIX,
   userItem,
 } from './keys.ts';
+import { queryPages } from './query.ts';
 
 /** Runs and their batches are kept a week for support questions, then DynamoDB TTL removes them. */
 const RUN_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -312,17 +311,12 @@ export class DynamoSyncStore implements SyncStore {
   async listBatches(tenantId: string, runId: string): Promise<SyncBatchRecord[]> {
     const batches: SyncBatchRecord[] = [];
     const prefix = syncBatchPrefix(runId);
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': prefix }),
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': prefix }),
+      ConsistentRead: true,
+    })) {
       for (const raw of out.Items ?? []) {
         const item = unmarshall(raw);
         batches.push({
@@ -334,26 +328,20 @@ export class DynamoSyncStore implements SyncStore {
           rejected: Number(item.rejected ?? 0),
         });
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return batches;
   }
 
   async *listSyncedUsers(tenantId: string) {
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: 'attribute_exists(#id)',
-          ProjectionExpression: '#u, #id, #at',
-          ExpressionAttributeNames: { '#u': 'username', '#id': 'syncId', '#at': 'syncedAt' },
-          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': USER_PREFIX }),
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'attribute_exists(#id)',
+      ProjectionExpression: '#u, #id, #at',
+      ExpressionAttributeNames: { '#u': 'username', '#id': 'syncId', '#at': 'syncedAt' },
+      ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': USER_PREFIX }),
+      ConsistentRead: true,
+    })) {
       yield (out.Items ?? []).map((raw) => {
         const item = unmarshall(raw);
         return {
@@ -362,8 +350,7 @@ export class DynamoSyncStore implements SyncStore {
           syncedAt: String(item.syncedAt),
         };
       });
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
   }
 
   private async write(send: () => Promise<unknown>): Promise<WriteOutcome> {

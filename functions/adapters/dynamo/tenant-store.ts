@@ -3,8 +3,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  type QueryCommandOutput,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -13,6 +11,7 @@ import type { TenantRecord, TenantStore } from '../../core/directory-ports.ts';
 import { toTenant } from './directory-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { keyItem, keyListPartition, TENANT_LIST, tenantItem } from './keys.ts';
+import { queryPages } from './query.ts';
 
 const toRecord = (item: Record<string, unknown>): TenantRecord => ({
   ...toTenant(item),
@@ -59,20 +58,14 @@ export class DynamoTenantStore implements TenantStore {
 
   async list() {
     const tenants: TenantRecord[] = [];
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': TENANT_LIST.gsi1pk }),
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': TENANT_LIST.gsi1pk }),
+    })) {
       for (const raw of out.Items ?? []) tenants.push(toRecord(unmarshall(raw)));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return tenants;
   }
 
@@ -106,17 +99,12 @@ export class DynamoTenantStore implements TenantStore {
 
   async purge(tenantId: string) {
     let purged = 0;
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk }),
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk }),
+      ProjectionExpression: 'pk, sk',
+    })) {
       const keys = (out.Items ?? []).filter((i) => i.sk?.S !== tenantItem(tenantId).sk);
       for (let i = 0; i < keys.length; i += 25) {
         let requests: WriteRequest[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
@@ -130,8 +118,7 @@ export class DynamoTenantStore implements TenantStore {
         }
       }
       purged += keys.length;
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return purged;
   }
 

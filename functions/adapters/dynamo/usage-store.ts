@@ -1,13 +1,8 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { UsageStore } from '../../core/directory-ports.ts';
 import { messageLogPartition, usageItem } from './keys.ts';
+import { queryPages } from './query.ts';
 
 /**
  * Monthly usage per tenant. Challenges are counted where they already are (the message log's index lists every
@@ -30,21 +25,15 @@ export class DynamoUsageStore implements UsageStore {
 
   private async countChallenges(tenantId: string, month: string): Promise<number> {
     let count = 0;
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': messageLogPartition(tenantId, month) }),
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': messageLogPartition(tenantId, month) }),
+      Select: 'COUNT',
+    })) {
       count += out.Count ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return count;
   }
 

@@ -2,8 +2,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  type QueryCommandOutput,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -11,6 +9,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CounterState, UserCounter } from '../../core/directory-ports.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { tenantItem, USER_PREFIX, userCounterItem } from './keys.ts';
+import { queryPages } from './query.ts';
 
 /** The user counter as one item per tenant: `activeUsers`, a `version` every change bumps, and the leases. */
 export class DynamoUserCounter implements UserCounter {
@@ -73,21 +72,15 @@ export class DynamoUserCounter implements UserCounter {
 
   async countStored(tenantId: string): Promise<number> {
     let count = 0;
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': USER_PREFIX }),
-          Select: 'COUNT',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk, ':prefix': USER_PREFIX }),
+      Select: 'COUNT',
+      ConsistentRead: true,
+    })) {
       count += out.Count ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return count;
   }
 

@@ -12,6 +12,7 @@ import { InvalidRequestError } from '../../core/errors.ts';
 import type { PhoneType } from '../../core/model.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { tenantItem, USER_PREFIX, userItem } from './keys.ts';
+import { queryPages } from './query.ts';
 
 type Item = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -159,26 +160,20 @@ export class DynamoUserStore implements UserStore {
   }
 
   async anyWithGroupPolicy(tenantId: string, groupPolicyId: string) {
-    let start: QueryCommandOutput['LastEvaluatedKey'];
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: '#g = :id',
-          ExpressionAttributeNames: { '#g': 'groupPolicyId' },
-          ExpressionAttributeValues: marshall({
-            ':pk': tenantItem(tenantId).pk,
-            ':prefix': USER_PREFIX,
-            ':id': groupPolicyId,
-          }),
-          ProjectionExpression: 'pk',
-          ExclusiveStartKey: start,
-        }),
-      );
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: '#g = :id',
+      ExpressionAttributeNames: { '#g': 'groupPolicyId' },
+      ExpressionAttributeValues: marshall({
+        ':pk': tenantItem(tenantId).pk,
+        ':prefix': USER_PREFIX,
+        ':id': groupPolicyId,
+      }),
+      ProjectionExpression: 'pk',
+    })) {
       if ((out.Count ?? 0) > 0) return true;
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return false;
   }
 }
