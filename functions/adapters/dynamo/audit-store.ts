@@ -2,10 +2,12 @@
  * The audit log in the single table. Entries of one tenant and month share a partition and sort by time, so a
  * page is one Query read backwards; listing walks back month by month up to the retention.
  */
+
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AuditEntry, AuditLog } from '../../core/audit.ts';
 import { type Clock, systemClock } from '../../core/clock.ts';
+import { InvalidRequestError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { maskPhonesIn } from '../../core/phone.ts';
 import { auditPartition, challengeAuditPartition, challengeItem } from './keys.ts';
@@ -40,7 +42,8 @@ function decodeCursor(raw: string | undefined): Cursor | undefined {
   if (!raw) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (!/^\d{4}-\d{2}$/.test(parsed.m)) return undefined;
+    // A real month only: '0000-00' would make previousMonth() stand still and the listing never end.
+    if (typeof parsed.m !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(parsed.m)) return undefined;
     if (parsed.s !== undefined && (typeof parsed.s !== 'string' || parsed.s.length > 100)) return undefined;
     if (
       parsed.g !== undefined &&
@@ -74,10 +77,9 @@ export function auditRecordItem(entry: AuditEntry) {
   };
 }
 
-export class InvalidAuditCursorError extends Error {
+export class InvalidAuditCursorError extends InvalidRequestError {
   constructor() {
     super('The audit cursor is not one this log handed out.');
-    this.name = 'InvalidAuditCursorError';
   }
 }
 
@@ -103,7 +105,8 @@ export class DynamoAuditLog implements AuditLog {
     let oldest = newest;
     for (let i = 1; i < AUDIT_RETENTION_MONTHS; i++) oldest = previousMonth(oldest);
     const start = options.cursor === undefined ? { m: newest } : decodeCursor(options.cursor);
-    if (!start) throw new InvalidAuditCursorError();
+    // A cursor outside the retained months was not handed out by this log.
+    if (!start || start.m > newest || start.m < oldest) throw new InvalidAuditCursorError();
 
     // Two newest-first streams per month, merged by time: the audit entries, and the accepted challenges
     // (each accept write makes its challenge the `challenge.accepted` entry, listed through gsi1).

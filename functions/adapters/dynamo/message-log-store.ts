@@ -33,7 +33,8 @@ export class InvalidMessageLogCursorError extends Error {
 function decode(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (!/^\d{4}-\d{2}$/.test(c.m)) throw new Error();
+    // A real month only: '0000-00' would make previousMonth() stand still and the listing never end.
+    if (typeof c.m !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(c.m)) throw new Error();
     if (c.k !== undefined && !/^[^#]{1,40}#[A-Za-z0-9_-]{16,64}$/.test(c.k)) throw new Error();
     return c;
   } catch {
@@ -61,6 +62,9 @@ export class DynamoMessageLogStore implements MessageLogStore {
       ? decode(options.cursor)
       : { m: monthOf(new Date(this.now()).toISOString()) };
     const oldest = monthOf(options.since);
+    if (start.m > monthOf(new Date(this.now()).toISOString()) || start.m < oldest) {
+      throw new InvalidMessageLogCursorError();
+    }
     const found: Challenge[] = [];
     let month = start.m;
     let after = start.k;
