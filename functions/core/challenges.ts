@@ -293,8 +293,8 @@ export class ChallengeService {
 
   /** A new code for the same login: the old challenge dies, a new one (with its own id) takes its place. */
   async resend(key: ParsedKey, challengeId: string): Promise<CreatedChallenge> {
-    const { directory, challenges, clock } = this.deps;
-    assertKeyGrants(key, await directory.findKey(key.hash), 'auth');
+    const { challenges, clock } = this.deps;
+    await this.authorize(key);
     const old = await challenges.get(key.tenantId, challengeId, true);
     const nowIso = new Date(clock.now()).toISOString();
     if (
@@ -315,8 +315,8 @@ export class ChallengeService {
     passcode: string,
     client?: { ip?: string | undefined },
   ): Promise<VerifyResult> {
-    const { directory, challenges, keys, clock } = this.deps;
-    const record = assertKeyGrants(key, await directory.findKey(key.hash), 'auth');
+    const { challenges, keys, clock } = this.deps;
+    const record = await this.authorize(key);
     const tenantId = key.tenantId;
     const typed = canonicalPasscode(passcode);
     const hash = keys.passcodeHash(tenantId, challengeId, typed);
@@ -408,8 +408,8 @@ export class ChallengeService {
   }
 
   async view(key: ParsedKey, challengeId: string): Promise<ChallengeView> {
-    const { directory, challenges, clock } = this.deps;
-    assertKeyGrants(key, await directory.findKey(key.hash), 'auth');
+    const { challenges, clock } = this.deps;
+    await this.authorize(key);
     const challenge = await challenges.get(key.tenantId, challengeId);
     if (!challenge) throw new NotFoundError('The challenge');
     const now = clock.now();
@@ -427,6 +427,17 @@ export class ChallengeService {
           at: lapsed?.step === d.step ? lapsed.at : d.at,
         })),
     };
+  }
+
+  /**
+   * The key must be a live auth key of an active tenant: a suspended (or deleted) tenant's keys stop for
+   * every route at once. Key and tenant come in one strongly consistent batch read.
+   */
+  private async authorize(key: ParsedKey) {
+    const loaded = await this.deps.directory.loadForRequest(key.hash, key.tenantId);
+    const record = assertKeyGrants(key, loaded.key, 'auth');
+    if (loaded.tenant?.status !== 'active') throw new UnauthorizedError();
+    return record;
   }
 
   /** Fixed-window counters for the user, the number, the client IP and the tenant, in one conditional write. */

@@ -103,7 +103,27 @@ describe('tenants', () => {
   it('suspends a tenant: its keys stop at once, its data stays, and resuming brings them back', async () => {
     const admin = t.seed.keys.admin;
     expect((await t.call(t.admin, 'GET', '/v1/users', admin)).status).toBe(200);
+    const auth = { authorization: `Bearer ${t.seed.keys.auth}`, 'content-type': 'application/json' };
+    const open = await t.app.request('/v1/challenges', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ username: 'alice' }),
+    });
+    const { challengeId } = (await open.json()) as { challengeId: string };
     expect((await op('POST', '/v1/operator/tenants/acme/suspend')).body.status).toBe('suspended');
+    // A challenge made before the suspension can be neither read, verified nor resent.
+    expect((await t.app.request(`/v1/challenges/${challengeId}`, { headers: auth })).status).toBe(401);
+    const verify = await t.app.request(`/v1/challenges/${challengeId}/verify`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ passcode: '123456' }),
+    });
+    expect(verify.status).toBe(401);
+    const resend = await t.app.request(`/v1/challenges/${challengeId}/resend`, {
+      method: 'POST',
+      headers: auth,
+    });
+    expect(resend.status).toBe(401);
     expect((await t.call(t.admin, 'GET', '/v1/users', admin)).status).toBe(401);
     expect((await t.call(t.sync, 'POST', '/v1/sync/runs', t.seed.keys.sync)).status).toBe(401);
     const challenge = await t.app.request('/v1/challenges', {
