@@ -107,6 +107,19 @@ export function viewOf<K extends ConfigKind>(kind: K, value: ConfigKinds[K]): un
   return value;
 }
 
+/** Params that say where a provider's requests go. */
+const ENDPOINT_PARAMS = ['url', 'host', 'port', 'transport', 'security'] as const;
+
+/** What identifies the destination: for a URL its origin (a new path on the same server is fine). */
+function endpointOf(name: string, value: unknown): unknown {
+  if (name !== 'url' || typeof value !== 'string') return value;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return value;
+  }
+}
+
 export class TenantConfigService {
   constructor(private readonly deps: TenantConfigDeps) {}
 
@@ -230,9 +243,21 @@ export class TenantConfigService {
   ): Promise<Provider['params']> {
     if (!isProviderKind(provider.kind) || previous.kind !== provider.kind) return previous.params;
     const kept = { ...previous.params };
+    // A kept secret goes only where it went before: moving the endpoint needs the secret typed again, or an
+    // admin key could send the stored token to a server of its choosing.
+    const moved = ENDPOINT_PARAMS.find(
+      (name) =>
+        name in provider.params &&
+        endpointOf(name, provider.params[name]) !== endpointOf(name, previous.params[name]),
+    );
     for (const spec of PROVIDER_KINDS[provider.kind].parameters) {
       const stored = kept[spec.name];
       if (!spec.secret || provider.params[spec.name] !== SECRET_MASK || typeof stored !== 'string') continue;
+      if (moved) {
+        throw new ProviderParamsError([
+          { param: spec.name, message: `${moved} changed, so the secret must be entered again` },
+        ]);
+      }
       try {
         await cipher.decrypt(stored, { tenantId, providerId: id });
       } catch (error) {

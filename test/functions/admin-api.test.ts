@@ -458,12 +458,20 @@ describe('provider secrets', () => {
       expect(JSON.stringify(view)).not.toMatch(/secret-1|local:v1/);
     }
 
-    // The console sends back what it was shown, with a new URL and a new password.
+    // A kept secret goes only where it went before: another server needs it typed again.
+    const moved = await admin('PUT', '/v1/providers/sealed', {
+      params: { ...shown[1].params, url: 'https://collector.example.test/send', password: 'pw-secret-2' },
+    });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.message).toContain('token');
+    expect((await stored('sealed'))!.params).toEqual(item.params);
+
+    // The console sends back what it was shown, with a new path on the same server and a new password.
     const update = await admin('PUT', '/v1/providers/sealed', {
-      params: { ...shown[1].params, url: 'https://sms2.example.test/send', password: 'pw-secret-2' },
+      params: { ...shown[1].params, url: 'https://sms.example.test/v2/send', password: 'pw-secret-2' },
     });
     expect(update.status, JSON.stringify(update.body)).toBe(200);
-    expect(update.body.params).toMatchObject({ url: 'https://sms2.example.test/send', token: SECRET_MASK });
+    expect(update.body.params).toMatchObject({ url: 'https://sms.example.test/v2/send', token: SECRET_MASK });
     const after = (await stored('sealed'))!;
     expect(after.params.token).toBe(item.params.token);
     expect(await t.cipher.decrypt(String(after.params.password), ctx)).toBe('pw-secret-2');
