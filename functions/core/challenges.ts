@@ -80,15 +80,23 @@ export interface ChallengeServiceDeps {
 /** How many times a verify re-reads after losing a race on the attempt counter before giving up. */
 const MAX_VERIFY_ROUNDS = 5;
 
+/** The longest text an SMS job may carry (the contract's limit, ten concatenated parts and some). */
+export const MAX_MESSAGE_CHARS = 1600;
+
 export function renderMessage(
   template: string,
   facts: { code: string; minutes: number; ip?: string; client?: string },
 ) {
-  return template
-    .replaceAll('{code}', facts.code)
-    .replaceAll('{minutes}', String(facts.minutes))
-    .replaceAll('{ip}', facts.ip ?? 'unknown')
-    .replaceAll('{client}', facts.client ?? 'unknown');
+  const fill = (ip: string, client: string) =>
+    template
+      .replaceAll('{code}', facts.code)
+      .replaceAll('{minutes}', String(facts.minutes))
+      .replaceAll('{ip}', ip)
+      .replaceAll('{client}', client);
+  const full = fill(facts.ip ?? 'unknown', facts.client ?? 'unknown');
+  // A template that repeats long session facts could outgrow a job and never be sent: drop the facts, keep
+  // the code (templates are at most 320 characters, so this always fits).
+  return full.length <= MAX_MESSAGE_CHARS ? full : fill('-', '-');
 }
 
 const keyActor = (record: ApiKeyRecord | undefined) => (record ? `key:${record.prefix}` : 'system');
