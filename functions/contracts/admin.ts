@@ -145,7 +145,8 @@ export const UserUpdate = z
 
 export const TenantInput = z
   .object({
-    id: Slug,
+    // "-" stands for "no tenant" in operator keys (`sp.operator.-.…`), so a tenant id needs a letter or digit.
+    id: Slug.regex(/[A-Za-z0-9]/, 'must contain a letter or digit'),
     name: text(256),
     defaultCountry: Country,
     allowedCountries: z.array(Country).min(1).max(250).optional(),

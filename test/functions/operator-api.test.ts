@@ -47,6 +47,16 @@ describe('tenants', () => {
         })
       ).body.error.code,
     ).toBe('already_exists');
+    // "-" is the operator keys' "no tenant"; a tenant may not take it.
+    for (const id of ['-', '--', '_']) {
+      const refused = await op('POST', '/v1/operator/tenants', {
+        id,
+        name: 'x',
+        defaultCountry: 'SE',
+        userLimit: 1,
+      });
+      expect(refused.status).toBe(400);
+    }
     const list = await op('GET', '/v1/operator/tenants');
     expect(list.body.items.map((x: { id: string }) => x.id).sort()).toEqual(['acme', 'globex', 'initech']);
     expect((await op('GET', '/v1/operator/tenants/initech')).body.name).toBe('Initech');
