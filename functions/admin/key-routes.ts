@@ -33,6 +33,8 @@ export function keyRoutes({ keys, directory, log }: KeyRoutesDeps) {
     const body = await readJson(c, KeyCreateRequest);
     const { key, record } = await keys.mint(c.get('principal'), body.kind);
     c.header('Cache-Control', 'no-store');
+    // The reply holds a key, shown this once: no cache may keep it.
+    c.header('Cache-Control', 'no-store');
     return c.json({ key, prefix: record.prefix, kind: body.kind, createdAt: record.createdAt }, 201);
   });
 

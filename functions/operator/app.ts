@@ -33,6 +33,8 @@ export function createOperatorApp({ tenants, audit, directory, log }: OperatorAp
   app.post('/v1/operator/tenants', async (c) => {
     const created = await tenants.create(actorOf(c), await readJson(c, TenantInput));
     log.info('tenant created', { tenantId: created.tenant.id });
+    // The reply holds a key, shown this once: no cache may keep it.
+    c.header('Cache-Control', 'no-store');
     return c.json(created, 201);
   });
   app.get('/v1/operator/tenants/:id', async (c) => c.json(await tenants.get(idOf(c.req.param('id'))), 200));

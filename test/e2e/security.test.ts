@@ -23,6 +23,7 @@ describe('admin security routes on the local stack', () => {
   it('mints an auth key that works at once and stops working the moment it is revoked', async () => {
     const minted = await call('/v1/keys', stack.json.adminKey, { method: 'POST', body: '{"kind":"auth"}' });
     expect(minted.status).toBe(201);
+    expect(minted.headers.get('cache-control')).toBe('no-store');
     const { key, prefix } = (await minted.json()) as { key: string; prefix: string };
     const body = JSON.stringify({ username: 'alice', client: { ip: '203.0.113.7' } });
     expect((await call('/v1/challenges', key, { method: 'POST', body })).status).toBe(201);
