@@ -59,7 +59,10 @@ async function startAwsStandIn(): Promise<{ server: Server; url: string; calls: 
       } else {
         res.statusCode = 400;
         res.end(
-          JSON.stringify({ __type: 'UnknownOperationException', message: `the bench stand-in has no ${target}` }),
+          JSON.stringify({
+            __type: 'UnknownOperationException',
+            message: `the bench stand-in has no ${target}`,
+          }),
         );
       }
     });
