@@ -517,8 +517,10 @@ export class ChallengeService {
       details: { username, reason: 'wrong', attemptsLeft },
     });
     const counted = await guards.recordFailure(tenantId, username, nowIso);
-    if (counted.locked)
+    if (counted.locked) {
+      await this.endOnLock(challenge, nowIso);
       throw new UserLockedError(Math.max(1, Math.ceil((Date.parse(counted.until) - clock.now()) / 1000)));
+    }
     const tenant = await this.deps.directory.getTenant(tenantId);
     const { lockout } = resolveSecurity(tenant?.security);
     if (counted.failures < lockout.maxFailures) return;
@@ -533,7 +535,17 @@ export class ChallengeService {
         details: { username, failures: counted.failures, until },
       });
     }
+    await this.endOnLock(challenge, nowIso);
     throw new UserLockedError(lockout.lockSeconds);
+  }
+
+  /**
+   * A lock must also stop challenges opened before it: otherwise an attacker who opened several first would
+   * keep guessing on each of them through the lock. The first wrong guess that meets the lock ends the
+   * challenge it was made on.
+   */
+  private async endOnLock(challenge: Challenge, nowIso: string) {
+    await this.deps.challenges.supersede(challenge.tenantId, challenge.id, nowIso);
   }
 
   /** An audit write that fails is logged, never allowed to fail the login it describes. */
