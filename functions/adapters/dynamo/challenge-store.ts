@@ -13,7 +13,7 @@ import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
 import type { ChallengeStore, FailStepOptions, FailStepResult } from '../../core/ports.ts';
 import { deliveryChannel } from '../../core/rule-chain.ts';
 import { AUDIT_RETENTION_SECONDS, auditRecordItem } from './audit-store.ts';
-import { isConditionalCheckFailed } from './errors.ts';
+import { conditionalUpdate, isConditionalCheckFailed, unlessConditionFails } from './errors.ts';
 import { challengeAuditPartition, challengeItem, messageLogPartition } from './keys.ts';
 
 /** Items stay readable for a day after expiry so clients can still ask how a login ended. */
@@ -191,8 +191,8 @@ export class DynamoChallengeStore implements ChallengeStore {
     const hashCondition = options.personal
       ? 'personal.#hash = :hash AND personal.validFrom <= :now AND personal.validUntil > :now'
       : 'codeHash = :hash';
-    try {
-      const out = await this.client.send(
+    const out = await unlessConditionFails(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(challengeItem(tenantId, challengeId)),
@@ -228,12 +228,9 @@ export class DynamoChallengeStore implements ChallengeStore {
           // The image before the write tells the caller whose challenge it was, at no extra read.
           ReturnValues: 'ALL_OLD',
         }),
-      );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
+      ),
+    );
+    return out?.Attributes ? fromItem(out.Attributes) : undefined;
   }
 
   async supersede(tenantId: string, challengeId: string, nowIso: string) {
@@ -450,8 +447,8 @@ export class DynamoChallengeStore implements ChallengeStore {
     nowIso: string,
     options: { clientIp?: string | undefined; actor?: string } = {},
   ): Promise<Challenge | undefined> {
-    try {
-      const out = await this.client.send(
+    const out = await unlessConditionFails(
+      this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(challengeItem(tenantId, challengeId)),
@@ -470,21 +467,12 @@ export class DynamoChallengeStore implements ChallengeStore {
           }),
           ReturnValues: 'ALL_OLD',
         }),
-      );
-      return out.Attributes ? fromItem(out.Attributes) : undefined;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
+      ),
+    );
+    return out?.Attributes ? fromItem(out.Attributes) : undefined;
   }
 
-  private async conditional(input: UpdateItemCommandInput): Promise<boolean> {
-    try {
-      await this.client.send(new UpdateItemCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  private conditional(input: UpdateItemCommandInput): Promise<boolean> {
+    return conditionalUpdate(this.client, input);
   }
 }

@@ -3,11 +3,16 @@
  * a challenge is made, and written only when something fails (or a success follows failures). Guards exist for
  * unknown usernames too, so every write sets a TTL: what attackers make goes away by itself.
  */
-import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { GuardStore } from '../../core/abuse-policy.ts';
 import type { PersonalPasscode, UserGuard } from '../../core/model.ts';
-import { isConditionalCheckFailed } from './errors.ts';
+import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
 import { guardItem } from './keys.ts';
 
 /** Longer than any lock (at most a day) and any personal passcode window (it ends within 60 days). */
@@ -104,15 +109,7 @@ export class DynamoGuardStore implements GuardStore {
     return out.Item ? toGuard(unmarshall(out.Item)) : undefined;
   }
 
-  private async conditional(
-    input: Omit<ConstructorParameters<typeof UpdateItemCommand>[0], 'TableName'>,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(new UpdateItemCommand({ TableName: this.table, ...input }));
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  private conditional(input: Omit<UpdateItemCommandInput, 'TableName'>): Promise<boolean> {
+    return conditionalUpdate(this.client, { TableName: this.table, ...input });
   }
 }

@@ -2,12 +2,11 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CounterState, UserCounter } from '../../core/directory-ports.ts';
-import { isConditionalCheckFailed } from './errors.ts';
+import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
 import { tenantItem, USER_PREFIX, userCounterItem } from './keys.ts';
 import { queryPages } from './query.ts';
 
@@ -122,13 +121,7 @@ export class DynamoUserCounter implements UserCounter {
     });
   }
 
-  private async conditional(input: UpdateItemCommandInput): Promise<boolean> {
-    try {
-      await this.client.send(new UpdateItemCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  private conditional(input: UpdateItemCommandInput): Promise<boolean> {
+    return conditionalUpdate(this.client, input);
   }
 }
