@@ -78,14 +78,19 @@ export interface RateLimiter {
 
 export interface GuardStore {
   /**
-   * Counts a failed verify unless the user is locked at `nowIso`. Returns the new count, or that the user was
-   * already locked (and until when).
+   * Admits one verdict on the user's guesses, before it is acted upon: refused while the user is locked (by
+   * failures or by an admin) or already has `maxFailures` failures counted, so that however many verifies race
+   * across however many challenges, at most `maxFailures` wrong guesses are ever answered. A wrong guess is
+   * counted in the same conditional write. Returns the failures now counted, or that the user is locked (and
+   * until when, for a lock that lifts by itself).
    */
-  recordFailure(
+  admit(
     tenantId: string,
     username: string,
-    nowIso: string,
-  ): Promise<{ locked: false; failures: number } | { locked: true; until: string }>;
+    options: { nowIso: string; wrong: boolean; maxFailures: number },
+  ): Promise<{ admitted: true; failures: number } | { admitted: false; until?: string }>;
+  /** An admin's lock: verifies of every open challenge of the user are refused while it holds. */
+  setAdminLock(tenantId: string, username: string, locked: boolean, nowIso: string): Promise<void>;
   /** Locks once the failures reached `maxFailures`, resetting the count; false when someone else locked first. */
   lock(tenantId: string, username: string, maxFailures: number, until: string): Promise<boolean>;
   /** After a success: the consecutive count starts again. */

@@ -7,6 +7,7 @@
  * key and accepts in one conditional write that hands back the challenge as it was. Lockout state is
  * written only when something fails, so a clean login never touches it.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../adapters/log.ts';
 import {
   type GuardStore,
@@ -34,7 +35,13 @@ import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, Tenant, User }
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
-import type { ChallengeStore, DirectoryStore, DispatchMessage, DispatchQueue } from './ports.ts';
+import type {
+  AttemptOutcome,
+  ChallengeStore,
+  DirectoryStore,
+  DispatchMessage,
+  DispatchQueue,
+} from './ports.ts';
 import { type ChainResolver, defaultChain, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 
@@ -77,9 +84,6 @@ export interface ChallengeServiceDeps {
   totp?: Pick<TotpService, 'verify'>;
 }
 
-/** How many times a verify re-reads after losing a race on the attempt counter before giving up. */
-const MAX_VERIFY_ROUNDS = 5;
-
 /** The longest text an SMS job may carry (the contract's limit, ten concatenated parts and some). */
 export const MAX_MESSAGE_CHARS = 1600;
 
@@ -101,6 +105,13 @@ export function renderMessage(
 
 const keyActor = (record: ApiKeyRecord | undefined) => (record ? `key:${record.prefix}` : 'system');
 
+/** Constant-time equality of two keyed hashes (base64url of equal-length digests). */
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'base64url');
+  const y = Buffer.from(b, 'base64url');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 export class ChallengeService {
   /** A moving average of the queue send, which decoys wait out so unknown users answer as slowly as known ones. */
   private sendMs = 0;
@@ -109,7 +120,7 @@ export class ChallengeService {
 
   async create(key: ParsedKey, request: ChallengeRequest): Promise<CreatedChallenge> {
     const { directory, challenges, keys, clock } = this.deps;
-    const loaded = await directory.loadForRequest(key.hash, key.tenantId, request.username);
+    const loaded = await directory.loadForRequest(key.hash, key.tenantId, { username: request.username });
     const record = assertKeyGrants(key, loaded.key, 'auth');
     const tenant = loaded.tenant;
     if (tenant?.status !== 'active') throw new UnauthorizedError();
@@ -186,7 +197,6 @@ export class ChallengeService {
       ...(settings.alphabet && settings.alphabet !== 'numeric' && { alphabet: settings.alphabet }),
       ...(security.bindClientIp && clientIp && { boundIp: clientIp }),
       ...(personal && { personal }),
-      ...(guard?.failures && { priorFailures: guard.failures }),
     };
     const step0 =
       user && resolved ? await this.planDelivery(tenant, user, resolved, challenge, code, nowIso) : undefined;
@@ -317,102 +327,175 @@ export class ChallengeService {
     return created;
   }
 
+  /**
+   * Checks a typed passcode. The guess budget holds however many verifies arrive at once, because no verdict
+   * is answered before two conditional writes took it: first the user's guard (at most `lockout.maxFailures`
+   * wrong guesses across all the user's challenges, and nothing at all while the user is locked), then the
+   * challenge's next attempt slot (at most `maxAttempts` verdicts per challenge, one per slot). A right and a
+   * wrong guess take the same two writes in the same order, so neither gets ahead in a race. A wrong guess is
+   * counted by the guard even if it then finds no slot: a storm of guesses locks the user sooner, never later.
+   * A verify that gets neither write is answered "locked" (or "used"/"expired"), alike for right and wrong.
+   * The happy path is one read and those two writes.
+   */
   async verify(
     key: ParsedKey,
     challengeId: string,
     passcode: string,
     client?: { ip?: string | undefined },
   ): Promise<VerifyResult> {
-    const { challenges, keys, clock } = this.deps;
-    const record = await this.authorize(key);
+    const { challenges, directory, keys, clock } = this.deps;
     const tenantId = key.tenantId;
+    const loaded = await directory.loadForRequest(key.hash, tenantId, { challengeId });
+    const record = assertKeyGrants(key, loaded.key, 'auth');
+    if (loaded.tenant?.status !== 'active') throw new UnauthorizedError();
+    const { lockout } = resolveSecurity(loaded.tenant.security);
+    let current = loaded.challenge;
+    if (!current) throw new NotFoundError('The challenge');
+    const nowIso = new Date(clock.now()).toISOString();
+    const nonce = newId(12);
+    const early = this.settledFor(current, nonce, nowIso);
+    if (early) return early;
+
     const typed = canonicalPasscode(passcode);
     const hash = keys.passcodeHash(tenantId, challengeId, typed);
-    const nowIso = new Date(clock.now()).toISOString();
     const actor = keyActor(record);
-    const nonce = newId(12);
+    const outcome = await this.judge(current, typed, hash, nowIso, { ip: client?.ip, actor });
+    const failures = await this.admit(current, outcome.kind === 'wrong', lockout, nowIso);
 
-    const accepted = await challenges.acceptIfMatches(tenantId, challengeId, hash, nowIso, {
-      nonce,
-      clientIp: client?.ip,
-      actor,
+    // Each round either takes the slot, or lost it to another verify that took it: after `maxAttempts` rounds
+    // no slot is left, so the loop always ends with an answer.
+    for (let round = 0; round <= current.maxAttempts + 1; round++) {
+      // Our own wrong attempt may already be in (see below): then the count read includes it.
+      const landed = outcome.kind === 'wrong' && current.attemptNonce === nonce;
+      const won =
+        landed ||
+        (await challenges.settleAttempt(tenantId, challengeId, current.attempts, outcome, { nonce, nowIso }));
+      if (won && outcome.kind === 'accept') {
+        await this.afterAccept(current, failures, actor, nowIso, outcome.method);
+        return { result: 'accept' };
+      }
+      if (won) {
+        const left = Math.max(0, current.maxAttempts - current.attempts - (landed ? 0 : 1));
+        await this.audit({
+          tenantId,
+          at: nowIso,
+          actor,
+          action: 'challenge.rejected',
+          target: `challenge:${challengeId}`,
+          details: { username: current.username, reason: 'wrong', attemptsLeft: left },
+        });
+        return { result: 'reject', reason: 'wrong', attemptsLeft: left };
+      }
+      const next = await challenges.get(tenantId, challengeId, true);
+      if (!next) throw new NotFoundError('The challenge');
+      current = next;
+      // Our own write may have landed with its reply lost (the SDK retried it and the retry failed its
+      // condition): the nonce tells, and the next round carries on as the winner.
+      if (outcome.kind === 'wrong' && next.attemptNonce === nonce) continue;
+      if (outcome.kind === 'accept' && next.acceptNonce === nonce) {
+        await this.afterAccept(next, failures, actor, nowIso, outcome.method);
+        return { result: 'accept' };
+      }
+      const settled = this.settledFor(next, nonce, nowIso);
+      if (settled) return settled;
+    }
+    // Only reachable when writes keep failing without the challenge changing: let the client try again.
+    throw new RateLimitedError(1);
+  }
+
+  /**
+   * Passes the user's guard, counting a wrong guess, and returns the failures now counted. Throws
+   * `user_locked`, and ends the challenge so that it takes no more guesses, when the user is locked or has no
+   * wrong guesses left; the guess that reaches the threshold locks the user and is not compared.
+   */
+  private async admit(
+    challenge: Challenge,
+    wrong: boolean,
+    lockout: ResolvedSecurity['lockout'],
+    nowIso: string,
+  ): Promise<number> {
+    const { guards, clock } = this.deps;
+    const { tenantId, username } = challenge;
+    const admitted = await guards.admit(tenantId, username, {
+      nowIso,
+      wrong,
+      maxFailures: lockout.maxFailures,
     });
-    if (accepted) {
-      await this.afterAccept(accepted, actor, nowIso, 'sent');
-      return { result: 'accept' };
-    }
-
-    for (let round = 0; round < MAX_VERIFY_ROUNDS; round++) {
-      const current = await challenges.get(tenantId, challengeId, true);
-      if (!current) throw new NotFoundError('The challenge');
-      const left = Math.max(0, current.maxAttempts - current.attempts);
-      if (current.status === 'accepted') {
-        // Our own accept whose reply was lost and retried by the SDK is still ours.
-        if (current.acceptNonce === nonce) {
-          await this.afterAccept(current, actor, nowIso, 'sent');
-          return { result: 'accept' };
-        }
-        return { result: 'reject', reason: 'used', attemptsLeft: 0 };
-      }
-      // Likewise a wrong attempt this request already counted is not counted twice.
-      if (current.attemptNonce === nonce) {
-        return current.status === 'rejected'
-          ? { result: 'reject', reason: 'locked', attemptsLeft: 0 }
-          : { result: 'reject', reason: 'wrong', attemptsLeft: left };
-      }
-      if (current.status === 'rejected' || left === 0)
-        return { result: 'reject', reason: 'locked', attemptsLeft: 0 };
-      if (current.expiresAt <= nowIso) return { result: 'reject', reason: 'expired', attemptsLeft: 0 };
-
-      if (current.personal && this.personalMatches(current, typed, nowIso)) {
-        const viaPersonal = await challenges.acceptIfMatches(
+    if (admitted.admitted && admitted.failures < lockout.maxFailures) return admitted.failures;
+    if (admitted.admitted) {
+      const until = new Date(clock.now() + lockout.lockSeconds * 1000).toISOString();
+      if (await guards.lock(tenantId, username, lockout.maxFailures, until))
+        await this.audit({
           tenantId,
-          challengeId,
-          current.personal.hash,
-          nowIso,
-          {
-            nonce,
-            clientIp: client?.ip,
-            personal: true,
-            actor,
-          },
-        );
-        if (viaPersonal) {
-          await this.afterAccept(viaPersonal, actor, nowIso, 'personal');
-          return { result: 'accept' };
-        }
-      }
-
-      // The chain reached the user's authenticator app: its code is checked instead of the sent one.
-      if (current.totp && this.deps.totp) {
-        const checked = await this.deps.totp.verify(tenantId, current.username, typed);
-        if (checked.result === 'accept') {
-          const viaTotp = await challenges.acceptWithoutCode(tenantId, challengeId, nowIso, {
-            clientIp: client?.ip,
-            actor,
-          });
-          if (viaTotp) {
-            await this.afterAccept(viaTotp, actor, nowIso, 'totp');
-            return { result: 'accept' };
-          }
-        }
-      }
-
-      if (
-        await challenges.recordWrongAttempt(
-          tenantId,
-          challengeId,
-          current.attempts,
-          current.maxAttempts,
-          nonce,
-        )
-      ) {
-        await this.afterFailure(current, actor, nowIso, left - 1);
-        return { result: 'reject', reason: 'wrong', attemptsLeft: left - 1 };
-      }
+          at: nowIso,
+          actor: 'system',
+          action: 'user.locked',
+          target: `user:${username}`,
+          details: { username, failures: admitted.failures, until },
+        });
     }
-    // Every round lost a race against other verifies of this challenge: count this one as spent.
-    return { result: 'reject', reason: 'locked', attemptsLeft: 0 };
+    await this.endOnLock(challenge, nowIso);
+    const until = admitted.admitted ? undefined : admitted.until;
+    throw new UserLockedError(
+      until
+        ? Math.max(1, Math.ceil((Date.parse(until) - clock.now()) / 1000))
+        : admitted.admitted
+          ? lockout.lockSeconds
+          : undefined,
+    );
+  }
+
+  /**
+   * The answer for a challenge that takes no more verdicts, or that this very request already settled (the
+   * SDK retried a write whose reply was lost: the retry fails its condition, but the first write landed).
+   */
+  private settledFor(current: Challenge, nonce: string, nowIso: string): VerifyResult | undefined {
+    if (current.status === 'accepted')
+      return current.acceptNonce === nonce
+        ? { result: 'accept' }
+        : { result: 'reject', reason: 'used', attemptsLeft: 0 };
+    const left = Math.max(0, current.maxAttempts - current.attempts);
+    if (current.attemptNonce === nonce)
+      return current.status === 'rejected'
+        ? { result: 'reject', reason: 'locked', attemptsLeft: 0 }
+        : { result: 'reject', reason: 'wrong', attemptsLeft: left };
+    if (current.status === 'rejected' || left === 0)
+      return { result: 'reject', reason: 'locked', attemptsLeft: 0 };
+    if (current.expiresAt <= nowIso) return { result: 'reject', reason: 'expired', attemptsLeft: 0 };
+    return undefined;
+  }
+
+  /**
+   * The verdict on a typed code, compared in constant time: the sent code, else the personal passcode inside
+   * its window, else (once the chain reached it) the user's authenticator app. Nothing is revealed or written
+   * here; the caller acts on the verdict only once the guess budget admitted it.
+   */
+  private async judge(
+    current: Challenge,
+    typed: string,
+    hash: string,
+    nowIso: string,
+    context: { ip: string | undefined; actor: string },
+  ): Promise<AttemptOutcome> {
+    const wrong: AttemptOutcome = { kind: 'wrong', maxAttempts: current.maxAttempts };
+    const acceptable =
+      current.userKnown && !current.refusal && (!current.boundIp || current.boundIp === context.ip);
+    const accept = (method: 'sent' | 'personal' | 'totp'): AttemptOutcome => ({
+      kind: 'accept',
+      method,
+      ...(method === 'sent' && { codeHash: hash }),
+      clientIp: context.ip,
+      actor: context.actor,
+    });
+    const sentMatches = sameHash(hash, current.codeHash);
+    if (!acceptable) return wrong;
+    if (sentMatches) return accept('sent');
+    if (current.personal && this.personalMatches(current, typed, nowIso)) return accept('personal');
+    if (current.totp && this.deps.totp) {
+      const checked = await this.deps.totp.verify(current.tenantId, current.username, typed);
+      if (checked.result === 'accept') return accept('totp');
+    }
+    return wrong;
   }
 
   async view(key: ParsedKey, challengeId: string): Promise<ChallengeView> {
@@ -488,14 +571,15 @@ export class ChallengeService {
 
   private async afterAccept(
     challenge: Challenge,
+    failures: number,
     actor: string,
     nowIso: string,
     method: 'sent' | 'personal' | 'totp',
   ) {
     // The accept write itself is the `challenge.accepted` audit entry (who, how, when): no audit write here.
-    // Only a login that followed failures writes the guard: a clean login costs nothing here.
-    if (challenge.priorFailures || challenge.attempts > 0)
-      await this.deps.guards.clearFailures(challenge.tenantId, challenge.username);
+    // Only a login that followed failures (the guard said how many as it admitted this one) writes the guard
+    // again: a clean login costs nothing here.
+    if (failures > 0) await this.deps.guards.clearFailures(challenge.tenantId, challenge.username);
     this.deps.log?.debug('challenge accepted', {
       tenantId: challenge.tenantId,
       challengeId: challenge.id,
@@ -503,40 +587,6 @@ export class ChallengeService {
       at: nowIso,
       passcode: method,
     });
-  }
-
-  private async afterFailure(challenge: Challenge, actor: string, nowIso: string, attemptsLeft: number) {
-    const { guards, clock } = this.deps;
-    const { tenantId, username } = challenge;
-    await this.audit({
-      tenantId,
-      at: nowIso,
-      actor,
-      action: 'challenge.rejected',
-      target: `challenge:${challenge.id}`,
-      details: { username, reason: 'wrong', attemptsLeft },
-    });
-    const counted = await guards.recordFailure(tenantId, username, nowIso);
-    if (counted.locked) {
-      await this.endOnLock(challenge, nowIso);
-      throw new UserLockedError(Math.max(1, Math.ceil((Date.parse(counted.until) - clock.now()) / 1000)));
-    }
-    const tenant = await this.deps.directory.getTenant(tenantId);
-    const { lockout } = resolveSecurity(tenant?.security);
-    if (counted.failures < lockout.maxFailures) return;
-    const until = new Date(clock.now() + lockout.lockSeconds * 1000).toISOString();
-    if (await guards.lock(tenantId, username, lockout.maxFailures, until)) {
-      await this.audit({
-        tenantId,
-        at: nowIso,
-        actor: 'system',
-        action: 'user.locked',
-        target: `user:${username}`,
-        details: { username, failures: counted.failures, until },
-      });
-    }
-    await this.endOnLock(challenge, nowIso);
-    throw new UserLockedError(lockout.lockSeconds);
   }
 
   /**

@@ -138,8 +138,6 @@ export interface Challenge {
   boundIp?: string;
   /** The user's personal passcode (hash and window) when policy allows it, copied from the user's guard. */
   personal?: PersonalPasscode;
-  /** Consecutive failures the user had when the challenge was made: a success then clears them. */
-  priorFailures?: number;
   /**
    * The verify request that accepted it, and the last one that counted a wrong attempt. The SDK retries a
    * write whose reply was lost; the retry then fails its condition, and only these tell "it was me" apart
@@ -158,6 +156,11 @@ export interface Challenge {
   totp?: boolean;
   /** SMS steps go as flash SMS (the user's group policy says so); later steps of the chain keep it. */
   flash?: boolean;
+  /**
+   * Why a known user's challenge sends nothing (the number is refused, or no rule can reach the user). The
+   * auth client is answered as for an unknown name; the tenant admin reads the reason in the message log.
+   */
+  refusal?: string;
 }
 
 /** A static last-resort code: a keyed hash, valid only inside the window an admin sets. */

@@ -15,12 +15,15 @@ import type {
 
 export interface DirectoryStore {
   findKey(hash: string): Promise<ApiKeyRecord | undefined>;
-  /** The key, its tenant and (when named) one user, in a single round trip. */
+  /**
+   * The key, its tenant and (when named) one user with their guard, or one challenge, in a single strongly
+   * consistent round trip.
+   */
   loadForRequest(
     keyHash: string,
     tenantId: string,
-    username?: string,
-  ): Promise<{ key?: ApiKeyRecord; tenant?: Tenant; user?: User; guard?: UserGuard }>;
+    want?: { username?: string; challengeId?: string },
+  ): Promise<{ key?: ApiKeyRecord; tenant?: Tenant; user?: User; guard?: UserGuard; challenge?: Challenge }>;
   getTenant(tenantId: string): Promise<Tenant | undefined>;
   getUser(tenantId: string, username: string): Promise<User | undefined>;
   listAgents(tenantId: string): Promise<Agent[]>;
@@ -48,8 +51,6 @@ export interface ModemReport {
 
 export type { DispatchMessage };
 
-export type VerifyWriteResult = 'accepted' | 'condition_failed';
-
 export interface ChallengeStore {
   /**
    * Writes a new challenge; fails if the id exists. With `audit`, writes that entry in the same call (a store
@@ -58,30 +59,22 @@ export interface ChallengeStore {
   create(challenge: Challenge, options?: { audit?: AuditEntry; messageLogDays?: number }): Promise<void>;
   get(tenantId: string, challengeId: string, consistent?: boolean): Promise<Challenge | undefined>;
   /**
-   * The accept write also records who accepted and how (`actor`): the store lists the accepted challenge as
-   * the `challenge.accepted` entry of the tenant's audit log, so a login writes no separate audit entry.
-   * Accepts in one conditional write when the hash matches, the challenge is live, unexpired, has attempts
-   * left and (when bound) `clientIp` is the one that made it. Returns the challenge as it was before, or
-   * `undefined` when any condition failed, and the caller reads to learn why. `personal` compares the hash
-   * with the copied personal passcode instead of the sent one.
+   * Settles one verify in one conditional write: takes attempt slot `seen` (the attempt count the caller read)
+   * and records the verdict with it. A wrong guess counts the attempt (and rejects the challenge at its last
+   * one). An accept also records who accepted and how: the store lists the accepted challenge as the
+   * `challenge.accepted` entry of the tenant's audit log, so a login writes no separate audit entry. Returns
+   * false when the slot was gone (another verify counted first, or the challenge ended or expired): the
+   * caller reads again. So however many verifies race, each attempt slot carries exactly one verdict.
    */
-  acceptIfMatches(
-    tenantId: string,
-    challengeId: string,
-    codeHash: string,
-    nowIso: string,
-    options: { nonce: string; clientIp?: string | undefined; personal?: boolean; actor?: string },
-  ): Promise<Challenge | undefined>;
-  /** Ends a live challenge because a new code replaced it; false when it was not live. */
-  supersede(tenantId: string, challengeId: string, nowIso: string): Promise<boolean>;
-  /** Counts one wrong attempt if the attempt count is still `seen`; marks the challenge rejected at the limit. */
-  recordWrongAttempt(
+  settleAttempt(
     tenantId: string,
     challengeId: string,
     seen: number,
-    maxAttempts: number,
-    nonce: string,
+    outcome: AttemptOutcome,
+    options: { nonce: string; nowIso: string },
   ): Promise<boolean>;
+  /** Ends a live challenge because a new code replaced it; false when it was not live. */
+  supersede(tenantId: string, challengeId: string, nowIso: string): Promise<boolean>;
   /**
    * Claims a delivery step for dispatch. Succeeds when the step is new, or was claimed before by the same
    * job but never confirmed (a redelivered queue message). Fails when the challenge is gone, finished or
@@ -110,14 +103,19 @@ export interface ChallengeStore {
     step: number,
     options: FailStepOptions,
   ): Promise<FailStepResult>;
-  /** Accepts a challenge whose chain reached the user's authenticator app (the caller checked the TOTP). */
-  acceptWithoutCode(
-    tenantId: string,
-    challengeId: string,
-    nowIso: string,
-    options?: { clientIp?: string | undefined; actor?: string },
-  ): Promise<Challenge | undefined>;
 }
+
+/** The verdict a verify settles: an accept (by the sent code, the personal passcode or TOTP) or a wrong guess. */
+export type AttemptOutcome =
+  | {
+      kind: 'accept';
+      method: 'sent' | 'personal' | 'totp';
+      /** For `sent`: the keyed hash of the typed code, checked once more by the store. */
+      codeHash?: string;
+      clientIp?: string | undefined;
+      actor?: string;
+    }
+  | { kind: 'wrong'; maxAttempts: number };
 
 export interface FailStepOptions {
   /** The statuses the step may be in for this failure to apply. */

@@ -16,6 +16,8 @@ import type { UserLimit } from './user-limit.ts';
 /** Clears the lockout that failed passcodes leave (issue 3's guard), when an admin unlocks a user. */
 export interface LockoutReset {
   unlock(tenantId: string, username: string, nowIso: string): Promise<unknown>;
+  /** Copies the admin's lock to the guard that every verify passes, so open challenges stop too. */
+  setAdminLock(tenantId: string, username: string, locked: boolean, nowIso: string): Promise<void>;
 }
 
 export interface UserAdminDeps {
@@ -91,6 +93,7 @@ export class UserAdminService {
       lockedAt: locked ? now : null,
     });
     if (!after) throw new NotFoundError('The user');
+    await this.deps.lockouts?.setAdminLock(tenantId, username, locked, now);
     if (!locked) await this.deps.lockouts?.unlock(tenantId, username, now);
     await this.record(tenantId, actor, locked ? 'user.locked' : 'user.unlocked', username, before, after);
     return userView(after);

@@ -114,11 +114,14 @@ describe('accepted challenges in the audit log', () => {
         deliveries: [],
       });
       const acceptedAt = `2026-03-0${i + 1}T10:00:05.000Z`;
-      const accepted = await store.acceptIfMatches(tenantId, id, 'h', acceptedAt, {
-        nonce: `n${i}`,
-        actor: 'key:sp.auth.acc.abcd',
-      });
-      expect(accepted).toBeDefined();
+      const accepted = await store.settleAttempt(
+        tenantId,
+        id,
+        0,
+        { kind: 'accept', method: 'sent', codeHash: 'h', actor: 'key:sp.auth.acc.abcd' },
+        { nonce: `n${i}`, nowIso: acceptedAt },
+      );
+      expect(accepted).toBe(true);
       expected.push(`challenge.accepted@${acceptedAt}`);
     }
     const seen: AuditEntry[] = [];
@@ -132,7 +135,8 @@ describe('accepted challenges in the audit log', () => {
     expect(seen.find((e) => e.action === 'challenge.accepted')).toMatchObject({
       actor: 'key:sp.auth.acc.abcd',
       target: 'challenge:challenge-accepted-2-xxxxxxxx',
-      details: { username: 'u2', passcode: 'sent', attempts: 0 },
+      // The accept takes an attempt slot of its own, so a first-time right code shows one attempt.
+      details: { username: 'u2', passcode: 'sent', attempts: 1 },
     });
   });
 });

@@ -10,10 +10,10 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AuditEntry } from '../../core/audit.ts';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
-import type { ChallengeStore, FailStepOptions, FailStepResult } from '../../core/ports.ts';
+import type { AttemptOutcome, ChallengeStore, FailStepOptions, FailStepResult } from '../../core/ports.ts';
 import { deliveryChannel } from '../../core/rule-chain.ts';
 import { AUDIT_RETENTION_SECONDS, auditRecordItem } from './audit-store.ts';
-import { conditionalUpdate, isConditionalCheckFailed, unlessConditionFails } from './errors.ts';
+import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
 import { challengeAuditPartition, challengeItem, messageLogPartition } from './keys.ts';
 
 /** Items stay readable for a day after expiry so clients can still ask how a login ended. */
@@ -65,7 +65,7 @@ function acceptAuditValues(
 
 type Stored = Omit<Challenge, 'deliveries'> & { deliveries: Record<string, Delivery> };
 
-function fromItem(item: Record<string, AttributeValue>): Challenge {
+export function fromItem(item: Record<string, AttributeValue>): Challenge {
   const raw = unmarshall(item) as Stored & {
     pk: string;
     sk: string;
@@ -181,56 +181,67 @@ export class DynamoChallengeStore implements ChallengeStore {
     return challenge.tenantId === tenantId ? challenge : undefined;
   }
 
-  async acceptIfMatches(
+  async settleAttempt(
     tenantId: string,
     challengeId: string,
-    codeHash: string,
-    nowIso: string,
-    options: { nonce: string; clientIp?: string | undefined; personal?: boolean; actor?: string },
-  ): Promise<Challenge | undefined> {
-    const hashCondition = options.personal
-      ? 'personal.#hash = :hash AND personal.validFrom <= :now AND personal.validUntil > :now'
-      : 'codeHash = :hash';
-    const out = await unlessConditionFails(
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: marshall(challengeItem(tenantId, challengeId)),
-          // The sealed copy of the text goes with the accept: nothing can need it any more. The item becomes
-          // the `challenge.accepted` audit entry (gsi1) and is kept as long as the audit log is.
-          UpdateExpression:
-            'SET #status = :accepted, acceptedAt = :now, acceptNonce = :nonce, ' +
-            `${ACCEPT_AUDIT_SET} REMOVE sealed`,
-          ConditionExpression:
-            `${hashCondition} AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now ` +
-            `AND #status IN (${LIVE.join(', ')}) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#ttl': 'ttl',
-            ...(options.personal && { '#hash': 'hash' }),
-          },
-          ExpressionAttributeValues: marshall({
-            ':accepted': 'accepted',
-            ':now': nowIso,
-            ':hash': codeHash,
-            ':true': true,
-            ':ip': options.clientIp ?? '',
-            ':nonce': options.nonce,
-            ...acceptAuditValues(
-              tenantId,
-              challengeId,
-              nowIso,
-              options.actor,
-              options.personal ? 'personal' : 'sent',
-            ),
-            ...liveValues,
-          }),
-          // The image before the write tells the caller whose challenge it was, at no extra read.
-          ReturnValues: 'ALL_OLD',
+    seen: number,
+    outcome: AttemptOutcome,
+    options: { nonce: string; nowIso: string },
+  ): Promise<boolean> {
+    const { nowIso, nonce } = options;
+    const next = seen + 1;
+    // The slot: this write lands only if nobody else counted an attempt since the caller read `seen`.
+    const slot = `attempts = :seen AND attempts < maxAttempts AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`;
+    if (outcome.kind === 'wrong') {
+      const spent = next >= outcome.maxAttempts;
+      return this.conditional({
+        TableName: this.table,
+        Key: marshall(challengeItem(tenantId, challengeId)),
+        UpdateExpression: spent
+          ? 'SET attempts = :next, attemptNonce = :nonce, #status = :rejected'
+          : 'SET attempts = :next, attemptNonce = :nonce',
+        ConditionExpression: slot,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: marshall({
+          ':next': next,
+          ':seen': seen,
+          ':now': nowIso,
+          ':nonce': nonce,
+          ...(spent && { ':rejected': 'rejected' }),
+          ...liveValues,
         }),
-      ),
-    );
-    return out?.Attributes ? fromItem(out.Attributes) : undefined;
+      });
+    }
+    // The store checks once more what the caller already compared, so no bug above it can accept a wrong code.
+    const proof =
+      outcome.method === 'sent'
+        ? 'codeHash = :hash'
+        : outcome.method === 'personal'
+          ? 'attribute_exists(personal)'
+          : 'totp = :true';
+    return this.conditional({
+      TableName: this.table,
+      Key: marshall(challengeItem(tenantId, challengeId)),
+      // The sealed copy of the text goes with the accept: nothing can need it any more. The item becomes the
+      // `challenge.accepted` audit entry (gsi1) and is kept as long as the audit log is.
+      UpdateExpression:
+        'SET #status = :accepted, attempts = :next, acceptedAt = :now, acceptNonce = :nonce, ' +
+        `${ACCEPT_AUDIT_SET} REMOVE sealed`,
+      ConditionExpression: `${slot} AND ${proof} AND userKnown = :true AND attribute_not_exists(refusal) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+      ExpressionAttributeValues: marshall({
+        ':accepted': 'accepted',
+        ':next': next,
+        ':seen': seen,
+        ':now': nowIso,
+        ':nonce': nonce,
+        ':true': true,
+        ':ip': outcome.clientIp ?? '',
+        ...(outcome.method === 'sent' && { ':hash': outcome.codeHash }),
+        ...acceptAuditValues(tenantId, challengeId, nowIso, outcome.actor, outcome.method),
+        ...liveValues,
+      }),
+    });
   }
 
   async supersede(tenantId: string, challengeId: string, nowIso: string) {
@@ -241,32 +252,6 @@ export class DynamoChallengeStore implements ChallengeStore {
       ConditionExpression: `attribute_exists(pk) AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: marshall({ ':rejected': 'rejected', ':now': nowIso, ...liveValues }),
-    });
-  }
-
-  async recordWrongAttempt(
-    tenantId: string,
-    challengeId: string,
-    seen: number,
-    maxAttempts: number,
-    nonce: string,
-  ) {
-    const spent = seen + 1 >= maxAttempts;
-    return this.conditional({
-      TableName: this.table,
-      Key: marshall(challengeItem(tenantId, challengeId)),
-      UpdateExpression: spent
-        ? 'SET attempts = :next, attemptNonce = :nonce, #status = :rejected'
-        : 'SET attempts = :next, attemptNonce = :nonce',
-      ConditionExpression: `attempts = :seen AND #status IN (${LIVE.join(', ')})`,
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: marshall({
-        ':next': seen + 1,
-        ':seen': seen,
-        ':nonce': nonce,
-        ...(spent && { ':rejected': 'rejected' }),
-        ...liveValues,
-      }),
     });
   }
 
@@ -439,37 +424,6 @@ export class DynamoChallengeStore implements ChallengeStore {
       ExpressionAttributeValues: marshall(values),
     });
     return { outcome: recorded ? 'recorded' : 'none' };
-  }
-
-  async acceptWithoutCode(
-    tenantId: string,
-    challengeId: string,
-    nowIso: string,
-    options: { clientIp?: string | undefined; actor?: string } = {},
-  ): Promise<Challenge | undefined> {
-    const out = await unlessConditionFails(
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: marshall(challengeItem(tenantId, challengeId)),
-          UpdateExpression: `SET #status = :accepted, acceptedAt = :now, ${ACCEPT_AUDIT_SET} REMOVE sealed`,
-          ConditionExpression:
-            'totp = :true AND userKnown = :true AND attempts < maxAttempts AND expiresAt > :now ' +
-            `AND #status IN (${LIVE.join(', ')}) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-          ExpressionAttributeValues: marshall({
-            ':accepted': 'accepted',
-            ':now': nowIso,
-            ':true': true,
-            ':ip': options.clientIp ?? '',
-            ...acceptAuditValues(tenantId, challengeId, nowIso, options.actor, 'totp'),
-            ...liveValues,
-          }),
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
-    return out?.Attributes ? fromItem(out.Attributes) : undefined;
   }
 
   private conditional(input: UpdateItemCommandInput): Promise<boolean> {

@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -9,11 +10,13 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Agent, ApiKeyRecord, PhoneType, Tenant, User } from '../../core/model.ts';
 import type { DirectoryStore, ModemReport } from '../../core/ports.ts';
+import { fromItem as challengeFromItem } from './challenge-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { toGuard } from './guard-store.ts';
 import {
   AGENT_PREFIX,
   agentItem,
+  challengeItem,
   guardItem,
   keyItem,
   modemReportItem,
@@ -95,21 +98,31 @@ export class DynamoDirectoryStore implements DirectoryStore {
     return out.Item ? toKey(unmarshall(out.Item)) : undefined;
   }
 
-  async loadForRequest(keyHash: string, tenantId: string, username?: string) {
+  async loadForRequest(
+    keyHash: string,
+    tenantId: string,
+    want: { username?: string; challengeId?: string } = {},
+  ) {
+    const { username, challengeId } = want;
     const wanted = [
       keyItem(keyHash),
       tenantItem(tenantId),
       ...(username ? [userItem(tenantId, username), guardItem(tenantId, username)] : []),
+      ...(challengeId ? [challengeItem(tenantId, challengeId)] : []),
     ];
     let keys = wanted.map((k) => marshall(k));
     const found: Item[] = [];
+    const raws: Array<Record<string, AttributeValue>> = [];
     // BatchGetItem may return some keys unprocessed under throttling; ask again for just those.
     for (let round = 0; keys.length > 0 && round < 5; round++) {
       const out = await this.client.send(
         // Consistent: a revoked key and a fresh lock take effect on the very next request.
         new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
       );
-      for (const raw of out.Responses?.[this.table] ?? []) found.push(unmarshall(raw));
+      for (const raw of out.Responses?.[this.table] ?? []) {
+        found.push(unmarshall(raw));
+        raws.push(raw);
+      }
       keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
     }
     if (keys.length > 0) throw new Error('DynamoDB left keys unprocessed after retries');
@@ -118,11 +131,18 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const tenant = pick(wanted[1]!);
     const user = wanted[2] ? pick(wanted[2]) : undefined;
     const guard = wanted[3] ? pick(wanted[3]) : undefined;
+    const challengeKey = challengeId ? wanted.at(-1)! : undefined;
+    const at = challengeKey
+      ? found.findIndex((i) => i.pk === challengeKey.pk && i.sk === challengeKey.sk)
+      : -1;
+    const parsed = at >= 0 ? challengeFromItem(raws[at]!) : undefined;
     return {
       ...(key && { key: toKey(key) }),
       ...(tenant && { tenant: toTenant(tenant) }),
       ...(user && { user: toUser(user) }),
       ...(guard && { guard: toGuard(guard) }),
+      // The item's own tenantId must agree with the key's tenant; a mismatch means it is not this tenant's.
+      ...(parsed?.tenantId === tenantId && { challenge: parsed }),
     };
   }
 

@@ -34,25 +34,60 @@ export class DynamoGuardStore implements GuardStore {
     private readonly table: string,
   ) {}
 
-  async recordFailure(tenantId: string, username: string, nowIso: string) {
+  async admit(
+    tenantId: string,
+    username: string,
+    options: { nowIso: string; wrong: boolean; maxFailures: number },
+  ) {
+    const { nowIso, wrong, maxFailures } = options;
     try {
       const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall(guardItem(tenantId, username)),
-          UpdateExpression: 'ADD failures :one SET lastFailureAt = :now, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil <= :now',
+          UpdateExpression: wrong
+            ? 'ADD failures :one SET lastFailureAt = :now, #ttl = :ttl'
+            : 'SET lastVerifyAt = :now, #ttl = :ttl',
+          ConditionExpression:
+            '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now) AND attribute_not_exists(adminLocked) ' +
+            'AND (attribute_not_exists(failures) OR failures < :max)',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: marshall({ ':one': 1, ':now': nowIso, ':ttl': ttlFrom(nowIso) }),
+          ExpressionAttributeValues: marshall({
+            ...(wrong && { ':one': 1 }),
+            ':now': nowIso,
+            ':ttl': ttlFrom(nowIso),
+            ':max': maxFailures,
+          }),
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { locked: false as const, failures: toGuard(unmarshall(out.Attributes ?? {})).failures };
+      return { admitted: true as const, failures: toGuard(unmarshall(out.Attributes ?? {})).failures };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       const guard = await this.get(tenantId, username);
-      return { locked: true as const, until: guard?.lockedUntil ?? nowIso };
+      return {
+        admitted: false as const,
+        ...(guard?.lockedUntil && guard.lockedUntil > nowIso && { until: guard.lockedUntil }),
+      };
     }
+  }
+
+  async setAdminLock(tenantId: string, username: string, locked: boolean, nowIso: string) {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(guardItem(tenantId, username)),
+        ...(locked
+          ? {
+              UpdateExpression: 'SET adminLocked = :true, #ttl = :ttl',
+              ExpressionAttributeNames: { '#ttl': 'ttl' },
+              // The user item holds the lasting lock that stops new challenges; this copy only has to outlive
+              // the challenges already open, which live minutes.
+              ExpressionAttributeValues: marshall({ ':true': true, ':ttl': ttlFrom(nowIso) }),
+            }
+          : { UpdateExpression: 'REMOVE adminLocked' }),
+      }),
+    );
   }
 
   async lock(tenantId: string, username: string, maxFailures: number, until: string) {
