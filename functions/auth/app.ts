@@ -1,10 +1,11 @@
 /** The auth client API: challenges for RADIUS servers, VPN and web gateways. */
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { z } from 'zod';
 import type { Logger } from '../adapters/log.ts';
 import { CHALLENGE_ID, ChallengeRequest, VerifyRequest } from '../contracts/api.ts';
 import { bearerKey, type ParsedKey, parseKey } from '../core/api-keys.ts';
 import type { ChallengeService } from '../core/challenges.ts';
-import { NotFoundError, UnauthorizedError } from '../core/errors.ts';
+import { ApiError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';
 
@@ -27,22 +28,36 @@ export function createAuthApp({ challenges, log }: AuthAppDeps) {
   app.use('/v1/challenges', requireKey);
   app.use('/v1/challenges/*', requireKey);
 
+  /**
+   * The key is checked in the same batched read as the user, which needs the body first; a body that fails
+   * (too large, not JSON) is answered only after a key check of its own, so an unknown key always gets 401
+   * and never learns more. The body was capped while it streamed in either way.
+   */
+  const body = async <T extends z.ZodType>(c: Context<Env>, schema: T): Promise<z.infer<T>> => {
+    try {
+      return await readJson(c, schema);
+    } catch (error) {
+      if (error instanceof ApiError) await challenges.authorize(c.get('key'));
+      throw error;
+    }
+  };
+
   const challengeId = (id: string) => {
     if (!CHALLENGE_ID.test(id)) throw new NotFoundError('The challenge');
     return id;
   };
 
   app.post('/v1/challenges', async (c) => {
-    const body = await readJson(c, ChallengeRequest);
-    const created = await challenges.create(c.get('key'), body);
+    const request = await body(c, ChallengeRequest);
+    const created = await challenges.create(c.get('key'), request);
     log.info('challenge created', { tenantId: c.get('key').tenantId, challengeId: created.challengeId });
     return c.json(created, 201);
   });
 
   app.post('/v1/challenges/:id/verify', async (c) => {
     const id = challengeId(c.req.param('id'));
-    const body = await readJson(c, VerifyRequest);
-    const result = await challenges.verify(c.get('key'), id, body.passcode, body.client);
+    const request = await body(c, VerifyRequest);
+    const result = await challenges.verify(c.get('key'), id, request.passcode, request.client);
     log.info('challenge verified', {
       tenantId: c.get('key').tenantId,
       challengeId: id,

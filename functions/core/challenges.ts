@@ -524,7 +524,7 @@ export class ChallengeService {
    * The key must be a live auth key of an active tenant: a suspended (or deleted) tenant's keys stop for
    * every route at once. Key and tenant come in one strongly consistent batch read.
    */
-  private async authorize(key: ParsedKey) {
+  async authorize(key: ParsedKey) {
     const loaded = await this.deps.directory.loadForRequest(key.hash, key.tenantId);
     const record = assertKeyGrants(key, loaded.key, 'auth');
     if (loaded.tenant?.status !== 'active') throw new UnauthorizedError();

@@ -7,7 +7,8 @@ import { type KeyAuthEnv, keyAuth } from './key-auth.ts';
 
 /**
  * `keyAuth`, except that a genuine live key of another kind gets 403 rather than 401: the caller is known, the
- * API is simply not theirs. Unknown, revoked or forged keys still get 401.
+ * API is simply not theirs. Unknown, revoked or forged keys, and every key of a tenant that is not active,
+ * still get 401: a 403 would tell the holder of a suspended tenant's key that the key is genuine.
  */
 export function keyOfKind(kind: KeyKind, directory: DirectoryStore): MiddlewareHandler<KeyAuthEnv> {
   const inner = keyAuth(kind, directory);
@@ -15,7 +16,13 @@ export function keyOfKind(kind: KeyKind, directory: DirectoryStore): MiddlewareH
     const parsed = parseKey(bearerKey(c.req.header('authorization')));
     if (parsed && parsed.kind !== kind) {
       const record = await directory.findKey(parsed.hash);
-      if (record && !record.revokedAt && record.kind === parsed.kind && record.tenantId === parsed.tenantId)
+      if (
+        record &&
+        !record.revokedAt &&
+        record.kind === parsed.kind &&
+        record.tenantId === parsed.tenantId &&
+        (record.kind === 'operator' || (await directory.getTenant(record.tenantId))?.status === 'active')
+      )
         throw new ForbiddenError(`A ${parsed.kind} key cannot use this API.`);
     }
     return inner(c, next);

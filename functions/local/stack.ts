@@ -5,11 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { serve } from '@hono/node-server';
 import type { SQSEvent } from 'aws-lambda';
 import mqtt from 'mqtt';
 import { KeyFileCredentialCipher } from '../adapters/credentials/key-file-cipher.ts';
@@ -33,6 +31,7 @@ import {
   buildSyncApp,
   stores,
 } from '../deps.ts';
+import { serveApi } from '../http/node-server.ts';
 import { localDynamo, localSqs } from './aws-local.ts';
 import { startEventsBridge } from './bridge.ts';
 import { type Broker, brokerSessions, type Principal, startBroker } from './broker.ts';
@@ -286,19 +285,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(broker) }),
     });
 
-    const server = serve({ fetch: apiFetch, port: options.ports?.api ?? 0, hostname: '127.0.0.1' });
-    await new Promise<void>((resolveListen, reject) => {
-      server.once('listening', () => resolveListen());
-      server.once('error', reject);
+    const { server, port: apiPort } = await serveApi({
+      fetch: apiFetch,
+      port: options.ports?.api ?? 0,
+      hostname: '127.0.0.1',
     });
     stops.push(
       () =>
         new Promise<void>((r) => {
-          (server as import('node:http').Server).closeAllConnections?.();
+          server.closeAllConnections?.();
           server.close(() => r());
         }),
     );
-    const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
 
     const outbox = join(dataDir, 'sim', 'outbox.jsonl');
     let edge: LocalEdge | undefined;
