@@ -143,6 +143,8 @@ export interface UserCounter {
   read(tenantId: string): Promise<CounterState | undefined>;
   /** Adds `n` under a lease if the count stays within `limit`; false when it would not (or no counter exists). */
   reserve(tenantId: string, leaseId: string, n: number, limit: number, leaseUntil: number): Promise<boolean>;
+  /** Moves a live lease's end; false if a recount already dropped the lease (its holder must stop creating). */
+  renew(tenantId: string, leaseId: string, leaseUntil: number): Promise<boolean>;
   /** Ends a lease and gives back the unused part; does nothing if a recount already dropped the lease. */
   release(tenantId: string, leaseId: string, unused: number): Promise<void>;
   /** Counts down after users were deleted. */
@@ -170,9 +172,17 @@ export interface SyncBatchRecord {
   /** `processing` until the batch is stored; a batch that never finished blocks removal. */
   state: 'processing' | 'done' | 'failed';
   seen: string[];
-  created: number;
-  updated: number;
+  /** Tags (see `SyncService`) of the users this batch created in its run, counted once however often it was sent. */
+  created: string[];
+  /** Tags of the users this batch changed (and did not create) in its run. */
+  updated: string[];
   rejected: number;
+}
+
+/** Tags of users that earlier sends of a batch wrote or were about to write when they ended. */
+export interface BatchHistory {
+  created: string[];
+  updated: string[];
 }
 
 /** What the sync writes for a user: everything it owns, nothing an admin owns. */
@@ -217,12 +227,16 @@ export interface SyncStore {
   createUsers(users: SyncedUser[]): Promise<WriteOutcome[]>;
   /** Takes the tenant's create lock until `untilMs` unless another holder's lease is still running. */
   acquireCreateLock(tenantId: string, holder: string, untilMs: number, nowMs: number): Promise<boolean>;
+  /** Moves the holder's lease end; false when the lock is no longer this holder's. */
+  renewCreateLock(tenantId: string, holder: string, untilMs: number): Promise<boolean>;
   releaseCreateLock(tenantId: string, holder: string): Promise<void>;
   /** Updates the synced fields of users still owned by the same AD object (or by none); `conflict` otherwise. */
   updateUsers(users: SyncedUser[]): Promise<WriteOutcome[]>;
-  /** Marks a batch as being processed; its counts from earlier sends of the same batch are kept. */
-  startBatch(tenantId: string, runId: string, digest: string): Promise<void>;
-  /** Ends a batch: `created` and `updated` are added to earlier sends', the rest replaces them. */
+  /** Marks a batch as being processed; returns what earlier sends of the same batch wrote or meant to write. */
+  startBatch(tenantId: string, runId: string, digest: string): Promise<BatchHistory>;
+  /** Records, before writing them, the users a send is about to create or update (added to earlier sends'). */
+  noteIntent(tenantId: string, runId: string, digest: string, intent: Partial<BatchHistory>): Promise<void>;
+  /** Ends a send of a batch: its record replaces the earlier sends'. */
   finishBatch(tenantId: string, runId: string, batch: SyncBatchRecord): Promise<void>;
   listBatches(tenantId: string, runId: string): Promise<SyncBatchRecord[]>;
   /** Every synced user: username, AD id and when the sync last wrote it. */

@@ -21,17 +21,28 @@ import { newId } from './ids.ts';
 import type { Tenant } from './model.ts';
 import { normalisePhone } from './phone-numbers.ts';
 import { mapPool } from './pool.ts';
-import type { UserLimit } from './user-limit.ts';
+import type { Reservation, UserLimit } from './user-limit.ts';
 
 /** A run may take this long from start to complete. */
 export const RUN_LIFETIME_MS = 24 * 3600_000;
-/** The create lock's lease: far longer than reading and creating 1,000 users takes. */
-const LOCK_LEASE_MS = 30_000;
-/** How long a batch waits for another batch of the same tenant to finish creating. */
+/**
+ * The create lock's lease, renewed while its holder works, so a holder that died blocks the tenant's other
+ * batches (and the user slots it reserved) for at most this long.
+ */
+export const CREATE_LEASE_MS = 10_000;
+/** How long a batch waits for the create lock: well past one lease, so a dead holder costs a wait, not a 503. */
 const LOCK_WAIT_MS = 20_000;
-/** Writes stop this long before a lease ends. */
-const SAFETY_MS = 2_000;
+/** Writes stop this long before a lease ends; a holder renews once less than half its lease is left. */
+const SAFETY_MS = 3_000;
+/** Users created between two lease checks: 8 parallel BatchWriteItem requests of 25. */
+const CREATE_SLICE = 200;
 const DELETE_CONCURRENCY = 16;
+
+/**
+ * A short, stable stand-in for an AD id in a batch's counts: a 1,000-user batch then records its created and
+ * updated users in a few kilobytes instead of up to 128 KB per list (the item limit is 400 KB).
+ */
+const tag = (id: string) => createHash('sha256').update(id).digest('base64url').slice(0, 16);
 
 export interface SyncServiceDeps {
   store: SyncStore;
@@ -85,7 +96,6 @@ export class SyncService {
     const tenantId = tenant.id;
     await this.openRun(tenantId, runId);
     const digest = createHash('sha256').update(JSON.stringify(users)).digest('base64url').slice(0, 32);
-    await store.startBatch(tenantId, runId, digest);
 
     const nowIso = new Date(clock.now()).toISOString();
     const integration = await config.list(tenantId, 'integration');
@@ -115,11 +125,30 @@ export class SyncService {
 
     // Which users exist is read, and the missing ones created, under the tenant's create lock: no other batch
     // can create a user in between, so the creates need no per-item condition and go out 25 at a time.
+    //
+    // The lock is a short lease renewed while its holder works, not a lock that a retry of the same batch may
+    // take over: a retry can arrive while the first send still runs (API Gateway gives up at 29 s, the function
+    // at 60 s), and BatchWriteItem takes no condition that could fence the first send's writes off. With a short
+    // lease a dead holder only makes the others wait one lease; a live one that cannot renew stops writing.
+    //
+    // What earlier sends of this batch created or updated (or were about to) still counts for this run: the
+    // counts `complete` reports come from these durable per-batch records, never from one send's tallies.
+    const earlier = await store.startBatch(tenantId, runId, digest);
+    const createdBefore = new Set(earlier.created);
+    const updatedBefore = new Set(earlier.updated);
+    const createdTags = new Set<string>();
+    const updatedTags = new Set<string>();
+    const credit = (syncId: string, changed: boolean) => {
+      const t = tag(syncId);
+      if (createdBefore.has(t)) createdTags.add(t);
+      else if (changed || updatedBefore.has(t)) updatedTags.add(t);
+    };
+
     const toUpdate: SyncedUser[] = [];
     let unchanged = 0;
     let failed = false;
     let created = 0;
-    const lock = await this.lockCreates(tenantId);
+    const lease = await this.lockCreates(tenantId);
     try {
       const existing = await store.getUsers(tenantId, [
         ...candidates.map((u) => u.username),
@@ -135,35 +164,45 @@ export class SyncService {
         else if (found.syncId === user.syncId && found.syncHash === user.syncHash) {
           unchanged++;
           seen.add(user.syncId);
+          credit(user.syncId, false);
         } else toUpdate.push(user);
       }
 
-      const reservation = await limit.reserve(tenantId, toCreate.length, tenant.userLimit);
+      const reservation = await limit.reserve(tenantId, toCreate.length, tenant.userLimit, lease.until);
       try {
         const creatable = toCreate.slice(0, reservation.granted);
         for (const user of toCreate.slice(reservation.granted)) reject(user.syncId, 'user_limit_reached');
-        // Past either lease, another writer may act as if this batch were dead: write nothing more.
-        const safe = clock.now() < Math.min(reservation.until, lock.until) - SAFETY_MS;
-        const outcomes: WriteOutcome[] =
-          creatable.length > 0 && safe ? await store.createUsers(creatable) : creatable.map(() => 'failed');
-        outcomes.forEach((outcome, i) => {
-          const user = creatable[i]!;
-          if (outcome === 'written') {
-            created++;
-            seen.add(user.syncId);
-          } else if (outcome === 'conflict') toUpdate.push(user);
-          else {
-            failed = true;
-            reject(user.syncId, 'temporarily_unavailable');
-          }
-        });
+        if (creatable.length > 0)
+          await store.noteIntent(tenantId, runId, digest, { created: creatable.map((u) => tag(u.syncId)) });
+        for (let from = 0; from < creatable.length; from += CREATE_SLICE) {
+          const slice = creatable.slice(from, from + CREATE_SLICE);
+          // Past either lease, another writer may act as if this batch were dead: write nothing more.
+          const safe = await this.keepLease(tenantId, lease, reservation);
+          const outcomes: WriteOutcome[] = safe ? await store.createUsers(slice) : slice.map(() => 'failed');
+          outcomes.forEach((outcome, i) => {
+            const user = slice[i]!;
+            if (outcome === 'written') {
+              created++;
+              seen.add(user.syncId);
+              createdTags.add(tag(user.syncId));
+            } else if (outcome === 'conflict') toUpdate.push(user);
+            else {
+              failed = true;
+              reject(user.syncId, 'temporarily_unavailable');
+            }
+          });
+        }
       } finally {
         await limit.release(tenantId, reservation, created);
       }
     } finally {
-      await store.releaseCreateLock(tenantId, lock.holder);
+      await store.releaseCreateLock(tenantId, lease.holder);
     }
 
+    if (toUpdate.length > 0)
+      await store.noteIntent(tenantId, runId, digest, {
+        updated: toUpdate.filter((u) => !createdBefore.has(tag(u.syncId))).map((u) => tag(u.syncId)),
+      });
     let updated = 0;
     const outcomes = toUpdate.length > 0 ? await store.updateUsers(toUpdate) : [];
     outcomes.forEach((outcome, i) => {
@@ -171,6 +210,7 @@ export class SyncService {
       if (outcome === 'written') {
         updated++;
         seen.add(user.syncId);
+        credit(user.syncId, true);
       } else if (outcome === 'conflict') reject(user.syncId, 'username_conflict');
       else {
         failed = true;
@@ -182,8 +222,8 @@ export class SyncService {
       digest,
       state: failed ? 'failed' : 'done',
       seen: [...seen],
-      created,
-      updated,
+      created: [...createdTags],
+      updated: [...updatedTags],
       rejected: rejected.length,
     });
     return { accepted: created + updated + unchanged, rejected };
@@ -209,15 +249,18 @@ export class SyncService {
         `${unfinished} batch(es) of this run did not finish; nobody was removed. Send them again, or start a new run.`,
       );
     const seen = new Set<string>();
-    let created = 0;
-    let updated = 0;
+    const createdTags = new Set<string>();
+    const updatedTags = new Set<string>();
     let rejected = 0;
     for (const b of batches) {
       for (const id of b.seen) seen.add(id);
-      created += b.created;
-      updated += b.updated;
+      for (const t of b.created) createdTags.add(t);
+      for (const t of b.updated) updatedTags.add(t);
       rejected += b.rejected;
     }
+    // A user in two batches of the run counts once, and a user this run created is not also "updated".
+    const created = createdTags.size;
+    const updated = [...updatedTags].filter((t) => !createdTags.has(t)).length;
 
     let removed = 0;
     for await (const page of store.listSyncedUsers(tenantId)) {
@@ -256,7 +299,7 @@ export class SyncService {
     const deadline = clock.now() + LOCK_WAIT_MS;
     for (let attempt = 0; ; attempt++) {
       const now = clock.now();
-      const until = now + LOCK_LEASE_MS;
+      const until = now + CREATE_LEASE_MS;
       if (await store.acquireCreateLock(tenantId, holder, until, now)) return { holder, until };
       if (now >= deadline) throw new SyncBusyError();
       await new Promise((r) =>
@@ -264,6 +307,26 @@ export class SyncService {
         setTimeout(r, Math.min(20, 2 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random())),
       );
     }
+  }
+
+  /**
+   * Renews the create lock and the reservation once half their lease is gone; true while it is still safe to
+   * write. The lock is renewed first, so the reservation never outlives it.
+   */
+  private async keepLease(
+    tenantId: string,
+    lease: { holder: string; until: number },
+    reservation: Reservation,
+  ): Promise<boolean> {
+    const { store, limit, clock } = this.deps;
+    const now = clock.now();
+    if (Math.min(lease.until, reservation.until) - now < CREATE_LEASE_MS / 2) {
+      const until = now + CREATE_LEASE_MS;
+      if (!(await store.renewCreateLock(tenantId, lease.holder, until))) return false;
+      lease.until = until;
+      if (!(await limit.renew(tenantId, reservation, until))) return false;
+    }
+    return clock.now() < Math.min(lease.until, reservation.until) - SAFETY_MS;
   }
 
   private async openRun(tenantId: string, runId: string): Promise<SyncRun> {

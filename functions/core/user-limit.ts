@@ -6,17 +6,17 @@
  * not use. Deletes count down only after the item is gone. So the counter is never below the real number, and
  * the real number never exceeds the limit, however many runs race.
  *
- * The counter can drift upwards (a run that died between reserving and writing). A recount fixes it: it counts
- * the stored users while no lease is live, and writes the result only if the counter's version did not move
- * in between, so a reservation, release or delete that slipped in makes the recount retry later instead of
- * overwriting it.
+ * The counter drifts upwards when a process dies between reserving and writing. Reservations are only made
+ * under the tenant's create lock and share its short lease, renewed while the holder works; so a lease found
+ * expired belongs to a holder that is gone (or stopped writing, as it must once it cannot renew), and the next
+ * reservation recounts at once instead of refusing users until some long lease runs out. A recount counts the
+ * stored users while no lease is live, and writes the result only if the counter's version did not move in
+ * between, so a reservation, renewal, release or delete that slipped in makes it retry instead of overwriting.
  */
 import type { Clock } from './clock.ts';
 import type { CounterState, UserCounter } from './directory-ports.ts';
 import { newId } from './ids.ts';
 
-/** Longer than any batch can run (the sync function times out after 60 s). */
-export const LEASE_MS = 5 * 60_000;
 /** A full tenant is recounted at most this often when a batch asks for room. */
 export const RECOUNT_EVERY_MS = 60_000;
 const MAX_ROUNDS = 50;
@@ -24,7 +24,7 @@ const MAX_ROUNDS = 50;
 export interface Reservation {
   leaseId: string;
   granted: number;
-  /** Creates must be done before this instant; after it a recount may drop the lease. */
+  /** Creates must be done before this instant (unless renewed); after it a recount may drop the lease. */
   until: number;
 }
 
@@ -34,10 +34,12 @@ export class UserLimit {
     private readonly clock: Clock,
   ) {}
 
-  /** Reserves up to `wanted` slots under `limit`; `granted` may be less, or 0 when the tenant is full. */
-  async reserve(tenantId: string, wanted: number, limit: number): Promise<Reservation> {
+  /**
+   * Reserves up to `wanted` slots under `limit` until `until` (the caller's create-lock lease); `granted` may be
+   * less, or 0 when the tenant is full.
+   */
+  async reserve(tenantId: string, wanted: number, limit: number, until: number): Promise<Reservation> {
     const leaseId = newId(9);
-    const until = this.clock.now() + LEASE_MS;
     if (wanted <= 0) return { leaseId, granted: 0, until };
     let recounted = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -45,6 +47,11 @@ export class UserLimit {
       if (!state) {
         await this.recount(tenantId);
         continue;
+      }
+      // A lease that ran out is a dead holder's reservation: give its slots back now, by counting.
+      if (!recounted && this.hasStaleLease(state)) {
+        recounted = true;
+        if (await this.recount(tenantId, state)) continue;
       }
       const take = Math.min(wanted, Math.max(0, limit - state.activeUsers));
       if (take === 0) {
@@ -60,6 +67,14 @@ export class UserLimit {
       // Another run took slots between the read and the write: read again.
     }
     return { leaseId, granted: 0, until };
+  }
+
+  /** Moves the reservation's end; false when a recount dropped it (then nothing more may be created). */
+  async renew(tenantId: string, reservation: Reservation, until: number): Promise<boolean> {
+    if (reservation.granted > 0 && !(await this.counter.renew(tenantId, reservation.leaseId, until)))
+      return false;
+    reservation.until = until;
+    return true;
   }
 
   async release(tenantId: string, reservation: Reservation, used: number): Promise<void> {
@@ -91,6 +106,11 @@ export class UserLimit {
       await this.recount(tenantId);
     }
     return this.counter.countStored(tenantId);
+  }
+
+  private hasStaleLease(state: CounterState): boolean {
+    const now = this.clock.now();
+    return Object.values(state.leases).some((until) => until <= now);
   }
 
   private mayRecount(state: CounterState): boolean {

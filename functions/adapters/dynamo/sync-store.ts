@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type {
+  BatchHistory,
   ManagedUser,
   SyncBatchRecord,
   SyncedUser,
@@ -53,6 +54,10 @@ const SYNC_FIELDS = [
   'syncHash',
   'syncedAt',
 ] as const;
+
+/** A stored list or string set as strings; anything else (absent, or a count an older version kept) as none. */
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) || value instanceof Set ? [...value].map(String) : [];
 
 export class DynamoSyncStore implements SyncStore {
   constructor(
@@ -221,6 +226,25 @@ export class DynamoSyncStore implements SyncStore {
     }
   }
 
+  async renewCreateLock(tenantId: string, holder: string, untilMs: number) {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(createLockItem(tenantId)),
+          UpdateExpression: 'SET #until = :until',
+          ConditionExpression: 'holder = :me',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: marshall({ ':me': holder, ':until': untilMs }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
   async releaseCreateLock(tenantId: string, holder: string) {
     try {
       await this.client.send(
@@ -267,8 +291,8 @@ export class DynamoSyncStore implements SyncStore {
     });
   }
 
-  async startBatch(tenantId: string, runId: string, digest: string) {
-    await this.client.send(
+  async startBatch(tenantId: string, runId: string, digest: string): Promise<BatchHistory> {
+    const out = await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: marshall(syncBatchItem(tenantId, runId, digest)),
@@ -279,6 +303,35 @@ export class DynamoSyncStore implements SyncStore {
           ':t': tenantId,
           ':ttl': Math.ceil(Date.now() / 1000) + RUN_RETENTION_SECONDS,
         }),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const old = out.Attributes ? unmarshall(out.Attributes) : {};
+    return {
+      created: [...strings(old.created), ...strings(old.mayCreate)],
+      updated: [...strings(old.updated), ...strings(old.mayUpdate)],
+    };
+  }
+
+  async noteIntent(tenantId: string, runId: string, digest: string, intent: Partial<BatchHistory>) {
+    // String sets grow by ADD: a union, so a send that dies never hides what an earlier send was writing.
+    const adds: string[] = [];
+    const values: Record<string, unknown> = {};
+    if (intent.created?.length) {
+      adds.push('mayCreate :c');
+      values[':c'] = new Set(intent.created);
+    }
+    if (intent.updated?.length) {
+      adds.push('mayUpdate :u');
+      values[':u'] = new Set(intent.updated);
+    }
+    if (adds.length === 0) return;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(syncBatchItem(tenantId, runId, digest)),
+        UpdateExpression: `ADD ${adds.join(', ')}`,
+        ExpressionAttributeValues: marshall(values),
       }),
     );
   }
@@ -289,7 +342,7 @@ export class DynamoSyncStore implements SyncStore {
         TableName: this.table,
         Key: marshall(syncBatchItem(tenantId, runId, batch.digest)),
         UpdateExpression:
-          'SET #state = :state, #seen = :seen, #rejected = :rejected ADD #created :c, #updated :u',
+          'SET #state = :state, #seen = :seen, #rejected = :rejected, #created = :c, #updated = :u',
         ExpressionAttributeNames: {
           '#state': 'state',
           '#seen': 'seen',
@@ -323,8 +376,8 @@ export class DynamoSyncStore implements SyncStore {
           digest: String(item.sk).slice(prefix.length),
           state: item.state,
           seen: Array.isArray(item.seen) ? item.seen.map(String) : [],
-          created: Number(item.created ?? 0),
-          updated: Number(item.updated ?? 0),
+          created: strings(item.created),
+          updated: strings(item.updated),
           rejected: Number(item.rejected ?? 0),
         });
       }

@@ -46,6 +46,18 @@ export class DynamoUserCounter implements UserCounter {
     });
   }
 
+  renew(tenantId: string, leaseId: string, leaseUntil: number) {
+    return this.conditional({
+      TableName: this.table,
+      Key: marshall(userCounterItem(tenantId)),
+      // The version moves too, so a recount that read the lease as expired cannot drop it after this renewal.
+      UpdateExpression: 'SET leases.#lease = :until ADD countVersion :one',
+      ConditionExpression: 'attribute_exists(leases.#lease)',
+      ExpressionAttributeNames: { '#lease': leaseId },
+      ExpressionAttributeValues: marshall({ ':until': leaseUntil, ':one': 1 }),
+    });
+  }
+
   async release(tenantId: string, leaseId: string, unused: number) {
     await this.conditional({
       TableName: this.table,
