@@ -1,4 +1,5 @@
 /** Request schemas of the tenant admin and operator APIs. Unknown fields are refused everywhere. */
+import { isSupportedCountry } from 'libphonenumber-js/mobile';
 import * as z from 'zod';
 import { ID_PATTERN } from './topics.ts';
 
@@ -7,9 +8,14 @@ const text = (max: number) =>
   z.string().min(1).max(max).regex(printable, 'must not contain control characters');
 /** Names that travel in MQTT topics and job messages (modem groups) or URLs (providers, tenants). */
 export const Slug = z.string().regex(ID_PATTERN, 'must be 1–64 letters, digits, "_" or "-"');
+/** The countries that have phone numbers: the only ones a destination can be in. */
 const Country = z
   .string()
   .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166 alpha-2 country code such as "DK"')
+  .refine((c) => isSupportedCountry(c.toUpperCase()), {
+    error: (issue) =>
+      `"${String(issue.input)}" is not an ISO 3166 alpha-2 country code that has phone numbers`,
+  })
   .transform((c) => c.toUpperCase());
 
 export const CHANNELS = ['sms_modem', 'sms_web', 'voice', 'email', 'totp'] as const;

@@ -100,7 +100,29 @@ export function generateNumericPasscode(length: number): string {
 /**
  * The form a code is hashed in, for the code as sent and as typed alike: spaces and dashes dropped (people
  * copy "123 456"), letters upper-cased (memo codes are sent in lower case, alphanumeric in upper case).
+ * What a phone keyboard in another script types counts as the same code: NFKC folds full-width digits and
+ * letters to ASCII, other decimal digits (Arabic-Indic, Devanagari, ...) become 0–9, and the invisible
+ * direction marks a right-to-left keyboard inserts are dropped.
  */
 export function canonicalPasscode(code: string): string {
-  return code.replace(/[\s-]/g, '').toUpperCase();
+  return code
+    .normalize('NFKC')
+    .replace(/[\s\p{Pd}\p{Cf}]/gu, '')
+    .replace(/\p{Nd}/gu, asciiDigit)
+    .toUpperCase();
+}
+
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
+
+/**
+ * Unicode encodes every set of decimal digits as ten consecutive code points, zero first, and where sets sit
+ * side by side each starts at a multiple of ten from the first: the value is the distance from the start of
+ * the run of digits, modulo ten.
+ */
+function asciiDigit(digit: string): string {
+  const cp = digit.codePointAt(0) ?? 0;
+  if (cp < 0x80) return digit;
+  let start = cp;
+  while (DECIMAL_DIGIT.test(String.fromCodePoint(start - 1))) start--;
+  return String((cp - start) % 10);
 }

@@ -23,6 +23,20 @@ function previousMonth(month: string): string {
   return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
 }
 
+/** DynamoDB's hard limit on keys in one BatchGetItem. */
+export const BATCH_GET_MAX_KEYS = 100;
+const MAX_STALLED_ROUNDS = 8;
+const backoffMs = (stalled: number) => Math.min(1000, 20 * 2 ** stalled) * (0.5 + Math.random() / 2);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** DynamoDB kept refusing part of a page's reads (throttling): the page is not served short. */
+export class MessageLogUnavailableError extends Error {
+  constructor(readonly unprocessed: number) {
+    super(`DynamoDB left ${unprocessed} message log reads unprocessed after retries`);
+    this.name = 'MessageLogUnavailableError';
+  }
+}
+
 export class InvalidMessageLogCursorError extends Error {
   constructor() {
     super('The cursor is not one this log handed out.');
@@ -106,24 +120,43 @@ export class DynamoMessageLogStore implements MessageLogStore {
   }
 
   private async read(keys: Array<Record<string, unknown>>): Promise<Challenge[]> {
-    if (keys.length === 0) return [];
     const wanted = keys.map((k) => ({ pk: String(k.pk), sk: String(k.sk) }));
     const got = new Map<string, Challenge>();
-    let pending = wanted.map((k) => marshall(k));
-    for (let round = 0; pending.length > 0 && round < 5; round++) {
-      const out = await this.client.send(
-        new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: pending } } }),
-      );
-      for (const raw of out.Responses?.[this.table] ?? []) {
-        const item = unmarshall(raw);
-        got.set(`${item.pk}\u0000${item.sk}`, this.challenges.fromStored(raw));
-      }
-      pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
-    }
+    const chunks: Array<typeof wanted> = [];
+    for (let i = 0; i < wanted.length; i += BATCH_GET_MAX_KEYS)
+      chunks.push(wanted.slice(i, i + BATCH_GET_MAX_KEYS));
+    await Promise.all(chunks.map((chunk) => this.readChunk(chunk, got)));
     return wanted.flatMap((k) => {
       const c = got.get(`${k.pk}\u0000${k.sk}`);
       return c ? [c] : [];
     });
+  }
+
+  /**
+   * One BatchGetItem of at most 100 keys, with its unprocessed keys asked again until none are left. A reply
+   * over 16 MB returns part and leaves the rest unprocessed, so a round that makes progress is not a failure;
+   * throttling returns nothing, and only a run of such rounds gives up (a page missing rows would be a lie).
+   */
+  private async readChunk(
+    keys: Array<{ pk: string; sk: string }>,
+    got: Map<string, Challenge>,
+  ): Promise<void> {
+    let pending = keys.map((k) => marshall(k));
+    for (let stalled = 0, round = 0; pending.length > 0; round++) {
+      if (round > 0) await sleep(backoffMs(stalled));
+      const out = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: pending } } }),
+      );
+      const items = out.Responses?.[this.table] ?? [];
+      for (const raw of items) {
+        const item = unmarshall(raw);
+        got.set(`${item.pk}\u0000${item.sk}`, this.challenges.fromStored(raw));
+      }
+      pending = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      stalled = items.length > 0 ? 0 : stalled + 1;
+      if (pending.length > 0 && stalled >= MAX_STALLED_ROUNDS)
+        throw new MessageLogUnavailableError(pending.length);
+    }
   }
 
   async getRetention(tenantId: string): Promise<number | undefined> {

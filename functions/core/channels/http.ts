@@ -7,6 +7,11 @@ export interface HttpRequest {
   method: HttpMethod;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * Lets the request reach loopback and private addresses (the local stack's stand-ins). Absent, the transport
+   * refuses any address that is not public, after DNS and at connect.
+   */
+  allowPrivateNetworks?: boolean;
 }
 
 export interface HttpResponse {
@@ -16,7 +21,7 @@ export interface HttpResponse {
   body: string;
 }
 
-export type HttpFailureKind = 'timeout' | 'aborted' | 'network';
+export type HttpFailureKind = 'timeout' | 'aborted' | 'network' | 'private_address';
 
 export class HttpTransportError extends Error {
   constructor(

@@ -19,6 +19,7 @@ import {
   type HttpTransport,
   HttpTransportError,
 } from './http.ts';
+import { isIpLiteral, isLocalhostName, isPublicAddress } from './private-address.ts';
 import {
   type ParameterSpec,
   type PlainParams,
@@ -417,30 +418,12 @@ export function classifyResponse(success: SuccessMatcher, response: HttpResponse
     : { status: 'sent' };
 }
 
-/** Loopback, private, link-local (cloud metadata) and unspecified addresses, written as IP literals. */
-function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  return (
-    host === '::' ||
-    host === '::1' ||
-    /^f[cd]/.test(host) ||
-    /^fe[89ab]/.test(host) ||
-    host.startsWith('::ffff:')
-  );
+/**
+ * A host that is plainly not on the public internet: an IP literal that is not public, or a `localhost` name
+ * (a trailing dot is the same name). Names are checked again by the transport after DNS, where they count.
+ */
+function isPrivateHost(host: string): boolean {
+  return isLocalhostName(host) || (isIpLiteral(host) && !isPublicAddress(host));
 }
 
 export interface WebProviderDeps {
@@ -450,7 +433,7 @@ export interface WebProviderDeps {
   /**
    * Local stacks and tests call providers on 127.0.0.1 over plain HTTP. A deployment leaves these off,
    * so a tenant cannot point its "provider" at the cloud's metadata or internal services, or send
-   * credentials in the clear.
+   * credentials in the clear. The transport enforces the first on the address it connects to.
    */
   allowPrivateNetworks?: boolean;
   allowPlainHttp?: boolean;
@@ -518,7 +501,10 @@ export class WebSmsProvider implements Channel {
 
     let outcome: ChannelOutcome;
     try {
-      const response = await bulkhead.run(() => this.deps.http.send(httpRequest, callSignal), callSignal);
+      const outgoing = this.deps.allowPrivateNetworks
+        ? { ...httpRequest, allowPrivateNetworks: true }
+        : httpRequest;
+      const response = await bulkhead.run(() => this.deps.http.send(outgoing, callSignal), callSignal);
       outcome = classifyResponse(this.config.success, response);
       this.deps.log?.info('web provider answered', {
         ...ctx,
@@ -536,6 +522,8 @@ export class WebSmsProvider implements Channel {
   private failureOf(error: unknown, signal: AbortSignal): ChannelOutcome {
     if (error instanceof BulkheadFullError)
       return failed('temporary', 'provider_busy', 'Too many messages are waiting for this provider.');
+    if (error instanceof HttpTransportError && error.kind === 'private_address')
+      return failed('config', 'provider_private_address', 'The provider address is in a private network.');
     if (error instanceof HttpTransportError && error.kind === 'network')
       return failed('temporary', 'provider_unreachable', 'The provider could not be reached.');
     if (signal.aborted) {
