@@ -21,15 +21,10 @@ import { assertKeyGrants, type ParsedKey } from './api-keys.ts';
 import type { AuditEntry, AuditLog } from './audit.ts';
 import type { TotpService } from './channels/totp.ts';
 import type { Clock } from './clock.ts';
+import { DeliveryTimes, decoyProgress, Samples } from './decoy-timeline.ts';
 import { checkDestination, DestinationRefusedError } from './destination.ts';
 import { chainSealContext, maskEmail } from './dispatch.ts';
-import {
-  NoDeliveryRouteError,
-  NotFoundError,
-  RateLimitedError,
-  UnauthorizedError,
-  UserLockedError,
-} from './errors.ts';
+import { NotFoundError, RateLimitedError, UnauthorizedError, UserLockedError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, Tenant, User } from './model.ts';
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
@@ -113,12 +108,15 @@ function sameHash(a: string, b: string): boolean {
 }
 
 export class ChallengeService {
-  /** A moving average of the queue send, which decoys wait out so unknown users answer as slowly as known ones. */
-  private sendMs = 0;
+  /** How long recent real creates took, which decoys wait out so unknown names answer as slowly. */
+  private readonly createTimes = new Samples(64);
+  /** Real challenges' delivery times, which decoys' status follows. */
+  private readonly deliveryTimes = new DeliveryTimes();
 
   constructor(private readonly deps: ChallengeServiceDeps) {}
 
   async create(key: ParsedKey, request: ChallengeRequest): Promise<CreatedChallenge> {
+    const started = performance.now();
     const { directory, challenges, keys, clock } = this.deps;
     const loaded = await directory.loadForRequest(key.hash, key.tenantId, { username: request.username });
     const record = assertKeyGrants(key, loaded.key, 'auth');
@@ -150,23 +148,26 @@ export class ChallengeService {
           (r.target === 'secondary' && user?.secondaryMobile) ||
           (r.target === 'email' && user?.email),
       );
-    if (user && !reachable) throw new NoDeliveryRouteError();
+    // A known user whom no rule may reach is answered exactly like an unknown name (no enumeration); the
+    // reason goes to the message log, where the tenant admin looks.
+    let refusal = user && !reachable ? 'no_route' : undefined;
     const mobile = usesMobile ? (user?.mobile ?? null) : null;
     if (mobile) {
       try {
         checkDestination(mobile, tenant.allowedCountries, user?.mobileType);
       } catch (error) {
-        if (error instanceof DestinationRefusedError)
-          this.deps.log?.warn('destination refused', {
-            tenantId: tenant.id,
-            reason: error.reason,
-            destination: maskPhone(mobile),
-          });
-        throw error;
+        if (!(error instanceof DestinationRefusedError)) throw error;
+        refusal = `destination_refused:${error.reason}`;
+        this.deps.log?.warn('destination refused', {
+          tenantId: tenant.id,
+          reason: error.reason,
+          destination: maskPhone(mobile),
+        });
       }
     }
+    const quiet = !user || !resolved || refusal !== undefined;
 
-    await this.countAgainstLimits(tenant, security, now, request, mobile);
+    await this.countAgainstLimits(tenant, security, now, request, quiet ? null : mobile);
 
     const id = newId();
     const code = generatePasscode(settings);
@@ -184,11 +185,13 @@ export class ChallengeService {
       expiresAt,
       attempts: 0,
       maxAttempts: settings.maxAttempts,
-      destination: mobile
-        ? maskPhone(mobile)
-        : user?.email && !usesMobile
-          ? maskEmail(user.email)
-          : this.decoyDestination(tenant, request.username),
+      destination: quiet
+        ? this.decoyDestination(tenant, request.username)
+        : mobile
+          ? maskPhone(mobile)
+          : user?.email && !usesMobile
+            ? maskEmail(user.email)
+            : this.decoyDestination(tenant, request.username),
       client: {
         ...(clientIp && { ip: clientIp }),
         ...(request.client?.name && { name: request.client.name }),
@@ -198,8 +201,18 @@ export class ChallengeService {
       ...(security.bindClientIp && clientIp && { boundIp: clientIp }),
       ...(personal && { personal }),
     };
-    const step0 =
-      user && resolved ? await this.planDelivery(tenant, user, resolved, challenge, code, nowIso) : undefined;
+    const step0 = quiet
+      ? await this.planDecoy(
+          tenant,
+          (resolved ?? (await this.resolveChain(tenant, undefined))).rules,
+          challenge,
+          code,
+          {
+            refusal,
+            to: mobile,
+          },
+        )
+      : await this.planDelivery(tenant, user, resolved, challenge, code, nowIso);
     // The audit entry goes with the challenge in the same store call.
     await challenges.create(challenge, {
       ...(tenant.messageLogRetentionDays !== undefined && {
@@ -222,11 +235,13 @@ export class ChallengeService {
     });
 
     if (step0) {
-      const started = performance.now();
       await this.deps.queue.send(step0);
-      this.sendMs = this.sendMs * 0.9 + (performance.now() - started) * 0.1;
-    } else if (this.sendMs > 0) {
-      await new Promise((r) => setTimeout(r, this.sendMs));
+      this.createTimes.add(performance.now() - started);
+    } else {
+      // A decoy does less (nothing to send, no index entry), so it waits until it took as long as a real
+      // create did: a draw from recent real ones, so that the two answer with the same spread of times.
+      const wait = (this.createTimes.draw() ?? 0) - (performance.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     return { challengeId: id, expiresAt, channel: 'sms', destination: challenge.destination };
   }
@@ -237,7 +252,7 @@ export class ChallengeService {
    * every copy of the message goes to that agent under the same job id. Fills in the challenge's chain, its
    * first delivery and (for chains that can fail over) the sealed destinations and text.
    */
-  private resolveChain(tenant: Tenant, user: User): Promise<ResolvedChain> {
+  private resolveChain(tenant: Tenant, user: User | undefined): Promise<ResolvedChain> {
     return this.deps.chains
       ? this.deps.chains.resolve(tenant, user)
       : Promise.resolve({ rules: defaultChain(tenant), flash: false });
@@ -307,6 +322,58 @@ export class ChallengeService {
       ...(agent && { agentId: agent.agentId }),
       hasNext: chain.length > 1,
     };
+  }
+
+  /**
+   * A challenge that sends nothing (unknown name, or a known user no rule may reach) does the same work as a
+   * real one (route choice, sealing) so it takes as long, and gets the plan its status will follow. A known
+   * user's refusal is kept as step 0's failure, for the message log.
+   */
+  private async planDecoy(
+    tenant: Tenant,
+    rules: ResolvedChain['rules'],
+    challenge: Challenge,
+    code: string,
+    known: { refusal: string | undefined; to: string | null },
+  ): Promise<undefined> {
+    const { refusal, to } = known;
+    const rule = rules[0]!;
+    const text = renderMessage(tenant.messageTemplate, {
+      code,
+      minutes: Math.round(tenant.passcode.validitySeconds / 60),
+    });
+    this.deps.keys.seal(
+      JSON.stringify({ text, targets: { primary: null, secondary: null, email: null }, username: '' }),
+      chainSealContext(tenant.id, challenge.id),
+    );
+    const agent =
+      rule.channel === 'sms_modem' && rule.route && this.deps.router
+        ? await this.deps.router.pick(tenant.id, rule.route)
+        : undefined;
+    const channel = deliveryChannel(rule);
+    const route = rule.route ?? 'totp';
+    challenge.decoy = this.deliveryTimes.plan(tenant.id, {
+      channel,
+      route,
+      initial: agent ? 'dispatched' : 'queued',
+    });
+    if (refusal) {
+      challenge.refusal = refusal;
+      challenge.status = 'failed';
+      challenge.chain = rules;
+      challenge.deliveries = [
+        {
+          step: 0,
+          channel,
+          route,
+          status: 'failed',
+          at: challenge.createdAt,
+          reason: refusal,
+          ...(to && { to: maskPhone(to) }),
+        },
+      ];
+    }
+    return undefined;
   }
 
   /** A new code for the same login: the old challenge dies, a new one (with its own id) takes its place. */
@@ -504,19 +571,26 @@ export class ChallengeService {
     const challenge = await challenges.get(key.tenantId, challengeId);
     if (!challenge) throw new NotFoundError('The challenge');
     const now = clock.now();
-    const lapsed = lastStepLapsed(challenge, now);
     const status = effectiveStatus(challenge, new Date(now).toISOString());
+    const shown = (d: Delivery) => ({ step: d.step, channel: d.channel, status: d.status, at: d.at });
+    if (challenge.decoy) {
+      const progress = decoyProgress(challenge, challenge.decoy, now);
+      const live = status !== 'expired' && status !== 'accepted' && status !== 'rejected';
+      return {
+        status: live ? progress.status : status,
+        deliveries: progress.deliveries.filter((d) => d.status !== 'queued').map(shown),
+      };
+    }
+    this.deliveryTimes.observe(challenge);
+    const lapsed = lastStepLapsed(challenge, now);
     return {
       status: lapsed && (status === 'pending' || status === 'sent') ? 'failed' : status,
       deliveries: challenge.deliveries
         // A step the chain queued but nobody has acted on yet has nothing to show.
         .filter((d: Delivery) => d.status !== 'queued')
-        .map((d: Delivery) => ({
-          step: d.step,
-          channel: d.channel,
-          status: lapsed?.step === d.step ? 'failed' : d.status,
-          at: lapsed?.step === d.step ? lapsed.at : d.at,
-        })),
+        .map((d: Delivery) =>
+          lapsed?.step === d.step ? { ...shown(d), status: 'failed', at: lapsed.at } : shown(d),
+        ),
     };
   }
 

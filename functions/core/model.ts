@@ -2,6 +2,7 @@
 
 import type { Rule } from '../contracts/admin.ts';
 import type { TenantSecurity } from './abuse-policy.ts';
+import type { DecoyPlan } from './decoy-timeline.ts';
 import type { PasscodeAlphabet, PasscodeSettings } from './passcode.ts';
 
 export type KeyKind = 'auth' | 'sync' | 'admin' | 'operator';
@@ -161,6 +162,8 @@ export interface Challenge {
    * auth client is answered as for an unknown name; the tenant admin reads the reason in the message log.
    */
   refusal?: string;
+  /** For a challenge that sends nothing: the plan its status follows, so that it reads like a real one. */
+  decoy?: DecoyPlan;
 }
 
 /** A static last-resort code: a keyed hash, valid only inside the window an admin sets. */

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [name …]`: every benchmark, one after another; each prints its own figures beside a
- * baseline measured in the same run. Names: login, challenges, dispatch, sync, edge, bundles.
+ * baseline measured in the same run. Names: login, challenges, dispatch, verify, sync, edge, bundles.
  */
 import { benchBundles } from './bundles.ts';
 import { benchChallenges } from './challenges.ts';
@@ -8,12 +8,14 @@ import { benchDispatch } from './dispatch.ts';
 import { benchEdge } from './edge.ts';
 import { benchLogin } from './login.ts';
 import { benchSync } from './sync.ts';
+import { benchVerify } from './verify.ts';
 
 const only = process.argv.slice(2);
 const benches: Array<[string, () => Promise<unknown>]> = [
   ['login', () => benchLogin()],
   ['challenges', () => benchChallenges()],
   ['dispatch', () => benchDispatch()],
+  ['verify', () => benchVerify()],
   ['sync', () => benchSync()],
   ['edge', () => benchEdge()],
   ['bundles', () => benchBundles()],

@@ -333,17 +333,25 @@ describe('users without a mobile number', () => {
     });
   });
 
-  it('are refused with no_delivery_route when their chain needs one', async () => {
+  it('are answered like an unknown name when their chain needs one, and the message log says why', async () => {
     const user = await userWith(
       [{ channel: 'sms_modem', target: 'primary', route: 'carrier-b', timeoutSeconds: 10 }],
       'x@corp.example.test',
       false,
     );
-    const res = await call('/v1/challenges', stack.json.authKey, {
-      method: 'POST',
-      body: JSON.stringify({ username: user.username }),
-    });
-    expect(res.status).toBe(422);
+    const create = (username: string) =>
+      call('/v1/challenges', stack.json.authKey, { method: 'POST', body: JSON.stringify({ username }) });
+    const res = await create(user.username);
+    const unknown = await create('nobody-at-all');
+    expect(res.status).toBe(201);
+    expect(unknown.status).toBe(201);
+    const [known, stranger] = [await res.json(), await unknown.json()] as Array<Record<string, unknown>>;
+    expect(Object.keys(known!).sort()).toEqual(Object.keys(stranger!).sort());
+    const log = await call(`/v1/message-log?username=${user.username}`, stack.json.adminKey);
+    const rows = ((await log.json()) as { messages: Array<Record<string, unknown>> }).messages;
+    expect(rows).toEqual([
+      expect.objectContaining({ challengeId: known!.challengeId, status: 'failed', reason: 'no_route' }),
+    ]);
   });
 });
 
