@@ -35,6 +35,7 @@ import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './p
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
 import type { ChallengeStore, DirectoryStore, DispatchMessage, DispatchQueue } from './ports.ts';
+import { queueFirstStep } from './recovery.ts';
 import { type ChainResolver, defaultChain, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 
@@ -213,7 +214,7 @@ export class ChallengeService {
 
     if (step0) {
       const started = performance.now();
-      await this.deps.queue.send(step0);
+      await queueFirstStep(this.deps, step0);
       this.sendMs = this.sendMs * 0.9 + (performance.now() - started) * 0.1;
     } else if (this.sendMs > 0) {
       await new Promise((r) => setTimeout(r, this.sendMs));
