@@ -152,7 +152,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const log = options.log ?? createLogger({ app: 'local-stack' });
   const persistent = options.dataDir !== undefined;
   const dataDir = persistent ? resolve(options.dataDir!) : mkdtempSync(join(tmpdir(), 'smspass-'));
-  makePrivate(dataDir);
+  // A temporary folder is already private (mkdtemp makes it 0700).
+  if (persistent) makePrivate(dataDir);
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const fn of stops.reverse())
