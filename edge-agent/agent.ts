@@ -115,10 +115,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   for (const entry of journal.all()) if (entry.event?.type === 'job.sent') remember(entry.event);
 
   const publish = (event: AgentEvent) => link.publishEvent(event);
+  /** Which connection of the link each result was published in (results of an earlier run have none). */
+  const publishedIn = new WeakMap<object, number>();
 
   /** Journals a result, then publishes it and marks it reported once the broker has it. */
   const finish = async (event: JobResultEvent, expiresAt?: number) => {
-    await journal.finished(event.jobId, event, expiresAt);
+    const written = journal.finished(event.jobId, event, expiresAt);
+    const entry = journal.get(event.jobId);
+    if (entry) publishedIn.set(entry, link.stats.connects);
+    await written;
     if (event.type === 'job.sent') {
       stats.sent++;
       remember(event);
@@ -216,9 +221,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       return;
     }
     const job = parsed.data;
-    if (journal.get(job.id)) {
+    const known = journal.get(job.id);
+    if (known) {
       stats.duplicates++;
       log.info('duplicate job ignored', { jobId: job.id });
+      // A job sent again after a reconnect may be the cloud asking how it ended (a restarted local stack lost
+      // the event): it hears the outcome again instead of getting a second SMS.
+      if (known.event && publishedIn.get(known) !== link.stats.connects) void publish(known.event);
       return;
     }
     const expiresAt = Date.parse(job.expiresAt);

@@ -37,6 +37,7 @@ import type {
   DispatchMessage,
   DispatchQueue,
 } from './ports.ts';
+import { queueFirstStep } from './recovery.ts';
 import { type ChainResolver, defaultChain, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 
@@ -235,7 +236,7 @@ export class ChallengeService {
     });
 
     if (step0) {
-      await this.deps.queue.send(step0);
+      await queueFirstStep(this.deps, step0);
       this.createTimes.add(performance.now() - started);
     } else {
       // A decoy does less (nothing to send, no index entry), so it waits until it took as long as a real

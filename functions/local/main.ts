@@ -14,6 +14,8 @@ const stack = await startLocalStack({
   dataDir,
   log,
   standInsInWorker: true,
+  // A slower simulated modem, to watch a backlog (and what a restart does to it).
+  modemSendMs: Number(process.env.MODEM_SEND_MS ?? 0),
   ports: {
     api: port('API_PORT', 8787),
     dynamo: port('DYNAMO_PORT', 8000),
@@ -32,6 +34,11 @@ const stack = await startLocalStack({
 });
 
 const j = stack.json;
+const r = stack.recovery;
+const recovered =
+  r && r.waiting > 0
+    ? `\n  Restart      ${r.resent} waiting steps sent again, ${r.failed} failed (lost_in_restart)\n`
+    : '';
 console.log(`
 SMS passcode service: local stack is up (data in ${dataDir})
 
@@ -42,7 +49,7 @@ SMS passcode service: local stack is up (data in ${dataDir})
   Edge agent   ${stack.seed.agent.agentId} with ${stack.edge?.modems.length ?? 0} simulated modems
   SMS outbox   ${j.simulator.outbox}
   Keys         ${resolve(dataDir, 'stack.json')}
-
+${recovered}
 Try a login:
   KEY=$(node -p "require('./.local/stack.json').authKey")
   curl -s -X POST ${j.apiUrl}/v1/challenges -H "Authorization: Bearer $KEY" \\

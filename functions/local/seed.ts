@@ -2,9 +2,10 @@
  * The demo tenant a newcomer gets from `npm start`: two users, one key of each kind, and one edge agent.
  * Writes are idempotent, so a second start finds everything in place and keeps what it had.
  */
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { CONFIG_PREFIX } from '../adapters/dynamo/config-store.ts';
+import { DynamoKeyStore } from '../adapters/dynamo/key-store.ts';
 import {
   agentItem,
   configItem,
@@ -73,7 +74,21 @@ async function put(client: DynamoDBClient, table: string, item: Record<string, u
   );
 }
 
-/** Mints fresh keys unless `previous` has working ones for this tenant (kept in `.local/stack.json`). */
+async function get(client: DynamoDBClient, table: string, key: Record<string, string>) {
+  const out = await client.send(
+    new GetItemCommand({ TableName: table, Key: marshall(key), ConsistentRead: true }),
+  );
+  return out.Item ? unmarshall(out.Item) : undefined;
+}
+
+/** The hashes of the keys the seed handed out last, so a key it replaces is revoked, not left working. */
+const seedKeysItem = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'SEEDKEYS' });
+
+/**
+ * Keeps the keys in `previous` (`.local/stack.json`) while they are live; mints a key of each kind it has no
+ * live one for, and revokes the key that one replaces. The tenant keeps one seeded key of each kind however
+ * often the stack restarts without its `stack.json`; keys minted through the admin API are left alone.
+ */
 export async function seedTenant(
   client: DynamoDBClient,
   table: string,
@@ -103,27 +118,42 @@ export async function seedTenant(
 
   const kinds: KeyKind[] = ['auth', 'sync', 'admin', 'operator'];
   const keys = {} as Record<KeyKind, string>;
+  const handedOut = (await get(client, table, seedKeysItem(tenantId)))?.hashes as
+    | Partial<Record<KeyKind, string>>
+    | undefined;
+  const hashes = {} as Record<KeyKind, string>;
+  const keyStore = new DynamoKeyStore(client, table);
   for (const kind of kinds) {
+    const keyTenant = kind === 'operator' ? '' : tenantId;
     const prior = options.previous?.keys?.[kind];
     const parsed = parseKey(prior);
-    const fits = parsed && parsed.kind === kind && parsed.tenantId === (kind === 'operator' ? '' : tenantId);
-    const minted = fits
+    const fits = parsed && parsed.kind === kind && parsed.tenantId === keyTenant;
+    const stored = fits ? await get(client, table, keyItem(parsed.hash)) : undefined;
+    // A key revoked through the admin API stays revoked: a new one takes its place.
+    const reuse = fits && typeof stored?.revokedAt !== 'string';
+    const minted = reuse
       ? { key: prior!, hash: parsed.hash, prefix: prior!.slice(0, prior!.lastIndexOf('.') + 5) }
-      : mintKey(kind, kind === 'operator' ? '' : tenantId);
-    const keyTenant = kind === 'operator' ? '' : tenantId;
-    const createdAt = new Date().toISOString();
-    await put(client, table, {
-      ...keyItem(minted.hash),
-      kind,
-      tenantId: keyTenant,
-      prefix: minted.prefix,
-      createdAt,
-      // Listed under the tenant (gsi1), like keys minted through the admin API.
-      gsi1pk: keyListPartition(keyTenant),
-      gsi1sk: `${createdAt}#${minted.prefix}`,
-    });
+      : mintKey(kind, keyTenant);
+    if (!stored || !reuse) {
+      const createdAt = new Date().toISOString();
+      await put(client, table, {
+        ...keyItem(minted.hash),
+        kind,
+        tenantId: keyTenant,
+        prefix: minted.prefix,
+        createdAt,
+        // Listed under the tenant (gsi1), like keys minted through the admin API.
+        gsi1pk: keyListPartition(keyTenant),
+        gsi1sk: `${createdAt}#${minted.prefix}`,
+      });
+    }
+    const replaced = handedOut?.[kind];
+    if (replaced && replaced !== minted.hash)
+      await keyStore.revoke(replaced, keyTenant, new Date().toISOString());
     keys[kind] = minted.key;
+    hashes[kind] = minted.hash;
   }
+  await put(client, table, { ...seedKeysItem(tenantId), hashes });
 
   const users = options.users ?? demoUsers(tenantId);
   for (const user of users) await put(client, table, { ...userItem(tenantId, user.username), ...user });

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -35,10 +36,13 @@ import { serveApi } from '../http/node-server.ts';
 import { localDynamo, localSqs } from './aws-local.ts';
 import { startEventsBridge } from './bridge.ts';
 import { type Broker, brokerSessions, type Principal, startBroker } from './broker.ts';
+import { DispatchOutbox } from './dispatch-outbox.ts';
 import { ensureTable } from './dynamo.ts';
 import { type LocalEdge, startLocalEdge } from './edge.ts';
 import { routeByFunction } from './http-router.ts';
 import { SqsPoller } from './poller.ts';
+import { makePrivate } from './private-files.ts';
+import { type RestartRecovery, recoverAfterRestart } from './recovery.ts';
 import { type DemoSeed, registerAgent, seedTenant } from './seed.ts';
 import { createQueueWithDlq } from './sqs.ts';
 import { startStandIns } from './stand-ins.ts';
@@ -107,6 +111,8 @@ export interface LocalStack {
   pollers: { dispatch: SqsPoller; events: SqsPoller };
   /** What the cloud side uses to log in to the broker. */
   serviceCredentials: { username: string; password: string };
+  /** With a data folder: what the start did about steps the previous run left waiting (see recovery.ts). */
+  recovery: RestartRecovery | undefined;
   stop(): Promise<void>;
 }
 
@@ -146,7 +152,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const log = options.log ?? createLogger({ app: 'local-stack' });
   const persistent = options.dataDir !== undefined;
   const dataDir = persistent ? resolve(options.dataDir!) : mkdtempSync(join(tmpdir(), 'smspass-'));
-  mkdirSync(dataDir, { recursive: true });
+  // A temporary folder is already private (mkdtemp makes it 0700).
+  if (persistent) makePrivate(dataDir);
   const stops: Array<() => Promise<unknown>> = [];
   const stop = async () => {
     for (const fn of stops.reverse())
@@ -171,6 +178,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(async () => sqs.destroy());
     const dispatchQueue = await createQueueWithDlq(sqs, 'smspass-dispatch', options.queues);
     const eventsQueue = await createQueueWithDlq(sqs, 'smspass-events', options.queues);
+    // fauxqs forgets its messages when the process dies: a copy on disk lets a restart send them again.
+    const dispatchOutbox = persistent ? DispatchOutbox.open(dataDir) : undefined;
+    if (dispatchOutbox) {
+      dispatchOutbox.attach(sqs, dispatchQueue.url);
+      stops.push(async () => dispatchOutbox.close());
+    }
 
     const seed = await seedTenant(dynamoClient, TABLE_NAME, {
       previous: readPrevious(persistent ? dataDir : undefined),
@@ -367,6 +380,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
 
+    const recovery = dispatchOutbox
+      ? await recoverAfterRestart({
+          dynamo: dynamoClient,
+          table: TABLE_NAME,
+          sqs,
+          dispatchQueueUrl: dispatchQueue.url,
+          outbox: dispatchOutbox,
+          log,
+          ...(options.clock && { clock: options.clock }),
+        })
+      : undefined;
+    if (recovery && recovery.waiting > 0) log.warn('steps the previous run left waiting', { ...recovery });
+
     const json: StackJson = {
       apiUrl,
       adminUrl: `${apiUrl}/admin`,
@@ -407,6 +433,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       keys,
       pollers,
       serviceCredentials: { username: 'service', password: servicePassword },
+      recovery,
       stop,
     };
   } catch (error) {
