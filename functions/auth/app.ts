@@ -5,7 +5,7 @@ import type { Logger } from '../adapters/log.ts';
 import { CHALLENGE_ID, ChallengeRequest, VerifyRequest } from '../contracts/api.ts';
 import { bearerKey, type ParsedKey, parseKey } from '../core/api-keys.ts';
 import type { ChallengeService } from '../core/challenges.ts';
-import { ApiError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
+import { DomainError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';
 
@@ -37,7 +37,7 @@ export function createAuthApp({ challenges, log }: AuthAppDeps) {
     try {
       return await readJson(c, schema);
     } catch (error) {
-      if (error instanceof ApiError) await challenges.authorize(c.get('key'));
+      if (error instanceof DomainError) await challenges.authorize(c.get('key'));
       throw error;
     }
   };

@@ -1,70 +1,71 @@
 /** Errors of the operator, tenant admin and sync APIs; each says why, with a stable code. */
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 
-export class ForbiddenError extends ApiError {
+export class ForbiddenError extends DomainError {
   constructor(message = 'This key may not use this API.') {
-    super(403, 'forbidden', message);
+    super('forbidden', message);
   }
 }
 
-export class AlreadyExistsError extends ApiError {
+export class AlreadyExistsError extends DomainError {
   constructor(what: string) {
-    super(409, 'already_exists', `${what} already exists.`);
+    super('already_exists', `${what} already exists.`);
   }
 }
 
 /** A delete that would leave something pointing at nothing. */
-export class InUseError extends ApiError {
+export class InUseError extends DomainError {
   constructor(
     what: string,
     readonly usedBy: string[],
   ) {
-    super(409, 'in_use', `${what} is still in use by ${usedBy.join(', ')}; change or delete those first.`);
+    super('in_use', `${what} is still in use by ${usedBy.join(', ')}; change or delete those first.`);
   }
 }
 
 /** A reference to an object of the tenant that does not exist. */
-export class MissingReferenceError extends ApiError {
+export class MissingReferenceError extends DomainError {
   constructor(message: string) {
-    super(422, 'missing_reference', message);
+    super('missing_reference', message);
   }
 }
 
-export class EmptyChainError extends ApiError {
+export class EmptyChainError extends DomainError {
   constructor() {
-    super(422, 'empty_chain', 'A load-balancing policy needs at least one rule.');
+    super('empty_chain', 'A load-balancing policy needs at least one rule.');
   }
 }
 
-export class ChainLoopError extends ApiError {
+export class ChainLoopError extends DomainError {
   constructor(message: string) {
-    super(422, 'chain_loop', message);
+    super('chain_loop', message);
   }
 }
 
 /** Settings that would make passcodes weaker than the entropy floor, or otherwise unusable. */
-export class WeakPasscodeError extends ApiError {
+export class WeakPasscodeError extends DomainError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(422, 'weak_passcode', message, options);
+    super('weak_passcode', message, options);
   }
 }
 
-export class RunStateError extends ApiError {
+export class RunStateError extends DomainError {
   constructor(code: 'run_completed' | 'run_expired' | 'run_has_errors', message: string) {
-    super(409, code, message);
+    super(code, message);
   }
 }
 
 /** Another batch of the tenant held the create lock for too long; the batch changed nothing and can be resent. */
-export class SyncBusyError extends ApiError {
-  readonly retryAfterSeconds = 2;
+export class SyncBusyError extends DomainError {
   constructor() {
-    super(503, 'sync_busy', 'Other batches of this tenant are being stored; send this batch again shortly.');
+    super('sync_busy', 'Other batches of this tenant are being stored; send this batch again shortly.', {
+      retryAfterSeconds: 2,
+    });
   }
 }
 
-export class TenantStateError extends ApiError {
+export class TenantStateError extends DomainError {
   constructor(message: string) {
-    super(409, 'tenant_state', message);
+    super('tenant_state', message);
   }
 }

@@ -1,68 +1,91 @@
 /**
- * Errors meant for API callers. Each carries an HTTP status and a stable `code`; anything that is not an
- * ApiError becomes a generic 500 with no internals.
+ * Errors meant for the caller, each with a stable `code` and a message safe to show. The domain knows no HTTP:
+ * the HTTP layer (functions/http/errors.ts) picks each code's status, and anything that is not a DomainError
+ * becomes a generic 500 with no internals.
  */
-export class ApiError extends Error {
+export const ERROR_CODES = [
+  'invalid_request',
+  'payload_too_large',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'already_exists',
+  'in_use',
+  'ambiguous_prefix',
+  'run_completed',
+  'run_expired',
+  'run_has_errors',
+  'tenant_state',
+  'missing_reference',
+  'empty_chain',
+  'chain_loop',
+  'weak_passcode',
+  'no_delivery_route',
+  'user_locked',
+  'rate_limited',
+  'sync_busy',
+  'credential_unavailable',
+  'delivery_unavailable',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class DomainError extends Error {
+  /** When the caller may try again, in seconds (rate limits, locks, busy stores). */
+  readonly retryAfterSeconds?: number | undefined;
+
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 423 | 429 | 503,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number | undefined },
   ) {
     super(message, options);
     this.name = new.target.name;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
-export class InvalidRequestError extends ApiError {
+export class InvalidRequestError extends DomainError {
   constructor(
     message: string,
     readonly issues: Array<{ path: string; message: string }> = [],
   ) {
-    super(400, 'invalid_request', message);
+    super('invalid_request', message);
   }
 }
 
-export class PayloadTooLargeError extends ApiError {
+export class PayloadTooLargeError extends DomainError {
   constructor(limitBytes: number) {
-    super(413, 'payload_too_large', `The request body is larger than ${limitBytes} bytes.`);
+    super('payload_too_large', `The request body is larger than ${limitBytes} bytes.`);
   }
 }
 
-export class UnauthorizedError extends ApiError {
+export class UnauthorizedError extends DomainError {
   constructor(message = 'A valid API key is required: send it as "Authorization: Bearer <key>".') {
-    super(401, 'unauthorized', message);
+    super('unauthorized', message);
   }
 }
 
-export class NotFoundError extends ApiError {
+export class NotFoundError extends DomainError {
   constructor(what: string) {
-    super(404, 'not_found', `${what} was not found.`);
+    super('not_found', `${what} was not found.`);
   }
 }
 
-export class UserLockedError extends ApiError {
-  constructor(readonly retryAfterSeconds?: number) {
-    super(423, 'user_locked', 'The user is locked after too many failed attempts.');
+export class UserLockedError extends DomainError {
+  constructor(retryAfterSeconds?: number) {
+    super('user_locked', 'The user is locked after too many failed attempts.', { retryAfterSeconds });
   }
 }
 
-export class NoDeliveryRouteError extends ApiError {
+export class NoDeliveryRouteError extends DomainError {
   constructor(message = 'The user has no phone number or route that a passcode could be sent to.') {
-    super(422, 'no_delivery_route', message);
+    super('no_delivery_route', message);
   }
 }
 
-export class RateLimitedError extends ApiError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(429, 'rate_limited', 'Too many requests; retry later.');
-  }
-}
-
-/** A conditional write lost a race or found the item in a state it did not expect. */
-export class ConditionFailedError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConditionFailedError';
+export class RateLimitedError extends DomainError {
+  constructor(retryAfterSeconds: number) {
+    super('rate_limited', 'Too many requests; retry later.', { retryAfterSeconds });
   }
 }

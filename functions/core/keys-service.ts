@@ -6,7 +6,7 @@
 import { mintKey } from './api-keys.ts';
 import type { AuditLog } from './audit.ts';
 import type { Clock } from './clock.ts';
-import { ApiError, NotFoundError } from './errors.ts';
+import { DomainError, NotFoundError } from './errors.ts';
 import type { ApiKeyRecord, KeyKind } from './model.ts';
 
 export type TenantKeyKind = Exclude<KeyKind, 'operator'>;
@@ -30,9 +30,9 @@ export interface KeyActor {
   keyPrefix: string;
 }
 
-export class AmbiguousKeyPrefixError extends ApiError {
+export class AmbiguousKeyPrefixError extends DomainError {
   constructor() {
-    super(409, 'ambiguous_prefix', 'More than one live key has this prefix; revoke by a longer one.');
+    super('ambiguous_prefix', 'More than one live key has this prefix; revoke by a longer one.');
   }
 }
 

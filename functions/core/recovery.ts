@@ -9,7 +9,7 @@ import type { Logger } from '../adapters/log.ts';
 import type { ChainRunner } from './chain-runner.ts';
 import type { Clock } from './clock.ts';
 import { CLOUD_AGENT } from './dispatch.ts';
-import { ApiError } from './errors.ts';
+import { DomainError } from './errors.ts';
 import type { MessageLogStore } from './message-log.ts';
 import type { Challenge, Delivery } from './model.ts';
 import type { ChallengeStore, DispatchMessage, DispatchQueue } from './ports.ts';
@@ -17,10 +17,9 @@ import type { ChallengeStore, DispatchMessage, DispatchQueue } from './ports.ts'
 /** The delivery reason of a step whose queue message could not be sent. */
 export const QUEUE_UNAVAILABLE = 'queue_unavailable';
 
-export class DeliveryUnavailableError extends ApiError {
+export class DeliveryUnavailableError extends DomainError {
   constructor(options?: { cause?: unknown }) {
     super(
-      503,
       'delivery_unavailable',
       'The passcode could not be queued for delivery; the challenge was ended. Try again shortly.',
       options,

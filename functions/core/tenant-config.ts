@@ -26,7 +26,7 @@ import { ProviderParamsError, SECRET_MASK } from './channels/provider-params.ts'
 import type { Clock } from './clock.ts';
 import { type CredentialCipher, CredentialCipherError } from './credential-cipher.ts';
 import type { ConfigKind, ConfigKinds, ConfigStore, Provider, UserStore } from './directory-ports.ts';
-import { ApiError, InvalidRequestError, NotFoundError } from './errors.ts';
+import { DomainError, InvalidRequestError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { DirectoryStore } from './ports.ts';
 import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
@@ -45,9 +45,9 @@ export interface TenantConfigDeps {
 }
 
 /** The key service could not seal a credential (or none is configured): nothing was stored. */
-export class CredentialUnavailableError extends ApiError {
+export class CredentialUnavailableError extends DomainError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(503, 'credential_unavailable', message, options);
+    super('credential_unavailable', message, options);
   }
 }
 

@@ -2,19 +2,43 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../adapters/log.ts';
-import { ApiError, RateLimitedError, UserLockedError } from '../core/errors.ts';
+import { DomainError, type ErrorCode } from '../core/errors.ts';
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
+/** The HTTP status of each domain error code: the one place the domain's failures meet HTTP. */
+export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
+  invalid_request: 400,
+  payload_too_large: 413,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  already_exists: 409,
+  in_use: 409,
+  ambiguous_prefix: 409,
+  run_completed: 409,
+  run_expired: 409,
+  run_has_errors: 409,
+  tenant_state: 409,
+  missing_reference: 422,
+  empty_chain: 422,
+  chain_loop: 422,
+  weak_passcode: 422,
+  no_delivery_route: 422,
+  user_locked: 423,
+  rate_limited: 429,
+  sync_busy: 503,
+  credential_unavailable: 503,
+  delivery_unavailable: 503,
+};
+
 /** Turns a thrown error into the JSON error reply; anything unexpected is logged and hidden. */
 export function toErrorResponse(error: unknown, c: Context, log: Logger): Response {
-  if (error instanceof ApiError) {
-    if (error instanceof RateLimitedError) c.header('Retry-After', String(error.retryAfterSeconds));
-    if (error instanceof UserLockedError && error.retryAfterSeconds)
-      c.header('Retry-After', String(error.retryAfterSeconds));
-    return c.json(errorBody(error.code, error.message), error.status as ContentfulStatusCode);
+  if (error instanceof DomainError) {
+    if (error.retryAfterSeconds) c.header('Retry-After', String(error.retryAfterSeconds));
+    return c.json(errorBody(error.code, error.message), STATUS_OF[error.code]);
   }
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;

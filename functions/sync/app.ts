@@ -2,7 +2,6 @@
 import { Hono } from 'hono';
 import type { Logger } from '../adapters/log.ts';
 import { RUN_ID, SYNC_BATCH_MAX_BYTES, SyncBatch } from '../contracts/sync.ts';
-import { SyncBusyError } from '../core/admin-errors.ts';
 import { NotFoundError, UnauthorizedError } from '../core/errors.ts';
 import type { DirectoryStore } from '../core/ports.ts';
 import type { SyncService } from '../core/sync.ts';
@@ -57,9 +56,6 @@ export function createSyncApp({ sync, directory, log }: SyncAppDeps) {
   });
 
   app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));
-  app.onError((error, c) => {
-    if (error instanceof SyncBusyError) c.header('Retry-After', String(error.retryAfterSeconds));
-    return toErrorResponse(error, c, log);
-  });
+  app.onError((error, c) => toErrorResponse(error, c, log));
   return app;
 }

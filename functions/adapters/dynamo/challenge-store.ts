@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AuditEntry } from '../../core/audit.ts';
+import { CHALLENGE_FROM, DELIVERY_FROM, LIVE_STATUSES } from '../../core/challenge-transitions.ts';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
 import type { AttemptOutcome, ChallengeStore, FailStepOptions, FailStepResult } from '../../core/ports.ts';
 import { deliveryChannel } from '../../core/rule-chain.ts';
@@ -19,29 +20,9 @@ import { challengeAuditPartition, challengeItem, messageLogPartition } from './k
 /** Items stay readable for a day after expiry so clients can still ask how a login ended. */
 const RETAIN_AFTER_EXPIRY_SECONDS = 24 * 3600;
 
-/** Statuses in which a challenge can still be accepted or delivered. */
-const LIVE = [':pending', ':sent', ':delivered', ':failed'] as const;
-const liveValues = { ':pending': 'pending', ':sent': 'sent', ':delivered': 'delivered', ':failed': 'failed' };
-
-/** Which delivery statuses a step may move from, so a late or repeated event never moves it back. */
-const DELIVERY_FROM: Record<DeliveryStatus, DeliveryStatus[]> = {
-  queued: [],
-  dispatched: [],
-  sending: [],
-  sent: ['dispatched', 'sending'],
-  delivered: ['dispatched', 'sent'],
-  failed: ['dispatched', 'sending', 'sent'],
-};
-
-/** Which challenge statuses move to a new one when a step reports. */
-const CHALLENGE_FROM: Record<DeliveryStatus, Challenge['status'][]> = {
-  queued: [],
-  dispatched: [],
-  sending: [],
-  sent: ['pending', 'failed'],
-  delivered: ['pending', 'sent', 'failed'],
-  failed: ['pending', 'sent'],
-};
+/** The live statuses as expression values, for `#status IN (…)`. */
+const LIVE = LIVE_STATUSES.map((status) => `:${status}`);
+const liveValues = Object.fromEntries(LIVE_STATUSES.map((status) => [`:${status}`, status]));
 
 /** The accept's audit fields: who accepted, how, and the gsi1 keys that list it in the tenant's audit log. */
 const ACCEPT_AUDIT_SET =
