@@ -3,10 +3,10 @@
  * Each area is a router mounted with `app.route`, so more (e.g. `/v1/keys`) mount the same way.
  */
 import { Hono } from 'hono';
-import type { Logger } from '../adapters/log.ts';
-import type { AuditLog } from '../core/audit.ts';
 import { describeProviderKinds } from '../core/channels/provider-kinds.ts';
-import type { DirectoryStore } from '../core/ports.ts';
+import type { AuditLog } from '../core/ports/audit.ts';
+import type { DirectoryStore } from '../core/ports/directory.ts';
+import type { Logger } from '../core/ports/log.ts';
 import type { TenantConfigService } from '../core/tenant-config.ts';
 import type { UserAdminService } from '../core/user-admin.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';

@@ -8,9 +8,14 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AuditEntry } from '../../core/audit.ts';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
-import type { AttemptOutcome, ChallengeStore, FailStepOptions, FailStepResult } from '../../core/ports.ts';
+import type { AuditEntry } from '../../core/ports/audit.ts';
+import type {
+  AttemptOutcome,
+  ChallengeStore,
+  FailStepOptions,
+  FailStepResult,
+} from '../../core/ports/challenges.ts';
 import { deliveryChannel } from '../../core/rule-chain.ts';
 import { AUDIT_RETENTION_SECONDS, auditRecordItem } from './audit-store.ts';
 import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
