@@ -10,7 +10,7 @@ import { NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { Tenant } from './model.ts';
 import { normalisePhone } from './phone-numbers.ts';
-import { mapPool } from './pool.ts';
+import { mapPool } from './map-pool.ts';
 import type { AuditLog } from './ports/audit.ts';
 import type { SyncedUser, SyncRun, SyncStore, WriteOutcome } from './ports/sync.ts';
 import type { ConfigStore, IntegrationPolicy } from './ports/tenant-config.ts';

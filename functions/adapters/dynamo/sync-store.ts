@@ -9,7 +9,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { mapPool } from '../../core/pool.ts';
+import { mapPool } from '../../core/map-pool.ts';
 import type {
   BatchHistory,
   SyncBatchRecord,
