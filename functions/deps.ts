@@ -93,7 +93,7 @@ export function buildAuthApp(
 
 /**
  * Key management (`/v1/keys`) and lockouts / personal passcodes (`/v1/lockouts/…`, `/v1/personal-passcodes/…`)
- * of the admin API (issue 3). The admin app mounts them: `app.route('/v1/keys', r.keys)`, `app.route('/v1', r.lockouts)`.
+ * of the admin API. The admin app mounts them: `app.route('/v1/keys', r.keys)`, `app.route('/v1', r.lockouts)`.
  */
 export function buildAdminSecurityRoutes(ctx: Omit<CloudContext, 'keys'>) {
   const clock = ctx.clock ?? systemClock;
@@ -107,7 +107,7 @@ export function buildAdminSecurityRoutes(ctx: Omit<CloudContext, 'keys'>) {
   };
 }
 
-/** Lockout, rate limits and the audit log (issue 3); the admin app reuses them for unlocks and key changes. */
+/** Lockout, rate limits and the audit log; the admin app reuses them for unlocks and key changes. */
 export function abuseStores(ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock'>) {
   return {
     guards: new DynamoGuardStore(ctx.dynamo, ctx.table),

@@ -23,15 +23,15 @@ export interface AdminAppDeps {
   audit: AuditLog;
   directory: DirectoryStore;
   log: Logger;
-  /** Keys, lockouts and personal passcodes (issue 3), built by `buildAdminSecurityRoutes` in deps.ts. */
+  /** Keys, lockouts and personal passcodes, built by `buildAdminSecurityRoutes` in deps.ts. */
   security?: { keys: Hono<KeyAuthEnv>; lockouts: Hono<KeyAuthEnv> };
-  /** The message log (issue 5), built by `buildAdminApp` in directory-deps.ts. */
+  /** The message log, built by `buildAdminApp` in directory-deps.ts. */
   messageLog?: Hono<KeyAuthEnv>;
 }
 
 export function createAdminApp({ config, users, audit, directory, log, security, messageLog }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
-  // Public, before the key check: the OpenAPI document of every API (issue 3).
+  // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
   app.get('/v1/openapi.json', openApiHandler);
   app.use('/v1/*', keyOfKind('admin', directory));
 

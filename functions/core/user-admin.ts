@@ -14,7 +14,7 @@ import type { ManagedUser, UserStore } from './ports/users.ts';
 import { assertStrongPasscode, type EffectiveSettings, passcodeOf, resolveSettings } from './settings.ts';
 import type { UserLimit } from './user-limit.ts';
 
-/** Clears the lockout that failed passcodes leave (issue 3's guard), when an admin unlocks a user. */
+/** Clears the lockout that failed passcodes leave in the user's guard, when an admin unlocks a user. */
 export interface LockoutReset {
   unlock(tenantId: string, username: string, nowIso: string): Promise<unknown>;
   /** Copies the admin's lock to the guard that every verify passes, so open challenges stop too. */
