@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Fails any test file whose output holds an API key or a passcode message (issue 3).
+    // Fails any test file whose output holds an API key or a passcode message: logs are read by operators who
+    // must never see either.
     setupFiles: ['test/support/log-guard.ts'],
   },
 });

@@ -56,7 +56,7 @@ export class SmsPassStack extends Stack {
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
     });
-    // The tenants' message logs: challenges by tenant and month (issue 5). Keys only, so a challenge's later
+    // The tenants' message logs: challenges by tenant and month. Keys only, so a challenge's later
     // updates (job.sent, the accept) cost no index write; the listing reads the items.
     this.table.addGlobalSecondaryIndex({
       indexName: 'gsi2',

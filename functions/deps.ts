@@ -13,7 +13,6 @@ import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
 import { DynamoTotpStore } from './adapters/dynamo/totp-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
-import type { Logger } from './adapters/log.ts';
 import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
 import { keyRoutes } from './admin/key-routes.ts';
 import { lockoutRoutes } from './admin/lockout-routes.ts';
@@ -28,12 +27,13 @@ import type { SmtpSettings } from './core/channels/mail-params.ts';
 import { ProviderChannels } from './core/channels/provider-kinds.ts';
 import { TotpChannel, TotpService } from './core/channels/totp.ts';
 import { type Clock, systemClock } from './core/clock.ts';
-import type { CredentialCipher } from './core/credential-cipher.ts';
 import { Dispatcher } from './core/dispatch.ts';
 import { EventProcessor } from './core/events.ts';
 import { KeysService } from './core/keys-service.ts';
 import { LockoutService } from './core/lockout-service.ts';
-import type { JobPublisher } from './core/ports.ts';
+import type { JobPublisher } from './core/ports/agents.ts';
+import type { CredentialCipher } from './core/ports/credentials.ts';
+import type { Logger } from './core/ports/log.ts';
 import { ChainResolver } from './core/rule-chain.ts';
 import type { DeploymentKeys } from './core/secrets.ts';
 import { UsageMeter } from './core/usage-meter.ts';
@@ -93,7 +93,7 @@ export function buildAuthApp(
 
 /**
  * Key management (`/v1/keys`) and lockouts / personal passcodes (`/v1/lockouts/…`, `/v1/personal-passcodes/…`)
- * of the admin API (issue 3). The admin app mounts them: `app.route('/v1/keys', r.keys)`, `app.route('/v1', r.lockouts)`.
+ * of the admin API. The admin app mounts them: `app.route('/v1/keys', r.keys)`, `app.route('/v1', r.lockouts)`.
  */
 export function buildAdminSecurityRoutes(ctx: Omit<CloudContext, 'keys'>) {
   const clock = ctx.clock ?? systemClock;
@@ -107,7 +107,7 @@ export function buildAdminSecurityRoutes(ctx: Omit<CloudContext, 'keys'>) {
   };
 }
 
-/** Lockout, rate limits and the audit log (issue 3); the admin app reuses them for unlocks and key changes. */
+/** Lockout, rate limits and the audit log; the admin app reuses them for unlocks and key changes. */
 export function abuseStores(ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock'>) {
   return {
     guards: new DynamoGuardStore(ctx.dynamo, ctx.table),

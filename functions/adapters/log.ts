@@ -2,19 +2,17 @@
  * One-line JSON logs. Fields that can hold a secret are dropped by name, and phone numbers are masked,
  * wherever they appear.
  */
+import { ENV } from '../contracts/env.ts';
 import { maskPhonesIn } from '../core/phone.ts';
+import type { Logger } from '../core/ports/log.ts';
+
+/** The composition roots take the port's type from here, beside the function that makes one. */
+export type { Logger };
 
 const SECRET_FIELD = /pass(code|word)?|secret|token|authorization|^key$|apikey|sealed|^text$|^code$/i;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
 
 function scrub(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[deep]';
@@ -35,7 +33,7 @@ export function createLogger(
   options: { level?: LogLevel; write?: (line: string) => void } = {},
 ): Logger {
   const min =
-    ORDER[options.level ?? ((process.env.LOG_LEVEL as LogLevel | undefined) || 'info')] ?? ORDER.info;
+    ORDER[options.level ?? ((process.env[ENV.logLevel] as LogLevel | undefined) || 'info')] ?? ORDER.info;
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;

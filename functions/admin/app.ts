@@ -3,10 +3,10 @@
  * Each area is a router mounted with `app.route`, so more (e.g. `/v1/keys`) mount the same way.
  */
 import { Hono } from 'hono';
-import type { Logger } from '../adapters/log.ts';
-import type { AuditLog } from '../core/audit.ts';
 import { describeProviderKinds } from '../core/channels/provider-kinds.ts';
-import type { DirectoryStore } from '../core/ports.ts';
+import type { AuditLog } from '../core/ports/audit.ts';
+import type { DirectoryStore } from '../core/ports/directory.ts';
+import type { Logger } from '../core/ports/log.ts';
 import type { TenantConfigService } from '../core/tenant-config.ts';
 import type { UserAdminService } from '../core/user-admin.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
@@ -23,15 +23,15 @@ export interface AdminAppDeps {
   audit: AuditLog;
   directory: DirectoryStore;
   log: Logger;
-  /** Keys, lockouts and personal passcodes (issue 3), built by `buildAdminSecurityRoutes` in deps.ts. */
+  /** Keys, lockouts and personal passcodes, built by `buildAdminSecurityRoutes` in deps.ts. */
   security?: { keys: Hono<KeyAuthEnv>; lockouts: Hono<KeyAuthEnv> };
-  /** The message log (issue 5), built by `buildAdminApp` in directory-deps.ts. */
+  /** The message log, built by `buildAdminApp` in directory-deps.ts. */
   messageLog?: Hono<KeyAuthEnv>;
 }
 
 export function createAdminApp({ config, users, audit, directory, log, security, messageLog }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
-  // Public, before the key check: the OpenAPI document of every API (issue 3).
+  // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
   app.get('/v1/openapi.json', openApiHandler);
   app.use('/v1/*', keyOfKind('admin', directory));
 

@@ -14,8 +14,8 @@ import {
   ProviderUpdate,
 } from '../contracts/admin.ts';
 import { ID_PATTERN } from '../contracts/topics.ts';
-import type { ConfigKind, ConfigKinds } from '../core/directory-ports.ts';
 import { NotFoundError } from '../core/errors.ts';
+import type { ConfigKind, ConfigKinds } from '../core/ports/tenant-config.ts';
 import { type TenantConfigService, viewOf } from '../core/tenant-config.ts';
 import { readJson } from '../http/json-body.ts';
 import type { KeyAuthEnv } from '../http/key-auth.ts';

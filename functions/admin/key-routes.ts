@@ -3,11 +3,11 @@
  * tenant's auth, sync and admin keys. Nothing here can reach another tenant: the tenant is the calling key's.
  */
 import { Hono } from 'hono';
-import type { Logger } from '../adapters/log.ts';
 import { KEY_PREFIX, KeyCreateRequest, KeyListQuery } from '../contracts/keys.ts';
 import { InvalidRequestError, NotFoundError } from '../core/errors.ts';
 import type { KeysService } from '../core/keys-service.ts';
-import type { DirectoryStore } from '../core/ports.ts';
+import type { DirectoryStore } from '../core/ports/directory.ts';
+import type { Logger } from '../core/ports/log.ts';
 import { toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';
 import { type KeyAuthEnv, keyAuth } from '../http/key-auth.ts';

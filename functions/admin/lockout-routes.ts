@@ -4,11 +4,11 @@
  * admin key's own tenant.
  */
 import { Hono } from 'hono';
-import type { Logger } from '../adapters/log.ts';
 import { PersonalPasscodeRequest, USERNAME_PARAM } from '../contracts/lockout.ts';
 import { InvalidRequestError } from '../core/errors.ts';
 import type { LockoutService } from '../core/lockout-service.ts';
-import type { DirectoryStore } from '../core/ports.ts';
+import type { DirectoryStore } from '../core/ports/directory.ts';
+import type { Logger } from '../core/ports/log.ts';
 import { toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';
 import { type KeyAuthEnv, keyAuth } from '../http/key-auth.ts';

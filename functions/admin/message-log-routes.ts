@@ -1,9 +1,8 @@
 /** `/v1/message-log`: the tenant's messages, searchable and paginated; `/v1/message-log/retention` sets how long. */
 import { Hono } from 'hono';
-import { InvalidMessageLogCursorError } from '../adapters/dynamo/message-log-store.ts';
 import { MessageLogQuery, MessageLogRetention } from '../contracts/message-log.ts';
 import { InvalidRequestError } from '../core/errors.ts';
-import type { MessageLogService } from '../core/message-log.ts';
+import { InvalidMessageLogCursorError, type MessageLogService } from '../core/message-log.ts';
 import { readJson } from '../http/json-body.ts';
 import type { KeyAuthEnv } from '../http/key-auth.ts';
 import { tenantOf } from '../http/principal.ts';

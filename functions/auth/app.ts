@@ -1,11 +1,11 @@
 /** The auth client API: challenges for RADIUS servers, VPN and web gateways. */
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
-import type { Logger } from '../adapters/log.ts';
 import { CHALLENGE_ID, ChallengeRequest, VerifyRequest } from '../contracts/api.ts';
 import { bearerKey, type ParsedKey, parseKey } from '../core/api-keys.ts';
 import type { ChallengeService } from '../core/challenges.ts';
 import { DomainError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
+import type { Logger } from '../core/ports/log.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';
 

@@ -3,16 +3,17 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { handle } from 'hono/aws-lambda';
 import { KmsCredentialCipher } from '../adapters/credentials/kms-cipher.ts';
 import { awsContext, requireEnv } from '../aws-env.ts';
+import { ENV } from '../contracts/env.ts';
 import { CachingCredentialCipher } from '../core/credential-cipher.ts';
 import { buildAuthApp } from '../deps.ts';
 
 const app = buildAuthApp({
   ...(await awsContext('auth')),
   sqs: new SQSClient({}),
-  dispatchQueueUrl: requireEnv('DISPATCH_QUEUE_URL'),
+  dispatchQueueUrl: requireEnv(ENV.dispatchQueueUrl),
   // Opens users' TOTP secrets when a challenge's chain reached the authenticator app.
   cipher: new CachingCredentialCipher(
-    new KmsCredentialCipher(new KMSClient({}), requireEnv('CREDENTIAL_KEY_ARN')),
+    new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
   ),
 });
 

@@ -1,4 +1,4 @@
-/** Request and reply schemas of lockout and personal passcode management (admin API, issue 3). */
+/** Request and reply schemas of lockout and personal passcode management (admin API). */
 import * as z from 'zod';
 
 export const LockoutState = z.object({

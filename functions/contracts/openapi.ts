@@ -3,7 +3,7 @@
  *
  * The registry: every module in CONTRACT_MODULES contributes each zod schema it exports as a component, and
  * the routes in its exported `ROUTES` (a `RouteDoc[]`), if it has any. A new API joins by adding one line here.
- * Every route of the deployment's route table (cdk/functions.ts, passed in by the caller) is described too,
+ * Every route of the deployment's route table (routes.ts `HTTP_ROUTES`, passed in by the caller) is described too,
  * with a bare entry when no module documents it yet, so the document never leaves a served route out.
  */
 import * as z from 'zod';
@@ -242,7 +242,7 @@ export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   messageLog,
 };
 
-/** A served route as the route table lists it (cdk/functions.ts `HTTP_ROUTES`). */
+/** A served route as the route table lists it (routes.ts `HTTP_ROUTES`). */
 export interface ServedRoute {
   method: string;
   path: string;

@@ -7,7 +7,7 @@
  */
 import type { Clock } from './clock.ts';
 import type { Agent } from './model.ts';
-import type { DirectoryStore } from './ports.ts';
+import type { DirectoryStore } from './ports/directory.ts';
 
 export interface AgentRouterDeps {
   directory: Pick<DirectoryStore, 'listAgents'>;

@@ -5,11 +5,13 @@
  * message, checks whether the winner died before queueing and queues it then; a second copy on the queue is
  * harmless, since the step is claimed (and an agent's job id is the same) on every copy.
  */
-import type { Logger } from '../adapters/log.ts';
+
 import type { DispatchMessage } from '../contracts/queue.ts';
 import type { Clock } from './clock.ts';
 import type { Challenge } from './model.ts';
-import type { ChallengeStore, DispatchQueue, FailStepOptions } from './ports.ts';
+import type { ChallengeStore, FailStepOptions } from './ports/challenges.ts';
+import type { Logger } from './ports/log.ts';
+import type { DispatchQueue } from './ports/queue.ts';
 
 /** SQS delays at most 15 minutes; a longer timer is re-queued until it is due. */
 export const MAX_DELAY_SECONDS = 900;

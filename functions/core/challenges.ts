@@ -8,17 +8,9 @@
  * written only when something fails, so a clean login never touches it.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { Logger } from '../adapters/log.ts';
-import {
-  type GuardStore,
-  type LimitCounter,
-  type RateLimiter,
-  type ResolvedSecurity,
-  resolveSecurity,
-} from './abuse-policy.ts';
+import { type ResolvedSecurity, resolveSecurity } from './abuse-policy.ts';
 import type { AgentRouter } from './agent-router.ts';
 import { assertKeyGrants, type ParsedKey } from './api-keys.ts';
-import type { AuditEntry, AuditLog } from './audit.ts';
 import type { TotpService } from './channels/totp.ts';
 import type { Clock } from './clock.ts';
 import { DeliveryTimes, decoyProgress, Samples } from './decoy-timeline.ts';
@@ -30,13 +22,12 @@ import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, Tenant, User }
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
-import type {
-  AttemptOutcome,
-  ChallengeStore,
-  DirectoryStore,
-  DispatchMessage,
-  DispatchQueue,
-} from './ports.ts';
+import type { GuardStore, LimitCounter, RateLimiter } from './ports/abuse.ts';
+import type { AuditEntry, AuditLog } from './ports/audit.ts';
+import type { AttemptOutcome, ChallengeStore } from './ports/challenges.ts';
+import type { DirectoryStore } from './ports/directory.ts';
+import type { Logger } from './ports/log.ts';
+import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
 import { queueFirstStep } from './recovery.ts';
 import { type ChainResolver, defaultChain, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';

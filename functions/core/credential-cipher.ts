@@ -4,19 +4,7 @@
  * tenant and the object it belongs to, so a sealed value copied to another tenant or provider fails to
  * open instead of leaking a credential across tenants.
  */
-
-/** What a ciphertext is bound to. For TOTP secrets the `providerId` is `totp:<username>`. */
-export interface CredentialContext {
-  tenantId: string;
-  providerId: string;
-}
-
-export interface CredentialCipher {
-  /** Returns an opaque, self-describing string (`<scheme>:<version>:…`) safe to store. */
-  encrypt(plaintext: string, context: CredentialContext): Promise<string>;
-  /** Throws `CredentialCipherError` when the value was tampered with, or sealed for another context or key. */
-  decrypt(ciphertext: string, context: CredentialContext): Promise<string>;
-}
+import type { CredentialCipher, CredentialContext } from './ports/credentials.ts';
 
 export class CredentialCipherError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

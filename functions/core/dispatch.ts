@@ -12,7 +12,6 @@
  * - A step for an expired challenge is never sent; nor is one for a challenge that was accepted or ended.
  */
 
-import type { Logger } from '../adapters/log.ts';
 import type { Rule } from '../contracts/admin.ts';
 import { SmsJob } from '../contracts/index.ts';
 import { type DispatchMessage, SealedPayload } from '../contracts/queue.ts';
@@ -21,7 +20,9 @@ import type { ChainRunner } from './chain-runner.ts';
 import { type Channel, deliverSafely } from './channels/channel.ts';
 import type { Clock } from './clock.ts';
 import { maskPhone } from './phone.ts';
-import type { ChallengeStore, JobPublisher } from './ports.ts';
+import type { JobPublisher } from './ports/agents.ts';
+import type { ChallengeStore } from './ports/challenges.ts';
+import type { Logger } from './ports/log.ts';
 import { deliveryChannel } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 import type { UsageMeter } from './usage-meter.ts';

@@ -3,11 +3,12 @@
  * report about a job is applied only to that tenant's challenge and only when that agent was given the job.
  */
 
-import type { Logger } from '../adapters/log.ts';
 import { AgentEvent, AgentStatus, BridgedMessage, parseAgentTopic, parseJson } from '../contracts/index.ts';
 import type { ChainRunner } from './chain-runner.ts';
 import { parseJobId } from './dispatch.ts';
-import type { ChallengeStore, DirectoryStore } from './ports.ts';
+import type { ChallengeStore } from './ports/challenges.ts';
+import type { DirectoryStore } from './ports/directory.ts';
+import type { Logger } from './ports/log.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
 export type EventOutcome = 'applied' | 'ignored' | 'rejected';

@@ -4,25 +4,13 @@
  * the next request, because every request reads the key record with a strongly consistent read.
  */
 import { mintKey } from './api-keys.ts';
-import type { AuditLog } from './audit.ts';
 import type { Clock } from './clock.ts';
 import { DomainError, NotFoundError } from './errors.ts';
 import type { ApiKeyRecord, KeyKind } from './model.ts';
+import type { AuditLog } from './ports/audit.ts';
+import type { KeyStore, StoredKey } from './ports/keys.ts';
 
 export type TenantKeyKind = Exclude<KeyKind, 'operator'>;
-
-export interface StoredKey extends ApiKeyRecord {
-  hash: string;
-}
-
-export interface KeyStore {
-  /** Fails if a key with this hash exists (it never will: 192 random bits). */
-  put(key: StoredKey): Promise<void>;
-  /** A tenant's keys, newest first. */
-  list(tenantId: string): Promise<StoredKey[]>;
-  /** Marks the key revoked; false when it was already revoked or is not this tenant's. */
-  revoke(hash: string, tenantId: string, at: string): Promise<boolean>;
-}
 
 /** The principal doing it, as the key-auth middleware found it. */
 export interface KeyActor {

@@ -2,12 +2,13 @@
  * What a tenant admin does about lockouts: see a user's state, lift a lock before it lifts by itself, and set
  * or clear the user's personal passcode (stored only as salted scrypt, valid only inside its window).
  */
-import type { GuardStore } from './abuse-policy.ts';
-import type { AuditLog } from './audit.ts';
+
 import type { Clock } from './clock.ts';
 import { NotFoundError } from './errors.ts';
 import type { KeyActor } from './keys-service.ts';
 import { hashPersonalPasscode } from './personal-passcode.ts';
+import type { GuardStore } from './ports/abuse.ts';
+import type { AuditLog } from './ports/audit.ts';
 
 export class LockoutService {
   constructor(private readonly deps: { guards: GuardStore; audit: AuditLog; clock: Clock }) {}

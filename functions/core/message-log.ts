@@ -6,17 +6,16 @@
 import type { MessageLogQuery, MessageLogRow } from '../contracts/message-log.ts';
 import type { Clock } from './clock.ts';
 import type { Challenge } from './model.ts';
+import type { MessageLogStore } from './ports/message-log.ts';
 
 export const DEFAULT_RETENTION_DAYS = 30;
 
-export interface MessageLogStore {
-  /** The tenant's known users' challenges made since `since`, newest first. */
-  list(
-    tenantId: string,
-    options: { since: string; limit: number; cursor?: string; usernamePrefix?: string },
-  ): Promise<{ challenges: Challenge[]; cursor?: string }>;
-  getRetention(tenantId: string): Promise<number | undefined>;
-  setRetention(tenantId: string, days: number): Promise<void>;
+/** A store's `list` throws it for a cursor it did not hand out; the API answers it as a bad request. */
+export class InvalidMessageLogCursorError extends Error {
+  constructor() {
+    super('The cursor is not one this log handed out.');
+    this.name = 'InvalidMessageLogCursorError';
+  }
 }
 
 export class MessageLogService {

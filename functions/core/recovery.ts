@@ -5,14 +5,15 @@
  * goes on the queue again under its own job id (the agent's journal drops a job it already has), or it fails
  * with a reason the message log shows.
  */
-import type { Logger } from '../adapters/log.ts';
 import type { ChainRunner } from './chain-runner.ts';
 import type { Clock } from './clock.ts';
 import { CLOUD_AGENT } from './dispatch.ts';
 import { DomainError } from './errors.ts';
-import type { MessageLogStore } from './message-log.ts';
 import type { Challenge, Delivery } from './model.ts';
-import type { ChallengeStore, DispatchMessage, DispatchQueue } from './ports.ts';
+import type { ChallengeStore } from './ports/challenges.ts';
+import type { Logger } from './ports/log.ts';
+import type { MessageLogStore } from './ports/message-log.ts';
+import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
 
 /** The delivery reason of a step whose queue message could not be sent. */
 export const QUEUE_UNAVAILABLE = 'queue_unavailable';

@@ -6,8 +6,8 @@
  */
 import type { Rule } from '../contracts/admin.ts';
 import type { Clock } from './clock.ts';
-import type { ConfigStore, GroupPolicy, LoadBalancingPolicy } from './directory-ports.ts';
 import type { DeliveryChannel, Tenant, User } from './model.ts';
+import type { ConfigStore, GroupPolicy, LoadBalancingPolicy } from './ports/tenant-config.ts';
 
 export interface ResolvedChain {
   rules: Rule[];

@@ -4,9 +4,9 @@
  */
 import type { Channel, PasscodeOverrides } from '../contracts/admin.ts';
 import { WeakPasscodeError } from './admin-errors.ts';
-import type { GroupPolicy } from './directory-ports.ts';
 import type { Tenant } from './model.ts';
 import { assertPasscodeSettings, PasscodeConfigError, type PasscodeSettings } from './passcode.ts';
+import type { GroupPolicy } from './ports/tenant-config.ts';
 
 export type SettingLevel = 'tenant' | 'group' | 'user';
 export interface Resolved<T> {

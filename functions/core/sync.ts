@@ -5,22 +5,16 @@
 import { createHash } from 'node:crypto';
 import type { BatchReply, CompleteReply, RejectReason, SyncUser } from '../contracts/sync.ts';
 import { RunStateError, SyncBusyError } from './admin-errors.ts';
-import type { AuditLog } from './audit.ts';
 import type { Clock } from './clock.ts';
-import type {
-  ConfigStore,
-  IntegrationPolicy,
-  SyncedUser,
-  SyncRun,
-  SyncStore,
-  UserStore,
-  WriteOutcome,
-} from './directory-ports.ts';
 import { NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
+import { mapPool } from './map-pool.ts';
 import type { Tenant } from './model.ts';
 import { normalisePhone } from './phone-numbers.ts';
-import { mapPool } from './pool.ts';
+import type { AuditLog } from './ports/audit.ts';
+import type { SyncedUser, SyncRun, SyncStore, WriteOutcome } from './ports/sync.ts';
+import type { ConfigStore, IntegrationPolicy } from './ports/tenant-config.ts';
+import type { UserStore } from './ports/users.ts';
 import type { Reservation, UserLimit } from './user-limit.ts';
 
 /** A run may take this long from start to complete. */

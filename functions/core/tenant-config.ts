@@ -19,16 +19,18 @@ import {
   InUseError,
   MissingReferenceError,
 } from './admin-errors.ts';
-import type { AuditLog } from './audit.ts';
 import { SECRET_PARAM } from './audit-view.ts';
 import { isProviderKind, PROVIDER_KINDS, prepareProvider } from './channels/provider-kinds.ts';
 import { ProviderParamsError, SECRET_MASK } from './channels/provider-params.ts';
 import type { Clock } from './clock.ts';
-import { type CredentialCipher, CredentialCipherError } from './credential-cipher.ts';
-import type { ConfigKind, ConfigKinds, ConfigStore, Provider, UserStore } from './directory-ports.ts';
+import { CredentialCipherError } from './credential-cipher.ts';
 import { DomainError, InvalidRequestError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
-import type { DirectoryStore } from './ports.ts';
+import type { AuditLog } from './ports/audit.ts';
+import type { CredentialCipher } from './ports/credentials.ts';
+import type { DirectoryStore } from './ports/directory.ts';
+import type { ConfigKind, ConfigKinds, ConfigStore, Provider } from './ports/tenant-config.ts';
+import type { UserStore } from './ports/users.ts';
 import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
 
 export interface TenantConfigDeps {

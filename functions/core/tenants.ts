@@ -6,11 +6,14 @@ import type * as z from 'zod';
 import type { TenantInput, TenantUpdate } from '../contracts/admin.ts';
 import { AlreadyExistsError, MissingReferenceError, TenantStateError } from './admin-errors.ts';
 import { mintKey } from './api-keys.ts';
-import type { AuditLog } from './audit.ts';
 import type { Clock } from './clock.ts';
-import type { AgentSessions, ConfigStore, TenantRecord, TenantStore, UsageStore } from './directory-ports.ts';
 import { NotFoundError } from './errors.ts';
 import { DEFAULT_PASSCODE } from './passcode.ts';
+import type { AgentSessions } from './ports/agents.ts';
+import type { AuditLog } from './ports/audit.ts';
+import type { ConfigStore } from './ports/tenant-config.ts';
+import type { TenantRecord, TenantStore } from './ports/tenants.ts';
+import type { UsageStore } from './ports/usage.ts';
 import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
 import type { UserLimit } from './user-limit.ts';
 

@@ -3,8 +3,8 @@
  * month while a queue batch is handled, and each batch ends with one ADD per tenant. A flush that fails is
  * logged, and the usage view undercounts by that batch; delivery itself is never held up by accounting.
  */
-import type { Logger } from '../adapters/log.ts';
-import type { UsageStore } from './directory-ports.ts';
+import type { Logger } from './ports/log.ts';
+import type { UsageStore } from './ports/usage.ts';
 
 export class UsageMeter {
   private readonly pending = new Map<string, { tenantId: string; month: string; messages: number }>();

@@ -4,16 +4,17 @@
  */
 import type * as z from 'zod';
 import type { UserUpdate } from '../contracts/admin.ts';
-import type { AuditLog } from './audit.ts';
 import { maskOrNull } from './audit-view.ts';
 import type { Clock } from './clock.ts';
-import type { ConfigStore, ManagedUser, UserStore } from './directory-ports.ts';
 import { NotFoundError } from './errors.ts';
-import type { DirectoryStore } from './ports.ts';
+import type { AuditLog } from './ports/audit.ts';
+import type { DirectoryStore } from './ports/directory.ts';
+import type { ConfigStore } from './ports/tenant-config.ts';
+import type { ManagedUser, UserStore } from './ports/users.ts';
 import { assertStrongPasscode, type EffectiveSettings, passcodeOf, resolveSettings } from './settings.ts';
 import type { UserLimit } from './user-limit.ts';
 
-/** Clears the lockout that failed passcodes leave (issue 3's guard), when an admin unlocks a user. */
+/** Clears the lockout that failed passcodes leave in the user's guard, when an admin unlocks a user. */
 export interface LockoutReset {
   unlock(tenantId: string, username: string, nowIso: string): Promise<unknown>;
   /** Copies the admin's lock to the guard that every verify passes, so open challenges stop too. */

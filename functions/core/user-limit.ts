@@ -14,8 +14,8 @@
  * between, so a reservation, renewal, release or delete that slipped in makes it retry instead of overwriting.
  */
 import type { Clock } from './clock.ts';
-import type { CounterState, UserCounter } from './directory-ports.ts';
 import { newId } from './ids.ts';
+import type { CounterState, UserCounter } from './ports/users.ts';
 
 /** A full tenant is recounted at most this often when a batch asks for room. */
 export const RECOUNT_EVERY_MS = 60_000;

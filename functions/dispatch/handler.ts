@@ -1,6 +1,6 @@
-import type { Logger } from '../adapters/log.ts';
 import { DispatchMessage } from '../contracts/queue.ts';
 import { type Dispatcher, PoisonMessageError } from '../core/dispatch.ts';
+import type { Logger } from '../core/ports/log.ts';
 import type { UsageMeter } from '../core/usage-meter.ts';
 import { batchHandler } from '../queue/batch.ts';
 

@@ -8,20 +8,21 @@ import { SesMailTransport } from '../adapters/mail/ses-transport.ts';
 import { pooledSmtpTransports } from '../adapters/mail/smtp-transport-factory.ts';
 import { IotJobPublisher } from '../adapters/mqtt/iot-publisher.ts';
 import { awsContext, requireEnv } from '../aws-env.ts';
+import { ENV } from '../contracts/env.ts';
 import { CachingCredentialCipher } from '../core/credential-cipher.ts';
 import { buildDispatchHandler } from '../deps.ts';
 
 const publisher = new IotJobPublisher(
-  new IoTDataPlaneClient({ endpoint: `https://${requireEnv('IOT_ENDPOINT')}` }),
+  new IoTDataPlaneClient({ endpoint: `https://${requireEnv(ENV.iotEndpoint)}` }),
 );
 
 export const { handler } = buildDispatchHandler({
   ...(await awsContext('dispatch')),
   publisher,
   sqs: new SQSClient({}),
-  dispatchQueueUrl: requireEnv('DISPATCH_QUEUE_URL'),
+  dispatchQueueUrl: requireEnv(ENV.dispatchQueueUrl),
   cipher: new CachingCredentialCipher(
-    new KmsCredentialCipher(new KMSClient({}), requireEnv('CREDENTIAL_KEY_ARN')),
+    new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
   ),
   channels: {
     http: new FetchHttpTransport(),

@@ -1,5 +1,5 @@
-import type { Logger } from '../adapters/log.ts';
 import type { EventProcessor } from '../core/events.ts';
+import type { Logger } from '../core/ports/log.ts';
 import type { UsageMeter } from '../core/usage-meter.ts';
 import { batchHandler } from '../queue/batch.ts';
 

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Logger } from '../adapters/log.ts';
 import { DomainError, type ErrorCode } from '../core/errors.ts';
+import type { Logger } from '../core/ports/log.ts';
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };

@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from 'hono';
 import { assertKeyGrants, bearerKey, parseKey } from '../core/api-keys.ts';
 import { UnauthorizedError } from '../core/errors.ts';
 import type { KeyKind } from '../core/model.ts';
-import type { DirectoryStore } from '../core/ports.ts';
+import type { DirectoryStore } from '../core/ports/directory.ts';
 
 export interface KeyPrincipal {
   kind: KeyKind;

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { ForbiddenError } from '../core/admin-errors.ts';
 import { bearerKey, parseKey } from '../core/api-keys.ts';
 import type { KeyKind } from '../core/model.ts';
-import type { DirectoryStore } from '../core/ports.ts';
+import type { DirectoryStore } from '../core/ports/directory.ts';
 import { type KeyAuthEnv, keyAuth } from './key-auth.ts';
 
 /**

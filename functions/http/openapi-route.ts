@@ -4,8 +4,8 @@
  * sync and admin schemas.
  */
 import type { Handler } from 'hono';
-import { HTTP_ROUTES } from '../../cdk/functions.ts';
 import { openApiDocument } from '../contracts/openapi.ts';
+import { HTTP_ROUTES } from '../contracts/routes.ts';
 
 let document: ReturnType<typeof openApiDocument> | undefined;
 

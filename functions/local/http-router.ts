@@ -2,7 +2,7 @@
  * One local HTTP server for every API, routed exactly as API Gateway routes them: by the route table in
  * cdk/functions.ts to the function's hono app.
  */
-import { type FunctionName, HTTP_ROUTES } from '../../cdk/functions.ts';
+import { type FunctionName, HTTP_ROUTES } from '../contracts/routes.ts';
 
 export interface FetchApp {
   fetch(request: Request): Response | Promise<Response>;

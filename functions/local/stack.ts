@@ -19,8 +19,9 @@ import { Bulkheads } from '../core/channels/bulkhead.ts';
 import type { MailTransport } from '../core/channels/email.ts';
 import type { SmtpSettings } from '../core/channels/mail-params.ts';
 import type { Clock } from '../core/clock.ts';
-import { CachingCredentialCipher, type CredentialCipher } from '../core/credential-cipher.ts';
+import { CachingCredentialCipher } from '../core/credential-cipher.ts';
 import { newId } from '../core/ids.ts';
+import type { CredentialCipher } from '../core/ports/credentials.ts';
 import { constantTimeEqual, DeploymentKeys, secretHash } from '../core/secrets.ts';
 import {
   buildAdminApp,

@@ -1,12 +1,12 @@
 /** The operator API (operator key): tenants, their limits and settings, usage, suspension, the operator's audit log. */
 import { Hono } from 'hono';
-import type { Logger } from '../adapters/log.ts';
 import { pageOptions } from '../admin/user-routes.ts';
 import { TenantInput, TenantUpdate } from '../contracts/admin.ts';
 import { ID_PATTERN } from '../contracts/topics.ts';
-import type { AuditLog } from '../core/audit.ts';
 import { NotFoundError } from '../core/errors.ts';
-import type { DirectoryStore } from '../core/ports.ts';
+import type { AuditLog } from '../core/ports/audit.ts';
+import type { DirectoryStore } from '../core/ports/directory.ts';
+import type { Logger } from '../core/ports/log.ts';
 import type { TenantService } from '../core/tenants.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';

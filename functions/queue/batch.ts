@@ -3,7 +3,7 @@
  * ones that failed are reported back, so SQS redelivers those alone (ReportBatchItemFailures).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Logger } from '../adapters/log.ts';
+import type { Logger } from '../core/ports/log.ts';
 
 export type RecordHandler = (record: SQSRecord) => Promise<void>;
 

@@ -1,9 +1,9 @@
 /** The AD sync API (DESIGN.md "AD sync API"): runs, batched upserts within the user limit, completion. */
 import { Hono } from 'hono';
-import type { Logger } from '../adapters/log.ts';
 import { RUN_ID, SYNC_BATCH_MAX_BYTES, SyncBatch } from '../contracts/sync.ts';
 import { NotFoundError, UnauthorizedError } from '../core/errors.ts';
-import type { DirectoryStore } from '../core/ports.ts';
+import type { DirectoryStore } from '../core/ports/directory.ts';
+import type { Logger } from '../core/ports/log.ts';
 import type { SyncService } from '../core/sync.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';

@@ -1,5 +1,5 @@
 /**
- * Challenge benchmark (issue 3). Prints, asserts nothing:
+ * Challenge benchmark. Prints, asserts nothing:
  *  1. the raw dynalite put+get rate, the local limit, measured first in the same run;
  *  2. challenge + verify throughput in-process through `app.request()` (DynamoDB adapter on dynalite, fauxqs);
  *  3. the same over HTTP on the local stack;

@@ -1,7 +1,7 @@
 /** The audit log port's contract, run against the DynamoDB adapter on dynalite. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditLog, InvalidAuditCursorError } from '../../functions/adapters/dynamo/audit-store.ts';
-import type { AuditEntry, AuditLog } from '../../functions/core/audit.ts';
+import type { AuditEntry, AuditLog } from '../../functions/core/ports/audit.ts';
 import { localDynamo } from '../../functions/local/aws-local.ts';
 import { ensureTable, type LocalDynamo, startDynalite } from '../../functions/local/dynamo.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_BATCH_MAX_USERS } from '../../functions/contracts/sync.ts';
-import type { SyncStore } from '../../functions/core/directory-ports.ts';
+import type { SyncStore } from '../../functions/core/ports/sync.ts';
 import { SyncService } from '../../functions/core/sync.ts';
 import { type AdUser, adUsers, type DirectoryFixture, startDirectory } from '../support/directory.ts';
 

@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createLogger, type Logger } from '../../functions/adapters/log.ts';
+import { createLogger } from '../../functions/adapters/log.ts';
 import type { Clock } from '../../functions/core/clock.ts';
+import type { Logger } from '../../functions/core/ports/log.ts';
 import { DeploymentKeys } from '../../functions/core/secrets.ts';
 import { buildAuthApp, stores } from '../../functions/deps.ts';
 import { localDynamo, localSqs } from '../../functions/local/aws-local.ts';

@@ -6,12 +6,8 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type CredentialCipher,
-  CredentialCipherError,
-  type CredentialContext,
-  contextLabel,
-} from '../../core/credential-cipher.ts';
+import { CredentialCipherError, contextLabel } from '../../core/credential-cipher.ts';
+import type { CredentialCipher, CredentialContext } from '../../core/ports/credentials.ts';
 
 const SCHEME = 'local:v1';
 const IV_BYTES = 12;

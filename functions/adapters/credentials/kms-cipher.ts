@@ -4,11 +4,8 @@
  * CloudTrail shows which tenant's credential each Decrypt was for.
  */
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import {
-  type CredentialCipher,
-  CredentialCipherError,
-  type CredentialContext,
-} from '../../core/credential-cipher.ts';
+import { CredentialCipherError } from '../../core/credential-cipher.ts';
+import type { CredentialCipher, CredentialContext } from '../../core/ports/credentials.ts';
 
 const PREFIX = 'kms:v1:';
 

@@ -5,11 +5,11 @@
 
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AuditEntry, AuditLog } from '../../core/audit.ts';
 import { type Clock, systemClock } from '../../core/clock.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import { maskPhonesIn } from '../../core/phone.ts';
+import type { AuditEntry, AuditLog } from '../../core/ports/audit.ts';
 import { auditPartition, challengeAuditPartition, challengeItem } from './keys.ts';
 
 /** How far back a listing reaches, and how long DynamoDB TTL keeps entries. */

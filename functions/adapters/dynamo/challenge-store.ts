@@ -8,10 +8,15 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AuditEntry } from '../../core/audit.ts';
 import { CHALLENGE_FROM, DELIVERY_FROM, LIVE_STATUSES } from '../../core/challenge-transitions.ts';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
-import type { AttemptOutcome, ChallengeStore, FailStepOptions, FailStepResult } from '../../core/ports.ts';
+import type { AuditEntry } from '../../core/ports/audit.ts';
+import type {
+  AttemptOutcome,
+  ChallengeStore,
+  FailStepOptions,
+  FailStepResult,
+} from '../../core/ports/challenges.ts';
 import { deliveryChannel } from '../../core/rule-chain.ts';
 import { AUDIT_RETENTION_SECONDS, auditRecordItem } from './audit-store.ts';
 import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';

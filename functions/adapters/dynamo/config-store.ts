@@ -5,7 +5,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ConfigKind, ConfigKinds, ConfigStore } from '../../core/directory-ports.ts';
+import type { ConfigKind, ConfigKinds, ConfigStore } from '../../core/ports/tenant-config.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { configItem, tenantItem } from './keys.ts';
 import { queryPages } from './query.ts';

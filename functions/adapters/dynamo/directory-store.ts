@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Agent, ApiKeyRecord, PhoneType, Tenant, User } from '../../core/model.ts';
-import type { DirectoryStore, ModemReport } from '../../core/ports.ts';
+import type { DirectoryStore, ModemReport } from '../../core/ports/directory.ts';
 import { fromItem as challengeFromItem } from './challenge-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { toGuard } from './guard-store.ts';

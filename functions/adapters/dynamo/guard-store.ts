@@ -10,8 +10,8 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { GuardStore } from '../../core/abuse-policy.ts';
 import type { PersonalPasscode, UserGuard } from '../../core/model.ts';
+import type { GuardStore } from '../../core/ports/abuse.ts';
 import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
 import { guardItem } from './keys.ts';
 

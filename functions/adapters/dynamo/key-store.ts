@@ -5,7 +5,7 @@
 
 import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { KeyStore, StoredKey } from '../../core/keys-service.ts';
+import type { KeyStore, StoredKey } from '../../core/ports/keys.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { keyItem, keyListPartition } from './keys.ts';
 import { queryPages } from './query.ts';

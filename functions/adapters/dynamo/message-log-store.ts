@@ -6,8 +6,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { MessageLogStore } from '../../core/message-log.ts';
+import { InvalidMessageLogCursorError } from '../../core/message-log.ts';
 import type { Challenge } from '../../core/model.ts';
+import type { MessageLogStore } from '../../core/ports/message-log.ts';
 import { DynamoChallengeStore } from './challenge-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { challengeItem, messageLogPartition, tenantItem } from './keys.ts';
@@ -34,13 +35,6 @@ export class MessageLogUnavailableError extends Error {
   constructor(readonly unprocessed: number) {
     super(`DynamoDB left ${unprocessed} message log reads unprocessed after retries`);
     this.name = 'MessageLogUnavailableError';
-  }
-}
-
-export class InvalidMessageLogCursorError extends Error {
-  constructor() {
-    super('The cursor is not one this log handed out.');
-    this.name = 'InvalidMessageLogCursorError';
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { LimitCounter, RateLimiter } from '../../core/abuse-policy.ts';
+import type { LimitCounter, RateLimiter } from '../../core/ports/abuse.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { limitItem } from './keys.ts';
 

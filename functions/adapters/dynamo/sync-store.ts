@@ -9,16 +9,16 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { mapPool } from '../../core/map-pool.ts';
 import type {
   BatchHistory,
-  ManagedUser,
   SyncBatchRecord,
   SyncedUser,
   SyncRun,
   SyncStore,
   WriteOutcome,
-} from '../../core/directory-ports.ts';
-import { mapPool } from '../../core/pool.ts';
+} from '../../core/ports/sync.ts';
+import type { ManagedUser } from '../../core/ports/users.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import {
   createLockItem,

@@ -7,7 +7,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { TenantRecord, TenantStore } from '../../core/directory-ports.ts';
+import type { TenantRecord, TenantStore } from '../../core/ports/tenants.ts';
 import { toTenant } from './directory-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { keyItem, keyListPartition, TENANT_LIST, tenantItem } from './keys.ts';

@@ -1,6 +1,6 @@
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { UsageStore } from '../../core/directory-ports.ts';
+import type { UsageStore } from '../../core/ports/usage.ts';
 import { messageLogPartition, usageItem } from './keys.ts';
 import { queryPages } from './query.ts';
 

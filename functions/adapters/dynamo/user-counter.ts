@@ -5,7 +5,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { CounterState, UserCounter } from '../../core/directory-ports.ts';
+import type { CounterState, UserCounter } from '../../core/ports/users.ts';
 import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
 import { tenantItem, USER_PREFIX, userCounterItem } from './keys.ts';
 import { queryPages } from './query.ts';

@@ -7,9 +7,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ManagedUser, UserPage, UserStore } from '../../core/directory-ports.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
 import type { PhoneType } from '../../core/model.ts';
+import type { ManagedUser, UserPage, UserStore } from '../../core/ports/users.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { tenantItem, USER_PREFIX, userItem } from './keys.ts';
 import { queryPages } from './query.ts';

@@ -1,6 +1,6 @@
 import { type IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { jobsTopic, type SmsJob } from '../../contracts/index.ts';
-import type { JobPublisher } from '../../core/ports.ts';
+import type { JobPublisher } from '../../core/ports/agents.ts';
 
 /** Publishes jobs through AWS IoT Core's data plane over HTTPS: no MQTT connection to hold open in a Lambda. */
 export class IotJobPublisher implements JobPublisher {

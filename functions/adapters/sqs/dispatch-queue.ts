@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DispatchMessage, DispatchQueue } from '../../core/ports.ts';
+import type { DispatchMessage, DispatchQueue } from '../../core/ports/queue.ts';
 
 /** SQS allows at most 15 minutes of delay on one message; longer timers are chained by the consumer. */
 export const MAX_DELAY_SECONDS = 900;

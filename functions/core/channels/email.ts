@@ -2,7 +2,7 @@
  * E-mail delivery over a mail transport port: SMTP through nodemailer locally and on-prem, SES in AWS
  * (`adapters/mail/`). Transports report a failure class; the channel turns it into an outcome.
  */
-import type { Logger } from '../../adapters/log.ts';
+import type { Logger } from '../ports/log.ts';
 import {
   type Channel,
   type ChannelKind,

@@ -2,8 +2,9 @@
  * The provider kinds a tenant can define, what each asks for, and how a stored provider becomes a
  * channel. Part of the console (`describeProviderKinds`) and of dispatch (`ProviderChannels.channelFor`).
  */
-import type { Logger } from '../../adapters/log.ts';
-import type { CredentialCipher, CredentialContext } from '../credential-cipher.ts';
+
+import type { CredentialCipher, CredentialContext } from '../ports/credentials.ts';
+import type { Logger } from '../ports/log.ts';
 import type { Bulkheads } from './bulkhead.ts';
 import { type Channel, type ChannelKind, type ChannelOutcome, failed } from './channel.ts';
 import { EmailChannel, type MailTransport } from './email.ts';

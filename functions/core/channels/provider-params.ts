@@ -3,7 +3,7 @@
  * `parameters()`), and how a tenant's values are checked, sealed at rest, opened for a send and masked for
  * any API output. Values of parameters marked `secret` exist in plain text only in memory, while sending.
  */
-import type { CredentialCipher, CredentialContext } from '../credential-cipher.ts';
+import type { CredentialCipher, CredentialContext } from '../ports/credentials.ts';
 
 export type ParameterType = 'string' | 'text' | 'url' | 'number' | 'boolean' | 'enum';
 export type ParamValue = string | number | boolean;

@@ -10,7 +10,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import type { CredentialCipher, CredentialContext } from '../credential-cipher.ts';
+import type { CredentialCipher, CredentialContext } from '../ports/credentials.ts';
 import {
   type Channel,
   type ChannelKind,

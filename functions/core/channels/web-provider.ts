@@ -3,7 +3,7 @@
  * and a success matcher reads the provider's answer. Each call has a strict timeout and runs inside the
  * (tenant, provider) bulkhead described in `bulkhead.ts`, so a slow provider costs only its own tenant.
  */
-import type { Logger } from '../../adapters/log.ts';
+import type { Logger } from '../ports/log.ts';
 import { type Bulkhead, BulkheadFullError, type Bulkheads } from './bulkhead.ts';
 import {
   type Channel,

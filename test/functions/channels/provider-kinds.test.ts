@@ -19,7 +19,7 @@ import {
   ProviderParamsError,
   SECRET_MASK,
 } from '../../../functions/core/channels/provider-params.ts';
-import type { CredentialCipher } from '../../../functions/core/credential-cipher.ts';
+import type { CredentialCipher } from '../../../functions/core/ports/credentials.ts';
 import { type HttpPeer, json, startHttpPeer } from './http-peer.ts';
 
 const key = new KeyFileCredentialCipher(Buffer.alloc(32, 5));

@@ -1,0 +1,17 @@
+/**
+ * The environment variables the Lambda functions read their wiring from. cdk/stack.ts sets them by these
+ * names and functions/aws-env.ts reads them by the same names, so a rename on one side cannot leave the other
+ * reading a variable nobody sets.
+ */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  dispatchQueueUrl: 'DISPATCH_QUEUE_URL',
+  iotEndpoint: 'IOT_ENDPOINT',
+  secretArn: 'SECRET_ARN',
+  /** The KMS key that seals provider credentials and TOTP secrets. */
+  credentialKeyArn: 'CREDENTIAL_KEY_ARN',
+  /** The logger's threshold; the stack leaves it unset, which means `info`. */
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,0 +1,84 @@
+/**
+ * The HTTP route table: which function answers each route. API Gateway is configured from it (cdk/stack.ts),
+ * the local stack routes by it (functions/local/http-router.ts) and the OpenAPI document lists it, so the
+ * three cannot disagree about what is served.
+ */
+
+/**
+ * Every deployable function. cdk/functions.ts gives each its entry and sizing; the route table below names
+ * the HTTP ones.
+ */
+export const FUNCTION_NAMES = ['auth', 'sync', 'admin', 'operator', 'dispatch', 'events'] as const;
+
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRouteSpec {
+  method: HttpMethod;
+  /** API Gateway path syntax: `{param}` segments. */
+  path: string;
+  fn: FunctionName;
+}
+
+/** List, create, view, replace and delete: the routes of one admin collection. */
+const collection = (base: string): HttpRouteSpec[] => [
+  { method: 'GET', path: base, fn: 'admin' },
+  { method: 'POST', path: base, fn: 'admin' },
+  { method: 'GET', path: `${base}/{id}`, fn: 'admin' },
+  { method: 'PUT', path: `${base}/{id}`, fn: 'admin' },
+  { method: 'DELETE', path: `${base}/{id}`, fn: 'admin' },
+];
+
+/**
+ * Every route of the HTTP API; the local stack serves exactly these too. A route an app serves but this table
+ * lacks is unreachable in AWS: test/functions/routes.test.ts keeps the two in step.
+ */
+export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
+  { method: 'POST', path: '/v1/challenges', fn: 'auth' },
+  { method: 'POST', path: '/v1/challenges/{id}/verify', fn: 'auth' },
+  { method: 'GET', path: '/v1/challenges/{id}', fn: 'auth' },
+  { method: 'POST', path: '/v1/challenges/{id}/resend', fn: 'auth' },
+
+  { method: 'POST', path: '/v1/sync/runs', fn: 'sync' },
+  { method: 'PUT', path: '/v1/sync/runs/{runId}/users', fn: 'sync' },
+  { method: 'POST', path: '/v1/sync/runs/{runId}/complete', fn: 'sync' },
+
+  ...collection('/v1/modem-groups'),
+  ...collection('/v1/providers'),
+  { method: 'GET', path: '/v1/provider-kinds', fn: 'admin' },
+  ...collection('/v1/load-balancing-policies'),
+  ...collection('/v1/group-policies'),
+  ...collection('/v1/integration-policies'),
+  { method: 'GET', path: '/v1/users', fn: 'admin' },
+  { method: 'GET', path: '/v1/users/{id}', fn: 'admin' },
+  { method: 'PATCH', path: '/v1/users/{id}', fn: 'admin' },
+  { method: 'DELETE', path: '/v1/users/{id}', fn: 'admin' },
+  { method: 'POST', path: '/v1/users/{id}/lock', fn: 'admin' },
+  { method: 'POST', path: '/v1/users/{id}/unlock', fn: 'admin' },
+  { method: 'GET', path: '/v1/users/{id}/effective-settings', fn: 'admin' },
+  { method: 'GET', path: '/v1/audit', fn: 'admin' },
+  // The message log: functions/admin/message-log-routes.ts.
+  { method: 'GET', path: '/v1/message-log', fn: 'admin' },
+  { method: 'PUT', path: '/v1/message-log/retention', fn: 'admin' },
+  // The OpenAPI document, keys, lockouts and personal passcodes: functions/http/openapi-route.ts,
+  // functions/admin/key-routes.ts and lockout-routes.ts.
+  { method: 'GET', path: '/v1/openapi.json', fn: 'admin' },
+  { method: 'GET', path: '/v1/keys', fn: 'admin' },
+  { method: 'POST', path: '/v1/keys', fn: 'admin' },
+  { method: 'DELETE', path: '/v1/keys/{prefix}', fn: 'admin' },
+  { method: 'GET', path: '/v1/lockouts/{username}', fn: 'admin' },
+  { method: 'DELETE', path: '/v1/lockouts/{username}', fn: 'admin' },
+  { method: 'PUT', path: '/v1/personal-passcodes/{username}', fn: 'admin' },
+  { method: 'DELETE', path: '/v1/personal-passcodes/{username}', fn: 'admin' },
+
+  { method: 'GET', path: '/v1/operator/tenants', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/tenants', fn: 'operator' },
+  { method: 'GET', path: '/v1/operator/tenants/{id}', fn: 'operator' },
+  { method: 'PATCH', path: '/v1/operator/tenants/{id}', fn: 'operator' },
+  { method: 'DELETE', path: '/v1/operator/tenants/{id}', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/tenants/{id}/suspend', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/tenants/{id}/resume', fn: 'operator' },
+  { method: 'GET', path: '/v1/operator/tenants/{id}/usage', fn: 'operator' },
+  { method: 'GET', path: '/v1/operator/audit', fn: 'operator' },
+];

@@ -1,0 +1,13 @@
+/**
+ * The edge agents as the cloud reaches them: SMS jobs published to one agent, and a tenant's sessions ended.
+ */
+import type { SmsJob } from '../../contracts/index.ts';
+
+export interface JobPublisher {
+  publishJob(tenantId: string, agentId: string, job: SmsJob): Promise<void>;
+}
+
+/** Ends the live sessions of a tenant's agents (suspension); brokers without sessions to end do nothing. */
+export interface AgentSessions {
+  disconnectTenant(tenantId: string): Promise<void>;
+}
