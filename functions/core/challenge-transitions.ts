@@ -3,7 +3,7 @@
  * the conditions of its writes, so a late or repeated event never moves anything back; the rules themselves
  * are the domain's.
  */
-import type { Challenge, DeliveryStatus } from './model.ts';
+import type { Challenge, ChallengeStatus, DeliveryStatus } from './model.ts';
 
 /** Statuses in which a challenge can still be accepted or delivered. */
 export const LIVE_STATUSES = [
@@ -32,3 +32,27 @@ export const CHALLENGE_FROM: Record<DeliveryStatus, Challenge['status'][]> = {
   delivered: ['pending', 'sent', 'failed'],
   failed: ['pending', 'sent'],
 };
+
+/**
+ * The last rule's step when its timeout ran out without success. No timer is armed after the last rule (there
+ * is nowhere to fail over to), so its failure is read from the clock rather than written: one queue message
+ * and one store write fewer per login.
+ */
+export function lastStepLapsed(challenge: Challenge, now: number): { step: number; at: string } | undefined {
+  const chain = challenge.chain;
+  const last = challenge.deliveries.at(-1);
+  if (!chain || !last || last.step !== chain.length - 1) return undefined;
+  const rule = chain[last.step]!;
+  const waiting: string[] = rule.requireDeliveryReport
+    ? ['queued', 'dispatched', 'sending', 'sent']
+    : ['queued', 'dispatched', 'sending'];
+  if (!waiting.includes(last.status)) return undefined;
+  const due = Date.parse(last.at) + rule.timeoutSeconds * 1000;
+  return due <= now ? { step: last.step, at: new Date(due).toISOString() } : undefined;
+}
+
+export function effectiveStatus(challenge: Challenge, nowIso: string): ChallengeStatus {
+  if (challenge.status === 'accepted' || challenge.status === 'rejected') return challenge.status;
+  if (challenge.expiresAt <= nowIso) return 'expired';
+  return challenge.status;
+}

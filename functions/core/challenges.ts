@@ -1,35 +1,39 @@
 /**
  * The challenge lifecycle: create one for a login attempt, verify a passcode against it once, and report
- * its status. Knows nothing of DynamoDB, SQS or HTTP.
+ * its status. Knows nothing of DynamoDB, SQS or HTTP. Delivery planning (delivery-planning.ts) and the abuse
+ * and lockout defences (challenge-defences.ts) are their own modules.
  *
  * What one login costs the store, and why: the create reads key, tenant, user and the user's guard in one
- * batch, counts every abuse limit in one conditional write, and writes the challenge; the verify reads the
- * key and accepts in one conditional write that hands back the challenge as it was. Lockout state is
- * written only when something fails, so a clean login never touches it.
+ * batch, counts every abuse limit in one conditional write, and writes the challenge; the verify reads key,
+ * tenant and challenge in one batch, passes the user's guard and settles its attempt slot: two conditional
+ * writes. Lockout state is cleared only after failures, so a clean login writes nothing more.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { type ResolvedSecurity, resolveSecurity } from './abuse-policy.ts';
+import { resolveSecurity } from './abuse-policy.ts';
 import type { AgentRouter } from './agent-router.ts';
 import { assertKeyGrants, type ParsedKey } from './api-keys.ts';
+import { ChallengeDefences } from './challenge-defences.ts';
+import { effectiveStatus, lastStepLapsed } from './challenge-transitions.ts';
 import type { TotpService } from './channels/totp.ts';
 import type { Clock } from './clock.ts';
-import { DeliveryTimes, decoyProgress, Samples } from './decoy-timeline.ts';
+import { decoyProgress, Samples } from './decoy-timeline.ts';
+import { DeliveryPlanner } from './delivery-planning.ts';
 import { checkDestination, DestinationRefusedError } from './destination.ts';
-import { chainSealContext, maskEmail } from './dispatch.ts';
+import { maskEmail } from './dispatch.ts';
 import { NotFoundError, RateLimitedError, UnauthorizedError, UserLockedError } from './errors.ts';
 import { newId } from './ids.ts';
-import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, Tenant, User } from './model.ts';
+import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery } from './model.ts';
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
-import type { GuardStore, LimitCounter, RateLimiter } from './ports/abuse.ts';
-import type { AuditEntry, AuditLog } from './ports/audit.ts';
+import type { GuardStore, RateLimiter } from './ports/abuse.ts';
+import type { AuditLog } from './ports/audit.ts';
 import type { AttemptOutcome, ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
-import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
+import type { DispatchQueue } from './ports/queue.ts';
 import { queueFirstStep } from './recovery.ts';
-import { type ChainResolver, defaultChain, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
+import type { ChainResolver } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 
 export interface ChallengeRequest {
@@ -71,25 +75,6 @@ export interface ChallengeServiceDeps {
   totp?: Pick<TotpService, 'verify'>;
 }
 
-/** The longest text an SMS job may carry (the contract's limit, ten concatenated parts and some). */
-export const MAX_MESSAGE_CHARS = 1600;
-
-export function renderMessage(
-  template: string,
-  facts: { code: string; minutes: number; ip?: string; client?: string },
-) {
-  const fill = (ip: string, client: string) =>
-    template
-      .replaceAll('{code}', facts.code)
-      .replaceAll('{minutes}', String(facts.minutes))
-      .replaceAll('{ip}', ip)
-      .replaceAll('{client}', client);
-  const full = fill(facts.ip ?? 'unknown', facts.client ?? 'unknown');
-  // A template that repeats long session facts could outgrow a job and never be sent: drop the facts, keep
-  // the code (templates are at most 320 characters, so this always fits).
-  return full.length <= MAX_MESSAGE_CHARS ? full : fill('-', '-');
-}
-
 const keyActor = (record: ApiKeyRecord | undefined) => (record ? `key:${record.prefix}` : 'system');
 
 /** Constant-time equality of two keyed hashes (base64url of equal-length digests). */
@@ -102,10 +87,13 @@ function sameHash(a: string, b: string): boolean {
 export class ChallengeService {
   /** How long recent real creates took, which decoys wait out so unknown names answer as slowly. */
   private readonly createTimes = new Samples(64);
-  /** Real challenges' delivery times, which decoys' status follows. */
-  private readonly deliveryTimes = new DeliveryTimes();
+  private readonly planner: DeliveryPlanner;
+  private readonly defences: ChallengeDefences;
 
-  constructor(private readonly deps: ChallengeServiceDeps) {}
+  constructor(private readonly deps: ChallengeServiceDeps) {
+    this.planner = new DeliveryPlanner(deps);
+    this.defences = new ChallengeDefences(deps);
+  }
 
   async create(key: ParsedKey, request: ChallengeRequest): Promise<CreatedChallenge> {
     const started = performance.now();
@@ -128,7 +116,7 @@ export class ChallengeService {
     if (user?.locked) throw new UserLockedError();
 
     // The user's chain decides what must be reachable: a chain of e-mail or TOTP rules needs no mobile.
-    const resolved = user ? await this.resolveChain(tenant, user) : undefined;
+    const resolved = user ? await this.planner.chainFor(tenant, user) : undefined;
     const usesMobile =
       !resolved || resolved.rules.some((r) => r.target === 'primary' && r.channel !== 'totp');
     const reachable =
@@ -159,7 +147,7 @@ export class ChallengeService {
     }
     const quiet = !user || !resolved || refusal !== undefined;
 
-    await this.countAgainstLimits(tenant, security, now, request, quiet ? null : mobile);
+    await this.defences.countCreate(tenant, security, now, request, quiet ? null : mobile);
 
     const id = newId();
     const code = generatePasscode(settings);
@@ -178,12 +166,12 @@ export class ChallengeService {
       attempts: 0,
       maxAttempts: settings.maxAttempts,
       destination: quiet
-        ? this.decoyDestination(tenant, request.username)
+        ? this.planner.decoyDestination(tenant, request.username)
         : mobile
           ? maskPhone(mobile)
           : user?.email && !usesMobile
             ? maskEmail(user.email)
-            : this.decoyDestination(tenant, request.username),
+            : this.planner.decoyDestination(tenant, request.username),
       client: {
         ...(clientIp && { ip: clientIp }),
         ...(request.client?.name && { name: request.client.name }),
@@ -194,9 +182,9 @@ export class ChallengeService {
       ...(personal && { personal }),
     };
     const step0 = quiet
-      ? await this.planDecoy(
+      ? await this.planner.planDecoy(
           tenant,
-          (resolved ?? (await this.resolveChain(tenant, undefined))).rules,
+          (resolved ?? (await this.planner.chainFor(tenant, undefined))).rules,
           challenge,
           code,
           {
@@ -204,7 +192,7 @@ export class ChallengeService {
             to: mobile,
           },
         )
-      : await this.planDelivery(tenant, user, resolved, challenge, code, nowIso);
+      : await this.planner.planDelivery(tenant, user, resolved, challenge, code, nowIso);
     // The audit entry goes with the challenge in the same store call.
     await challenges.create(challenge, {
       ...(tenant.messageLogRetentionDays !== undefined && {
@@ -236,136 +224,6 @@ export class ChallengeService {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
     return { challengeId: id, expiresAt, channel: 'sms', destination: challenge.destination };
-  }
-
-  /**
-   * The user's rule chain, and step 0 as a queue message. Step 0's agent is chosen here (from a list a warm
-   * container caches), recorded in the challenge and carried by the message, so dispatch needs no claim write:
-   * every copy of the message goes to that agent under the same job id. Fills in the challenge's chain, its
-   * first delivery and (for chains that can fail over) the sealed destinations and text.
-   */
-  private resolveChain(tenant: Tenant, user: User | undefined): Promise<ResolvedChain> {
-    return this.deps.chains
-      ? this.deps.chains.resolve(tenant, user)
-      : Promise.resolve({ rules: defaultChain(tenant), flash: false });
-  }
-
-  private async planDelivery(
-    tenant: Tenant,
-    user: User,
-    resolved: ResolvedChain,
-    challenge: Challenge,
-    code: string,
-    nowIso: string,
-  ): Promise<DispatchMessage> {
-    const { keys } = this.deps;
-    const chain = resolved.rules;
-    const rule = chain[0]!;
-    const text = renderMessage(tenant.messageTemplate, {
-      code,
-      minutes: Math.round(tenant.passcode.validitySeconds / 60),
-      ...(challenge.client.ip && { ip: challenge.client.ip }),
-      ...(challenge.client.name && { client: challenge.client.name }),
-    });
-    let secondary = user.secondaryMobile;
-    if (secondary) {
-      try {
-        checkDestination(secondary, tenant.allowedCountries, user.secondaryMobileType);
-      } catch {
-        secondary = null;
-      }
-    }
-    const targets = { primary: user.mobile, secondary, email: user.email };
-    const sealed = keys.seal(
-      JSON.stringify({ text, targets, username: user.username }),
-      chainSealContext(tenant.id, challenge.id),
-    );
-    const agent =
-      rule.channel === 'sms_modem' && rule.route && this.deps.router
-        ? await this.deps.router.pick(tenant.id, rule.route)
-        : undefined;
-    const to = rule.target === 'email' ? user.email : targets[rule.target];
-    challenge.chain = chain;
-    if (chain.length > 1) challenge.sealed = sealed;
-    if (resolved.flash) challenge.flash = true;
-    challenge.deliveries = [
-      {
-        step: 0,
-        channel: deliveryChannel(rule),
-        route: rule.route ?? 'totp',
-        status: agent ? 'dispatched' : 'queued',
-        at: nowIso,
-        ...(agent && { agentId: agent.agentId }),
-        ...(to &&
-          rule.channel !== 'totp' && { to: rule.channel === 'email' ? maskEmail(to) : maskPhone(to) }),
-      },
-    ];
-    return {
-      v: 1,
-      kind: 'step',
-      tenantId: tenant.id,
-      challengeId: challenge.id,
-      step: 0,
-      expiresAt: challenge.expiresAt,
-      sealed,
-      modemGroup: rule.route ?? rule.channel,
-      flash: resolved.flash,
-      rule,
-      ...(agent && { agentId: agent.agentId }),
-      hasNext: chain.length > 1,
-    };
-  }
-
-  /**
-   * A challenge that sends nothing (unknown name, or a known user no rule may reach) does the same work as a
-   * real one (route choice, sealing) so it takes as long, and gets the plan its status will follow. A known
-   * user's refusal is kept as step 0's failure, for the message log.
-   */
-  private async planDecoy(
-    tenant: Tenant,
-    rules: ResolvedChain['rules'],
-    challenge: Challenge,
-    code: string,
-    known: { refusal: string | undefined; to: string | null },
-  ): Promise<undefined> {
-    const { refusal, to } = known;
-    const rule = rules[0]!;
-    const text = renderMessage(tenant.messageTemplate, {
-      code,
-      minutes: Math.round(tenant.passcode.validitySeconds / 60),
-    });
-    this.deps.keys.seal(
-      JSON.stringify({ text, targets: { primary: null, secondary: null, email: null }, username: '' }),
-      chainSealContext(tenant.id, challenge.id),
-    );
-    const agent =
-      rule.channel === 'sms_modem' && rule.route && this.deps.router
-        ? await this.deps.router.pick(tenant.id, rule.route)
-        : undefined;
-    const channel = deliveryChannel(rule);
-    const route = rule.route ?? 'totp';
-    challenge.decoy = this.deliveryTimes.plan(tenant.id, {
-      channel,
-      route,
-      initial: agent ? 'dispatched' : 'queued',
-    });
-    if (refusal) {
-      challenge.refusal = refusal;
-      challenge.status = 'failed';
-      challenge.chain = rules;
-      challenge.deliveries = [
-        {
-          step: 0,
-          channel,
-          route,
-          status: 'failed',
-          at: challenge.createdAt,
-          reason: refusal,
-          ...(to && { to: maskPhone(to) }),
-        },
-      ];
-    }
-    return undefined;
   }
 
   /** A new code for the same login: the old challenge dies, a new one (with its own id) takes its place. */
@@ -419,7 +277,7 @@ export class ChallengeService {
     const hash = keys.passcodeHash(tenantId, challengeId, typed);
     const actor = keyActor(record);
     const outcome = await this.judge(current, typed, hash, nowIso, { ip: client?.ip, actor });
-    const failures = await this.admit(current, outcome.kind === 'wrong', lockout, nowIso);
+    const failures = await this.defences.admit(current, outcome.kind === 'wrong', lockout, nowIso);
 
     // Each round either takes the slot, or lost it to another verify that took it: after `maxAttempts` rounds
     // no slot is left, so the loop always ends with an answer.
@@ -435,7 +293,7 @@ export class ChallengeService {
       }
       if (won) {
         const left = Math.max(0, current.maxAttempts - current.attempts - (landed ? 0 : 1));
-        await this.audit({
+        await this.defences.audit({
           tenantId,
           at: nowIso,
           actor,
@@ -460,48 +318,6 @@ export class ChallengeService {
     }
     // Only reachable when writes keep failing without the challenge changing: let the client try again.
     throw new RateLimitedError(1);
-  }
-
-  /**
-   * Passes the user's guard, counting a wrong guess, and returns the failures now counted. Throws
-   * `user_locked`, and ends the challenge so that it takes no more guesses, when the user is locked or has no
-   * wrong guesses left; the guess that reaches the threshold locks the user and is not compared.
-   */
-  private async admit(
-    challenge: Challenge,
-    wrong: boolean,
-    lockout: ResolvedSecurity['lockout'],
-    nowIso: string,
-  ): Promise<number> {
-    const { guards, clock } = this.deps;
-    const { tenantId, username } = challenge;
-    const admitted = await guards.admit(tenantId, username, {
-      nowIso,
-      wrong,
-      maxFailures: lockout.maxFailures,
-    });
-    if (admitted.admitted && admitted.failures < lockout.maxFailures) return admitted.failures;
-    if (admitted.admitted) {
-      const until = new Date(clock.now() + lockout.lockSeconds * 1000).toISOString();
-      if (await guards.lock(tenantId, username, lockout.maxFailures, until))
-        await this.audit({
-          tenantId,
-          at: nowIso,
-          actor: 'system',
-          action: 'user.locked',
-          target: `user:${username}`,
-          details: { username, failures: admitted.failures, until },
-        });
-    }
-    await this.endOnLock(challenge, nowIso);
-    const until = admitted.admitted ? undefined : admitted.until;
-    throw new UserLockedError(
-      until
-        ? Math.max(1, Math.ceil((Date.parse(until) - clock.now()) / 1000))
-        : admitted.admitted
-          ? lockout.lockSeconds
-          : undefined,
-    );
   }
 
   /**
@@ -573,7 +389,7 @@ export class ChallengeService {
         deliveries: progress.deliveries.filter((d) => d.status !== 'queued').map(shown),
       };
     }
-    this.deliveryTimes.observe(challenge);
+    this.planner.times.observe(challenge);
     const lapsed = lastStepLapsed(challenge, now);
     return {
       status: lapsed && (status === 'pending' || status === 'sent') ? 'failed' : status,
@@ -597,38 +413,6 @@ export class ChallengeService {
     return record;
   }
 
-  /** Fixed-window counters for the user, the number, the client IP and the tenant, in one conditional write. */
-  private async countAgainstLimits(
-    tenant: Tenant,
-    security: ResolvedSecurity,
-    now: number,
-    request: ChallengeRequest,
-    mobile: string | null,
-  ) {
-    const { limits } = security;
-    const windowMs = limits.windowSeconds * 1000;
-    const window = Math.floor(now / windowMs);
-    const windowEnd = (window + 1) * windowMs;
-    const name = (kind: string, value: string) =>
-      `${kind}${this.deps.keys.digest(tenant.id, 'rate-limit', `${kind}\u0000${value}`).toString('base64url').slice(0, 12)}`;
-    const counters: LimitCounter[] = [
-      { name: 'n', max: limits.perTenant },
-      { name: name('u', request.username.toLowerCase()), max: limits.perUser },
-      ...(mobile ? [{ name: name('d', mobile), max: limits.perDestination }] : []),
-      ...(request.client?.ip ? [{ name: name('i', request.client.ip), max: limits.perClientIp }] : []),
-    ];
-    const allowed = await this.deps.limiter.hit(
-      tenant.id,
-      window,
-      Math.ceil(windowEnd / 1000) + 60,
-      counters,
-    );
-    if (!allowed) {
-      this.deps.log?.warn('challenge rate limited', { tenantId: tenant.id });
-      throw new RateLimitedError(Math.max(1, Math.ceil((windowEnd - now) / 1000)));
-    }
-  }
-
   private personalMatches(challenge: Challenge, typed: string, nowIso: string): boolean {
     const personal = challenge.personal;
     if (!personal || personal.validFrom > nowIso || personal.validUntil <= nowIso) return false;
@@ -645,7 +429,7 @@ export class ChallengeService {
     // The accept write itself is the `challenge.accepted` audit entry (who, how, when): no audit write here.
     // Only a login that followed failures (the guard said how many as it admitted this one) writes the guard
     // again: a clean login costs nothing here.
-    if (failures > 0) await this.deps.guards.clearFailures(challenge.tenantId, challenge.username);
+    if (failures > 0) await this.defences.clearFailures(challenge);
     this.deps.log?.debug('challenge accepted', {
       tenantId: challenge.tenantId,
       challengeId: challenge.id,
@@ -654,64 +438,4 @@ export class ChallengeService {
       passcode: method,
     });
   }
-
-  /**
-   * A lock must also stop challenges opened before it: otherwise an attacker who opened several first would
-   * keep guessing on each of them through the lock. The first wrong guess that meets the lock ends the
-   * challenge it was made on.
-   */
-  private async endOnLock(challenge: Challenge, nowIso: string) {
-    await this.deps.challenges.supersede(challenge.tenantId, challenge.id, nowIso);
-  }
-
-  /** An audit write that fails is logged, never allowed to fail the login it describes. */
-  private async audit(entry: AuditEntry): Promise<void> {
-    try {
-      await this.deps.audit.record(entry);
-    } catch (error) {
-      this.deps.log?.error('audit write failed', { action: entry.action, tenantId: entry.tenantId, error });
-    }
-  }
-
-  /** An unknown user's destination looks like a real one and stays the same between calls. */
-  private decoyDestination(tenant: Tenant, username: string): string {
-    const digest = this.deps.keys.digest(tenant.id, 'decoy-destination', username.toLowerCase());
-    const lastTwo = String((digest.readUInt16BE(0) % 100) + 100).slice(1);
-    const sample = DECOY_NUMBERS[tenant.defaultCountry] ?? DECOY_NUMBERS.DK!;
-    return maskPhone(`${sample.slice(0, -2)}${lastTwo}`);
-  }
 }
-
-/**
- * The last rule's step when its timeout ran out without success. No timer is armed after the last rule (there
- * is nowhere to fail over to), so its failure is read from the clock rather than written: one queue message
- * and one store write fewer per login.
- */
-export function lastStepLapsed(challenge: Challenge, now: number): { step: number; at: string } | undefined {
-  const chain = challenge.chain;
-  const last = challenge.deliveries.at(-1);
-  if (!chain || !last || last.step !== chain.length - 1) return undefined;
-  const rule = chain[last.step]!;
-  const waiting: string[] = rule.requireDeliveryReport
-    ? ['queued', 'dispatched', 'sending', 'sent']
-    : ['queued', 'dispatched', 'sending'];
-  if (!waiting.includes(last.status)) return undefined;
-  const due = Date.parse(last.at) + rule.timeoutSeconds * 1000;
-  return due <= now ? { step: last.step, at: new Date(due).toISOString() } : undefined;
-}
-
-export function effectiveStatus(challenge: Challenge, nowIso: string): ChallengeStatus {
-  if (challenge.status === 'accepted' || challenge.status === 'rejected') return challenge.status;
-  if (challenge.expiresAt <= nowIso) return 'expired';
-  return challenge.status;
-}
-
-/** Plausible mobile numbers per country, only their shape (country code and length) is ever shown. */
-const DECOY_NUMBERS: Record<string, string> = {
-  DK: '+4520000000',
-  SE: '+46700000000',
-  NO: '+4740000000',
-  DE: '+4915100000000',
-  GB: '+447700900000',
-  US: '+12025550100',
-};

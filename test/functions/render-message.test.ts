@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SmsJob } from '../../functions/contracts/index.ts';
-import { MAX_MESSAGE_CHARS, renderMessage } from '../../functions/core/challenges.ts';
+import { MAX_MESSAGE_CHARS, renderMessage } from '../../functions/core/delivery-planning.ts';
 
 describe('renderMessage', () => {
   it('fills the code, the validity and the session facts', () => {

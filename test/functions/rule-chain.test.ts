@@ -271,7 +271,7 @@ describe('failover', () => {
 
 describe('the last rule', () => {
   it('reads as failed once its timeout ran out without success (no timer is armed after it)', async () => {
-    const { lastStepLapsed } = await import('../../functions/core/challenges.ts');
+    const { lastStepLapsed } = await import('../../functions/core/challenge-transitions.ts');
     const at = '2026-06-01T12:00:00.000Z';
     const challenge = {
       chain: [{ channel: 'sms_modem', target: 'primary', route: 'a', timeoutSeconds: 30 }],

@@ -1,0 +1,195 @@
+/**
+ * Delivery planning for a new challenge: which rule chain it runs, the text it carries, step 0 as a queue
+ * message with its agent already chosen, and, for a challenge that sends nothing, the decoy it shows instead.
+ */
+import type { AgentRouter } from './agent-router.ts';
+import { DeliveryTimes } from './decoy-timeline.ts';
+import { checkDestination } from './destination.ts';
+import { chainSealContext, maskEmail } from './dispatch.ts';
+import type { Challenge, Tenant, User } from './model.ts';
+import { maskPhone } from './phone.ts';
+import type { DispatchMessage } from './ports/queue.ts';
+import { type ChainResolver, defaultChain, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
+import type { DeploymentKeys } from './secrets.ts';
+
+/** The longest text an SMS job may carry (the contract's limit, ten concatenated parts and some). */
+export const MAX_MESSAGE_CHARS = 1600;
+
+export function renderMessage(
+  template: string,
+  facts: { code: string; minutes: number; ip?: string; client?: string },
+) {
+  const fill = (ip: string, client: string) =>
+    template
+      .replaceAll('{code}', facts.code)
+      .replaceAll('{minutes}', String(facts.minutes))
+      .replaceAll('{ip}', ip)
+      .replaceAll('{client}', client);
+  const full = fill(facts.ip ?? 'unknown', facts.client ?? 'unknown');
+  // A template that repeats long session facts could outgrow a job and never be sent: drop the facts, keep
+  // the code (templates are at most 320 characters, so this always fits).
+  return full.length <= MAX_MESSAGE_CHARS ? full : fill('-', '-');
+}
+
+export interface DeliveryPlannerDeps {
+  keys: DeploymentKeys;
+  /** The user's rule chain; without it every challenge runs the tenant's default one-rule SMS chain. */
+  chains?: ChainResolver | undefined;
+  /** Picks step 0's agent; without it the dispatcher picks (and claims the step with a write). */
+  router?: AgentRouter | undefined;
+}
+
+export class DeliveryPlanner {
+  /** Real challenges' delivery times, which decoys' status follows. */
+  readonly times = new DeliveryTimes();
+
+  constructor(private readonly deps: DeliveryPlannerDeps) {}
+
+  /**
+   * The user's rule chain, and step 0 as a queue message. Step 0's agent is chosen here (from a list a warm
+   * container caches), recorded in the challenge and carried by the message, so dispatch needs no claim write:
+   * every copy of the message goes to that agent under the same job id. Fills in the challenge's chain, its
+   * first delivery and (for chains that can fail over) the sealed destinations and text.
+   */
+  chainFor(tenant: Tenant, user: User | undefined): Promise<ResolvedChain> {
+    return this.deps.chains
+      ? this.deps.chains.resolve(tenant, user)
+      : Promise.resolve({ rules: defaultChain(tenant), flash: false });
+  }
+
+  async planDelivery(
+    tenant: Tenant,
+    user: User,
+    resolved: ResolvedChain,
+    challenge: Challenge,
+    code: string,
+    nowIso: string,
+  ): Promise<DispatchMessage> {
+    const { keys } = this.deps;
+    const chain = resolved.rules;
+    const rule = chain[0]!;
+    const text = renderMessage(tenant.messageTemplate, {
+      code,
+      minutes: Math.round(tenant.passcode.validitySeconds / 60),
+      ...(challenge.client.ip && { ip: challenge.client.ip }),
+      ...(challenge.client.name && { client: challenge.client.name }),
+    });
+    let secondary = user.secondaryMobile;
+    if (secondary) {
+      try {
+        checkDestination(secondary, tenant.allowedCountries, user.secondaryMobileType);
+      } catch {
+        secondary = null;
+      }
+    }
+    const targets = { primary: user.mobile, secondary, email: user.email };
+    const sealed = keys.seal(
+      JSON.stringify({ text, targets, username: user.username }),
+      chainSealContext(tenant.id, challenge.id),
+    );
+    const agent =
+      rule.channel === 'sms_modem' && rule.route && this.deps.router
+        ? await this.deps.router.pick(tenant.id, rule.route)
+        : undefined;
+    const to = rule.target === 'email' ? user.email : targets[rule.target];
+    challenge.chain = chain;
+    if (chain.length > 1) challenge.sealed = sealed;
+    if (resolved.flash) challenge.flash = true;
+    challenge.deliveries = [
+      {
+        step: 0,
+        channel: deliveryChannel(rule),
+        route: rule.route ?? 'totp',
+        status: agent ? 'dispatched' : 'queued',
+        at: nowIso,
+        ...(agent && { agentId: agent.agentId }),
+        ...(to &&
+          rule.channel !== 'totp' && { to: rule.channel === 'email' ? maskEmail(to) : maskPhone(to) }),
+      },
+    ];
+    return {
+      v: 1,
+      kind: 'step',
+      tenantId: tenant.id,
+      challengeId: challenge.id,
+      step: 0,
+      expiresAt: challenge.expiresAt,
+      sealed,
+      modemGroup: rule.route ?? rule.channel,
+      flash: resolved.flash,
+      rule,
+      ...(agent && { agentId: agent.agentId }),
+      hasNext: chain.length > 1,
+    };
+  }
+
+  /**
+   * A challenge that sends nothing (unknown name, or a known user no rule may reach) does the same work as a
+   * real one (route choice, sealing) so it takes as long, and gets the plan its status will follow. A known
+   * user's refusal is kept as step 0's failure, for the message log.
+   */
+  async planDecoy(
+    tenant: Tenant,
+    rules: ResolvedChain['rules'],
+    challenge: Challenge,
+    code: string,
+    known: { refusal: string | undefined; to: string | null },
+  ): Promise<undefined> {
+    const { refusal, to } = known;
+    const rule = rules[0]!;
+    const text = renderMessage(tenant.messageTemplate, {
+      code,
+      minutes: Math.round(tenant.passcode.validitySeconds / 60),
+    });
+    this.deps.keys.seal(
+      JSON.stringify({ text, targets: { primary: null, secondary: null, email: null }, username: '' }),
+      chainSealContext(tenant.id, challenge.id),
+    );
+    const agent =
+      rule.channel === 'sms_modem' && rule.route && this.deps.router
+        ? await this.deps.router.pick(tenant.id, rule.route)
+        : undefined;
+    const channel = deliveryChannel(rule);
+    const route = rule.route ?? 'totp';
+    challenge.decoy = this.times.plan(tenant.id, {
+      channel,
+      route,
+      initial: agent ? 'dispatched' : 'queued',
+    });
+    if (refusal) {
+      challenge.refusal = refusal;
+      challenge.status = 'failed';
+      challenge.chain = rules;
+      challenge.deliveries = [
+        {
+          step: 0,
+          channel,
+          route,
+          status: 'failed',
+          at: challenge.createdAt,
+          reason: refusal,
+          ...(to && { to: maskPhone(to) }),
+        },
+      ];
+    }
+    return undefined;
+  }
+
+  /** An unknown user's destination looks like a real one and stays the same between calls. */
+  decoyDestination(tenant: Tenant, username: string): string {
+    const digest = this.deps.keys.digest(tenant.id, 'decoy-destination', username.toLowerCase());
+    const lastTwo = String((digest.readUInt16BE(0) % 100) + 100).slice(1);
+    const sample = DECOY_NUMBERS[tenant.defaultCountry] ?? DECOY_NUMBERS.DK!;
+    return maskPhone(`${sample.slice(0, -2)}${lastTwo}`);
+  }
+}
+
+/** Plausible mobile numbers per country, only their shape (country code and length) is ever shown. */
+const DECOY_NUMBERS: Record<string, string> = {
+  DK: '+4520000000',
+  SE: '+46700000000',
+  NO: '+4740000000',
+  DE: '+4915100000000',
+  GB: '+447700900000',
+  US: '+12025550100',
+};
