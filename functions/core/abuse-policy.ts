@@ -46,10 +46,20 @@ export const NIST_MAX_FAILURES = 100;
 /** A lock lifts by itself within a day at the longest; guard items are kept well beyond that. */
 export const MAX_LOCK_SECONDS = 24 * 3600;
 
+/**
+ * Only numbers override a default: a key spread as `undefined` (or a null in a hand-edited item) is a gap, and
+ * would otherwise turn into NaN, or 0 failures, past the clamps below.
+ */
+function numbersOf<T extends object>(values: Partial<T> | undefined): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values ?? {}).filter(([, v]) => typeof v === 'number' && !Number.isNaN(v)),
+  ) as Partial<T>;
+}
+
 export function resolveSecurity(security: TenantSecurity | undefined) {
-  const lockout = { ...DEFAULT_LOCKOUT, ...security?.lockout };
+  const lockout = { ...DEFAULT_LOCKOUT, ...numbersOf(security?.lockout) };
   return {
-    limits: { ...DEFAULT_LIMITS, ...security?.limits },
+    limits: { ...DEFAULT_LIMITS, ...numbersOf(security?.limits) },
     lockout: {
       maxFailures: Math.max(1, Math.min(lockout.maxFailures, NIST_MAX_FAILURES)),
       lockSeconds: Math.max(1, Math.min(lockout.lockSeconds, MAX_LOCK_SECONDS)),

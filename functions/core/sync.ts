@@ -260,12 +260,13 @@ export class SyncService {
     for await (const page of store.listSyncedUsers(tenantId)) {
       // Users another run wrote after this one began are newer than what this run saw: keep them.
       const stale = page.filter((u) => !seen.has(u.syncId) && u.syncedAt < run.createdAt);
-      const gone = await mapPool(stale, DELETE_CONCURRENCY, (u) =>
-        users.delete(tenantId, u.username, { syncId: u.syncId, syncedBefore: run.createdAt }),
-      );
-      const n = gone.filter(Boolean).length;
-      removed += n;
-      await limit.removed(tenantId, n);
+      if (stale.length === 0) continue;
+      removed += await limit.removing(tenantId, async () => {
+        const gone = await mapPool(stale, DELETE_CONCURRENCY, (u) =>
+          users.delete(tenantId, u.username, { syncId: u.syncId, syncedBefore: run.createdAt }),
+        );
+        return gone.filter(Boolean).length;
+      });
     }
 
     const result = { created, updated, removed, rejected };

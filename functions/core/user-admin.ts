@@ -101,9 +101,12 @@ export class UserAdminService {
   }
 
   async delete(tenantId: string, actor: string, username: string) {
-    const deleted = await this.deps.users.delete(tenantId, username);
+    let deleted: ManagedUser | undefined;
+    await this.deps.limit.removing(tenantId, async () => {
+      deleted = await this.deps.users.delete(tenantId, username);
+      return deleted ? 1 : 0;
+    });
     if (!deleted) throw new NotFoundError('The user');
-    await this.deps.limit.removed(tenantId, 1);
     await this.record(tenantId, actor, 'user.deleted', username, deleted, undefined);
   }
 

@@ -3,8 +3,8 @@
  *
  * A counter item holds the number of stored users. Before creating users the sync reserves slots on it in one
  * conditional write (`activeUsers <= limit - n`) under a lease; after writing, it gives back the slots it did
- * not use. Deletes count down only after the item is gone. So the counter is never below the real number, and
- * the real number never exceeds the limit, however many runs race.
+ * not use. Deletes count down only after the item is gone, and hold recounts off until then. So the counter is
+ * never below the real number, and the real number never exceeds the limit, however many runs race.
  *
  * The counter drifts upwards when a process dies between reserving and writing. Reservations are only made
  * under the tenant's create lock and share its short lease, renewed while the holder works; so a lease found
@@ -20,6 +20,8 @@ import type { CounterState, UserCounter } from './ports/users.ts';
 /** A full tenant is recounted at most this often when a batch asks for room. */
 export const RECOUNT_EVERY_MS = 60_000;
 const MAX_ROUNDS = 50;
+/** How long deletes may keep recounts off; a page of deletes takes well under this. */
+const REMOVAL_LEASE_MS = 60_000;
 
 export interface Reservation {
   leaseId: string;
@@ -82,8 +84,30 @@ export class UserLimit {
     await this.counter.release(tenantId, reservation.leaseId, reservation.granted - used);
   }
 
-  async removed(tenantId: string, n: number): Promise<void> {
-    if (n > 0) await this.counter.decrement(tenantId, n);
+  /**
+   * Deletes users through `remove` (which returns how many it deleted) and counts them down. While it runs, a
+   * hold on the counter keeps a recount off: one that counted after the deletes but before the count-down
+   * would take the deleted users off twice, and the next reservation would then let the tenant past its limit.
+   * The hold is a lease of no slots; if it runs out first, a recount drops it and the count-down is skipped,
+   * which at worst leaves the counter above the real number until the next recount.
+   */
+  async removing(tenantId: string, remove: () => Promise<number>): Promise<number> {
+    const leaseId = newId(9);
+    // No counter yet: the next reservation counts from scratch, so there is nothing to count down.
+    const held = await this.counter.reserve(
+      tenantId,
+      leaseId,
+      0,
+      Number.MAX_SAFE_INTEGER,
+      this.clock.now() + REMOVAL_LEASE_MS,
+    );
+    let n = 0;
+    try {
+      n = await remove();
+    } finally {
+      if (held) await this.counter.release(tenantId, leaseId, n);
+    }
+    return n;
   }
 
   /**
