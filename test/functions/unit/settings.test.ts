@@ -6,9 +6,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, type PasscodeOverrides, SELF_SERVICE_FIELDS } from '../../../functions/contracts/admin.ts';
 import { WeakPasscodeError } from '../../../functions/core/admin-errors.ts';
-import type { GroupPolicy } from '../../../functions/core/directory-ports.ts';
 import type { Tenant } from '../../../functions/core/model.ts';
 import { entropyBits, MIN_ENTROPY_BITS, type PasscodeAlphabet } from '../../../functions/core/passcode.ts';
+import type { GroupPolicy } from '../../../functions/core/ports/tenant-config.ts';
 import {
   assertStrongPasscode,
   type EffectiveSettings,

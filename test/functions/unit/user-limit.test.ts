@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CounterState, UserCounter } from '../../../functions/core/directory-ports.ts';
+import type { CounterState, UserCounter } from '../../../functions/core/ports/users.ts';
 import { type Reservation, UserLimit } from '../../../functions/core/user-limit.ts';
 
 const TENANT = 't1';
