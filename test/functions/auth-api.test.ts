@@ -62,8 +62,12 @@ describe('POST /v1/challenges', () => {
     expect(res.status).toBe(201);
     expect(Object.keys(body).sort()).toEqual(['challengeId', 'channel', 'destination', 'expiresAt']);
     expect(String(body.destination)).toMatch(/^\+45 •• •• •• \d\d$/);
-    expect((await create('mallory')).body.destination).toBe(body.destination);
-    expect(await cloud.drainQueue()).toEqual([]);
+    const again = await create('mallory');
+    expect(again.body.destination).toBe(body.destination);
+    // The drain does not delete, so an earlier test's message may come round again: only ours must be absent.
+    const queued = (await cloud.drainQueue()).map((m) => JSON.parse(m).challengeId);
+    expect(queued).not.toContain(body.challengeId);
+    expect(queued).not.toContain(again.body.challengeId);
   });
 
   const bad: Array<[string, RequestInit, number, string]> = [
