@@ -22,7 +22,7 @@ import type { Clock } from '../core/clock.ts';
 import { CachingCredentialCipher } from '../core/credential-cipher.ts';
 import { newId } from '../core/ids.ts';
 import type { CredentialCipher } from '../core/ports/credentials.ts';
-import { constantTimeEqual, DeploymentKeys, secretHash } from '../core/secrets.ts';
+import { DeploymentKeys } from '../core/secrets.ts';
 import {
   buildAdminApp,
   buildAuthApp,
@@ -35,7 +35,8 @@ import {
 import { serveApi } from '../http/node-server.ts';
 import { localDynamo, localSqs } from './aws-local.ts';
 import { startEventsBridge } from './bridge.ts';
-import { type Broker, brokerSessions, type Principal, startBroker } from './broker.ts';
+import { type Broker, brokerSessions, startBroker } from './broker.ts';
+import { brokerAuthenticator } from './broker-auth.ts';
 import { DispatchOutbox } from './dispatch-outbox.ts';
 import { ensureTable } from './dynamo.ts';
 import { type LocalEdge, startLocalEdge } from './edge.ts';
@@ -193,17 +194,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const servicePassword = randomBytes(24).toString('base64url');
     const broker = await startBroker({
       port: options.ports?.mqtt ?? 0,
-      authenticate: async (username, password, _clientId): Promise<Principal | null> => {
-        const given = password?.toString('utf8') ?? '';
-        if (username === 'service')
-          return constantTimeEqual(given, servicePassword) ? { kind: 'service' } : null;
-        const [tenantId, agentId, ...rest] = username.split('.');
-        if (!tenantId || !agentId || rest.length > 0) return null;
-        const agent = await directory.getAgent(tenantId, agentId);
-        if (!agent || !constantTimeEqual(agent.secretHash, secretHash(given))) return null;
-        const tenant = await directory.getTenant(tenantId);
-        return tenant?.status === 'active' ? { kind: 'agent', tenantId, agentId } : null;
-      },
+      authenticate: brokerAuthenticator({ directory, servicePassword }),
     });
     stops.push(() => broker.close());
 
