@@ -1,6 +1,6 @@
 /**
  * One local HTTP server for every API, routed exactly as API Gateway routes them: by the route table in
- * cdk/functions.ts to the function's hono app.
+ * functions/contracts/routes.ts, the one the CDK stack deploys, to the function's hono app.
  */
 import { type FunctionName, HTTP_ROUTES } from '../contracts/routes.ts';
 

@@ -2,50 +2,40 @@
  * The whole product on 127.0.0.1: dynalite, fauxqs, the MQTT broker, the hono apps, the queue pollers,
  * the events bridge, a demo tenant and an edge agent with simulated modems. `npm start` runs it, and the
  * end-to-end tests and benchmarks start the very same thing with ephemeral ports and in-memory data.
+ *
+ * functions/local/ is the composition root of cloud and edge alike: the only place that wires the cloud
+ * functions, the stand-ins for AWS and the edge agent together. The cloud functions learn their clients from
+ * here (as the Lambda entries give them AWS ones), and the edge agent shares nothing with the cloud but
+ * functions/contracts/ (test/structure/imports.test.ts holds both to it). Each part has its starter in
+ * starters/; this file only composes them in order and stops them in reverse.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
-import mqtt from 'mqtt';
-import { KeyFileCredentialCipher } from '../adapters/credentials/key-file-cipher.ts';
-import { FetchHttpTransport } from '../adapters/http/fetch-transport.ts';
 import { createLogger, type Logger } from '../adapters/log.ts';
-import { pooledSmtpTransports } from '../adapters/mail/smtp-transport-factory.ts';
-import { MqttJobPublisher } from '../adapters/mqtt/mqtt-publisher.ts';
-import { Bulkheads } from '../core/channels/bulkhead.ts';
 import type { MailTransport } from '../core/channels/email.ts';
 import type { SmtpSettings } from '../core/channels/mail-params.ts';
 import type { Clock } from '../core/clock.ts';
-import { CachingCredentialCipher } from '../core/credential-cipher.ts';
-import { newId } from '../core/ids.ts';
 import type { CredentialCipher } from '../core/ports/credentials.ts';
-import { constantTimeEqual, DeploymentKeys, secretHash } from '../core/secrets.ts';
-import {
-  buildAdminApp,
-  buildAuthApp,
-  buildDispatchHandler,
-  buildEventsHandler,
-  buildOperatorApp,
-  buildSyncApp,
-  stores,
-} from '../deps.ts';
-import { serveApi } from '../http/node-server.ts';
-import { localDynamo, localSqs } from './aws-local.ts';
-import { startEventsBridge } from './bridge.ts';
-import { type Broker, brokerSessions, type Principal, startBroker } from './broker.ts';
-import { DispatchOutbox } from './dispatch-outbox.ts';
-import { ensureTable } from './dynamo.ts';
-import { type LocalEdge, startLocalEdge } from './edge.ts';
-import { routeByFunction } from './http-router.ts';
-import { SqsPoller } from './poller.ts';
-import { makePrivate } from './private-files.ts';
-import { type RestartRecovery, recoverAfterRestart } from './recovery.ts';
-import { type DemoSeed, registerAgent, seedTenant } from './seed.ts';
-import { createQueueWithDlq } from './sqs.ts';
-import { startStandIns } from './stand-ins.ts';
+import { DeploymentKeys } from '../core/secrets.ts';
+import { stores } from '../deps.ts';
+import type { Broker } from './broker.ts';
+import { loadOrCreateSecret, openDataFolder, type StackJson, writeStackFiles } from './data-folder.ts';
+import type { LocalEdge } from './edge.ts';
+import type { SqsPoller } from './poller.ts';
+import type { RestartRecovery } from './recovery.ts';
+import type { DemoSeed } from './seed.ts';
+import { startApiServer } from './starters/api-server.ts';
+import { startAwsStandIns } from './starters/aws-stand-ins.ts';
+import { wireCloudFunctions } from './starters/cloud-functions.ts';
+import { seedDemoTenant } from './starters/demo-tenant.ts';
+import { startEdgeAgents } from './starters/edge-agents.ts';
+import { startBridge } from './starters/events-bridge.ts';
+import { startLocalBroker } from './starters/mqtt-broker.ts';
+import { StopSteps } from './starters/part.ts';
+import { startQueuePollers } from './starters/queue-pollers.ts';
+import { sweepAfterRestart } from './starters/restart-sweep.ts';
+
+export type { StackJson } from './data-folder.ts';
 
 export const TABLE_NAME = 'smspass';
 
@@ -79,21 +69,6 @@ export interface LocalStackOptions {
   smtp?: (settings: SmtpSettings) => MailTransport;
 }
 
-/** The `.local/stack.json` a newcomer reads (DESIGN.md "The local stack"). */
-export interface StackJson {
-  apiUrl: string;
-  adminUrl: string;
-  portalUrl: string;
-  tenantId: string;
-  authKey: string;
-  syncKey: string;
-  adminKey: string;
-  operatorKey: string;
-  mqttUrl: string;
-  demoUsers: string[];
-  simulator: { outbox: string };
-}
-
 export interface LocalStack {
   json: StackJson;
   seed: DemoSeed;
@@ -116,323 +91,104 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** MQTT packets are small; Nagle and delayed ACKs would hold each one back by ~40 ms. */
-function noDelay(client: mqtt.MqttClient): void {
-  const apply = () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-  apply();
-  client.on('connect', apply);
-}
-
-function loadOrCreateSecret(dataDir: string | undefined): Buffer {
-  if (!dataDir) return randomBytes(32);
-  const file = join(dataDir, 'deployment.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  const secret = randomBytes(32);
-  writeFileSync(file, secret.toString('base64'), { mode: 0o600 });
-  return secret;
-}
-
-function readPrevious(dataDir: string | undefined): Partial<DemoSeed> | undefined {
-  if (!dataDir) return undefined;
-  try {
-    const saved = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) as StackJson;
-    const agent = JSON.parse(
-      readFileSync(join(dataDir, 'agent-credentials.json'), 'utf8'),
-    ) as DemoSeed['agent'];
-    return {
-      keys: { auth: saved.authKey, sync: saved.syncKey, admin: saved.adminKey, operator: saved.operatorKey },
-      agent,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? createLogger({ app: 'local-stack' });
-  const persistent = options.dataDir !== undefined;
-  const dataDir = persistent ? resolve(options.dataDir!) : mkdtempSync(join(tmpdir(), 'smspass-'));
-  // A temporary folder is already private (mkdtemp makes it 0700).
-  if (persistent) makePrivate(dataDir);
-  const stops: Array<() => Promise<unknown>> = [];
-  const stop = async () => {
-    for (const fn of stops.reverse())
-      await fn().catch((error: unknown) => log.warn('stop step failed', { error }));
-  };
+  const folder = openDataFolder(options.dataDir);
+  const dataDir = folder.dir;
+  const started = new StopSteps(log);
+  const stop = () => started.run();
 
   try {
-    const keys = new DeploymentKeys(loadOrCreateSecret(persistent ? dataDir : undefined));
-
-    const standIns = await startStandIns({
-      dynamoPort: options.ports?.dynamo ?? 0,
-      sqsPort: options.ports?.sqs ?? 0,
-      ...(persistent && { dynamoPath: join(dataDir, 'dynamo') }),
-      worker: options.standInsInWorker ?? false,
-    });
-    stops.push(() => standIns.close());
-    const dynamoClient = localDynamo(standIns.dynamoEndpoint);
-    stops.push(async () => dynamoClient.destroy());
-    await ensureTable(dynamoClient, TABLE_NAME);
-
-    const sqs = localSqs(standIns.sqsEndpoint);
-    stops.push(async () => sqs.destroy());
-    const dispatchQueue = await createQueueWithDlq(sqs, 'smspass-dispatch', options.queues);
-    const eventsQueue = await createQueueWithDlq(sqs, 'smspass-events', options.queues);
-    // fauxqs forgets its messages when the process dies: a copy on disk lets a restart send them again.
-    const dispatchOutbox = persistent ? DispatchOutbox.open(dataDir) : undefined;
-    if (dispatchOutbox) {
-      dispatchOutbox.attach(sqs, dispatchQueue.url);
-      stops.push(async () => dispatchOutbox.close());
-    }
-
-    const seed = await seedTenant(dynamoClient, TABLE_NAME, {
-      previous: readPrevious(persistent ? dataDir : undefined),
-    });
-    const { directory } = stores({ dynamo: dynamoClient, table: TABLE_NAME });
-
-    const servicePassword = randomBytes(24).toString('base64url');
-    const broker = await startBroker({
-      port: options.ports?.mqtt ?? 0,
-      authenticate: async (username, password, _clientId): Promise<Principal | null> => {
-        const given = password?.toString('utf8') ?? '';
-        if (username === 'service')
-          return constantTimeEqual(given, servicePassword) ? { kind: 'service' } : null;
-        const [tenantId, agentId, ...rest] = username.split('.');
-        if (!tenantId || !agentId || rest.length > 0) return null;
-        const agent = await directory.getAgent(tenantId, agentId);
-        if (!agent || !constantTimeEqual(agent.secretHash, secretHash(given))) return null;
-        const tenant = await directory.getTenant(tenantId);
-        return tenant?.status === 'active' ? { kind: 'agent', tenantId, agentId } : null;
-      },
-    });
-    stops.push(() => broker.close());
-
-    const serviceClient = await mqtt.connectAsync(broker.url, {
-      username: 'service',
-      password: servicePassword,
-      clientId: 'cloud-service',
-      protocolVersion: 4,
-      clean: false,
-      reconnectPeriod: 1000,
-    });
-    stops.push(() => serviceClient.endAsync(true));
-    noDelay(serviceClient);
-
-    // Provider credentials and TOTP secrets: AES-GCM under a key file of the data folder (KMS in AWS).
-    const cipher = new CachingCredentialCipher(KeyFileCredentialCipher.fromDirectory(dataDir));
-    const smtp = options.smtp ?? pooledSmtpTransports();
-    if (!options.smtp) stops.push(async () => (smtp as ReturnType<typeof pooledSmtpTransports>).close());
-    const ctx = {
-      dynamo: dynamoClient,
-      table: TABLE_NAME,
-      keys,
-      log,
-      cipher,
-      ...(options.clock && { clock: options.clock }),
-    };
-    const queueCtx = { sqs, dispatchQueueUrl: dispatchQueue.url, agentCacheMs: 1000 };
-    const authApp = buildAuthApp({ ...ctx, ...queueCtx });
-    const { handler: dispatchHandler } = buildDispatchHandler({
-      ...ctx,
-      ...queueCtx,
-      publisher: new MqttJobPublisher(serviceClient),
-      channels: {
-        http: new FetchHttpTransport(),
-        bulkheads: new Bulkheads(),
-        smtp,
-        // Providers on this machine (test peers, a local mail catcher) are allowed here, never in AWS.
-        allowPrivateNetworks: true,
-        allowPlainHttp: true,
-      },
-    });
-    const { handler: eventsHandler } = buildEventsHandler({ ...ctx, ...queueCtx });
-    const tapDispatch = options.tap?.dispatchBatch;
-    const dispatchEntry = tapDispatch
-      ? (event: SQSEvent) => {
-          tapDispatch(event);
-          return dispatchHandler(event);
-        }
-      : dispatchHandler;
-
-    const arnOf = async (url: string) =>
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] })))
-        .Attributes?.QueueArn;
-    const pollers = {
-      dispatch: new SqsPoller({
-        client: sqs,
-        queueUrl: dispatchQueue.url,
-        queueArn: await arnOf(dispatchQueue.url),
-        handler: dispatchEntry,
+    const keys = new DeploymentKeys(loadOrCreateSecret(folder));
+    const aws = started.add(
+      await startAwsStandIns({
+        folder,
+        table: TABLE_NAME,
+        ports: { dynamo: options.ports?.dynamo ?? 0, sqs: options.ports?.sqs ?? 0 },
+        worker: options.standInsInWorker ?? false,
+        queues: options.queues,
         log,
-        concurrency: 4,
-      }).start(),
-      events: new SqsPoller({
-        client: sqs,
-        queueUrl: eventsQueue.url,
-        queueArn: await arnOf(eventsQueue.url),
-        handler: eventsHandler,
-        log,
-        concurrency: 4,
-      }).start(),
-    };
-    stops.push(() => pollers.dispatch.stop());
-    stops.push(() => pollers.events.stop());
-
-    const bridgeClient = await mqtt.connectAsync(broker.url, {
-      username: 'service',
-      password: servicePassword,
-      clientId: 'cloud-events-bridge',
-      protocolVersion: 4,
-      clean: false,
-      reconnectPeriod: 1000,
-    });
-    stops.push(() => bridgeClient.endAsync(true));
-    noDelay(bridgeClient);
-    await startEventsBridge({ mqtt: bridgeClient, sqs, queueUrl: eventsQueue.url, log });
-
-    // Every API on one server, routed as API Gateway routes them.
-    const apiFetch = routeByFunction({
-      auth: authApp,
-      sync: buildSyncApp(ctx),
-      admin: buildAdminApp(ctx),
-      operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(broker) }),
-    });
-
-    const { server, port: apiPort } = await serveApi({
-      fetch: apiFetch,
-      port: options.ports?.api ?? 0,
-      hostname: '127.0.0.1',
-    });
-    stops.push(
-      () =>
-        new Promise<void>((r) => {
-          server.closeAllConnections?.();
-          server.close(() => r());
-        }),
+      }),
     );
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const { seed } = started.add(await seedDemoTenant({ dynamo: aws.dynamo, table: TABLE_NAME, folder }));
+    const { directory } = stores({ dynamo: aws.dynamo, table: TABLE_NAME });
+    const mqtt = started.add(await startLocalBroker({ port: options.ports?.mqtt ?? 0, directory, log }));
+    const cloud = started.add(
+      await wireCloudFunctions({
+        aws,
+        mqtt,
+        table: TABLE_NAME,
+        dataDir,
+        keys,
+        log,
+        clock: options.clock,
+        smtp: options.smtp,
+        tapDispatch: options.tap?.dispatchBatch,
+      }),
+    );
+    const { pollers } = started.add(await startQueuePollers({ aws, handlers: cloud.handlers, log }));
+    started.add(await startBridge({ mqtt, aws, log }));
+    const api = started.add(await startApiServer({ apps: cloud.apps, port: options.ports?.api ?? 0, log }));
 
     const outbox = join(dataDir, 'sim', 'outbox.jsonl');
-    let edge: LocalEdge | undefined;
-    const edges = new Map<string, LocalEdge>();
-    if (options.edge !== false) {
-      const demoGroups = options.modemGroups ?? [];
-      const agents = [
-        {
-          agent: seed.agent,
-          modems: options.modemGroups?.length ?? options.modems ?? 2,
-          groups: demoGroups,
-          prefix: 'modem-',
-          ports: options.ports?.modems ?? [],
-        },
-      ];
-      for (const extra of options.extraAgents ?? []) {
-        const agent = { agentId: extra.agentId, secret: newId(24), modemGroups: [...new Set(extra.groups)] };
-        await registerAgent(dynamoClient, TABLE_NAME, seed.tenantId, agent);
-        agents.push({
-          agent,
-          modems: extra.groups.length,
-          groups: extra.groups,
-          prefix: `${extra.agentId}-modem-`,
-          ports: [],
-        });
-      }
-      if (demoGroups.length > 0)
-        await registerAgent(dynamoClient, TABLE_NAME, seed.tenantId, {
-          ...seed.agent,
-          modemGroups: [...new Set(demoGroups)],
-        });
-      for (const a of agents) {
-        const started = await startLocalEdge({
-          tenantId: seed.tenantId,
-          agent: a.agent,
-          mqttUrl: broker.url,
-          stateDir: join(
-            dataDir,
-            a.agent.agentId === seed.agent.agentId ? 'agent' : `agent-${a.agent.agentId}`,
-          ),
-          outbox,
-          modems: a.modems,
-          groups: a.groups,
-          namePrefix: a.prefix,
-          modemPorts: a.ports,
-          sendMs: options.modemSendMs ?? 0,
-        });
-        edges.set(a.agent.agentId, started);
-        stops.push(() => started.stop());
-      }
-      edge = edges.get(seed.agent.agentId);
-      // Ready means ready: the cloud has heard each agent come online and report its modems healthy, so the
-      // first login is routed and dispatched.
-      const deadline = Date.now() + 15_000;
-      for (const a of agents) {
-        for (;;) {
-          const stored = await directory.getAgent(seed.tenantId, a.agent.agentId);
-          const reports = Object.values(stored?.modems ?? {});
-          if (stored?.state === 'online' && reports.length >= a.modems && reports.every((m) => m.healthy))
-            break;
-          if (Date.now() > deadline)
-            throw new Error(
-              `edge agent ${a.agent.agentId} did not come online with healthy modems within 15 s`,
-            );
-          await new Promise((r) => setTimeout(r, 25));
-        }
-      }
-    }
-
-    const recovery = dispatchOutbox
-      ? await recoverAfterRestart({
-          dynamo: dynamoClient,
-          table: TABLE_NAME,
-          sqs,
-          dispatchQueueUrl: dispatchQueue.url,
-          outbox: dispatchOutbox,
-          log,
-          ...(options.clock && { clock: options.clock }),
-        })
-      : undefined;
-    if (recovery && recovery.waiting > 0) log.warn('steps the previous run left waiting', { ...recovery });
+    const agents =
+      options.edge === false
+        ? { edge: undefined, edges: new Map<string, LocalEdge>() }
+        : started.add(
+            await startEdgeAgents({
+              seed,
+              dynamo: aws.dynamo,
+              table: TABLE_NAME,
+              directory,
+              mqttUrl: mqtt.broker.url,
+              dataDir,
+              outbox,
+              modems: options.modems,
+              modemGroups: options.modemGroups,
+              modemPorts: options.ports?.modems ?? [],
+              modemSendMs: options.modemSendMs ?? 0,
+              extraAgents: options.extraAgents ?? [],
+              log,
+            }),
+          );
+    const { recovery } = started.add(
+      await sweepAfterRestart({ aws, table: TABLE_NAME, log, clock: options.clock }),
+    );
 
     const json: StackJson = {
-      apiUrl,
-      adminUrl: `${apiUrl}/admin`,
-      portalUrl: `${apiUrl}/portal`,
+      apiUrl: api.url,
+      adminUrl: `${api.url}/admin`,
+      portalUrl: `${api.url}/portal`,
       tenantId: seed.tenantId,
       authKey: seed.keys.auth,
       syncKey: seed.keys.sync,
       adminKey: seed.keys.admin,
       operatorKey: seed.keys.operator,
-      mqttUrl: broker.url,
+      mqttUrl: mqtt.broker.url,
       demoUsers: seed.users.map((u) => u.username),
       simulator: { outbox },
     };
-    if (persistent) {
-      writeFileSync(join(dataDir, 'stack.json'), `${JSON.stringify(json, null, 2)}\n`, { mode: 0o600 });
-      // The agent's credentials are kept so that a second start reuses them.
-      writeFileSync(join(dataDir, 'agent-credentials.json'), `${JSON.stringify(seed.agent)}\n`, {
-        mode: 0o600,
-      });
-    }
+    writeStackFiles(folder, json, seed.agent);
 
     return {
       json,
       seed,
       dataDir,
-      dynamoEndpoint: standIns.dynamoEndpoint,
-      sqsEndpoint: standIns.sqsEndpoint,
+      dynamoEndpoint: aws.dynamoEndpoint,
+      sqsEndpoint: aws.sqsEndpoint,
       queues: {
-        dispatch: dispatchQueue.url,
-        dispatchDlq: dispatchQueue.dlqUrl,
-        events: eventsQueue.url,
-        eventsDlq: eventsQueue.dlqUrl,
+        dispatch: aws.queues.dispatch.url,
+        dispatchDlq: aws.queues.dispatch.dlqUrl,
+        events: aws.queues.events.url,
+        eventsDlq: aws.queues.events.dlqUrl,
       },
-      broker,
-      edge,
-      edges,
-      cipher,
+      broker: mqtt.broker,
+      edge: agents.edge,
+      edges: agents.edges,
+      cipher: cloud.cipher,
       keys,
       pollers,
-      serviceCredentials: { username: 'service', password: servicePassword },
+      serviceCredentials: mqtt.serviceCredentials,
       recovery,
       stop,
     };

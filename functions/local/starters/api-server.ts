@@ -1,0 +1,31 @@
+/** Every API on one HTTP server on 127.0.0.1, routed to the hono apps as API Gateway routes them. */
+import type { Logger } from '../../adapters/log.ts';
+import { serveApi } from '../../http/node-server.ts';
+import { routeByFunction } from '../http-router.ts';
+import { type Part, startPart } from './part.ts';
+
+export interface ApiServer extends Part {
+  url: string;
+}
+
+export function startApiServer(options: {
+  apps: Parameters<typeof routeByFunction>[0];
+  port: number;
+  log: Logger;
+}): Promise<ApiServer> {
+  return startPart(options.log, async (stops) => {
+    const { server, port } = await serveApi({
+      fetch: routeByFunction(options.apps),
+      port: options.port,
+      hostname: '127.0.0.1',
+    });
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections?.();
+          server.close(() => r());
+        }),
+    );
+    return { url: `http://127.0.0.1:${port}` };
+  });
+}

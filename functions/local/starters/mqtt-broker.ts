@@ -1,0 +1,57 @@
+/**
+ * The local stand-in for AWS IoT Core: the broker with its logins (broker-auth.ts) and topic ACL (broker.ts),
+ * and the way the cloud side connects to it as `service`.
+ */
+import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
+import type { Logger } from '../../adapters/log.ts';
+import type { DirectoryStore } from '../../core/ports/directory.ts';
+import { type Broker, startBroker } from '../broker.ts';
+import { brokerAuthenticator, SERVICE_USERNAME } from '../broker-auth.ts';
+import { type Part, startPart } from './part.ts';
+
+export interface LocalBroker extends Part {
+  broker: Broker;
+  /** What the cloud side uses to log in to the broker. */
+  serviceCredentials: { username: string; password: string };
+  /** A persistent-session client of the cloud side; whoever connects it ends it. */
+  connectService(clientId: string): Promise<mqtt.MqttClient>;
+}
+
+/** MQTT packets are small; Nagle and delayed ACKs would hold each one back by ~40 ms. */
+function noDelay(client: mqtt.MqttClient): void {
+  const apply = () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  apply();
+  client.on('connect', apply);
+}
+
+export function startLocalBroker(options: {
+  port: number;
+  directory: Pick<DirectoryStore, 'getAgent' | 'getTenant'>;
+  log: Logger;
+}): Promise<LocalBroker> {
+  return startPart(options.log, async (stops) => {
+    const servicePassword = randomBytes(24).toString('base64url');
+    const broker = await startBroker({
+      port: options.port,
+      authenticate: brokerAuthenticator({ directory: options.directory, servicePassword }),
+    });
+    stops.push(() => broker.close());
+    return {
+      broker,
+      serviceCredentials: { username: SERVICE_USERNAME, password: servicePassword },
+      async connectService(clientId: string) {
+        const client = await mqtt.connectAsync(broker.url, {
+          username: SERVICE_USERNAME,
+          password: servicePassword,
+          clientId,
+          protocolVersion: 4,
+          clean: false,
+          reconnectPeriod: 1000,
+        });
+        noDelay(client);
+        return client;
+      },
+    };
+  });
+}
