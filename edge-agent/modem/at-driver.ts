@@ -38,29 +38,29 @@ export type SmsMode = 'pdu' | 'text' | 'auto';
 export interface AtDriverOptions {
   transport: ModemTransport;
   /** Default `auto`. */
-  mode?: SmsMode;
+  mode?: SmsMode | undefined;
   /** Entered when the SIM asks for it; never sent again after the SIM refused it once. */
-  pin?: string;
+  pin?: string | undefined;
   /** SMSC number; when absent the one stored in the SIM (AT+CSCA?) is used. */
-  smsc?: string;
+  smsc?: string | undefined;
   /** Per command; default 5 s. */
-  commandTimeoutMs?: number;
+  commandTimeoutMs?: number | undefined;
   /** From Ctrl-Z to `+CMGS`, which waits for the network; default 60 s. */
-  sendTimeoutMs?: number;
+  sendTimeoutMs?: number | undefined;
   /** Waiting for the transport on init; default 10 s. */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /** Pause between AT+CPIN? polls after entering the PIN; default 500 ms. */
-  pinPollMs?: number;
+  pinPollMs?: number | undefined;
 }
 
 export interface SmsRequest {
   to: string;
   text: string;
-  flash?: boolean;
-  statusReport?: boolean;
-  validityMinutes?: number;
+  flash?: boolean | undefined;
+  statusReport?: boolean | undefined;
+  validityMinutes?: number | undefined;
   /** Honoured before each part: parts the modem already took are not taken back. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface SmsResult {

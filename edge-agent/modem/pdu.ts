@@ -21,15 +21,15 @@ export interface SubmitOptions {
   to: string;
   text: string;
   /** Class 0: shown at once and not stored by the phone. */
-  flash?: boolean;
+  flash?: boolean | undefined;
   /** Sets TP-SRR so the network sends a status report (+CDS). */
-  statusReport?: boolean;
+  statusReport?: boolean | undefined;
   /** Relative validity period; rounded up to the next value TP-VP can express (5 min … 63 weeks). */
-  validityMinutes?: number;
+  validityMinutes?: number | undefined;
   /** SMSC number; omitted means the `00` field, so the modem uses the SMSC from AT+CSCA. */
-  smsc?: string;
+  smsc?: string | undefined;
   /** Concatenation reference (0–255), the same for all parts of one message. Defaults to a rolling counter. */
-  reference?: number;
+  reference?: number | undefined;
 }
 
 export interface SubmitPart {

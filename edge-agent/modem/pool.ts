@@ -22,10 +22,10 @@ export interface ModemConfig {
   group: string;
   /** `tcp://host:port`, `serial:///dev/ttyUSB0?baud=115200` or `/dev/ttyUSB0`. */
   url: string;
-  pin?: string;
-  smsc?: string;
+  pin?: string | undefined;
+  smsc?: string | undefined;
   /** PDU or text mode; default `auto` (PDU, text when the modem refuses PDU). */
-  mode?: SmsMode;
+  mode?: SmsMode | undefined;
 }
 
 export interface ModemPoolOptions {

@@ -82,7 +82,7 @@ export function decodeStatusReport(hex: string): StatusReport {
 }
 
 export interface StatusReportInput {
-  smsc?: string;
+  smsc?: string | undefined;
   messageReference: number;
   recipient: string;
   submittedAt: Date;

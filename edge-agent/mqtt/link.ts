@@ -22,20 +22,20 @@ export interface MqttLinkOptions {
   url: string;
   tenantId: string;
   agentId: string;
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   /** PEM contents of the client certificate, its key and the CA that signs the broker's certificate. */
-  tls?: { cert?: string | Buffer; key?: string | Buffer; ca?: string | Buffer };
+  tls?: { cert?: string | Buffer; key?: string | Buffer; ca?: string | Buffer } | undefined;
   /** 4 (MQTT 3.1.1) by default: aedes speaks nothing else; AWS IoT Core and mosquitto accept 4 or 5. */
-  protocolVersion?: 4 | 5;
-  keepaliveSeconds?: number;
-  connectTimeoutMs?: number;
-  backoff?: BackoffOptions;
+  protocolVersion?: 4 | 5 | undefined;
+  keepaliveSeconds?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  backoff?: BackoffOptions | undefined;
   /** Events kept while offline before `modem.status` ones are dropped. */
-  outboxLimit?: number;
+  outboxLimit?: number | undefined;
   /** Events handed to the client and not yet acknowledged, at most. */
-  maxInflight?: number;
-  log?: Logger;
+  maxInflight?: number | undefined;
+  log?: Logger | undefined;
   /** Each message on the jobs topic. PUBACK is sent only once this resolves; a rejection withholds it. */
   onJob(payload: Buffer): Promise<void>;
   /** Each message on the rpc/req topic; acknowledged once this settles. */

@@ -12,10 +12,10 @@ import {
 } from './simulated-modem.ts';
 
 export interface SimulatorOptions extends Omit<SimulatedModemOptions, 'name'> {
-  name?: string;
+  name?: string | undefined;
   /** 0 (default) picks a free port. */
-  port?: number;
-  host?: string;
+  port?: number | undefined;
+  host?: string | undefined;
 }
 
 export interface RunningSimulator {

@@ -29,24 +29,24 @@ export interface SentSms {
 export interface SimulatedModemOptions {
   name: string;
   /** Time the "network" takes for each AT+CMGS; default 10 ms. */
-  sendDelayMs?: number;
+  sendDelayMs?: number | undefined;
   /** Appends `{"modem","to","text","at"}` per complete SMS. */
-  outboxPath?: string;
+  outboxPath?: string | undefined;
   /** Emit +CDS for parts that asked for a report, when AT+CNMI routes them; default true. */
-  deliveryReports?: boolean;
-  deliveryDelayMs?: number;
+  deliveryReports?: boolean | undefined;
+  deliveryDelayMs?: number | undefined;
   /** TP-Status in the reports; 0 = delivered. */
-  deliveryStatus?: number;
+  deliveryStatus?: number | undefined;
   /** SMSC stored in the SIM; default +4540390999. An empty string means none. */
-  smsc?: string;
-  operator?: string;
+  smsc?: string | undefined;
+  operator?: string | undefined;
   /** RSSI for AT+CSQ, 0–31; default 21. */
-  signal?: number;
+  signal?: number | undefined;
   /** Refuse AT+CMGF=0, as some old modems do. */
-  textModeOnly?: boolean;
+  textModeOnly?: boolean | undefined;
   /** Transcript entries kept (oldest dropped first); default 10 000. */
-  transcriptLimit?: number;
-  now?: () => Date;
+  transcriptLimit?: number | undefined;
+  now?: () => Date | undefined;
 }
 
 export interface ModemSettings {
@@ -87,7 +87,7 @@ export interface Submission {
   flash: boolean;
   statusReport: boolean;
   mode: 'pdu' | 'text';
-  concat?: { reference: number; total: number; sequence: number };
+  concat?: { reference: number; total: number; sequence: number } | undefined;
 }
 
 const MAX_PENDING_CONCAT = 1000;

@@ -34,9 +34,9 @@ export interface Tenant {
   /** The modem group that carries SMS until load-balancing policies exist. */
   defaultModemGroup: string;
   /** Abuse defences (issue 3); absent parts take the defaults in `core/abuse-policy.ts`. */
-  security?: TenantSecurity;
+  security?: TenantSecurity | undefined;
   /** How many days the message log keeps each message (default 30), set by the tenant admin. */
-  messageLogRetentionDays?: number;
+  messageLogRetentionDays?: number | undefined;
 }
 
 /** What a number is, classified once when it is stored so the auth path needs no full metadata. */
@@ -75,9 +75,9 @@ export interface Agent {
   secretHash: string;
   modemGroups: string[];
   state: 'online' | 'offline' | 'unknown';
-  stateAt?: string;
+  stateAt?: string | undefined;
   /** The latest `modem.status` of each of the agent's modems, by modem id. */
-  modems?: Record<string, ModemHealth>;
+  modems?: Record<string, ModemHealth> | undefined;
 }
 
 export interface ModemHealth {

@@ -11,7 +11,7 @@ export interface PasscodeSettings {
   validitySeconds: number;
   maxAttempts: number;
   /** Absent means numeric, the shape every stored tenant had before alphabets existed. */
-  alphabet?: PasscodeAlphabet;
+  alphabet?: PasscodeAlphabet | undefined;
 }
 
 export const DEFAULT_PASSCODE: PasscodeSettings = {

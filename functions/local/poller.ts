@@ -15,13 +15,13 @@ import type { Logger } from '../adapters/log.ts';
 export interface PollerOptions {
   client: SQSClient;
   queueUrl: string;
-  queueArn?: string;
+  queueArn?: string | undefined;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
   log: Logger;
-  batchSize?: number;
-  waitSeconds?: number;
+  batchSize?: number | undefined;
+  waitSeconds?: number | undefined;
   /** Parallel receive loops, like the event source mapping's concurrent pollers. */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
 
 function toRecord(message: Message, queueArn: string): SQSRecord {

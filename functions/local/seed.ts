@@ -92,7 +92,7 @@ const seedKeysItem = (tenantId: string) => ({ pk: `TENANT#${tenantId}`, sk: 'SEE
 export async function seedTenant(
   client: DynamoDBClient,
   table: string,
-  options: { tenantId?: string; previous?: Partial<DemoSeed>; users?: User[] } = {},
+  options: { tenantId?: string; previous?: Partial<DemoSeed> | undefined; users?: User[] } = {},
 ): Promise<DemoSeed> {
   const tenantId = options.tenantId ?? DEMO_TENANT_ID;
   const tenant = demoTenant(tenantId);

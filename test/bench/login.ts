@@ -167,9 +167,12 @@ export async function benchLogin(options: LoginBenchOptions = {}) {
       });
     }
     for (const [id, t] of traces) {
-      t.queue = seen.queue.get(id);
-      t.mqtt = seen.mqtt.get(id);
-      t.sent = seen.sent.get(id);
+      const queue = seen.queue.get(id);
+      const mqttAt = seen.mqtt.get(id);
+      const sent = seen.sent.get(id);
+      if (queue !== undefined) t.queue = queue;
+      if (mqttAt !== undefined) t.mqtt = mqttAt;
+      if (sent !== undefined) t.sent = sent;
     }
     const complete = [...traces.values()].filter(
       (t) => t.api && t.queue && t.mqtt && t.cmgs && t.sms && t.sent,

@@ -7,7 +7,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { TenantRecord, TenantStore } from '../../core/ports/tenants.ts';
+import type { TenantFields, TenantRecord, TenantStore } from '../../core/ports/tenants.ts';
 import { toTenant } from './directory-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { keyItem, keyListPartition, TENANT_LIST, tenantItem } from './keys.ts';
@@ -69,7 +69,7 @@ export class DynamoTenantStore implements TenantStore {
     return tenants;
   }
 
-  async update(tenantId: string, fields: Partial<Omit<TenantRecord, 'id'>>) {
+  async update(tenantId: string, fields: TenantFields) {
     const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
     if (entries.length === 0) return this.get(tenantId);
     try {

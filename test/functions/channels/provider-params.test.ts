@@ -28,6 +28,7 @@ describe('provider parameters', () => {
       } catch (e) {
         return e as ProviderParamsError;
       }
+      return undefined;
     })();
     expect(error).toBeInstanceOf(ProviderParamsError);
     expect(error?.issues.map((i) => i.param).sort()).toEqual(['extra', 'method', 'timeoutSeconds', 'url']);
