@@ -86,28 +86,14 @@ export interface Opened {
 export function openDispatchPayload(keys: DeploymentKeys, message: DispatchMessage): Opened {
   let raw: unknown;
   try {
-    raw = JSON.parse(
-      message.rule
-        ? keys.unseal(message.sealed, chainSealContext(message.tenantId, message.challengeId))
-        : keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`),
-    );
+    raw = JSON.parse(keys.unseal(message.sealed, chainSealContext(message.tenantId, message.challengeId)));
   } catch (cause) {
     throw new PoisonMessageError('the sealed payload does not open with this deployment key', { cause });
   }
   const parsed = SealedPayload.safeParse(raw);
   if (!parsed.success) throw new PoisonMessageError('the sealed payload has the wrong shape');
-  const p = parsed.data;
-  return 'to' in p
-    ? { text: p.text, username: '', targets: { primary: p.to, secondary: null, email: null } }
-    : p;
+  return parsed.data;
 }
-
-const LEGACY_RULE = (modemGroup: string): Rule => ({
-  channel: 'sms_modem',
-  target: 'primary',
-  route: modemGroup,
-  timeoutSeconds: 900,
-});
 
 export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
@@ -126,7 +112,7 @@ export class Dispatcher {
     if (message.kind === 'timer') return this.fire(message, options.redelivered ?? false);
 
     const payload = this.open(message);
-    const rule = message.rule ?? LEGACY_RULE(message.modemGroup);
+    const { rule } = message;
     const to = payload.targets[rule.target === 'email' ? 'email' : rule.target];
     const recipient = rule.channel === 'totp' ? payload.username : to;
     if (!recipient) {
@@ -287,7 +273,7 @@ export class Dispatcher {
   private async fire(message: DispatchMessage, redelivered: boolean): Promise<DispatchOutcome> {
     const { runner, clock } = this.deps;
     if (await runner.rearmIfEarly(message)) return 'timer_rearmed';
-    const rule = message.rule ?? LEGACY_RULE(message.modemGroup);
+    const { rule } = message;
     await runner.failStep(
       message.tenantId,
       message.challengeId,
