@@ -4,9 +4,9 @@
  * but only while the provider still sends where it did.
  */
 import { SECRET_PARAM } from './audit-view.ts';
-import { isProviderKind, PROVIDER_KINDS, prepareProvider } from './channels/provider-kinds.ts';
+import { prepareProvider } from './channels/provider-kinds.ts';
 import { ProviderParamsError, SECRET_MASK } from './channels/provider-params.ts';
-
+import { isProviderKind, providerUnit } from './channels/registry.ts';
 import { CredentialCipherError } from './credential-cipher.ts';
 import { DomainError, InvalidRequestError } from './errors.ts';
 import type { CredentialCipher } from './ports/credentials.ts';
@@ -36,7 +36,7 @@ const NO_CIPHER: CredentialCipher = {
  */
 export function providerView(provider: Provider): Provider {
   const specs: readonly { name: string; secret?: boolean }[] = isProviderKind(provider.kind)
-    ? PROVIDER_KINDS[provider.kind].parameters
+    ? providerUnit(provider.kind).parameters
     : [];
   const params = Object.fromEntries(
     Object.entries(provider.params ?? {}).map(([name, v]) => [
@@ -123,7 +123,7 @@ export class ProviderSecrets {
         name in provider.params &&
         endpointOf(name, provider.params[name]) !== endpointOf(name, previous.params[name]),
     );
-    for (const spec of PROVIDER_KINDS[provider.kind].parameters) {
+    for (const spec of providerUnit(provider.kind).parameters) {
       const stored = kept[spec.name];
       if (!spec.secret || provider.params[spec.name] !== SECRET_MASK || typeof stored !== 'string') continue;
       if (moved) {

@@ -10,7 +10,6 @@ import type {
   GroupPolicyInput,
   IntegrationPolicyInput,
   LoadBalancingPolicyInput,
-  Rule,
 } from '../contracts/admin.ts';
 import {
   AlreadyExistsError,
@@ -19,8 +18,9 @@ import {
   InUseError,
   MissingReferenceError,
 } from './admin-errors.ts';
+import { channelUnit, ruleIssues } from './channels/registry.ts';
 import type { Clock } from './clock.ts';
-import { NotFoundError } from './errors.ts';
+import { InvalidRequestError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { AuditLog } from './ports/audit.ts';
 import type { CredentialCipher } from './ports/credentials.ts';
@@ -59,13 +59,6 @@ const ACTION: Record<ConfigKind, string> = {
 };
 /** How far a chain of fallback policies is followed. */
 const MAX_FALLBACK_DEPTH = 16;
-
-/** The provider kind each channel needs. */
-const PROVIDER_FOR: Partial<Record<Rule['channel'], Provider['kind']>> = {
-  sms_web: 'sms_web',
-  voice: 'voice',
-  email: 'email',
-};
 
 /** Objects as the API and the audit log show them: a provider's secrets masked. */
 export function viewOf<K extends ConfigKind>(kind: K, value: ConfigKinds[K]): unknown {
@@ -156,6 +149,13 @@ export class TenantConfigService {
 
   private async validateChain(tenantId: string, id: string, policy: LoadBalancingPolicyInput) {
     const { config } = this.deps;
+    const misfits = policy.rules.flatMap((rule, i) =>
+      ruleIssues(rule).map((issue) => ({ path: `rules.${i}.${issue.field}`, message: issue.message })),
+    );
+    if (misfits.length > 0) {
+      const first = misfits[0]!;
+      throw new InvalidRequestError(`${first.path}: ${first.message}`, misfits);
+    }
     if (policy.rules.length === 0) throw new EmptyChainError();
     const steps = new Set<string>();
     for (const [i, rule] of policy.rules.entries()) {
@@ -167,19 +167,22 @@ export class TenantConfigService {
         );
       steps.add(step);
       if (rule.route === null) continue;
-      if (rule.channel === 'sms_modem') {
+      const routeKind = channelUnit(rule.channel).route;
+      if (routeKind === 'modem_group') {
         if (!(await config.get(tenantId, 'modemGroup', rule.route)))
           throw new MissingReferenceError(
             `${where} names the modem group "${rule.route}", which does not exist.`,
           );
         continue;
       }
+      if (routeKind !== 'provider') continue;
       const provider = await config.get(tenantId, 'provider', rule.route);
       if (!provider)
         throw new MissingReferenceError(`${where} names the provider "${rule.route}", which does not exist.`);
-      if (provider.kind !== PROVIDER_FOR[rule.channel])
+      // A provider serves the channel of its kind's name.
+      if (provider.kind !== rule.channel)
         throw new MissingReferenceError(
-          `${where} names the provider "${rule.route}", which is a ${provider.kind} provider, not ${PROVIDER_FOR[rule.channel]}.`,
+          `${where} names the provider "${rule.route}", which is a ${provider.kind} provider, not ${rule.channel}.`,
         );
     }
     // Follow the fallback chain: it must exist, and never come back to this policy.
@@ -226,11 +229,8 @@ export class TenantConfigService {
     const used: string[] = [];
     if (kind === 'modemGroup' || kind === 'provider') {
       for (const p of await config.list(tenantId, 'loadBalancing')) {
-        const hit = p.rules.some((r) =>
-          kind === 'modemGroup'
-            ? r.channel === 'sms_modem' && r.route === id
-            : r.channel !== 'sms_modem' && r.route === id,
-        );
+        const routeKind = kind === 'modemGroup' ? 'modem_group' : 'provider';
+        const hit = p.rules.some((r) => r.route === id && channelUnit(r.channel).route === routeKind);
         if (hit) used.push(`load-balancing policy "${p.name}" (${p.id})`);
       }
       if (kind === 'modemGroup' && (await directory.getTenant(tenantId))?.defaultModemGroup === id)
