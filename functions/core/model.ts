@@ -34,7 +34,7 @@ export interface Tenant {
   messageTemplate: string;
   /** The modem group that carries SMS until load-balancing policies exist. */
   defaultModemGroup: string;
-  /** Abuse defences (issue 3); absent parts take the defaults in `core/abuse-policy.ts`. */
+  /** The tenant's abuse defences; absent parts take the defaults in `core/abuse-policy.ts`. */
   security?: TenantSecurity;
   /** How many days the message log keeps each message (default 30), set by the tenant admin. */
   messageLogRetentionDays?: number;
