@@ -18,8 +18,6 @@ import {
 } from './provider-params.ts';
 import { isProviderKind, providerUnit } from './registry.ts';
 
-export type { ProviderChannelsDeps };
-
 /** What the console renders a form from: one entry per provider kind, serving the channel of its name. */
 export function describeProviderKinds() {
   return PROVIDER_KIND_NAMES.map((kind) => {

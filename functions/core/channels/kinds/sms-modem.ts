@@ -1,5 +1,5 @@
 /** SMS through the tenant's own GSM modems, on its edge agents: the default channel of every tenant. */
-import type { RoutedUnit } from './unit.ts';
+import type { BuiltInUnit } from './unit.ts';
 
 export const smsModem = {
   kind: 'sms_modem',
@@ -8,4 +8,4 @@ export const smsModem = {
   targets: ['primary', 'secondary'],
   reaches: 'phone',
   route: 'modem_group',
-} as const satisfies RoutedUnit;
+} as const satisfies BuiltInUnit;

@@ -2,7 +2,7 @@
  * The user's authenticator app: nothing is sent, and the step succeeds when the user has a confirmed app.
  * Its rules keep a phone target (never the e-mail one), which nothing reads.
  */
-import type { RoutedUnit } from './unit.ts';
+import type { BuiltInUnit } from './unit.ts';
 
 export const totp = {
   kind: 'totp',
@@ -11,4 +11,4 @@ export const totp = {
   targets: ['primary', 'secondary'],
   reaches: 'app',
   route: 'none',
-} as const satisfies RoutedUnit;
+} as const satisfies BuiltInUnit;

@@ -43,7 +43,8 @@ export interface ChannelUnitBase {
   route: RouteKind;
 }
 
-export interface RoutedUnit extends ChannelUnitBase {
+/** A channel the product carries itself: through the agents' modems, or with no route at all. */
+export interface BuiltInUnit extends ChannelUnitBase {
   route: 'modem_group' | 'none';
 }
 
@@ -73,7 +74,7 @@ export interface ProviderUnit extends ChannelUnitBase {
   build(params: PlainParams, provider: ProviderIdentity, deps: ProviderChannelsDeps): Channel;
 }
 
-export type ChannelUnit = RoutedUnit | ProviderUnit;
+export type ChannelUnit = BuiltInUnit | ProviderUnit;
 
 /** The part of the deps an HTTP provider (web SMS, voice) uses. */
 export function httpProviderDeps(deps: ProviderChannelsDeps): WebProviderDeps {
