@@ -187,7 +187,7 @@ export function buildDispatchHandler(
         });
       },
     }),
-    ...(ctx.cipher && { totp: new TotpChannel(totpService(ctx, ctx.cipher)) }),
+    ...(ctx.cipher && { routeless: { totp: new TotpChannel(totpService(ctx, ctx.cipher)) } }),
     usage,
   });
   return { dispatcher, handler: createDispatchHandler(dispatcher, ctx.log, usage) };

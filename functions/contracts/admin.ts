@@ -1,6 +1,7 @@
 /** Request schemas of the tenant admin and operator APIs. Unknown fields are refused everywhere. */
 import { isSupportedCountry } from 'libphonenumber-js/mobile';
 import * as z from 'zod';
+import { CHANNEL_KINDS, PROVIDER_KIND_NAMES } from './channels.ts';
 import { ID_PATTERN } from './topics.ts';
 
 const printable = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
@@ -18,8 +19,7 @@ const Country = z
   })
   .transform((c) => c.toUpperCase());
 
-export const CHANNELS = ['sms_modem', 'sms_web', 'voice', 'email', 'totp'] as const;
-export const Channel = z.enum(CHANNELS);
+export const Channel = z.enum(CHANNEL_KINDS);
 export type Channel = z.infer<typeof Channel>;
 export const Target = z.enum(['primary', 'secondary', 'email']);
 export type Target = z.infer<typeof Target>;
@@ -48,8 +48,9 @@ export const PasscodeOverrides = PasscodeSettingsInput.partial()
 export type PasscodeOverrides = z.infer<typeof PasscodeOverrides>;
 
 /**
- * One step of a load-balancing chain. The route is read by channel: a modem group for `sms_modem`, a provider
- * of the same kind for `sms_web`, `voice` and `email`, and none for `totp` (the user's authenticator app).
+ * One step of a load-balancing chain. What the target and route may be depends on the channel (a modem
+ * group, a provider of the channel's kind, or none); each channel's unit in the core registry says, and the
+ * tenant configuration checks it.
  */
 export const Rule = z
   .object({
@@ -59,21 +60,7 @@ export const Rule = z
     timeoutSeconds: z.int().min(5).max(900),
     requireDeliveryReport: z.boolean().optional(),
   })
-  .strict()
-  .superRefine((rule, ctx) => {
-    if ((rule.channel === 'email') !== (rule.target === 'email'))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['target'],
-        message: 'the email channel goes to the email target, and only it does',
-      });
-    if ((rule.channel === 'totp') !== (rule.route === null))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['route'],
-        message: rule.channel === 'totp' ? 'totp rules have no route' : 'this channel needs a route',
-      });
-  });
+  .strict();
 export type Rule = z.infer<typeof Rule>;
 
 export const LoadBalancingPolicyInput = z
@@ -96,7 +83,7 @@ export const GroupPolicyInput = z
     description: z.string().max(1024).optional(),
     /** The dispatch type; null sends through the tenant's default modem group. */
     loadBalancingPolicyId: Slug.nullable(),
-    channels: z.array(Channel).min(1).max(CHANNELS.length),
+    channels: z.array(Channel).min(1).max(CHANNEL_KINDS.length),
     passcode: PasscodeOverrides.optional(),
     selfService: z
       .object({ enabled: z.boolean(), fields: z.array(z.enum(SELF_SERVICE_FIELDS)).max(4) })
@@ -125,11 +112,10 @@ export const ModemGroupInput = z
   .strict();
 export const ModemGroupUpdate = z.object({ description: z.string().max(1024) }).strict();
 
-export const PROVIDER_KINDS = ['sms_web', 'voice', 'email'] as const;
 export const ProviderInput = z
   .object({
     name: Slug,
-    kind: z.enum(PROVIDER_KINDS),
+    kind: z.enum(PROVIDER_KIND_NAMES),
     description: z.string().max(1024).optional(),
     /** Provider options (URL, account, token…); values whose names look secret are never shown or audited. */
     params: z

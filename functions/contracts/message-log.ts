@@ -1,5 +1,6 @@
 /** The tenant's message log (admin key): what was sent to whom, how, and what became of it. */
 import * as z from 'zod';
+import { CHANNEL_KINDS } from './channels.ts';
 import type { RouteDoc } from './openapi.ts';
 
 export const MessageLogQuery = z
@@ -7,7 +8,7 @@ export const MessageLogQuery = z
     /** Usernames starting with this (case as stored). */
     username: z.string().min(1).max(256).optional(),
     status: z.enum(['queued', 'dispatched', 'sending', 'sent', 'delivered', 'failed']).optional(),
-    channel: z.enum(['sms_modem', 'sms_web', 'voice', 'email', 'totp']).optional(),
+    channel: z.enum(CHANNEL_KINDS).optional(),
     /** A route: a modem group or provider name. */
     route: z.string().min(1).max(64).optional(),
     limit: z.coerce.number().int().min(1).max(200).optional(),

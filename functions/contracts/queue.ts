@@ -7,9 +7,9 @@ export const DispatchMessage = z
     v: z.literal(1),
     /**
      * `step` carries out one rule of the chain; `timer` fires when that rule's timeout ran out and moves the
-     * chain on if the step has not succeeded by then. Absent means `step` (messages queued before timers).
+     * chain on if the step has not succeeded by then.
      */
-    kind: z.enum(['step', 'timer']).optional(),
+    kind: z.enum(['step', 'timer']),
     tenantId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
     challengeId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
     step: z.number().int().min(0).max(99),
@@ -18,8 +18,8 @@ export const DispatchMessage = z
     sealed: z.string().min(1).max(8192),
     modemGroup: z.string().min(1).max(64),
     flash: z.boolean(),
-    /** The rule this step runs; absent means SMS to the primary number through `modemGroup`. */
-    rule: Rule.optional(),
+    /** The rule this step runs. */
+    rule: Rule,
     /** The agent chosen when the step was queued: a redelivered message goes to the same agent, same job id. */
     agentId: z
       .string()
@@ -33,21 +33,18 @@ export const DispatchMessage = z
   .strict();
 export type DispatchMessage = z.infer<typeof DispatchMessage>;
 
-/** What the sealed part of a dispatch message holds. Older messages hold `{to, text}` (primary only). */
-export const SealedPayload = z.union([
-  z
-    .object({
-      text: z.string().min(1).max(1600),
-      targets: z
-        .object({
-          primary: z.string().nullable(),
-          secondary: z.string().nullable(),
-          email: z.string().nullable(),
-        })
-        .strict(),
-      username: z.string().min(1).max(256),
-    })
-    .strict(),
-  z.object({ to: z.string(), text: z.string() }).strict(),
-]);
+/** What the sealed part of a dispatch message holds: the challenge's text and the user's destinations. */
+export const SealedPayload = z
+  .object({
+    text: z.string().min(1).max(1600),
+    targets: z
+      .object({
+        primary: z.string().nullable(),
+        secondary: z.string().nullable(),
+        email: z.string().nullable(),
+      })
+      .strict(),
+    username: z.string().min(1).max(256),
+  })
+  .strict();
 export type SealedPayload = z.infer<typeof SealedPayload>;

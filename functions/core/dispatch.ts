@@ -13,17 +13,18 @@
  */
 
 import type { Rule } from '../contracts/admin.ts';
+import type { ChannelKindName } from '../contracts/channels.ts';
 import { SmsJob } from '../contracts/index.ts';
 import { type DispatchMessage, SealedPayload } from '../contracts/queue.ts';
 import type { AgentRouter } from './agent-router.ts';
 import type { ChainRunner } from './chain-runner.ts';
 import { type Channel, deliverSafely } from './channels/channel.ts';
+import { channelUnit, deliveryChannel, deliveryRoute, maskedDestination } from './channels/registry.ts';
 import type { Clock } from './clock.ts';
 import { maskPhone } from './phone.ts';
 import type { JobPublisher } from './ports/agents.ts';
 import type { ChallengeStore } from './ports/challenges.ts';
 import type { Logger } from './ports/log.ts';
-import { deliveryChannel } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
@@ -70,8 +71,11 @@ export interface DispatcherDeps {
   runner: ChainRunner;
   /** The channel for a provider step (web SMS, voice, e-mail); undefined when the provider does not exist. */
   providerChannel?: (tenantId: string, providerId: string) => Promise<Channel | undefined>;
-  /** The TOTP rule's channel (sends nothing; checks the user has an authenticator app). */
-  totp?: Channel;
+  /**
+   * The channels of rules without a route, by kind: the TOTP rule's sends nothing, it checks the user has
+   * an authenticator app.
+   */
+  routeless?: Partial<Record<ChannelKindName, Channel>>;
   /** Counts messages for the tenant's monthly usage. */
   usage?: UsageMeter;
 }
@@ -86,28 +90,14 @@ export interface Opened {
 export function openDispatchPayload(keys: DeploymentKeys, message: DispatchMessage): Opened {
   let raw: unknown;
   try {
-    raw = JSON.parse(
-      message.rule
-        ? keys.unseal(message.sealed, chainSealContext(message.tenantId, message.challengeId))
-        : keys.unseal(message.sealed, `${message.tenantId}/${message.challengeId}/${message.step}`),
-    );
+    raw = JSON.parse(keys.unseal(message.sealed, chainSealContext(message.tenantId, message.challengeId)));
   } catch (cause) {
     throw new PoisonMessageError('the sealed payload does not open with this deployment key', { cause });
   }
   const parsed = SealedPayload.safeParse(raw);
   if (!parsed.success) throw new PoisonMessageError('the sealed payload has the wrong shape');
-  const p = parsed.data;
-  return 'to' in p
-    ? { text: p.text, username: '', targets: { primary: p.to, secondary: null, email: null } }
-    : p;
+  return parsed.data;
 }
-
-const LEGACY_RULE = (modemGroup: string): Rule => ({
-  channel: 'sms_modem',
-  target: 'primary',
-  route: modemGroup,
-  timeoutSeconds: 900,
-});
 
 export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
@@ -126,9 +116,10 @@ export class Dispatcher {
     if (message.kind === 'timer') return this.fire(message, options.redelivered ?? false);
 
     const payload = this.open(message);
-    const rule = message.rule ?? LEGACY_RULE(message.modemGroup);
-    const to = payload.targets[rule.target === 'email' ? 'email' : rule.target];
-    const recipient = rule.channel === 'totp' ? payload.username : to;
+    const { rule } = message;
+    const unit = channelUnit(rule.channel);
+    // An authenticator app is the user's own: the channel is asked about the username.
+    const recipient = unit.reaches === 'app' ? payload.username : payload.targets[rule.target];
     if (!recipient) {
       await this.deps.runner.failStep(
         message.tenantId,
@@ -140,7 +131,7 @@ export class Dispatcher {
       log.warn('step has no destination for its target', { ...ctx, target: rule.target });
       return 'failed';
     }
-    if (rule.channel === 'sms_modem') return this.toAgent(message, rule, recipient, payload.text, options);
+    if (unit.route === 'modem_group') return this.toAgent(message, rule, recipient, payload.text, options);
     return this.inCloud(message, rule, recipient, payload.text, options);
   }
 
@@ -178,7 +169,7 @@ export class Dispatcher {
         message.challengeId,
         {
           step: message.step,
-          channel: 'sms',
+          channel: deliveryChannel(rule),
           route: group,
           status: 'dispatched',
           at: nowIso,
@@ -220,17 +211,19 @@ export class Dispatcher {
     const { challenges, clock, log, runner } = this.deps;
     const nowIso = new Date(clock.now()).toISOString();
     const ctx = { tenantId: message.tenantId, challengeId: message.challengeId, step: message.step };
+    const unit = channelUnit(rule.channel);
+    const masked = maskedDestination(rule, to);
     const claimed = await challenges.claimStep(
       message.tenantId,
       message.challengeId,
       {
         step: message.step,
         channel: deliveryChannel(rule),
-        route: rule.route ?? 'totp',
+        route: deliveryRoute(rule),
         status: 'sending',
         at: nowIso,
         agentId: CLOUD_AGENT,
-        ...(rule.channel !== 'totp' && { to: rule.channel === 'email' ? maskEmail(to) : maskPhone(to) }),
+        ...(masked !== undefined && { to: masked }),
       },
       nowIso,
     );
@@ -242,8 +235,8 @@ export class Dispatcher {
     if (message.hasNext) await runner.armTimer(message, rule.timeoutSeconds);
 
     const channel =
-      rule.channel === 'totp'
-        ? this.deps.totp
+      unit.route === 'none'
+        ? this.deps.routeless?.[rule.channel]
         : rule.route
           ? await this.deps.providerChannel?.(message.tenantId, rule.route)
           : undefined;
@@ -264,11 +257,11 @@ export class Dispatcher {
         {
           status: 'sent',
           at,
-          ...(rule.channel === 'totp' && { totp: true }),
+          ...(unit.reaches === 'app' && { totp: true }),
         },
       );
-      // A TOTP step sends nothing, so it is no message.
-      if (moved && rule.channel !== 'totp') this.deps.usage?.message(message.tenantId, at);
+      // A step that reaches an app sends nothing, so it is no message.
+      if (moved && unit.reaches !== 'app') this.deps.usage?.message(message.tenantId, at);
       log.info('step delivered by the cloud', { ...ctx, channel: rule.channel });
       return 'delivered';
     }
@@ -287,7 +280,7 @@ export class Dispatcher {
   private async fire(message: DispatchMessage, redelivered: boolean): Promise<DispatchOutcome> {
     const { runner, clock } = this.deps;
     if (await runner.rearmIfEarly(message)) return 'timer_rearmed';
-    const rule = message.rule ?? LEGACY_RULE(message.modemGroup);
+    const { rule } = message;
     await runner.failStep(
       message.tenantId,
       message.challengeId,
@@ -305,9 +298,4 @@ export class Dispatcher {
   }
 }
 
-/** `a••••@example.com`: enough for support to recognise, not enough to harvest. */
-export function maskEmail(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at < 1) return '••••';
-  return `${address[0]}••••${address.slice(at)}`;
-}
+export { maskEmail } from './channels/registry.ts';

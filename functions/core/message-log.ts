@@ -4,6 +4,7 @@
  * costs no log write; a challenge is listed for as long as the tenant's retention says.
  */
 import type { MessageLogQuery, MessageLogRow } from '../contracts/message-log.ts';
+import { channelUnit } from './channels/registry.ts';
 import type { Clock } from './clock.ts';
 import type { Challenge } from './model.ts';
 import type { MessageLogStore } from './ports/message-log.ts';
@@ -53,16 +54,20 @@ export class MessageLogService {
 /** A challenge's messages, newest step first. */
 export function rowsOf(challenge: Challenge): MessageLogRow[] {
   return challenge.deliveries
-    .map((d) => ({
-      at: d.at,
-      challengeId: challenge.id,
-      username: challenge.username,
-      step: d.step,
-      channel: challenge.chain?.[d.step]?.channel ?? 'sms_modem',
-      route: d.route,
-      destination: d.to ?? (d.channel === 'totp' ? 'authenticator app' : challenge.destination),
-      status: d.status,
-      ...(d.reason && { reason: d.reason }),
-    }))
+    .map((d) => {
+      const channel = challenge.chain?.[d.step]?.channel ?? 'sms_modem';
+      const app = channelUnit(channel).reaches === 'app';
+      return {
+        at: d.at,
+        challengeId: challenge.id,
+        username: challenge.username,
+        step: d.step,
+        channel,
+        route: d.route,
+        destination: d.to ?? (app ? 'authenticator app' : challenge.destination),
+        status: d.status,
+        ...(d.reason && { reason: d.reason }),
+      };
+    })
     .reverse();
 }

@@ -2,6 +2,7 @@
 
 import type { Rule } from '../contracts/admin.ts';
 import type { TenantSecurity } from './abuse-policy.ts';
+import type { DeliveryChannel } from './channels/registry.ts';
 import type { DecoyPlan } from './decoy-timeline.ts';
 import type { PasscodeAlphabet, PasscodeSettings } from './passcode.ts';
 
@@ -33,7 +34,7 @@ export interface Tenant {
   messageTemplate: string;
   /** The modem group that carries SMS until load-balancing policies exist. */
   defaultModemGroup: string;
-  /** Abuse defences (issue 3); absent parts take the defaults in `core/abuse-policy.ts`. */
+  /** The tenant's abuse defences; absent parts take the defaults in `core/abuse-policy.ts`. */
   security?: TenantSecurity | undefined;
   /** How many days the message log keeps each message (default 30), set by the tenant admin. */
   messageLogRetentionDays?: number | undefined;
@@ -102,7 +103,7 @@ export type ChallengeStatus =
  */
 export type DeliveryStatus = 'queued' | 'dispatched' | 'sending' | 'sent' | 'delivered' | 'failed';
 /** What `GET /v1/challenges/{id}` shows as a step's channel (the route stays in the message log). */
-export type DeliveryChannel = 'sms' | 'voice' | 'email' | 'totp';
+export type { DeliveryChannel };
 
 export interface Delivery {
   step: number;

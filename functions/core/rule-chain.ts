@@ -6,7 +6,7 @@
  */
 import type { Rule } from '../contracts/admin.ts';
 import type { Clock } from './clock.ts';
-import type { DeliveryChannel, Tenant, User } from './model.ts';
+import type { Tenant, User } from './model.ts';
 import type { ConfigStore, GroupPolicy, LoadBalancingPolicy } from './ports/tenant-config.ts';
 
 export interface ResolvedChain {
@@ -26,8 +26,7 @@ export function defaultChain(tenant: Tenant): Rule[] {
   ];
 }
 
-export const deliveryChannel = (rule: Pick<Rule, 'channel'>): DeliveryChannel =>
-  rule.channel === 'sms_modem' || rule.channel === 'sms_web' ? 'sms' : rule.channel;
+export { deliveryChannel } from './channels/registry.ts';
 
 /** The longest chain that is run; policies are at most 16 rules each. */
 const MAX_RULES = 48;

@@ -10,7 +10,6 @@ import type {
   GroupPolicyInput,
   IntegrationPolicyInput,
   LoadBalancingPolicyInput,
-  Rule,
 } from '../contracts/admin.ts';
 import {
   AlreadyExistsError,
@@ -19,18 +18,16 @@ import {
   InUseError,
   MissingReferenceError,
 } from './admin-errors.ts';
-import { SECRET_PARAM } from './audit-view.ts';
-import { isProviderKind, PROVIDER_KINDS, prepareProvider } from './channels/provider-kinds.ts';
-import { ProviderParamsError, SECRET_MASK } from './channels/provider-params.ts';
+import { channelUnit, ruleIssues } from './channels/registry.ts';
 import type { Clock } from './clock.ts';
-import { CredentialCipherError } from './credential-cipher.ts';
-import { DomainError, InvalidRequestError, NotFoundError } from './errors.ts';
+import { InvalidRequestError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { AuditLog } from './ports/audit.ts';
 import type { CredentialCipher } from './ports/credentials.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { ConfigKind, ConfigKinds, ConfigStore, Provider } from './ports/tenant-config.ts';
 import type { UserStore } from './ports/users.ts';
+import { ProviderSecrets, providerView } from './provider-secrets.ts';
 import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
 
 export interface TenantConfigDeps {
@@ -45,23 +42,6 @@ export interface TenantConfigDeps {
    */
   cipher?: CredentialCipher;
 }
-
-/** The key service could not seal a credential (or none is configured): nothing was stored. */
-export class CredentialUnavailableError extends DomainError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('credential_unavailable', message, options);
-  }
-}
-
-const NO_CIPHER: CredentialCipher = {
-  encrypt: () =>
-    Promise.reject(
-      new CredentialUnavailableError(
-        'This deployment has no credential key, so provider secrets cannot be stored.',
-      ),
-    ),
-  decrypt: () => Promise.reject(new CredentialCipherError('no credential key')),
-};
 
 const LABEL: Record<ConfigKind, string> = {
   modemGroup: 'The modem group',
@@ -80,50 +60,17 @@ const ACTION: Record<ConfigKind, string> = {
 /** How far a chain of fallback policies is followed. */
 const MAX_FALLBACK_DEPTH = 16;
 
-/** The provider kind each channel needs. */
-const PROVIDER_FOR: Partial<Record<Rule['channel'], Provider['kind']>> = {
-  sms_web: 'sms_web',
-  voice: 'voice',
-  email: 'email',
-};
-
-/**
- * Objects as the API and the audit log show them. A provider's secret parameters (by its kind's spec, and,
- * for values stored before the specs existed, by a name that says credential) show as `SECRET_MASK`: never
- * the sealed value, never the plain one.
- */
+/** Objects as the API and the audit log show them: a provider's secrets masked. */
 export function viewOf<K extends ConfigKind>(kind: K, value: ConfigKinds[K]): unknown {
-  if (kind === 'provider') {
-    const p = value as Provider;
-    const specs: readonly { name: string; secret?: boolean }[] = isProviderKind(p.kind)
-      ? PROVIDER_KINDS[p.kind].parameters
-      : [];
-    const params = Object.fromEntries(
-      Object.entries(p.params ?? {}).map(([name, v]) => [
-        name,
-        specs.find((s) => s.name === name)?.secret === true || SECRET_PARAM.test(name) ? SECRET_MASK : v,
-      ]),
-    );
-    return { ...p, params };
-  }
-  return value;
-}
-
-/** Params that say where a provider's requests go. */
-const ENDPOINT_PARAMS = ['url', 'host', 'port', 'transport', 'security'] as const;
-
-/** What identifies the destination: for a URL its origin (a new path on the same server is fine). */
-function endpointOf(name: string, value: unknown): unknown {
-  if (name !== 'url' || typeof value !== 'string') return value;
-  try {
-    return new URL(value).origin;
-  } catch {
-    return value;
-  }
+  return kind === 'provider' ? providerView(value as Provider) : value;
 }
 
 export class TenantConfigService {
-  constructor(private readonly deps: TenantConfigDeps) {}
+  private readonly secrets: ProviderSecrets;
+
+  constructor(private readonly deps: TenantConfigDeps) {
+    this.secrets = new ProviderSecrets(deps.cipher);
+  }
 
   list<K extends ConfigKind>(tenantId: string, kind: K) {
     return this.deps.config.list(tenantId, kind);
@@ -145,7 +92,7 @@ export class TenantConfigService {
     const id = givenId ?? newId(12);
     await this.validate(tenantId, kind, id, input);
     const sealed =
-      kind === 'provider' ? await this.sealProvider(tenantId, id, input as unknown as Provider) : input;
+      kind === 'provider' ? await this.secrets.seal(tenantId, id, input as unknown as Provider) : input;
     const now = this.now();
     const value = {
       ...sealed,
@@ -174,7 +121,7 @@ export class TenantConfigService {
     await this.validate(tenantId, kind, id, merged);
     // New params are checked and sealed whole; secrets sent back as the mask keep the stored ones.
     if (kind === 'provider' && (input as Partial<Provider>).params !== undefined)
-      merged = (await this.sealProvider(
+      merged = (await this.secrets.seal(
         tenantId,
         id,
         merged as Provider,
@@ -194,88 +141,6 @@ export class TenantConfigService {
     await this.record(tenantId, actor, `${ACTION[kind]}.deleted`, kind, id, before, undefined);
   }
 
-  /**
-   * Checks a provider's params against its kind's specs and seals the secret ones for (tenant, provider), as
-   * dispatch will open them. Bad params are 400 `invalid_request` naming the param; a key service that cannot
-   * seal is 503 `credential_unavailable`; nothing is stored in either case.
-   */
-  private async sealProvider<P extends Pick<Provider, 'kind' | 'params'>>(
-    tenantId: string,
-    id: string,
-    provider: P,
-    previous?: Provider,
-  ): Promise<P> {
-    const cipher = this.deps.cipher ?? NO_CIPHER;
-    try {
-      const kept = previous && (await this.keptSecrets(tenantId, id, provider, previous, cipher));
-      const prepared = await prepareProvider(
-        { tenantId, id, kind: provider.kind, params: provider.params },
-        cipher,
-        kept && { tenantId, id, kind: previous.kind, params: kept },
-      );
-      return { ...provider, params: prepared.params };
-    } catch (error) {
-      if (error instanceof ProviderParamsError)
-        throw new InvalidRequestError(
-          error.message,
-          error.issues.map((i) => ({
-            path: i.param === 'kind' ? 'kind' : `params.${i.param}`,
-            message: i.message,
-          })),
-        );
-      if (error instanceof CredentialCipherError)
-        throw new CredentialUnavailableError('The provider secrets could not be sealed; try again later.', {
-          cause: error,
-        });
-      throw error;
-    }
-  }
-
-  /**
-   * The previous params, once every secret sent back as the mask is seen to open. One that does not (stored
-   * before secrets were sealed, or under another key) would keep a provider that cannot send, so the admin is
-   * asked to enter it again instead (400 naming the param).
-   */
-  private async keptSecrets(
-    tenantId: string,
-    id: string,
-    provider: Pick<Provider, 'kind' | 'params'>,
-    previous: Provider,
-    cipher: CredentialCipher,
-  ): Promise<Provider['params']> {
-    if (!isProviderKind(provider.kind) || previous.kind !== provider.kind) return previous.params;
-    const kept = { ...previous.params };
-    // A kept secret goes only where it went before: moving the endpoint needs the secret typed again, or an
-    // admin key could send the stored token to a server of its choosing.
-    const moved = ENDPOINT_PARAMS.find(
-      (name) =>
-        name in provider.params &&
-        endpointOf(name, provider.params[name]) !== endpointOf(name, previous.params[name]),
-    );
-    for (const spec of PROVIDER_KINDS[provider.kind].parameters) {
-      const stored = kept[spec.name];
-      if (!spec.secret || provider.params[spec.name] !== SECRET_MASK || typeof stored !== 'string') continue;
-      if (moved) {
-        throw new ProviderParamsError([
-          { param: spec.name, message: `${moved} changed, so the secret must be entered again` },
-        ]);
-      }
-      try {
-        await cipher.decrypt(stored, { tenantId, providerId: id });
-      } catch (error) {
-        if (!(error instanceof CredentialCipherError)) throw error;
-        throw new ProviderParamsError([
-          {
-            param: spec.name,
-            message:
-              'the stored value cannot be opened (saved before secrets were sealed, or the key service is unavailable); enter it again',
-          },
-        ]);
-      }
-    }
-    return kept;
-  }
-
   private async validate(tenantId: string, kind: ConfigKind, id: string, value: unknown) {
     if (kind === 'loadBalancing') await this.validateChain(tenantId, id, value as LoadBalancingPolicyInput);
     if (kind === 'group') await this.validateGroup(tenantId, value as GroupPolicyInput);
@@ -284,6 +149,13 @@ export class TenantConfigService {
 
   private async validateChain(tenantId: string, id: string, policy: LoadBalancingPolicyInput) {
     const { config } = this.deps;
+    const misfits = policy.rules.flatMap((rule, i) =>
+      ruleIssues(rule).map((issue) => ({ path: `rules.${i}.${issue.field}`, message: issue.message })),
+    );
+    if (misfits.length > 0) {
+      const first = misfits[0]!;
+      throw new InvalidRequestError(`${first.path}: ${first.message}`, misfits);
+    }
     if (policy.rules.length === 0) throw new EmptyChainError();
     const steps = new Set<string>();
     for (const [i, rule] of policy.rules.entries()) {
@@ -295,19 +167,22 @@ export class TenantConfigService {
         );
       steps.add(step);
       if (rule.route === null) continue;
-      if (rule.channel === 'sms_modem') {
+      const routeKind = channelUnit(rule.channel).route;
+      if (routeKind === 'modem_group') {
         if (!(await config.get(tenantId, 'modemGroup', rule.route)))
           throw new MissingReferenceError(
             `${where} names the modem group "${rule.route}", which does not exist.`,
           );
         continue;
       }
+      if (routeKind !== 'provider') continue;
       const provider = await config.get(tenantId, 'provider', rule.route);
       if (!provider)
         throw new MissingReferenceError(`${where} names the provider "${rule.route}", which does not exist.`);
-      if (provider.kind !== PROVIDER_FOR[rule.channel])
+      // A provider serves the channel of its kind's name.
+      if (provider.kind !== rule.channel)
         throw new MissingReferenceError(
-          `${where} names the provider "${rule.route}", which is a ${provider.kind} provider, not ${PROVIDER_FOR[rule.channel]}.`,
+          `${where} names the provider "${rule.route}", which is a ${provider.kind} provider, not ${rule.channel}.`,
         );
     }
     // Follow the fallback chain: it must exist, and never come back to this policy.
@@ -354,11 +229,8 @@ export class TenantConfigService {
     const used: string[] = [];
     if (kind === 'modemGroup' || kind === 'provider') {
       for (const p of await config.list(tenantId, 'loadBalancing')) {
-        const hit = p.rules.some((r) =>
-          kind === 'modemGroup'
-            ? r.channel === 'sms_modem' && r.route === id
-            : r.channel !== 'sms_modem' && r.route === id,
-        );
+        const routeKind = kind === 'modemGroup' ? 'modem_group' : 'provider';
+        const hit = p.rules.some((r) => r.route === id && channelUnit(r.channel).route === routeKind);
         if (hit) used.push(`load-balancing policy "${p.name}" (${p.id})`);
       }
       if (kind === 'modemGroup' && (await directory.getTenant(tenantId))?.defaultModemGroup === id)

@@ -4,7 +4,10 @@
  * throws: a failing gateway must not crash the login flow, it makes the rule chain move on.
  */
 
-export type ChannelKind = 'sms_web' | 'voice' | 'email' | 'totp';
+import type { ChannelKindName } from '../../contracts/channels.ts';
+
+/** The kinds a channel object serves (modem SMS goes to the agents instead, and has none). */
+export type ChannelKind = ChannelKindName;
 
 export interface DeliveryRequest {
   tenantId: string;
@@ -51,6 +54,18 @@ export const failed = (failure: FailureClass, reason: string, detail?: string): 
   detail === undefined
     ? { status: 'failed', failure, reason }
     : { status: 'failed', failure, reason, detail };
+
+/** A channel that only reports why it cannot be used (a provider set up wrong, a transport missing). */
+export class UnusableChannel implements Channel {
+  constructor(
+    readonly kind: ChannelKind,
+    private readonly outcome: ChannelOutcome,
+  ) {}
+
+  async deliver(): Promise<ChannelOutcome> {
+    return this.outcome;
+  }
+}
 
 /**
  * Calls a channel and turns anything it throws into a temporary failure. Channels already return

@@ -77,7 +77,7 @@ function checkValue(spec: ParameterSpec, value: unknown): string | undefined {
     case 'text':
     case 'url':
       if (typeof value !== 'string') return 'must be a string';
-      // The tenant provider objects (issue 4) hold at most 2048 characters per value.
+      // The admin API takes at most 2048 characters per value; params checked elsewhere are held to it too.
       if (value.length > 2048) return 'is too long';
       if (spec.type === 'url' && !URL.canParse(value.replace(/\{\{[^}]*\}\}/g, 'x'))) return 'is not a URL';
       return undefined;
@@ -146,8 +146,8 @@ export async function openParams(
 }
 
 /**
- * The parameters as any API may show them: every secret that is set becomes `SECRET_MASK`, whether it
- * is sealed or (stored before sealing existed) plain. Sealed strings are never shown either.
+ * The parameters as any API may show them: every secret that is set becomes `SECRET_MASK`. Which ones are
+ * secret is read from the spec, not from the value, so neither a sealed string nor a plain one is shown.
  */
 export function maskParams(
   specs: readonly ParameterSpec[],

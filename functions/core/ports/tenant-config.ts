@@ -4,6 +4,7 @@ import type {
   IntegrationPolicyInput,
   LoadBalancingPolicyInput,
 } from '../../contracts/admin.ts';
+import type { ProviderKindName } from '../../contracts/channels.ts';
 
 export interface ModemGroup {
   name: string;
@@ -14,7 +15,7 @@ export interface ModemGroup {
 
 export interface Provider {
   name: string;
-  kind: 'sms_web' | 'voice' | 'email';
+  kind: ProviderKindName;
   description: string;
   params: Record<string, string | number | boolean>;
   createdAt: string;

@@ -9,7 +9,6 @@ import { Bulkheads } from '../../../functions/core/channels/bulkhead.ts';
 import type { DeliveryRequest } from '../../../functions/core/channels/channel.ts';
 import {
   describeProviderKinds,
-  PROVIDER_KINDS,
   ProviderChannels,
   type ProviderDefinition,
   prepareProvider,
@@ -19,6 +18,7 @@ import {
   ProviderParamsError,
   SECRET_MASK,
 } from '../../../functions/core/channels/provider-params.ts';
+import { CHANNEL_UNITS } from '../../../functions/core/channels/registry.ts';
 import type { CredentialCipher } from '../../../functions/core/ports/credentials.ts';
 import { type HttpPeer, json, startHttpPeer } from './http-peer.ts';
 
@@ -138,7 +138,7 @@ describe('a stored web SMS provider', () => {
       cipher,
     );
     expect(JSON.stringify(stored)).not.toContain('ak-999');
-    expect(maskParams(PROVIDER_KINDS.sms_web.parameters, stored.params)).toMatchObject({
+    expect(maskParams(CHANNEL_UNITS.sms_web.parameters, stored.params)).toMatchObject({
       apiKey: SECRET_MASK,
     });
   });

@@ -4,7 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHANNELS, type PasscodeOverrides, SELF_SERVICE_FIELDS } from '../../../functions/contracts/admin.ts';
+import { type PasscodeOverrides, SELF_SERVICE_FIELDS } from '../../../functions/contracts/admin.ts';
+import { CHANNEL_KINDS } from '../../../functions/contracts/channels.ts';
 import { WeakPasscodeError } from '../../../functions/core/admin-errors.ts';
 import type { Tenant } from '../../../functions/core/model.ts';
 import { entropyBits, MIN_ENTROPY_BITS, type PasscodeAlphabet } from '../../../functions/core/passcode.ts';
@@ -61,7 +62,7 @@ const arbGroup: fc.Arbitrary<GroupPolicy> = fc
       createdAt: fc.constant('2026-01-01T00:00:00.000Z'),
       updatedAt: fc.constant('2026-01-01T00:00:00.000Z'),
       loadBalancingPolicyId: fc.option(fc.constantFrom('lb-a', 'lb-b'), { nil: null }),
-      channels: fc.uniqueArray(fc.constantFrom(...CHANNELS), { minLength: 1 }),
+      channels: fc.uniqueArray(fc.constantFrom(...CHANNEL_KINDS), { minLength: 1 }),
       passcode: arbOverrides,
       selfService: fc.record({
         enabled: fc.boolean(),
