@@ -7,6 +7,7 @@
  */
 
 import type { DispatchMessage } from '../contracts/queue.ts';
+import { deliveryRoute } from './channels/registry.ts';
 import type { Clock } from './clock.ts';
 import type { Challenge } from './model.ts';
 import type { ChallengeStore, FailStepOptions } from './ports/challenges.ts';
@@ -59,8 +60,8 @@ export class ChainRunner {
 
   /** Puts a step of the challenge's chain on the dispatch queue (the agent is chosen when it is dispatched). */
   async queueStep(challenge: Challenge, step: number): Promise<void> {
-    const rule = challenge.chain?.[step];
-    if (!rule || !challenge.sealed) {
+    const message = stepMessage(challenge, step);
+    if (!message) {
       this.deps.log.error('a queued step has no rule or no sealed text', {
         tenantId: challenge.tenantId,
         challengeId: challenge.id,
@@ -68,19 +69,7 @@ export class ChainRunner {
       });
       return;
     }
-    await this.deps.queue.send({
-      v: 1,
-      kind: 'step',
-      tenantId: challenge.tenantId,
-      challengeId: challenge.id,
-      step,
-      expiresAt: challenge.expiresAt,
-      sealed: challenge.sealed,
-      modemGroup: rule.route ?? rule.channel,
-      flash: challenge.flash === true,
-      rule,
-      hasNext: (challenge.chain?.length ?? 0) > step + 1,
-    });
+    await this.deps.queue.send(message);
   }
 
   /** Arms the failover timer of a step that has a next rule. */
@@ -101,4 +90,26 @@ export class ChainRunner {
     await this.deps.queue.send(message, Math.min(MAX_DELAY_SECONDS, Math.ceil(remainingMs / 1000)));
     return true;
   }
+}
+
+/**
+ * A later step's queue message, built from the challenge itself: only chains of several rules keep the sealed
+ * text, so without it (or without the rule) there is nothing to send.
+ */
+export function stepMessage(challenge: Challenge, step: number): DispatchMessage | undefined {
+  const rule = challenge.chain?.[step];
+  if (!rule || !challenge.sealed) return undefined;
+  return {
+    v: 1,
+    kind: 'step',
+    tenantId: challenge.tenantId,
+    challengeId: challenge.id,
+    step,
+    expiresAt: challenge.expiresAt,
+    sealed: challenge.sealed,
+    modemGroup: deliveryRoute(rule),
+    flash: challenge.flash === true,
+    rule,
+    hasNext: (challenge.chain?.length ?? 0) > step + 1,
+  };
 }

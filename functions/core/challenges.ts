@@ -14,12 +14,12 @@ import type { AgentRouter } from './agent-router.ts';
 import { assertKeyGrants, type ParsedKey } from './api-keys.ts';
 import { ChallengeDefences } from './challenge-defences.ts';
 import { effectiveStatus, lastStepLapsed } from './challenge-transitions.ts';
+import { channelUnit, maskEmail } from './channels/registry.ts';
 import type { TotpService } from './channels/totp.ts';
 import type { Clock } from './clock.ts';
 import { decoyProgress, Samples } from './decoy-timeline.ts';
 import { DeliveryPlanner } from './delivery-planning.ts';
 import { checkDestination, DestinationRefusedError } from './destination.ts';
-import { maskEmail } from './dispatch.ts';
 import { NotFoundError, RateLimitedError, UnauthorizedError, UserLockedError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery } from './model.ts';
@@ -33,7 +33,7 @@ import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
 import type { DispatchQueue } from './ports/queue.ts';
 import { queueFirstStep } from './recovery.ts';
-import type { ChainResolver } from './rule-chain.ts';
+import type { ChainResolver, ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 
 export interface ChallengeRequest {
@@ -117,13 +117,15 @@ export class ChallengeService {
 
     // The user's chain decides what must be reachable: a chain of e-mail or TOTP rules needs no mobile.
     const resolved = user ? await this.planner.chainFor(tenant, user) : undefined;
+    // What each rule's channel reaches decides what the user must have: an app rule needs no address at all.
+    const reaches = (r: ResolvedChain['rules'][number]) => channelUnit(r.channel).reaches;
     const usesMobile =
-      !resolved || resolved.rules.some((r) => r.target === 'primary' && r.channel !== 'totp');
+      !resolved || resolved.rules.some((r) => r.target === 'primary' && reaches(r) !== 'app');
     const reachable =
       !resolved ||
       resolved.rules.some(
         (r) =>
-          r.channel === 'totp' ||
+          reaches(r) === 'app' ||
           (r.target === 'primary' && user?.mobile) ||
           (r.target === 'secondary' && user?.secondaryMobile) ||
           (r.target === 'email' && user?.email),

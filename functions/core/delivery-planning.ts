@@ -3,9 +3,10 @@
  * message with its agent already chosen, and, for a challenge that sends nothing, the decoy it shows instead.
  */
 import type { AgentRouter } from './agent-router.ts';
+import { channelUnit, deliveryRoute, maskedDestination } from './channels/registry.ts';
 import { DeliveryTimes } from './decoy-timeline.ts';
 import { checkDestination } from './destination.ts';
-import { chainSealContext, maskEmail } from './dispatch.ts';
+import { chainSealContext } from './dispatch.ts';
 import type { Challenge, Tenant, User } from './model.ts';
 import { maskPhone } from './phone.ts';
 import type { DispatchMessage } from './ports/queue.ts';
@@ -87,11 +88,9 @@ export class DeliveryPlanner {
       JSON.stringify({ text, targets, username: user.username }),
       chainSealContext(tenant.id, challenge.id),
     );
-    const agent =
-      rule.channel === 'sms_modem' && rule.route && this.deps.router
-        ? await this.deps.router.pick(tenant.id, rule.route)
-        : undefined;
+    const agent = await this.agentFor(tenant, rule);
     const to = rule.target === 'email' ? user.email : targets[rule.target];
+    const shownTo = to ? maskedDestination(rule, to) : undefined;
     challenge.chain = chain;
     if (chain.length > 1) challenge.sealed = sealed;
     if (resolved.flash) challenge.flash = true;
@@ -99,12 +98,11 @@ export class DeliveryPlanner {
       {
         step: 0,
         channel: deliveryChannel(rule),
-        route: rule.route ?? 'totp',
+        route: deliveryRoute(rule),
         status: agent ? 'dispatched' : 'queued',
         at: nowIso,
         ...(agent && { agentId: agent.agentId }),
-        ...(to &&
-          rule.channel !== 'totp' && { to: rule.channel === 'email' ? maskEmail(to) : maskPhone(to) }),
+        ...(shownTo && { to: shownTo }),
       },
     ];
     return {
@@ -145,12 +143,9 @@ export class DeliveryPlanner {
       JSON.stringify({ text, targets: { primary: null, secondary: null, email: null }, username: '' }),
       chainSealContext(tenant.id, challenge.id),
     );
-    const agent =
-      rule.channel === 'sms_modem' && rule.route && this.deps.router
-        ? await this.deps.router.pick(tenant.id, rule.route)
-        : undefined;
+    const agent = await this.agentFor(tenant, rule);
     const channel = deliveryChannel(rule);
-    const route = rule.route ?? 'totp';
+    const route = deliveryRoute(rule);
     challenge.decoy = this.times.plan(tenant.id, {
       channel,
       route,
@@ -173,6 +168,13 @@ export class DeliveryPlanner {
       ];
     }
     return undefined;
+  }
+
+  /** Step 0's agent, for a rule whose route is a modem group: chosen now, so dispatch needs no claim write. */
+  private agentFor(tenant: Tenant, rule: ResolvedChain['rules'][number]) {
+    return channelUnit(rule.channel).route === 'modem_group' && rule.route && this.deps.router
+      ? this.deps.router.pick(tenant.id, rule.route)
+      : Promise.resolve(undefined);
   }
 
   /** An unknown user's destination looks like a real one and stays the same between calls. */

@@ -5,7 +5,7 @@
  * goes on the queue again under its own job id (the agent's journal drops a job it already has), or it fails
  * with a reason the message log shows.
  */
-import type { ChainRunner } from './chain-runner.ts';
+import { type ChainRunner, stepMessage } from './chain-runner.ts';
 import type { Clock } from './clock.ts';
 import { CLOUD_AGENT } from './dispatch.ts';
 import { DomainError } from './errors.ts';
@@ -138,7 +138,7 @@ export class StepSweeper {
     nowIso: string,
   ): Promise<boolean> {
     const ctx = { tenantId: challenge.tenantId, challengeId: challenge.id, step: step.step };
-    const message = options.saved?.(challenge.id, step.step) ?? rebuiltStep(challenge, step.step);
+    const message = options.saved?.(challenge.id, step.step) ?? stepMessage(challenge, step.step);
     if (message && message.kind !== 'timer') {
       // A step an agent was given goes to that agent again: same agent, same job id, so it is sent once.
       const agentId =
@@ -157,23 +157,4 @@ export class StepSweeper {
     this.deps.log.warn('waiting step could not be sent again; it failed', { ...ctx, reason: options.reason });
     return false;
   }
-}
-
-/** A step's message from the challenge itself, which keeps its sealed text only for chains of several rules. */
-function rebuiltStep(challenge: Challenge, step: number): DispatchMessage | undefined {
-  const rule = challenge.chain?.[step];
-  if (!rule || !challenge.sealed) return undefined;
-  return {
-    v: 1,
-    kind: 'step',
-    tenantId: challenge.tenantId,
-    challengeId: challenge.id,
-    step,
-    expiresAt: challenge.expiresAt,
-    sealed: challenge.sealed,
-    modemGroup: rule.route ?? rule.channel,
-    flash: challenge.flash === true,
-    rule,
-    hasNext: (challenge.chain?.length ?? 0) > step + 1,
-  };
 }

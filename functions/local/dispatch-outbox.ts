@@ -13,7 +13,7 @@ import { DispatchMessage } from '../contracts/queue.ts';
 
 const FILE = 'dispatch-outbox.jsonl';
 
-const keyOf = (m: DispatchMessage) => `${m.challengeId}.${m.step}.${m.kind ?? 'step'}`;
+const keyOf = (m: DispatchMessage) => `${m.challengeId}.${m.step}.${m.kind}`;
 
 export class DispatchOutbox {
   private readonly kept = new Map<string, DispatchMessage>();

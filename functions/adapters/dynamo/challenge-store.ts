@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { CHALLENGE_FROM, DELIVERY_FROM, LIVE_STATUSES } from '../../core/challenge-transitions.ts';
+import { deliveryChannel, deliveryRoute } from '../../core/channels/registry.ts';
 import type { Challenge, Delivery, DeliveryStatus } from '../../core/model.ts';
 import type { AuditEntry } from '../../core/ports/audit.ts';
 import type {
@@ -17,7 +18,6 @@ import type {
   FailStepOptions,
   FailStepResult,
 } from '../../core/ports/challenges.ts';
-import { deliveryChannel } from '../../core/rule-chain.ts';
 import { AUDIT_RETENTION_SECONDS, auditRecordItem } from './audit-store.ts';
 import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
 import { challengeAuditPartition, challengeItem, messageLogPartition } from './keys.ts';
@@ -84,7 +84,7 @@ export function fromItem(item: Record<string, AttributeValue>): Challenge {
   const withRule = (d: Delivery): Delivery => {
     const rule = rest.chain?.[d.step];
     if (d.channel || !rule) return d;
-    return { ...d, channel: deliveryChannel(rule), route: rule.route ?? 'totp' };
+    return { ...d, channel: deliveryChannel(rule), route: deliveryRoute(rule) };
   };
   return {
     ...rest,
