@@ -117,7 +117,7 @@ export const ProviderInput = z
     name: Slug,
     kind: z.enum(PROVIDER_KIND_NAMES),
     description: z.string().max(1024).optional(),
-    /** Provider options (URL, account, token…); values whose names look secret are never shown or audited. */
+    /** Provider options (URL, account, token…); the kind's secret parameters are sealed, and shown and audited masked. */
     params: z
       .record(
         z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/),

@@ -46,18 +46,19 @@ export class DeliveryPlanner {
 
   constructor(private readonly deps: DeliveryPlannerDeps) {}
 
-  /**
-   * The user's rule chain, and step 0 as a queue message. Step 0's agent is chosen here (from a list a warm
-   * container caches), recorded in the challenge and carried by the message, so dispatch needs no claim write:
-   * every copy of the message goes to that agent under the same job id. Fills in the challenge's chain, its
-   * first delivery and (for chains that can fail over) the sealed destinations and text.
-   */
+  /** The rule chain a user's challenge runs: the user's group policy's, or the tenant's default for a stranger. */
   chainFor(tenant: Tenant, user: User | undefined): Promise<ResolvedChain> {
     return this.deps.chains
       ? this.deps.chains.resolve(tenant, user)
       : Promise.resolve({ rules: defaultChain(tenant), flash: false });
   }
 
+  /**
+   * The user's rule chain, and step 0 as a queue message. Step 0's agent is chosen here (from a list a warm
+   * container caches), recorded in the challenge and carried by the message, so dispatch needs no claim write:
+   * every copy of the message goes to that agent under the same job id. Fills in the challenge's chain, its
+   * first delivery and (for chains that can fail over) the sealed destinations and text.
+   */
   async planDelivery(
     tenant: Tenant,
     user: User,
