@@ -3,7 +3,10 @@
  * when the modem refuses PDU mode), status and delivery reports.
  */
 import { EventEmitter } from 'node:events';
-import { parseNumber } from './address.ts';
+import { parseNumber } from '../sms/address.ts';
+import { encodeSubmit, nextConcatReference, relativeValidity } from '../sms/pdu.ts';
+import { planTextMode, toUcs2Hex } from '../sms/text-mode.ts';
+import type { ModemTransport } from '../transport/transport-types.ts';
 import { AtChannel, type ExecOptions, type StatusReportUrc } from './at-channel.ts';
 import {
   canSend,
@@ -25,9 +28,6 @@ import {
   SendAbortedError,
   SimLockedError,
 } from './errors.ts';
-import { encodeSubmit, nextConcatReference, relativeValidity } from './pdu.ts';
-import { planTextMode, toUcs2Hex } from './text-mode.ts';
-import type { ModemTransport } from './transport-types.ts';
 
 /**
  * `auto` uses PDU mode and falls back to text mode when the modem refuses it; `pdu` never falls back (a modem
