@@ -29,17 +29,20 @@ class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** A pool of the configured modems, started; `edge-agent/modem/pool.ts` is loaded only when modems are used. */
+/**
+ * A pool of the configured modems, started; `edge-agent/modem/pool/pool.ts` is loaded only when modems are
+ * used.
+ */
 interface StartedPool extends SmsSender {
   start(): Promise<void>;
 }
 
 /**
- * The seam to the modem pool (edge-agent/modem/pool.ts). Kept in one place so `check` and `send` probe real
- * modems through the same code the daemon uses.
+ * The seam to the modem pool (edge-agent/modem/pool/pool.ts). Kept in one place so `check` and `send` probe
+ * real modems through the same code the daemon uses.
  */
 async function createModemPool(modems: ModemConfig[], log: Logger): Promise<StartedPool> {
-  const { ModemPool } = await import('./modem/pool.ts');
+  const { ModemPool } = await import('./modem/pool/pool.ts');
   return new ModemPool(
     modems.map((m) => ({ id: m.id, group: m.group, url: m.url, pin: m.pin, smsc: m.smsc, mode: m.mode })),
     { logger: log.child({ component: 'modem' }) },

@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import * as z from 'zod';
 import { ID_PATTERN } from '../functions/contracts/index.ts';
 import { LOG_LEVELS } from './log.ts';
-import { parseTransportUrl } from './modem/transport-url.ts';
+import { parseTransportUrl } from './modem/transport/transport-url.ts';
 
 const topicId = z.string().regex(ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-"');
 const name = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');

@@ -3,7 +3,7 @@
  * `ERROR`, as on real hardware.
  */
 import { createHash } from 'node:crypto';
-import { fromUcs2Hex } from '../modem/text-mode.ts';
+import { fromUcs2Hex } from '../modem/sms/text-mode.ts';
 import type { BodyTarget } from './modem-session.ts';
 import type { SimulatedModem } from './simulated-modem.ts';
 

@@ -4,9 +4,9 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { PduDecodeError } from '../modem/errors.ts';
-import { decodeSubmit } from '../modem/pdu-decode.ts';
-import { fromUcs2Hex } from '../modem/text-mode.ts';
+import { PduDecodeError } from '../modem/at/errors.ts';
+import { decodeSubmit } from '../modem/sms/pdu-decode.ts';
+import { fromUcs2Hex } from '../modem/sms/text-mode.ts';
 import { handleCommand, SimError } from './modem-commands.ts';
 import type { SimulatedModem } from './simulated-modem.ts';
 

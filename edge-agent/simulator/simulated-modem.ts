@@ -4,7 +4,7 @@
  * the serial server in front of it drops a TCP connection.
  */
 import type { Duplex } from 'node:stream';
-import { encodeStatusReport } from '../modem/status-report.ts';
+import { encodeStatusReport } from '../modem/sms/status-report.ts';
 import type { SimulatorFault } from './faults.ts';
 import { ModemSession } from './modem-session.ts';
 import { Outbox } from './outbox.ts';

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { type Agent, startAgent } from '../../edge-agent/agent.ts';
 import { AgentConfig } from '../../edge-agent/config.ts';
 import { createLogger as createAgentLogger } from '../../edge-agent/log.ts';
-import { ModemPool } from '../../edge-agent/modem/pool.ts';
+import { ModemPool } from '../../edge-agent/modem/pool/pool.ts';
 import { type RunningSimulator, startSimulator } from '../../edge-agent/simulator/server.ts';
 import { DEMO_MODEM_GROUP } from './seed.ts';
 

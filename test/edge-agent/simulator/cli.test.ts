@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { encodeSubmit } from '../../../edge-agent/modem/pdu.ts';
+import { encodeSubmit } from '../../../edge-agent/modem/sms/pdu.ts';
 import { parseFault } from '../../../edge-agent/simulator/faults.ts';
 import { RawClient } from './raw-client.ts';
 

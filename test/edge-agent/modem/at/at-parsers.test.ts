@@ -11,8 +11,8 @@ import {
   parseCsq,
   parseFinalResult,
   responsePrefix,
-} from '../../../edge-agent/modem/at-parsers.ts';
-import { classifyCme, classifyCms } from '../../../edge-agent/modem/error-classes.ts';
+} from '../../../../edge-agent/modem/at/at-parsers.ts';
+import { classifyCme, classifyCms } from '../../../../edge-agent/modem/at/error-classes.ts';
 
 describe('AT reply parsers', () => {
   it('reads final results, numeric and verbose errors', () => {

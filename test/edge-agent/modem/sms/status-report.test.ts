@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PduDecodeError } from '../../../edge-agent/modem/errors.ts';
+import { PduDecodeError } from '../../../../edge-agent/modem/at/errors.ts';
 import {
   decodeStatusReport,
   deliveryOutcome,
   encodeStatusReport,
-} from '../../../edge-agent/modem/status-report.ts';
+} from '../../../../edge-agent/modem/sms/status-report.ts';
 
 describe('SMS-STATUS-REPORT', () => {
   it('decodes a report as a modem shows it after +CDS', () => {

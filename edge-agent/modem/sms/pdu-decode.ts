@@ -2,8 +2,9 @@
  * SMS-SUBMIT decoder, written apart from the encoder so the simulator checks what a client really typed.
  * Throws `PduDecodeError` for anything malformed; never reads past the end of the input.
  */
+
+import { PduDecodeError } from '../at/errors.ts';
 import { decodeSemiOctets, formatNumber } from './address.ts';
-import { PduDecodeError } from './errors.ts';
 import { septetsToText, unpackSeptets } from './gsm7.ts';
 import { relativeValidityMinutes } from './pdu.ts';
 

@@ -1,12 +1,12 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ModemDisconnectedError } from '../../../edge-agent/modem/errors.ts';
+import { ModemDisconnectedError } from '../../../../edge-agent/modem/at/errors.ts';
 import {
   createTransport,
   parseTransportUrl,
   SerialTransport,
   TcpTransport,
-} from '../../../edge-agent/modem/transport.ts';
+} from '../../../../edge-agent/modem/transport/transport.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

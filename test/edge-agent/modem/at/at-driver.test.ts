@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StatusReportUrc } from '../../../edge-agent/modem/at-channel.ts';
+import type { StatusReportUrc } from '../../../../edge-agent/modem/at/at-channel.ts';
 import { type Harness, startHarness, typedCommands } from './driver-harness.ts';
 
 let h: Harness | undefined;

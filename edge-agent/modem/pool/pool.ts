@@ -4,18 +4,18 @@
  * A modem with N consecutive errors is blocked for a while, then re-probed; delivery reports are matched to
  * the parts the pool sent by modem and message reference.
  */
-import type { ModemStatusEvent } from '../../functions/contracts/index.ts';
-import type { Logger } from '../log.ts';
-import type { DeliveryReport, SendOutcome, SmsSender } from '../ports.ts';
-import { parseNumber } from './address.ts';
-import type { StatusReportUrc } from './at-channel.ts';
-import { AtDriver, type AtDriverOptions, type SmsMode, type SmsResult } from './at-driver.ts';
-import { canSend } from './at-parsers.ts';
+import type { ModemStatusEvent } from '../../../functions/contracts/index.ts';
+import type { Logger } from '../../log.ts';
+import type { DeliveryReport, SendOutcome, SmsSender } from '../../ports.ts';
+import type { StatusReportUrc } from '../at/at-channel.ts';
+import { AtDriver, type AtDriverOptions, type SmsMode, type SmsResult } from '../at/at-driver.ts';
+import { canSend } from '../at/at-parsers.ts';
+import { ModemError, ModemReplyError, PduEncodeError, SendAbortedError } from '../at/errors.ts';
+import { parseNumber } from '../sms/address.ts';
+import { deliveryOutcome } from '../sms/status-report.ts';
+import { createTransport, type ModemTransport } from '../transport/transport.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
-import { ModemError, ModemReplyError, PduEncodeError, SendAbortedError } from './errors.ts';
 import { ModemSlot, RequeueSignal } from './modem-slot.ts';
-import { deliveryOutcome } from './status-report.ts';
-import { createTransport, type ModemTransport } from './transport.ts';
 
 export interface ModemConfig {
   id: string;

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AtDriver } from '../../../edge-agent/modem/at-driver.ts';
-import { ModemDisconnectedError } from '../../../edge-agent/modem/errors.ts';
-import { SerialTransport } from '../../../edge-agent/modem/transport.ts';
-import { SimulatedModem } from '../../../edge-agent/simulator/simulated-modem.ts';
+import { AtDriver } from '../../../../edge-agent/modem/at/at-driver.ts';
+import { ModemDisconnectedError } from '../../../../edge-agent/modem/at/errors.ts';
+import { SerialTransport } from '../../../../edge-agent/modem/transport/transport.ts';
+import { SimulatedModem } from '../../../../edge-agent/simulator/simulated-modem.ts';
 
 function hasSocat(): boolean {
   try {

@@ -3,7 +3,10 @@
  * when the modem refuses PDU mode), status and delivery reports.
  */
 import { EventEmitter } from 'node:events';
-import { parseNumber } from './address.ts';
+import { parseNumber } from '../sms/address.ts';
+import { encodeSubmit, nextConcatReference, relativeValidity } from '../sms/pdu.ts';
+import { planTextMode, toUcs2Hex } from '../sms/text-mode.ts';
+import type { ModemTransport } from '../transport/transport-types.ts';
 import { AtChannel, type ExecOptions, type StatusReportUrc } from './at-channel.ts';
 import {
   canSend,
@@ -25,9 +28,7 @@ import {
   SendAbortedError,
   SimLockedError,
 } from './errors.ts';
-import { encodeSubmit, nextConcatReference, relativeValidity } from './pdu.ts';
-import { planTextMode, toUcs2Hex } from './text-mode.ts';
-import type { ModemTransport } from './transport-types.ts';
+import { CNMI_CANDIDATES, SMS_FORMAT_COMMANDS, SYNC_ATTEMPTS } from './quirks.ts';
 
 /**
  * `auto` uses PDU mode and falls back to text mode when the modem refuses it; `pdu` never falls back (a modem
@@ -90,8 +91,6 @@ export type DriverEvents = {
   disconnect: [error: Error | undefined];
   trace: [direction: 'tx' | 'rx', text: string];
 };
-
-const CNMI_CANDIDATES = ['AT+CNMI=2,1,0,1,0', 'AT+CNMI=1,1,0,1,0', 'AT+CNMI=2,0,0,1,0'];
 
 export class AtDriver extends EventEmitter<DriverEvents> {
   readonly channel: AtChannel;
@@ -211,10 +210,10 @@ export class AtDriver extends EventEmitter<DriverEvents> {
     return info;
   }
 
-  /** A plain `AT`, retried: the first one may meet a half-typed line or a modem just out of reset. */
+  /** A plain `AT`, retried (see SYNC_ATTEMPTS). */
   private async synchronise(): Promise<void> {
     let last: unknown;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < SYNC_ATTEMPTS; i++) {
       try {
         await this.cmd('AT');
         return;
@@ -275,14 +274,14 @@ export class AtDriver extends EventEmitter<DriverEvents> {
     const wanted = this.options.mode ?? 'auto';
     if (wanted !== 'text') {
       try {
-        await this.cmd('AT+CMGF=0');
+        await this.cmd(SMS_FORMAT_COMMANDS.pdu);
         return 'pdu';
       } catch (err) {
         if (!(err instanceof ModemError) || err.code === 'timeout' || err.code === 'disconnected') throw err;
         if (wanted === 'pdu') throw new PduModeRefusedError({ cause: err });
       }
     }
-    await this.cmd('AT+CMGF=1');
+    await this.cmd(SMS_FORMAT_COMMANDS.text);
     return 'text';
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitCodeUnits, splitSeptets } from '../../../edge-agent/modem/split-text.ts';
+import { splitCodeUnits, splitSeptets } from '../../../../edge-agent/modem/sms/split-text.ts';
 
 describe('splitting text into SMS parts', () => {
   it('cuts GSM 7-bit by septets and never splits an extension character (two septets)', () => {

@@ -4,8 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { backoffDelay } from '../backoff.ts';
-import { ModemDisconnectedError } from './errors.ts';
+import { backoffDelay } from '../../backoff.ts';
+import { ModemDisconnectedError } from '../at/errors.ts';
 import type { ModemTransport, TransportEvents } from './transport-types.ts';
 
 export type OpenStream = () => Promise<Duplex>;

@@ -2,8 +2,9 @@
  * SMS-STATUS-REPORT (3GPP TS 23.040 §9.2.2.3), as a modem shows it in `+CDS` in PDU mode: the SMSC field,
  * then TP-MTI, TP-MR, TP-RA, TP-SCTS, TP-DT and TP-ST.
  */
+
+import { PduDecodeError } from '../at/errors.ts';
 import { encodeAddress, encodeSmscField, parseNumber } from './address.ts';
-import { PduDecodeError } from './errors.ts';
 import { hexToBytes, OctetReader, readAddress, readSmsc } from './pdu-decode.ts';
 
 export interface StatusReport {

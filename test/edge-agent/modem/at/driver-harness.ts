@@ -1,11 +1,11 @@
 /** Starts a simulator and a driver connected to it over TCP, and tears both down. */
-import { AtDriver, type AtDriverOptions } from '../../../edge-agent/modem/at-driver.ts';
-import { TcpTransport } from '../../../edge-agent/modem/transport.ts';
+import { AtDriver, type AtDriverOptions } from '../../../../edge-agent/modem/at/at-driver.ts';
+import { TcpTransport } from '../../../../edge-agent/modem/transport/transport.ts';
 import {
   type RunningSimulator,
   type SimulatorOptions,
   startSimulator,
-} from '../../../edge-agent/simulator/server.ts';
+} from '../../../../edge-agent/simulator/server.ts';
 
 export interface Harness {
   sim: RunningSimulator;

@@ -6,6 +6,8 @@
  * Every other `+…:`/`^…` line, and RING, is unsolicited and never completes or corrupts a command.
  */
 import { EventEmitter } from 'node:events';
+import { decodeStatusReport } from '../sms/status-report.ts';
+import type { ModemTransport } from '../transport/transport-types.ts';
 import { AtLineParser } from './at-line-parser.ts';
 import {
   parseCdsPduHeader,
@@ -26,8 +28,6 @@ import {
   type ModemErrorKind,
   ModemReplyError,
 } from './errors.ts';
-import { decodeStatusReport } from './status-report.ts';
-import type { ModemTransport } from './transport-types.ts';
 
 const CTRL_Z = '\x1a';
 const ESC = '\x1b';

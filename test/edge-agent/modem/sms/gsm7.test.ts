@@ -8,7 +8,7 @@ import {
   packSeptets,
   septetsToText,
   unpackSeptets,
-} from '../../../edge-agent/modem/gsm7.ts';
+} from '../../../../edge-agent/modem/sms/gsm7.ts';
 
 describe('GSM 7-bit alphabet', () => {
   it('has 127 characters in the default table and 10 in the extension table', () => {

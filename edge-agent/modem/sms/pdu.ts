@@ -4,8 +4,9 @@
  * GSM 7-bit with the extension table when every character fits, UCS2 (UTF-16 code units) otherwise.
  * Long texts become concatenated parts with an 8-bit reference UDH (IEI 0x00).
  */
+
+import { PduEncodeError } from '../at/errors.ts';
 import { encodeAddress, encodeSmscField, type ParsedNumber, parseNumber } from './address.ts';
-import { PduEncodeError } from './errors.ts';
 import { charToSeptets, gsm7Cost, isGsm7, packSeptets } from './gsm7.ts';
 import { splitCodeUnits, splitSeptets } from './split-text.ts';
 

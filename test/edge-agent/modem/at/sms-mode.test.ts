@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CliIo, main } from '../../../edge-agent/cli.ts';
-import { PduModeRefusedError } from '../../../edge-agent/modem/errors.ts';
-import { type RunningSimulator, startSimulator } from '../../../edge-agent/simulator/server.ts';
+import { type CliIo, main } from '../../../../edge-agent/cli.ts';
+import { PduModeRefusedError } from '../../../../edge-agent/modem/at/errors.ts';
+import { type RunningSimulator, startSimulator } from '../../../../edge-agent/simulator/server.ts';
 import { type Harness, startHarness, typedCommands } from './driver-harness.ts';
 
 let h: Harness | undefined;

@@ -3,9 +3,9 @@
  * and its counters for `modem.status`.
  */
 
-import type { AtDriver, SmsRequest, SmsResult } from './at-driver.ts';
-import type { Registration } from './at-parsers.ts';
-import { SendAbortedError } from './errors.ts';
+import type { AtDriver, SmsRequest, SmsResult } from '../at/at-driver.ts';
+import type { Registration } from '../at/at-parsers.ts';
+import { SendAbortedError } from '../at/errors.ts';
 
 export type SlotState = 'starting' | 'ready' | 'unregistered' | 'blocked' | 'closed';
 

@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { parse, Submit } from 'node-pdu';
 import { describe, expect, it } from 'vitest';
-import { PduEncodeError } from '../../../edge-agent/modem/errors.ts';
-import { GSM7_BASIC_CHARS, GSM7_EXTENSION_CHARS } from '../../../edge-agent/modem/gsm7.ts';
+import { PduEncodeError } from '../../../../edge-agent/modem/at/errors.ts';
+import { GSM7_BASIC_CHARS, GSM7_EXTENSION_CHARS } from '../../../../edge-agent/modem/sms/gsm7.ts';
 import {
   encodeSubmit,
   planParts,
   relativeValidity,
   relativeValidityMinutes,
-} from '../../../edge-agent/modem/pdu.ts';
-import { decodeSubmit } from '../../../edge-agent/modem/pdu-decode.ts';
+} from '../../../../edge-agent/modem/sms/pdu.ts';
+import { decodeSubmit } from '../../../../edge-agent/modem/sms/pdu-decode.ts';
 
 /** Decodes every part with node-pdu, an independent implementation, and joins the texts. */
 function nodePduText(pdus: string[]): string {

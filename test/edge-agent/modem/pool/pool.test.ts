@@ -4,14 +4,14 @@ import {
   ModemPool,
   type ModemPoolOptions,
   type ModemStatus,
-} from '../../../edge-agent/modem/pool.ts';
-import { TcpTransport } from '../../../edge-agent/modem/transport.ts';
-import type { DeliveryReport, SendOutcome } from '../../../edge-agent/ports.ts';
+} from '../../../../edge-agent/modem/pool/pool.ts';
+import { TcpTransport } from '../../../../edge-agent/modem/transport/transport.ts';
+import type { DeliveryReport, SendOutcome } from '../../../../edge-agent/ports.ts';
 import {
   type RunningSimulator,
   type SimulatorOptions,
   startSimulator,
-} from '../../../edge-agent/simulator/server.ts';
+} from '../../../../edge-agent/simulator/server.ts';
 
 let sims: RunningSimulator[] = [];
 let pool: ModemPool | undefined;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AtLineParser, type AtToken } from '../../../edge-agent/modem/at-line-parser.ts';
+import { AtLineParser, type AtToken } from '../../../../edge-agent/modem/at/at-line-parser.ts';
 
 function feed(chunks: string[]): AtToken[] {
   const parser = new AtLineParser();

@@ -5,7 +5,7 @@ import {
   ModemDisconnectedError,
   type ModemError,
   SimLockedError,
-} from '../../../edge-agent/modem/errors.ts';
+} from '../../../../edge-agent/modem/at/errors.ts';
 import { type Harness, startHarness, typedCommands } from './driver-harness.ts';
 
 let h: Harness | undefined;
