@@ -12,35 +12,6 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-/** A fresh tenant with its own sync key (minted the way the operator's admin key is). */
-async function newTenant(id: string, userLimit: number) {
-  const created = await t.call(t.operator, 'POST', '/v1/operator/tenants', operatorKey, {
-    id,
-    name: `Tenant ${id}`,
-    defaultCountry: 'DK',
-    userLimit,
-  });
-  expect(created.status).toBe(201);
-  const { mintKey } = await import('../../functions/core/api-keys.ts');
-  const sync = mintKey('sync', id);
-  const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
-  const { marshall } = await import('@aws-sdk/util-dynamodb');
-  await t.dynamo.send(
-    new PutItemCommand({
-      TableName: 'smspass-test',
-      Item: marshall({
-        pk: `KEY#${sync.hash}`,
-        sk: 'KEY',
-        kind: 'sync',
-        tenantId: id,
-        prefix: sync.prefix,
-        createdAt: '',
-      }),
-    }),
-  );
-  return { syncKey: sync.key, adminKey: created.body.adminKey as string };
-}
-
 async function run(key: string) {
   const res = await t.call(t.sync, 'POST', '/v1/sync/runs', key);
   expect(res.status).toBe(201);
@@ -56,7 +27,7 @@ describe('the user limit', () => {
   it('holds under four parallel runs of 100 users into a limit of 150, every time', async () => {
     for (let round = 0; round < 5; round++) {
       const tenantId = `race${round}`;
-      const { syncKey } = await newTenant(tenantId, 150);
+      const { syncKey } = await t.newTenant(tenantId, 150);
       const runs = await Promise.all([0, 1, 2, 3].map(() => run(syncKey)));
       const replies = await Promise.all(runs.map((runId, r) => push(syncKey, runId, adUsers(`r${r}u`, 100))));
       for (const reply of replies) expect(reply.status).toBe(200);
@@ -74,7 +45,7 @@ describe('the user limit', () => {
   });
 
   it('lets the next run take the users over the limit once the operator raises it', async () => {
-    const { syncKey } = await newTenant('raise', 10);
+    const { syncKey } = await t.newTenant('raise', 10);
     const users = adUsers('raise', 15);
     const first = await push(syncKey, await run(syncKey), users);
     expect(first.body.accepted).toBe(10);
@@ -90,7 +61,7 @@ describe('the user limit', () => {
   });
 
   it('corrects a counter that drifted, by a recount that agrees with the users stored', async () => {
-    const { syncKey } = await newTenant('drift', 5);
+    const { syncKey } = await t.newTenant('drift', 5);
     await push(syncKey, await run(syncKey), adUsers('drift', 3));
     // A run that died between reserving and writing leaves the counter too high (and its lease to expire).
     const state = (await t.dir.counter.read('drift'))!;
@@ -104,7 +75,7 @@ describe('the user limit', () => {
 
 describe('runs and batches', () => {
   it('stores a batch once: sending it again changes nothing', async () => {
-    const { syncKey, adminKey } = await newTenant('idem', 100);
+    const { syncKey, adminKey } = await t.newTenant('idem', 100);
     const runId = await run(syncKey);
     const users = adUsers('idem', 20);
     const first = await push(syncKey, runId, users);
@@ -121,7 +92,7 @@ describe('runs and batches', () => {
   });
 
   it('removes nobody for a run that is never completed, and only unseen users on completion', async () => {
-    const { syncKey } = await newTenant('partial', 100);
+    const { syncKey } = await t.newTenant('partial', 100);
     const everyone = adUsers('p', 30);
     const full = await run(syncKey);
     await push(syncKey, full, everyone);
@@ -152,8 +123,8 @@ describe('runs and batches', () => {
   });
 
   it('answers unknown runs with 404 and keeps runs of one tenant away from another', async () => {
-    const a = await newTenant('runs-a', 10);
-    const b = await newTenant('runs-b', 10);
+    const a = await t.newTenant('runs-a', 10);
+    const b = await t.newTenant('runs-b', 10);
     const runId = await run(a.syncKey);
     expect((await push(b.syncKey, runId, adUsers('x', 1))).status).toBe(404);
     expect((await complete(b.syncKey, runId)).status).toBe(404);
@@ -163,7 +134,7 @@ describe('runs and batches', () => {
 
 describe('a batch that fails half-way', () => {
   it('blocks removal until it is sent again and stored whole', async () => {
-    const { syncKey } = await newTenant('flaky', 100);
+    const { syncKey } = await t.newTenant('flaky', 100);
     const everyone = adUsers('f', 10);
     const first = await run(syncKey);
     await push(syncKey, first, everyone);
@@ -213,7 +184,7 @@ describe('a batch that fails half-way', () => {
 
 describe('what the sync stores', () => {
   it('normalises numbers to E.164 with the tenant country, keeps their type, and rejects bad ones', async () => {
-    const { syncKey, adminKey } = await newTenant('phones', 100);
+    const { syncKey, adminKey } = await t.newTenant('phones', 100);
     const base = adUsers('ph', 6);
     const users: AdUser[] = [
       { ...base[0]!, mobile: '20 12 34 56' },
@@ -247,7 +218,7 @@ describe('what the sync stores', () => {
   });
 
   it('resolves AD groups to the highest-priority user group policy', async () => {
-    const { syncKey, adminKey } = await newTenant('groups', 100);
+    const { syncKey, adminKey } = await t.newTenant('groups', 100);
     const group = (name: string) =>
       t.call(t.admin, 'POST', '/v1/group-policies', adminKey, {
         name,
@@ -279,7 +250,7 @@ describe('what the sync stores', () => {
   });
 
   it('refuses a username that belongs to another AD object, and duplicates within a batch', async () => {
-    const { syncKey } = await newTenant('dupes', 100);
+    const { syncKey } = await t.newTenant('dupes', 100);
     const [u0, u1] = adUsers('d', 2);
     const runId = await run(syncKey);
     await push(syncKey, runId, [u0]);
@@ -324,7 +295,7 @@ describe('bad input', () => {
   });
 
   it('takes the documented maximum of users in one batch', async () => {
-    const { syncKey } = await newTenant('maxbatch', SYNC_BATCH_MAX_USERS);
+    const { syncKey } = await t.newTenant('maxbatch', SYNC_BATCH_MAX_USERS);
     const reply = await push(syncKey, await run(syncKey), adUsers('m', SYNC_BATCH_MAX_USERS));
     expect(reply.body).toEqual({ accepted: SYNC_BATCH_MAX_USERS, rejected: [] });
   });

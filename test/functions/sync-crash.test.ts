@@ -63,63 +63,21 @@ const crashPoints: Record<string, CrashPoint> = {
   'after every user write, before the batch record': (c) => expression(c).includes('#seen = :seen'),
 };
 
-async function call(app: Hono, method: string, path: string, key: string, body?: unknown) {
-  const res = await app.request(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body !== undefined && { 'content-type': 'application/json' }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: replies are asserted field by field
-  return { status: res.status, body: text ? (JSON.parse(text) as any) : undefined };
-}
-
-async function newTenant(id: string, userLimit: number) {
-  const created = await t.call(t.operator, 'POST', '/v1/operator/tenants', t.seed.keys.operator, {
-    id,
-    name: `Tenant ${id}`,
-    defaultCountry: 'DK',
-    userLimit,
-  });
-  expect(created.status).toBe(201);
-  const { mintKey } = await import('../../functions/core/api-keys.ts');
-  const key = mintKey('sync', id);
-  const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
-  const { marshall } = await import('@aws-sdk/util-dynamodb');
-  await t.dynamo.send(
-    new PutItemCommand({
-      TableName: TABLE,
-      Item: marshall({
-        pk: `KEY#${key.hash}`,
-        sk: 'KEY',
-        kind: 'sync',
-        tenantId: id,
-        prefix: key.prefix,
-        createdAt: '',
-      }),
-    }),
-  );
-  return key.key;
-}
-
 const start = async (app: Hono, key: string) => {
-  const res = await call(app, 'POST', '/v1/sync/runs', key);
+  const res = await t.call(app, 'POST', '/v1/sync/runs', key);
   expect(res.status).toBe(201);
   return res.body.runId as string;
 };
 const push = (app: Hono, key: string, runId: string, users: AdUser[]) =>
-  call(app, 'PUT', `/v1/sync/runs/${runId}/users`, key, { users });
+  t.call(app, 'PUT', `/v1/sync/runs/${runId}/users`, key, { users });
 const complete = (app: Hono, key: string, runId: string) =>
-  call(app, 'POST', `/v1/sync/runs/${runId}/complete`, key);
+  t.call(app, 'POST', `/v1/sync/runs/${runId}/complete`, key);
 const stored = (tenantId: string) => t.dir.counter.countStored(tenantId);
 const counted = async (tenantId: string) => (await t.dir.counter.read(tenantId))?.activeUsers;
 
 describe('a batch whose process died', () => {
   it('refuses nobody once the dead process lease is over, and the counter agrees with the table', async () => {
-    const key = await newTenant('crash-limit', 10);
+    const key = (await t.newTenant('crash-limit', 10)).syncKey;
     const runId = await start(sync, key);
     const users = adUsers('cl', 10);
     const dying = dyingProcess(crashPoints['after reserving, before any user write']!);
@@ -144,7 +102,7 @@ describe('a batch whose process died', () => {
   });
 
   it('lets another run of the tenant create users as soon as one lease is over', async () => {
-    const key = await newTenant('crash-lock', 100);
+    const key = (await t.newTenant('crash-lock', 100)).syncKey;
     const dying = dyingProcess(crashPoints['after reserving, before any user write']!);
     expect((await push(dying.app, key, await start(sync, key), adUsers('dead', 30))).status).toBe(500);
 
@@ -161,7 +119,7 @@ describe('a batch whose process died', () => {
     'dies %s: the batch sent again stores it whole and complete reports what is stored',
     async (point) => {
       const tenantId = `crash-${Object.keys(crashPoints).indexOf(point)}`;
-      const key = await newTenant(tenantId, 40);
+      const key = (await t.newTenant(tenantId, 40)).syncKey;
       const everyone = adUsers('u', 30);
       const first = await start(sync, key);
       expect((await push(sync, key, first, everyone.slice(0, 20))).body.accepted).toBe(20);
@@ -202,7 +160,7 @@ describe('a batch whose process died', () => {
 describe('runs racing a process that dies', () => {
   it('fills the limit exactly, never past it, and reports every user not taken', async () => {
     const limit = 150;
-    const key = await newTenant('crash-race', limit);
+    const key = (await t.newTenant('crash-race', limit)).syncKey;
     // The dead process takes the lock first, reserves 100 slots and dies holding both, while the live runs
     // race it: they are sent as soon as it holds the lock.
     let reserved = false;

@@ -5,8 +5,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Hono } from 'hono';
 import { KeyFileCredentialCipher } from '../../functions/adapters/credentials/key-file-cipher.ts';
+import { keyItem } from '../../functions/adapters/dynamo/keys.ts';
+import { mintKey } from '../../functions/core/api-keys.ts';
 import { buildAdminApp, buildOperatorApp, buildSyncApp } from '../../functions/deps.ts';
 import { directoryStores } from '../../functions/directory-deps.ts';
 import { type CloudFixture, startCloud, TABLE } from './cloud.ts';
@@ -26,6 +30,8 @@ export interface DirectoryFixture extends CloudFixture {
     body?: unknown,
     // biome-ignore lint/suspicious/noExplicitAny: replies are asserted field by field in the tests
   ): Promise<{ status: number; body: any }>;
+  /** A fresh tenant made through the operator API, with a sync key of its own (minted as the admin key is). */
+  newTenant(id: string, userLimit: number): Promise<{ syncKey: string; adminKey: string }>;
 }
 
 export async function startDirectory(): Promise<DirectoryFixture> {
@@ -51,6 +57,35 @@ export async function startDirectory(): Promise<DirectoryFixture> {
       });
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async newTenant(id, userLimit) {
+      const created = await fixture.call(
+        fixture.operator,
+        'POST',
+        '/v1/operator/tenants',
+        cloud.seed.keys.operator,
+        {
+          id,
+          name: `Tenant ${id}`,
+          defaultCountry: 'DK',
+          userLimit,
+        },
+      );
+      if (created.status !== 201) throw new Error(`tenant ${id} was not created: ${created.status}`);
+      const sync = mintKey('sync', id);
+      await cloud.dynamo.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: marshall({
+            ...keyItem(sync.hash),
+            kind: 'sync',
+            tenantId: id,
+            prefix: sync.prefix,
+            createdAt: '',
+          }),
+        }),
+      );
+      return { syncKey: sync.key, adminKey: created.body.adminKey as string };
     },
   };
   return fixture;
