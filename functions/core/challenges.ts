@@ -31,7 +31,7 @@ import type { AuditLog } from './ports/audit.ts';
 import type { AttemptOutcome, ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
-import type { DispatchQueue } from './ports/queue.ts';
+import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
 import { queueFirstStep } from './recovery.ts';
 import type { ChainResolver, ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
@@ -183,18 +183,13 @@ export class ChallengeService {
       ...(security.bindClientIp && clientIp && { boundIp: clientIp }),
       ...(personal && { personal }),
     };
-    const step0 = quiet
-      ? await this.planner.planDecoy(
-          tenant,
-          (resolved ?? (await this.planner.chainFor(tenant, undefined))).rules,
-          challenge,
-          code,
-          {
-            refusal,
-            to: mobile,
-          },
-        )
-      : await this.planner.planDelivery(tenant, user, resolved, challenge, code, nowIso);
+    let step0: DispatchMessage | undefined;
+    if (quiet) {
+      const rules = (resolved ?? (await this.planner.chainFor(tenant, undefined))).rules;
+      await this.planner.planDecoy(tenant, rules, challenge, code, { refusal, to: mobile });
+    } else {
+      step0 = await this.planner.planDelivery(tenant, user, resolved, challenge, code, nowIso);
+    }
     // The audit entry goes with the challenge in the same store call.
     await challenges.create(challenge, {
       ...(tenant.messageLogRetentionDays !== undefined && {

@@ -133,7 +133,7 @@ export class DeliveryPlanner {
     challenge: Challenge,
     code: string,
     known: { refusal: string | undefined; to: string | null },
-  ): Promise<undefined> {
+  ): Promise<void> {
     const { refusal, to } = known;
     const rule = rules[0]!;
     const text = renderMessage(tenant.messageTemplate, {
@@ -168,7 +168,6 @@ export class DeliveryPlanner {
         },
       ];
     }
-    return undefined;
   }
 
   /** Step 0's agent, for a rule whose route is a modem group: chosen now, so dispatch needs no claim write. */
