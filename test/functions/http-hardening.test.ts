@@ -4,12 +4,13 @@
  * app.request(), counting what the app pulls, so "stopped reading" is measured, not assumed.
  */
 import type { Context } from 'aws-lambda';
-import { handle, type LambdaEvent } from 'hono/aws-lambda';
+import { handle } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_BATCH_MAX_BYTES } from '../../functions/contracts/sync.ts';
 import { mintKey } from '../../functions/core/api-keys.ts';
 import { MAX_BODY_BYTES } from '../../functions/http/json-body.ts';
 import { type DirectoryFixture, startDirectory } from '../support/directory.ts';
+import { httpApiEvent } from '../support/lambda-event.ts';
 
 let t: DirectoryFixture;
 beforeAll(async () => {
@@ -153,35 +154,8 @@ describe('bodies past their limit, streamed without a Content-Length', () => {
 });
 
 describe('the limit behind API Gateway, where the body arrives as one string', () => {
-  const event = (body: string, headers: Record<string, string>): LambdaEvent => ({
-    version: '2.0',
-    routeKey: 'POST /v1/challenges',
-    rawPath: '/v1/challenges',
-    rawQueryString: '',
-    headers: { host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...headers },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'abc123',
-      authentication: null,
-      authorizer: {},
-      http: {
-        method: 'POST',
-        path: '/v1/challenges',
-        protocol: 'HTTP/1.1',
-        sourceIp: '203.0.113.7',
-        userAgent: 'radius-front',
-      },
-      requestId: 'req-1',
-      routeKey: 'POST /v1/challenges',
-      stage: '$default',
-      time: '27/Nov/2026:19:00:00 +0000',
-      timeEpoch: 1795806000000,
-    },
-    body,
-    isBase64Encoded: false,
-  });
+  const event = (body: string, headers: Record<string, string>) =>
+    httpApiEvent('POST', '/v1/challenges', body, headers);
 
   it('answers 413 to a body past the limit with no Content-Length, and to one that understates it', async () => {
     const big = JSON.stringify({ username: 'alice', pad: 'x'.repeat(MAX_BODY_BYTES) });

@@ -1,45 +1,15 @@
 /** The same hono app answers the same way through app.request() and through the Lambda adapter. */
 import type { Context } from 'aws-lambda';
-import { handle, type LambdaEvent } from 'hono/aws-lambda';
+import { handle } from 'hono/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CloudFixture, jsonRequest, startCloud } from '../support/cloud.ts';
+import { httpApiEvent } from '../support/lambda-event.ts';
 
 let cloud: CloudFixture;
 beforeAll(async () => {
   cloud = await startCloud();
 });
 afterAll(async () => cloud?.close());
-
-function httpApiEvent(
-  method: string,
-  path: string,
-  body: string | undefined,
-  headers: Record<string, string>,
-): LambdaEvent {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: '',
-    headers: { host: 'abc123.execute-api.eu-west-1.amazonaws.com', ...headers },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'abc123',
-      authentication: null,
-      authorizer: {},
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'radius-front' },
-      requestId: 'req-1',
-      routeKey: `${method} ${path}`,
-      stage: '$default',
-      time: '27/Nov/2026:19:00:00 +0000',
-      timeEpoch: 1795806000000,
-    },
-    body: body ?? null,
-    isBase64Encoded: false,
-  };
-}
 
 const lambdaContext = {} as Context;
 
