@@ -111,7 +111,10 @@ describe('a whole SMS login on the local stack', () => {
       .map((t) => t.data)
       .join('');
     expect(inbound).toMatch(/AT\+CMGS=\d+\r/);
-    expect(sim.transcript.some((t) => t.dir === 'out' && /\+CMGS: \d+/.test(t.data))).toBe(true);
+    // The simulator writes the outbox line before it answers +CMGS, so the answer may still be on its way.
+    await until('the +CMGS answer', () =>
+      sim.transcript.some((t) => t.dir === 'out' && /\+CMGS: \d+/.test(t.data)) ? true : undefined,
+    );
 
     // 7. job.sent came back through the events topic, queue and handler
     const status = await until('the sent status', async () => {
