@@ -14,11 +14,13 @@ import { DynamoUserCounter } from './adapters/dynamo/user-counter.ts';
 import { DynamoUserStore } from './adapters/dynamo/user-store.ts';
 import { createAdminApp } from './admin/app.ts';
 import { messageLogRoutes } from './admin/message-log-routes.ts';
+import { settingsRoutes } from './admin/settings-routes.ts';
 import { systemClock } from './core/clock.ts';
 import { MessageLogService } from './core/message-log.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
 import { SyncService } from './core/sync.ts';
 import { TenantConfigService } from './core/tenant-config.ts';
+import { TenantSettingsService } from './core/tenant-settings.ts';
 import { TenantService } from './core/tenants.ts';
 import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
@@ -91,6 +93,9 @@ export function buildAdminApp(ctx: DirectoryContext) {
         store: new DynamoMessageLogStore(ctx.dynamo, ctx.table, () => s.clock.now()),
         clock: s.clock,
       }),
+    ),
+    settings: settingsRoutes(
+      new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),
     ),
   });
 }

@@ -27,9 +27,20 @@ export interface AdminAppDeps {
   security?: { keys: Hono<KeyAuthEnv>; lockouts: Hono<KeyAuthEnv> };
   /** The message log, built by `buildAdminApp` in directory-deps.ts. */
   messageLog?: Hono<KeyAuthEnv>;
+  /** The tenant's own settings (`/v1/settings`), built by `buildAdminApp` in directory-deps.ts. */
+  settings?: Hono<KeyAuthEnv>;
 }
 
-export function createAdminApp({ config, users, audit, directory, log, security, messageLog }: AdminAppDeps) {
+export function createAdminApp({
+  config,
+  users,
+  audit,
+  directory,
+  log,
+  security,
+  messageLog,
+  settings,
+}: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
   app.get('/v1/openapi.json', openApiHandler);
@@ -49,6 +60,7 @@ export function createAdminApp({ config, users, audit, directory, log, security,
     app.route('/v1', security.lockouts);
   }
   if (messageLog) app.route('/v1/message-log', messageLog);
+  if (settings) app.route('/v1/settings', settings);
 
   app.get('/v1/audit', async (c) => {
     const { limit, cursor } = pageOptions((n) => c.req.query(n));

@@ -19,6 +19,19 @@ const Country = z
   })
   .transform((c) => c.toUpperCase());
 
+/**
+ * The host of a tenant's login page, for the origin-bound one-time code line (`@login.example.com #123456`) that
+ * browsers read from an SMS and offer only on that host. A host name, without scheme, port or path.
+ */
+export const WebOtpHost = z
+  .string()
+  .max(100)
+  .regex(
+    /^(?=.{1,100}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/,
+    'must be the host name of the login page, such as login.example.com (no scheme, port or path)',
+  )
+  .transform((h) => h.toLowerCase());
+
 export const Channel = z.enum(CHANNEL_KINDS);
 export type Channel = z.infer<typeof Channel>;
 export const Target = z.enum(['primary', 'secondary', 'email']);
@@ -89,6 +102,8 @@ export const GroupPolicyInput = z
       .object({ enabled: z.boolean(), fields: z.array(z.enum(SELF_SERVICE_FIELDS)).max(4) })
       .strict(),
     secondaryPhone: z.boolean(),
+    /** The login page's host for the origin-bound code line; null turns the tenant's off for the group. */
+    webOtpOrigin: WebOtpHost.nullable().optional(),
   })
   .strict();
 export type GroupPolicyInput = z.infer<typeof GroupPolicyInput>;
@@ -153,4 +168,86 @@ export const TenantInput = z
     defaultModemGroup: Slug.optional(),
   })
   .strict();
-export const TenantUpdate = TenantInput.omit({ id: true }).partial().strict();
+/**
+ * The most lenient values the operator lets a tenant choose. Each is a bound: a tenant's own settings (and its
+ * group policies' and users' overrides) beyond one are refused, and values stored before the bound was set are
+ * held to it when settings resolve (shown with `from: "operator"`).
+ */
+export const TenantCeilings = z
+  .object({
+    passcode: z
+      .object({
+        minLength: z.int().min(4).max(12),
+        maxValiditySeconds: z.int().min(30).max(3600),
+        maxAttempts: z.int().min(1).max(10),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    lockout: z
+      .object({ maxFailures: z.int().min(1).max(100), minLockSeconds: z.int().min(1).max(86_400) })
+      .partial()
+      .strict()
+      .optional(),
+    limits: z
+      .object({
+        minWindowSeconds: z.int().min(1).max(3600),
+        perUser: z.int().min(1).max(1000),
+        perDestination: z.int().min(1).max(1000),
+        perClientIp: z.int().min(1).max(100_000),
+        perTenant: z.int().min(1).max(1_000_000),
+      })
+      .partial()
+      .strict()
+      .optional(),
+    /** Whether the tenant may accept personal passcodes at all. */
+    allowPersonalPasscode: z.boolean().optional(),
+  })
+  .strict();
+export type TenantCeilings = z.infer<typeof TenantCeilings>;
+
+export const TenantUpdate = TenantInput.omit({ id: true })
+  .partial()
+  .extend({ ceilings: TenantCeilings.optional() })
+  .strict();
+
+/** The abuse defences a tenant admin chooses, within the operator's ceilings. */
+export const TenantSecurityInput = z
+  .object({
+    allowPersonalPasscode: z.boolean(),
+    bindClientIp: z.boolean(),
+    lockout: z
+      .object({ maxFailures: z.int().min(1).max(100), lockSeconds: z.int().min(1).max(86_400) })
+      .partial()
+      .strict(),
+    limits: z
+      .object({
+        windowSeconds: z.int().min(1).max(3600),
+        perUser: z.int().min(1).max(1000),
+        perDestination: z.int().min(1).max(1000),
+        perClientIp: z.int().min(1).max(100_000),
+        perTenant: z.int().min(1).max(1_000_000),
+      })
+      .partial()
+      .strict(),
+    /** Where passcodes may be sent: a subset of the countries the operator allows the tenant. */
+    allowedCountries: z.array(Country).min(1).max(250),
+  })
+  .partial()
+  .strict();
+
+/** `PATCH /v1/settings`: the tenant's own defaults. Nested objects are merged with what is stored. */
+export const TenantSettingsUpdate = z
+  .object({
+    passcode: PasscodeSettingsInput.partial().optional(),
+    messageTemplate: z
+      .string()
+      .min(1)
+      .max(320)
+      .includes('{code}', { message: 'must contain {code}' })
+      .optional(),
+    webOtpOrigin: WebOtpHost.nullable().optional(),
+    security: TenantSecurityInput.optional(),
+  })
+  .strict();
+export type TenantSettingsUpdate = z.infer<typeof TenantSettingsUpdate>;

@@ -207,6 +207,7 @@ const ADMIN_BODIES: Array<[Method, string, z.ZodType]> = [
   ['post', '/v1/integration-policies', admin.IntegrationPolicyInput],
   ['put', '/v1/integration-policies/{id}', admin.IntegrationPolicyInput],
   ['patch', '/v1/users/{id}', admin.UserUpdate],
+  ['patch', '/v1/settings', admin.TenantSettingsUpdate],
   ['post', '/v1/operator/tenants', admin.TenantInput],
   ['patch', '/v1/operator/tenants/{id}', admin.TenantUpdate],
 ];
@@ -221,6 +222,17 @@ const ADMIN_ROUTES: RouteDoc[] = ADMIN_BODIES.map(([method, path, body]) => ({
   replies: { [method === 'post' ? 201 : 200]: { description: 'The stored object' } },
   errors: [400, 401, 404, 409, 422],
 }));
+
+ADMIN_ROUTES.push({
+  method: 'get',
+  path: '/v1/settings',
+  summary:
+    "The tenant's own settings, each with where its value comes from (default, operator, tenant), and the operator's ceilings",
+  tag: 'admin',
+  auth: 'admin',
+  replies: { 200: { description: '{"settings":{…},"ceilings":{…},"operatorAllowedCountries":[…]}' } },
+  errors: [401, 403],
+});
 
 ADMIN_ROUTES.push({
   method: 'get',

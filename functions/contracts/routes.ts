@@ -58,6 +58,9 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/users/{id}/unlock', fn: 'admin' },
   { method: 'GET', path: '/v1/users/{id}/effective-settings', fn: 'admin' },
   { method: 'GET', path: '/v1/audit', fn: 'admin' },
+  // The tenant's own settings: functions/admin/settings-routes.ts.
+  { method: 'GET', path: '/v1/settings', fn: 'admin' },
+  { method: 'PATCH', path: '/v1/settings', fn: 'admin' },
   // The message log: functions/admin/message-log-routes.ts.
   { method: 'GET', path: '/v1/message-log', fn: 'admin' },
   { method: 'PUT', path: '/v1/message-log/retention', fn: 'admin' },

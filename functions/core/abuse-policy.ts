@@ -1,6 +1,7 @@
 /**
  * A tenant's abuse defences: fixed-window rate limits, the per-user lockout, the personal passcode and IP
- * binding. Stored on the tenant item; anything absent takes the defaults below.
+ * binding. Stored on the tenant item; anything absent takes the defaults below. They resolve, with the
+ * operator's ceilings, in settings.ts.
  */
 
 export interface RateLimits {
@@ -24,12 +25,14 @@ export interface LockoutPolicy {
 }
 
 export interface TenantSecurity {
-  limits?: Partial<RateLimits>;
-  lockout?: Partial<LockoutPolicy>;
+  limits?: Partial<RateLimits> | undefined;
+  lockout?: Partial<LockoutPolicy> | undefined;
   /** Accept a user's personal passcode in place of the sent one (inside its window). */
-  allowPersonalPasscode?: boolean;
+  allowPersonalPasscode?: boolean | undefined;
   /** Refuse a verify that comes from another client IP than the one that made the challenge. */
-  bindClientIp?: boolean;
+  bindClientIp?: boolean | undefined;
+  /** The tenant admin's narrowing of the operator's allowed countries. */
+  allowedCountries?: string[] | undefined;
 }
 
 export const DEFAULT_LIMITS: RateLimits = {
@@ -45,28 +48,3 @@ export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 10, lockSeconds: 90
 export const NIST_MAX_FAILURES = 100;
 /** A lock lifts by itself within a day at the longest; guard items are kept well beyond that. */
 export const MAX_LOCK_SECONDS = 24 * 3600;
-
-/**
- * Only numbers override a default: a key spread as `undefined` (or a null in a hand-edited item) is a gap, and
- * would otherwise turn into NaN, or 0 failures, past the clamps below.
- */
-function numbersOf<T extends object>(values: Partial<T> | undefined): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(values ?? {}).filter(([, v]) => typeof v === 'number' && !Number.isNaN(v)),
-  ) as Partial<T>;
-}
-
-export function resolveSecurity(security: TenantSecurity | undefined) {
-  const lockout = { ...DEFAULT_LOCKOUT, ...numbersOf(security?.lockout) };
-  return {
-    limits: { ...DEFAULT_LIMITS, ...numbersOf(security?.limits) },
-    lockout: {
-      maxFailures: Math.max(1, Math.min(lockout.maxFailures, NIST_MAX_FAILURES)),
-      lockSeconds: Math.max(1, Math.min(lockout.lockSeconds, MAX_LOCK_SECONDS)),
-    },
-    allowPersonalPasscode: security?.allowPersonalPasscode === true,
-    bindClientIp: security?.bindClientIp === true,
-  };
-}
-
-export type ResolvedSecurity = ReturnType<typeof resolveSecurity>;

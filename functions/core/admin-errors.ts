@@ -69,3 +69,13 @@ export class TenantStateError extends DomainError {
     super('tenant_state', message);
   }
 }
+
+/** A setting more lenient than the operator's ceiling for the tenant (or outside the countries it allows). */
+export class AboveCeilingError extends DomainError {
+  constructor(
+    message: string,
+    readonly fields: string[],
+  ) {
+    super('above_ceiling', message);
+  }
+}

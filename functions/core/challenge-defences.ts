@@ -2,7 +2,7 @@
  * The defences around a challenge: the abuse limits a create counts against, and the user's guard that every
  * verdict must pass (the lockout). They are kept apart from the lifecycle so that the rules read in one place.
  */
-import type { ResolvedSecurity } from './abuse-policy.ts';
+
 import type { Clock } from './clock.ts';
 import { RateLimitedError, UserLockedError } from './errors.ts';
 import type { Challenge, Tenant } from './model.ts';
@@ -11,6 +11,7 @@ import type { AuditEntry, AuditLog } from './ports/audit.ts';
 import type { ChallengeStore } from './ports/challenges.ts';
 import type { Logger } from './ports/log.ts';
 import type { DeploymentKeys } from './secrets.ts';
+import type { ResolvedSecurity } from './settings.ts';
 
 export interface ChallengeDefencesDeps {
   challenges: ChallengeStore;

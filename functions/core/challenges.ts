@@ -9,7 +9,6 @@
  * writes. Lockout state is cleared only after failures, so a clean login writes nothing more.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { resolveSecurity } from './abuse-policy.ts';
 import type { AgentRouter } from './agent-router.ts';
 import { assertKeyGrants, type ParsedKey } from './api-keys.ts';
 import { ChallengeDefences } from './challenge-defences.ts';
@@ -22,7 +21,7 @@ import { DeliveryPlanner } from './delivery-planning.ts';
 import { checkDestination, DestinationRefusedError } from './destination.ts';
 import { NotFoundError, RateLimitedError, UnauthorizedError, UserLockedError } from './errors.ts';
 import { newId } from './ids.ts';
-import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery } from './model.ts';
+import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, DeliveryChannel, Tenant } from './model.ts';
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
@@ -35,6 +34,7 @@ import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
 import { queueFirstStep } from './recovery.ts';
 import type { ChainResolver, ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
+import { passcodeOf, resolveSettings, securityOf } from './settings.ts';
 
 export interface ChallengeRequest {
   username: string;
@@ -44,7 +44,8 @@ export interface ChallengeRequest {
 export interface CreatedChallenge {
   challengeId: string;
   expiresAt: string;
-  channel: 'sms';
+  /** Step 0's channel: where the user should look for the code (`totp`: in the authenticator app). */
+  channel: DeliveryChannel;
   destination: string;
 }
 
@@ -74,6 +75,9 @@ export interface ChallengeServiceDeps {
   /** Checks authenticator-app codes once a challenge's chain reached a TOTP rule. */
   totp?: Pick<TotpService, 'verify'>;
 }
+
+/** The lockout is the tenant's (group policies and users do not change it), so a verify needs no policy read. */
+const tenantSecurity = (tenant: Tenant) => securityOf(resolveSettings(tenant, undefined, undefined));
 
 const keyActor = (record: ApiKeyRecord | undefined) => (record ? `key:${record.prefix}` : 'system');
 
@@ -105,9 +109,6 @@ export class ChallengeService {
 
     const now = clock.now();
     const nowIso = new Date(now).toISOString();
-    const settings = tenant.passcode;
-    assertPasscodeSettings(settings);
-    const security = resolveSecurity(tenant.security);
     const user = loaded.user;
     const guard = loaded.guard;
 
@@ -115,28 +116,29 @@ export class ChallengeService {
       throw new UserLockedError(Math.ceil((Date.parse(guard.lockedUntil) - now) / 1000));
     if (user?.locked) throw new UserLockedError();
 
-    // The user's chain decides what must be reachable: a chain of e-mail or TOTP rules needs no mobile.
-    const resolved = user ? await this.planner.chainFor(tenant, user) : undefined;
+    // Everything below runs on the user's resolved settings (settings.ts), the same values effective-settings
+    // shows; a stranger gets the tenant's. The chain is already cut to the channels the settings allow.
+    const resolved = await this.planner.chainFor(tenant, user);
+    const settings = passcodeOf(resolved.settings);
+    assertPasscodeSettings(settings);
+    const security = securityOf(resolved.settings);
     // What each rule's channel reaches decides what the user must have: an app rule needs no address at all.
     const reaches = (r: ResolvedChain['rules'][number]) => channelUnit(r.channel).reaches;
-    const usesMobile =
-      !resolved || resolved.rules.some((r) => r.target === 'primary' && reaches(r) !== 'app');
-    const reachable =
-      !resolved ||
-      resolved.rules.some(
-        (r) =>
-          reaches(r) === 'app' ||
-          (r.target === 'primary' && user?.mobile) ||
-          (r.target === 'secondary' && user?.secondaryMobile) ||
-          (r.target === 'email' && user?.email),
-      );
+    const usesMobile = resolved.rules.some((r) => r.target === 'primary' && reaches(r) !== 'app');
+    const reachable = resolved.rules.some(
+      (r) =>
+        reaches(r) === 'app' ||
+        (r.target === 'primary' && user?.mobile) ||
+        (r.target === 'secondary' && user?.secondaryMobile) ||
+        (r.target === 'email' && user?.email),
+    );
     // A known user whom no rule may reach is answered exactly like an unknown name (no enumeration); the
     // reason goes to the message log, where the tenant admin looks.
     let refusal = user && !reachable ? 'no_route' : undefined;
     const mobile = usesMobile ? (user?.mobile ?? null) : null;
     if (mobile) {
       try {
-        checkDestination(mobile, tenant.allowedCountries, user?.mobileType);
+        checkDestination(mobile, security.allowedCountries, user?.mobileType);
       } catch (error) {
         if (!(error instanceof DestinationRefusedError)) throw error;
         refusal = `destination_refused:${error.reason}`;
@@ -147,7 +149,7 @@ export class ChallengeService {
         });
       }
     }
-    const quiet = !user || !resolved || refusal !== undefined;
+    const quiet = !user || refusal !== undefined;
 
     await this.defences.countCreate(tenant, security, now, request, quiet ? null : mobile);
 
@@ -185,8 +187,7 @@ export class ChallengeService {
     };
     let step0: DispatchMessage | undefined;
     if (quiet) {
-      const rules = (resolved ?? (await this.planner.chainFor(tenant, undefined))).rules;
-      await this.planner.planDecoy(tenant, rules, challenge, code, { refusal, to: mobile });
+      await this.planner.planDecoy(tenant, resolved, challenge, code, { refusal, to: mobile });
     } else {
       step0 = await this.planner.planDelivery(tenant, user, resolved, challenge, code, nowIso);
     }
@@ -220,7 +221,8 @@ export class ChallengeService {
       const wait = (this.createTimes.draw() ?? 0) - (performance.now() - started);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
-    return { challengeId: id, expiresAt, channel: 'sms', destination: challenge.destination };
+    const channel = challenge.decoy?.channel ?? challenge.deliveries[0]?.channel ?? 'sms';
+    return { challengeId: id, expiresAt, channel, destination: challenge.destination };
   }
 
   /** A new code for the same login: the old challenge dies, a new one (with its own id) takes its place. */
@@ -262,7 +264,7 @@ export class ChallengeService {
     const loaded = await directory.loadForRequest(key.hash, tenantId, { challengeId });
     const record = assertKeyGrants(key, loaded.key, 'auth');
     if (loaded.tenant?.status !== 'active') throw new UnauthorizedError();
-    const { lockout } = resolveSecurity(loaded.tenant.security);
+    const { lockout } = tenantSecurity(loaded.tenant);
     let current = loaded.challenge;
     if (!current) throw new NotFoundError('The challenge');
     const nowIso = new Date(clock.now()).toISOString();

@@ -2,6 +2,7 @@
  * Delivery planning for a new challenge: which rule chain it runs, the text it carries, step 0 as a queue
  * message with its agent already chosen, and, for a challenge that sends nothing, the decoy it shows instead.
  */
+import { fitsOneSms } from '../contracts/gsm7.ts';
 import type { AgentRouter } from './agent-router.ts';
 import { channelUnit, deliveryRoute, maskedDestination } from './channels/registry.ts';
 import { DeliveryTimes } from './decoy-timeline.ts';
@@ -10,16 +11,21 @@ import { chainSealContext } from './dispatch.ts';
 import type { Challenge, Tenant, User } from './model.ts';
 import { maskPhone } from './phone.ts';
 import type { DispatchMessage } from './ports/queue.ts';
-import { type ChainResolver, defaultChain, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
+import { type ChainResolver, chainOf, deliveryChannel, type ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
+import type { EffectiveSettings } from './settings.ts';
 
 /** The longest text an SMS job may carry (the contract's limit, ten concatenated parts and some). */
 export const MAX_MESSAGE_CHARS = 1600;
 
-export function renderMessage(
-  template: string,
-  facts: { code: string; minutes: number; ip?: string; client?: string },
-) {
+export interface MessageFacts {
+  code: string;
+  minutes: number;
+  ip?: string;
+  client?: string;
+}
+
+export function renderMessage(template: string, facts: MessageFacts) {
   const fill = (ip: string, client: string) =>
     template
       .replaceAll('{code}', facts.code)
@@ -30,6 +36,27 @@ export function renderMessage(
   // A template that repeats long session facts could outgrow a job and never be sent: drop the facts, keep
   // the code (templates are at most 320 characters, so this always fits).
   return full.length <= MAX_MESSAGE_CHARS ? full : fill('-', '-');
+}
+
+/**
+ * The passcode message as the user's settings make it. With a login page host set, the message ends with the
+ * origin-bound code line of the WebOTP format (`@login.example.com #123456`, its own last line), which Chrome
+ * and Safari read and offer only on that host, and the whole message is kept to one SMS: browsers read only a
+ * single message, so the text above the line gives way (first the session facts, then its end), never the line.
+ */
+export function composeMessage(settings: EffectiveSettings, facts: MessageFacts): string {
+  const template = settings['passcode.messageTemplate'].value;
+  const host = settings['passcode.webOtpOrigin'].value;
+  const text = renderMessage(template, facts);
+  if (!host) return text;
+  const line = `@${host} #${facts.code}`;
+  const withLine = (body: string) => (body ? `${body}\n\n${line}` : line);
+  if (fitsOneSms(withLine(text))) return withLine(text);
+  const plain = Array.from(
+    renderMessage(template, { code: facts.code, minutes: facts.minutes, ip: '-', client: '-' }),
+  );
+  while (plain.length > 0 && !fitsOneSms(withLine(plain.join('').trimEnd()))) plain.pop();
+  return withLine(plain.join('').trimEnd());
 }
 
 export interface DeliveryPlannerDeps {
@@ -50,7 +77,7 @@ export class DeliveryPlanner {
   chainFor(tenant: Tenant, user: User | undefined): Promise<ResolvedChain> {
     return this.deps.chains
       ? this.deps.chains.resolve(tenant, user)
-      : Promise.resolve({ rules: defaultChain(tenant), flash: false });
+      : Promise.resolve(chainOf(tenant, user, undefined, []));
   }
 
   /**
@@ -70,16 +97,17 @@ export class DeliveryPlanner {
     const { keys } = this.deps;
     const chain = resolved.rules;
     const rule = chain[0]!;
-    const text = renderMessage(tenant.messageTemplate, {
+    const { settings } = resolved;
+    const text = composeMessage(settings, {
       code,
-      minutes: Math.round(tenant.passcode.validitySeconds / 60),
+      minutes: Math.round(settings['passcode.validitySeconds'].value / 60),
       ...(challenge.client.ip && { ip: challenge.client.ip }),
       ...(challenge.client.name && { client: challenge.client.name }),
     });
-    let secondary = user.secondaryMobile;
+    let secondary = settings.secondaryPhone.value ? user.secondaryMobile : null;
     if (secondary) {
       try {
-        checkDestination(secondary, tenant.allowedCountries, user.secondaryMobileType);
+        checkDestination(secondary, settings['security.allowedCountries'].value, user.secondaryMobileType);
       } catch {
         secondary = null;
       }
@@ -94,7 +122,8 @@ export class DeliveryPlanner {
     const shownTo = to ? maskedDestination(rule, to) : undefined;
     challenge.chain = chain;
     if (chain.length > 1) challenge.sealed = sealed;
-    if (resolved.flash) challenge.flash = true;
+    const flash = settings['passcode.flash'].value;
+    if (flash) challenge.flash = true;
     challenge.deliveries = [
       {
         step: 0,
@@ -115,7 +144,7 @@ export class DeliveryPlanner {
       expiresAt: challenge.expiresAt,
       sealed,
       modemGroup: rule.route ?? rule.channel,
-      flash: resolved.flash,
+      flash,
       rule,
       ...(agent && { agentId: agent.agentId }),
       hasNext: chain.length > 1,
@@ -129,16 +158,20 @@ export class DeliveryPlanner {
    */
   async planDecoy(
     tenant: Tenant,
-    rules: ResolvedChain['rules'],
+    resolved: ResolvedChain,
     challenge: Challenge,
     code: string,
     known: { refusal: string | undefined; to: string | null },
   ): Promise<void> {
     const { refusal, to } = known;
+    const { settings } = resolved;
+    // A user no rule may reach still shows a step: the one the tenant's default chain would take.
+    const rules =
+      resolved.rules.length > 0 ? resolved.rules : chainOf(tenant, undefined, undefined, []).rules;
     const rule = rules[0]!;
-    const text = renderMessage(tenant.messageTemplate, {
+    const text = composeMessage(settings, {
       code,
-      minutes: Math.round(tenant.passcode.validitySeconds / 60),
+      minutes: Math.round(settings['passcode.validitySeconds'].value / 60),
     });
     this.deps.keys.seal(
       JSON.stringify({ text, targets: { primary: null, secondary: null, email: null }, username: '' }),

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'empty_chain',
   'chain_loop',
   'weak_passcode',
+  'above_ceiling',
   'no_delivery_route',
   'user_locked',
   'rate_limited',

@@ -1,6 +1,6 @@
 /** The records the domain works with. Stores map them to and from their own item shapes. */
 
-import type { Rule } from '../contracts/admin.ts';
+import type { PasscodeOverrides, Rule, TenantCeilings } from '../contracts/admin.ts';
 import type { TenantSecurity } from './abuse-policy.ts';
 import type { DeliveryChannel } from './channels/registry.ts';
 import type { DecoyPlan } from './decoy-timeline.ts';
@@ -25,7 +25,10 @@ export interface Tenant {
   status: 'active' | 'suspended' | 'deleted';
   /** ISO 3166 alpha-2 country used to read national numbers. */
   defaultCountry: string;
-  /** ISO 3166 alpha-2 countries passcodes may be sent to (SMS pumping defence). */
+  /**
+   * ISO 3166 alpha-2 countries the operator lets the tenant send passcodes to (SMS pumping defence); the tenant
+   * admin may narrow them further (`security.allowedCountries`).
+   */
   allowedCountries: string[];
   /** The most users the AD sync keeps for this tenant; the stored count never exceeds it. */
   userLimit: number;
@@ -36,6 +39,10 @@ export interface Tenant {
   defaultModemGroup: string;
   /** The tenant's abuse defences; absent parts take the defaults in `core/abuse-policy.ts`. */
   security?: TenantSecurity | undefined;
+  /** The most lenient settings the operator lets the tenant choose (settings.ts holds every value to them). */
+  ceilings?: TenantCeilings | undefined;
+  /** The login page's host: SMS then end with the origin-bound code line `@host #code`. */
+  webOtpOrigin?: string | null | undefined;
   /** How many days the message log keeps each message (default 30), set by the tenant admin. */
   messageLogRetentionDays?: number | undefined;
 }
@@ -68,6 +75,8 @@ export interface User {
   groupPolicyId?: string | null;
   /** Locked by an admin: no passcode is sent until an admin unlocks. */
   locked?: boolean;
+  /** The admin's per-user passcode settings, which win over the group policy's and the tenant's. */
+  overrides?: PasscodeOverrides | undefined;
 }
 
 export interface Agent {

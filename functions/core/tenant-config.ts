@@ -28,7 +28,12 @@ import type { DirectoryStore } from './ports/directory.ts';
 import type { ConfigKind, ConfigKinds, ConfigStore, Provider } from './ports/tenant-config.ts';
 import type { UserStore } from './ports/users.ts';
 import { ProviderSecrets, providerView } from './provider-secrets.ts';
-import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
+import {
+  assertPasscodeWithinCeilings,
+  assertStrongPasscode,
+  passcodeOf,
+  resolveSettings,
+} from './settings.ts';
 
 export interface TenantConfigDeps {
   config: ConfigStore;
@@ -208,6 +213,7 @@ export class TenantConfigService {
     }
     const tenant = await this.deps.directory.getTenant(tenantId);
     if (!tenant) throw new NotFoundError('The tenant');
+    assertPasscodeWithinCeilings(group.passcode ?? {}, tenant.ceilings, "The group policy's passcode");
     const settings = resolveSettings(tenant, { ...group, id: '', createdAt: '', updatedAt: '' }, undefined);
     assertStrongPasscode(passcodeOf(settings), 'With this policy the passcode');
   }

@@ -11,7 +11,8 @@ import type { AuditLog } from './ports/audit.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { ConfigStore } from './ports/tenant-config.ts';
 import type { ManagedUser, UserStore } from './ports/users.ts';
-import { assertStrongPasscode, type EffectiveSettings, passcodeOf, resolveSettings } from './settings.ts';
+import { ChainResolver, type ResolvedChain } from './rule-chain.ts';
+import { assertPasscodeWithinCeilings, assertStrongPasscode, passcodeOf } from './settings.ts';
 import type { UserLimit } from './user-limit.ts';
 
 /** Clears the lockout that failed passcodes leave in the user's guard, when an admin unlocks a user. */
@@ -55,7 +56,12 @@ export function userView(user: ManagedUser) {
 export type UserView = ReturnType<typeof userView>;
 
 export class UserAdminService {
-  constructor(private readonly deps: UserAdminDeps) {}
+  /** The same resolver the challenge path runs on, without its cache: an admin sees a change at once. */
+  private readonly chains: ChainResolver;
+
+  constructor(private readonly deps: UserAdminDeps) {
+    this.chains = new ChainResolver({ config: deps.config, clock: deps.clock, cacheMs: 0 });
+  }
 
   async list(tenantId: string, options: { search?: string; limit: number; cursor?: string }) {
     const page = await this.deps.users.list(tenantId, {
@@ -75,7 +81,8 @@ export class UserAdminService {
   async update(tenantId: string, actor: string, username: string, patch: z.infer<typeof UserUpdate>) {
     const before = await this.get(tenantId, username);
     if (patch.overrides) {
-      const { settings } = await this.resolve(tenantId, { ...before, overrides: patch.overrides });
+      const { settings, tenant } = await this.resolve(tenantId, { ...before, overrides: patch.overrides });
+      assertPasscodeWithinCeilings(patch.overrides, tenant.ceilings, "The user's overrides");
       assertStrongPasscode(passcodeOf(settings), "With these overrides the user's passcode");
     }
     const after = await this.deps.users.updateAdminFields(tenantId, username, {
@@ -110,27 +117,26 @@ export class UserAdminService {
     await this.record(tenantId, actor, 'user.deleted', username, deleted, undefined);
   }
 
+  /** What the user's next login runs on: every setting with where it comes from, and the rule chain. */
   async effective(tenantId: string, username: string) {
     const user = await this.get(tenantId, username);
-    const { settings, group } = await this.resolve(tenantId, user);
+    const { settings, group, rules } = await this.resolve(tenantId, user);
     return {
       username: user.username,
       groupPolicy: group ? { id: group.id, name: group.name } : null,
       settings,
+      chain: rules,
     };
   }
 
   private async resolve(
     tenantId: string,
     user: ManagedUser,
-  ): Promise<{ settings: EffectiveSettings; group?: { id: string; name: string } }> {
+  ): Promise<ResolvedChain & { tenant: NonNullable<Awaited<ReturnType<DirectoryStore['getTenant']>>> }> {
     const tenant = await this.deps.directory.getTenant(tenantId);
     if (!tenant) throw new NotFoundError('The tenant');
     // A user whose group policy was deleted since the last sync falls back to the tenant's settings.
-    const group = user.groupPolicyId
-      ? await this.deps.config.get(tenantId, 'group', user.groupPolicyId)
-      : undefined;
-    return { settings: resolveSettings(tenant, group, user.overrides), ...(group && { group }) };
+    return { ...(await this.chains.resolve(tenant, user)), tenant };
   }
 
   private record(

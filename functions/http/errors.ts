@@ -26,6 +26,7 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   empty_chain: 422,
   chain_loop: 422,
   weak_passcode: 422,
+  above_ceiling: 422,
   no_delivery_route: 422,
   user_locked: 423,
   rate_limited: 429,

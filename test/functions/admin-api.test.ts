@@ -245,7 +245,7 @@ describe('users', () => {
     expect(eff.body.settings['passcode.validitySeconds']).toEqual({ value: 120, from: 'user' });
     expect(eff.body.settings['passcode.flash']).toEqual({ value: true, from: 'user' });
     expect(eff.body.settings['passcode.length']).toEqual({ value: 6, from: 'tenant' });
-    expect(eff.body.settings.channels).toEqual({ value: ['sms_modem'], from: 'tenant' });
+    expect(eff.body.settings.channels).toEqual({ value: ['sms_modem'], from: 'default' });
     expect((await admin('PATCH', '/v1/users/ann0', { overrides: { colour: 'red' } })).status).toBe(400);
     expect((await admin('PATCH', '/v1/users/ann0', { overrides: { maxAttempts: 'many' } })).status).toBe(400);
     // Clearing the overrides brings the tenant's values back.

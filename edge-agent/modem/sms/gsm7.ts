@@ -1,46 +1,24 @@
 /**
  * The GSM 7-bit default alphabet and its extension table (3GPP TS 23.038 §6.2.1), plus septet packing.
- * National language shift tables are not used: anything outside these two tables goes out as UCS2.
+ * National language shift tables are not used: anything outside these two tables goes out as UCS2. The tables
+ * themselves are in the contracts, which the cloud shares to tell whether a text fits one SMS.
  */
+import {
+  DEFAULT_ALPHABET,
+  defaultByChar,
+  ESCAPE,
+  EXTENSION,
+  extensionByChar,
+  gsm7Cost,
+} from '../../../functions/contracts/gsm7.ts';
 
-/** Default alphabet, indexed by septet value. 0x1B is the escape to the extension table, not a character. */
-const DEFAULT_ALPHABET =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
-  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+export { ESCAPE, gsm7Cost };
 
-export const ESCAPE = 0x1b;
-
-/** Extension table: character → septet that follows the escape. */
-const EXTENSION: ReadonlyArray<readonly [string, number]> = [
-  ['\f', 0x0a],
-  ['^', 0x14],
-  ['{', 0x28],
-  ['}', 0x29],
-  ['\\', 0x2f],
-  ['[', 0x3c],
-  ['~', 0x3d],
-  [']', 0x3e],
-  ['|', 0x40],
-  ['€', 0x65],
-];
-
-const defaultByChar = new Map<string, number>();
-for (let i = 0; i < DEFAULT_ALPHABET.length; i++) {
-  if (i !== ESCAPE) defaultByChar.set(DEFAULT_ALPHABET[i]!, i);
-}
-const extensionByChar = new Map<string, number>(EXTENSION);
 const extensionBySeptet = new Map<number, string>(EXTENSION.map(([c, s]) => [s, c]));
 
 /** Every character the two tables can carry, for generators and documentation. */
 export const GSM7_BASIC_CHARS: readonly string[] = [...defaultByChar.keys()];
 export const GSM7_EXTENSION_CHARS: readonly string[] = EXTENSION.map(([c]) => c);
-
-/** Septets one character costs in GSM 7-bit (1 or 2), or undefined when it is not representable. */
-export function gsm7Cost(char: string): 1 | 2 | undefined {
-  if (defaultByChar.has(char)) return 1;
-  if (extensionByChar.has(char)) return 2;
-  return undefined;
-}
 
 export function isGsm7(text: string): boolean {
   for (const ch of text) if (gsm7Cost(ch) === undefined) return false;

@@ -50,6 +50,9 @@ export const toTenant = (item: Item): Tenant => ({
   messageTemplate: String(item.messageTemplate),
   defaultModemGroup: String(item.defaultModemGroup),
   ...(item.security !== undefined && { security: item.security as Tenant['security'] }),
+  ...(item.ceilings !== null &&
+    typeof item.ceilings === 'object' && { ceilings: item.ceilings as Tenant['ceilings'] }),
+  ...(typeof item.webOtpOrigin === 'string' && { webOtpOrigin: item.webOtpOrigin }),
   ...(typeof item.messageLogRetentionDays === 'number' && {
     messageLogRetentionDays: item.messageLogRetentionDays,
   }),
@@ -69,6 +72,8 @@ const toUser = (item: Item): User => ({
     groupPolicyId: typeof item.groupPolicyId === 'string' ? item.groupPolicyId : null,
   }),
   ...(item.locked === true && { locked: true }),
+  ...(item.overrides !== null &&
+    typeof item.overrides === 'object' && { overrides: item.overrides as User['overrides'] }),
 });
 
 const toAgent = (item: Item): Agent => ({

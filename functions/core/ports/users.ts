@@ -15,7 +15,6 @@ export interface ManagedUser extends User {
   syncedAt?: string;
   createdAt?: string;
   lockedAt?: string;
-  overrides?: PasscodeOverrides;
 }
 
 export interface UserPage {

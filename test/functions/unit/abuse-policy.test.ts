@@ -10,9 +10,30 @@ import {
   MAX_LOCK_SECONDS,
   NIST_MAX_FAILURES,
   type RateLimits,
-  resolveSecurity,
   type TenantSecurity,
 } from '../../../functions/core/abuse-policy.ts';
+import type { Tenant } from '../../../functions/core/model.ts';
+import { resolveSettings, securityOf } from '../../../functions/core/settings.ts';
+
+const TENANT: Tenant = {
+  id: 't',
+  name: 'T',
+  status: 'active',
+  defaultCountry: 'DK',
+  allowedCountries: ['DK'],
+  userLimit: 10,
+  passcode: { length: 6, validitySeconds: 300, maxAttempts: 3 },
+  messageTemplate: '{code}',
+  defaultModemGroup: 'default',
+};
+
+/** The defences exactly as the challenge path reads them: through the one settings resolver. */
+function resolveSecurity(security: TenantSecurity | undefined) {
+  const { allowedCountries: _countries, ...rest } = securityOf(
+    resolveSettings({ ...TENANT, security }, undefined, undefined),
+  );
+  return rest;
+}
 
 /** Whatever a tenant item might hold: numbers of any size, and gaps written as absent, undefined or null. */
 const arbStoredNumber = fc.oneof(

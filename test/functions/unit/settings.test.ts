@@ -100,15 +100,11 @@ function levelsOf(
   user: PasscodeOverrides | undefined,
   key: PasscodeKey,
 ) {
+  const defaultValue = key === 'flash' ? TENANT_DEFAULTS.flash : key === 'alphabet' ? 'numeric' : undefined;
   const tenantValue =
-    key === 'flash'
-      ? TENANT_DEFAULTS.flash
-      : key === 'messageTemplate'
-        ? tenant.messageTemplate
-        : key === 'alphabet'
-          ? (tenant.passcode.alphabet ?? 'numeric')
-          : tenant.passcode[key];
+    key === 'flash' ? undefined : key === 'messageTemplate' ? tenant.messageTemplate : tenant.passcode[key];
   return [
+    ['default', defaultValue],
     ['tenant', tenantValue],
     ['group', group?.passcode?.[key]],
     ['user', user?.[key]],
@@ -206,32 +202,31 @@ describe('resolveSettings', () => {
     );
   });
 
-  it('lets a user override only passcode settings: routing and self-service come from the group', () => {
+  it('lets a user override only passcode settings: routing comes from the group', () => {
     fc.assert(
       fc.property(arbTenant, arbGroup, arbUser, (tenant, group, user) => {
         const settings = resolveSettings(tenant, group, user);
         expect(settings.channels).toEqual({ value: group.channels, from: 'group' });
-        expect(settings['selfService.enabled']).toEqual({ value: group.selfService.enabled, from: 'group' });
-        expect(settings['selfService.fields']).toEqual({ value: group.selfService.fields, from: 'group' });
         expect(settings.secondaryPhone).toEqual({ value: group.secondaryPhone, from: 'group' });
         expect(settings.defaultModemGroup).toEqual({ value: tenant.defaultModemGroup, from: 'tenant' });
         // A group without a load-balancing policy sends through the tenant's default modem group.
         expect(settings.loadBalancingPolicyId).toEqual(
           group.loadBalancingPolicyId === null
-            ? { value: null, from: 'tenant' }
+            ? { value: null, from: 'default' }
             : { value: group.loadBalancingPolicyId, from: 'group' },
         );
       }),
     );
   });
 
-  it('gives a user without a group policy the tenant defaults: SMS, no self-service', () => {
+  it('gives a user without a group policy the tenant defaults: SMS through the default modem group', () => {
     fc.assert(
       fc.property(arbTenant, (tenant) => {
         const settings = resolveSettings(tenant, undefined, undefined);
-        for (const resolved of Object.values(settings)) expect(resolved.from).toBe('tenant');
+        // Nothing comes from a group or a user; what the tenant did not set is the product's default.
+        for (const resolved of Object.values(settings))
+          expect(['tenant', 'default', 'operator']).toContain(resolved.from);
         expect(settings.channels.value).toEqual(['sms_modem']);
-        expect(settings['selfService.enabled'].value).toBe(false);
         expect(settings['passcode.flash'].value).toBe(false);
         expect(settings.loadBalancingPolicyId.value).toBeNull();
         expect(passcodeOf(settings)).toEqual({ alphabet: 'numeric', ...tenant.passcode });
