@@ -106,6 +106,11 @@ export function splitCommands(
       continue;
     } else if (COMMENT.test(text)) {
       const sample = SAMPLE.exec(text) ?? (last?.sample === undefined ? null : SAMPLE_GOES_ON.exec(text));
+      // A sample nobody would check is a mistake in the README, not prose.
+      if (sample && !last)
+        throw new ReadmeFormatError(
+          `README line ${line}: a sample of output must come right after its command (no blank line or prose between)`,
+        );
       if (sample && last)
         last.sample = last.sample === undefined ? sample[1]! : `${last.sample}\n${sample[1]}`;
       else last = undefined;

@@ -39,9 +39,9 @@ describe.skipIf(!curl)('README.md shell examples', () => {
   let runner: BlockRunner;
 
   beforeAll(async () => {
-    stack = await startStack(60_000);
+    stack = await startStack(120_000);
     runner = new BlockRunner(stack.home, curl!);
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     runner?.close();
