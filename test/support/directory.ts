@@ -11,6 +11,7 @@ import type { Hono } from 'hono';
 import { KeyFileCredentialCipher } from '../../functions/adapters/credentials/key-file-cipher.ts';
 import { keyItem } from '../../functions/adapters/dynamo/keys.ts';
 import { mintKey } from '../../functions/core/api-keys.ts';
+import type { Clock } from '../../functions/core/clock.ts';
 import { buildAdminApp, buildOperatorApp, buildSyncApp } from '../../functions/deps.ts';
 import { directoryStores } from '../../functions/directory-deps.ts';
 import { type CloudFixture, startCloud, TABLE } from './cloud.ts';
@@ -34,11 +35,17 @@ export interface DirectoryFixture extends CloudFixture {
   newTenant(id: string, userLimit: number): Promise<{ syncKey: string; adminKey: string }>;
 }
 
-export async function startDirectory(): Promise<DirectoryFixture> {
-  const cloud = await startCloud();
+export async function startDirectory(options: { clock?: Clock } = {}): Promise<DirectoryFixture> {
+  const cloud = await startCloud(options);
   // Provider secrets are sealed with a key file, as on the local stack.
   const cipher = KeyFileCredentialCipher.fromDirectory(mkdtempSync(join(tmpdir(), 'smspass-keys-')));
-  const ctx = { dynamo: cloud.dynamo, table: TABLE, log: cloud.log, cipher };
+  const ctx = {
+    dynamo: cloud.dynamo,
+    table: TABLE,
+    log: cloud.log,
+    cipher,
+    ...(options.clock && { clock: options.clock }),
+  };
   const fixture: DirectoryFixture = {
     ...cloud,
     sync: buildSyncApp(ctx) as unknown as Hono,
