@@ -8,6 +8,7 @@ import type { AuditLog } from '../core/ports/audit.ts';
 import type { DirectoryStore } from '../core/ports/directory.ts';
 import type { Logger } from '../core/ports/log.ts';
 import type { TenantConfigService } from '../core/tenant-config.ts';
+import type { TokenService } from '../core/tokens.ts';
 import type { UserAdminService } from '../core/user-admin.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import type { KeyAuthEnv } from '../http/key-auth.ts';
@@ -15,6 +16,7 @@ import { keyOfKind } from '../http/key-kind.ts';
 import { openApiHandler } from '../http/openapi-route.ts';
 import { tenantOf } from '../http/principal.ts';
 import { configRoutes } from './config-routes.ts';
+import { tokenRoutes } from './token-routes.ts';
 import { pageOptions, userRoutes } from './user-routes.ts';
 
 export interface AdminAppDeps {
@@ -27,9 +29,20 @@ export interface AdminAppDeps {
   security?: { keys: Hono<KeyAuthEnv>; lockouts: Hono<KeyAuthEnv> };
   /** The message log, built by `buildAdminApp` in directory-deps.ts. */
   messageLog?: Hono<KeyAuthEnv>;
+  /** OATH tokens (`/v1/tokens`, `/v1/users/{username}/tokens…`); needs the credential cipher, so optional. */
+  tokens?: TokenService;
 }
 
-export function createAdminApp({ config, users, audit, directory, log, security, messageLog }: AdminAppDeps) {
+export function createAdminApp({
+  config,
+  users,
+  audit,
+  directory,
+  log,
+  security,
+  messageLog,
+  tokens,
+}: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
   app.get('/v1/openapi.json', openApiHandler);
@@ -49,6 +62,7 @@ export function createAdminApp({ config, users, audit, directory, log, security,
     app.route('/v1', security.lockouts);
   }
   if (messageLog) app.route('/v1/message-log', messageLog);
+  if (tokens) app.route('/v1', tokenRoutes(tokens));
 
   app.get('/v1/audit', async (c) => {
     const { limit, cursor } = pageOptions((n) => c.req.query(n));
