@@ -11,8 +11,9 @@ import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
-import { DynamoTotpStore } from './adapters/dynamo/totp-store.ts';
+import { DynamoTokenStore } from './adapters/dynamo/token-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
+import { DynamoUserStore } from './adapters/dynamo/user-store.ts';
 import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
 import { keyRoutes } from './admin/key-routes.ts';
 import { lockoutRoutes } from './admin/lockout-routes.ts';
@@ -25,7 +26,7 @@ import type { MailTransport } from './core/channels/email.ts';
 import type { HttpTransport } from './core/channels/http.ts';
 import type { SmtpSettings } from './core/channels/mail-params.ts';
 import { ProviderChannels } from './core/channels/provider-kinds.ts';
-import { TotpChannel, TotpService } from './core/channels/totp.ts';
+import { TotpChannel } from './core/channels/totp.ts';
 import { type Clock, systemClock } from './core/clock.ts';
 import { Dispatcher } from './core/dispatch.ts';
 import { EventProcessor } from './core/events.ts';
@@ -36,6 +37,7 @@ import type { CredentialCipher } from './core/ports/credentials.ts';
 import type { Logger } from './core/ports/log.ts';
 import { ChainResolver } from './core/rule-chain.ts';
 import type { DeploymentKeys } from './core/secrets.ts';
+import { TokenService } from './core/tokens.ts';
 import { UsageMeter } from './core/usage-meter.ts';
 import { createDispatchHandler } from './dispatch/handler.ts';
 import { createEventsHandler } from './events/handler.ts';
@@ -86,7 +88,7 @@ export function buildAuthApp(
       clock,
       ...(ctx.agentCacheMs !== undefined && { cacheMs: ctx.agentCacheMs }),
     }),
-    ...(ctx.cipher && { totp: totpService(ctx, ctx.cipher) }),
+    ...(ctx.cipher && { totp: tokenService(ctx, ctx.cipher) }),
   });
   return createAuthApp({ challenges: service, log: ctx.log });
 }
@@ -116,11 +118,21 @@ export function abuseStores(ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock'
   };
 }
 
-function totpService(ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock'>, cipher: CredentialCipher) {
-  return new TotpService({
-    store: new DynamoTotpStore(ctx.dynamo, ctx.table),
+/**
+ * Authenticator apps and hardware OATH tokens: the admin API manages them, the challenge path checks their
+ * codes (`verify`) and the TOTP rule asks whether the user has one (`isEnrolled`).
+ */
+export function tokenService(
+  ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock'>,
+  cipher: CredentialCipher,
+) {
+  const users = new DynamoUserStore(ctx.dynamo, ctx.table);
+  return new TokenService({
+    store: new DynamoTokenStore(ctx.dynamo, ctx.table),
     cipher,
     clock: ctx.clock ?? systemClock,
+    audit: abuseStores(ctx).audit,
+    userExists: async (tenantId, username) => (await users.get(tenantId, username)) !== undefined,
     issuer: (tenantId) => tenantId,
   });
 }
@@ -187,7 +199,7 @@ export function buildDispatchHandler(
         });
       },
     }),
-    ...(ctx.cipher && { routeless: { totp: new TotpChannel(totpService(ctx, ctx.cipher)) } }),
+    ...(ctx.cipher && { routeless: { totp: new TotpChannel(tokenService(ctx, ctx.cipher)) } }),
     usage,
   });
   return { dispatcher, handler: createDispatchHandler(dispatcher, ctx.log, usage) };

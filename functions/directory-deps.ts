@@ -24,7 +24,7 @@ import { TenantSettingsService } from './core/tenant-settings.ts';
 import { TenantService } from './core/tenants.ts';
 import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
-import { buildAdminSecurityRoutes, type CloudContext } from './deps.ts';
+import { buildAdminSecurityRoutes, type CloudContext, tokenService } from './deps.ts';
 import { createOperatorApp } from './operator/app.ts';
 import { createSyncApp } from './sync/app.ts';
 
@@ -88,6 +88,7 @@ export function buildAdminApp(ctx: DirectoryContext) {
     directory: s.directory,
     log: ctx.log,
     security: buildAdminSecurityRoutes(ctx),
+    ...(ctx.cipher && { tokens: tokenService(ctx, ctx.cipher) }),
     messageLog: messageLogRoutes(
       new MessageLogService({
         store: new DynamoMessageLogStore(ctx.dynamo, ctx.table, () => s.clock.now()),

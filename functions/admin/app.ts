@@ -8,6 +8,7 @@ import type { AuditLog } from '../core/ports/audit.ts';
 import type { DirectoryStore } from '../core/ports/directory.ts';
 import type { Logger } from '../core/ports/log.ts';
 import type { TenantConfigService } from '../core/tenant-config.ts';
+import type { TokenService } from '../core/tokens.ts';
 import type { UserAdminService } from '../core/user-admin.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import type { KeyAuthEnv } from '../http/key-auth.ts';
@@ -15,6 +16,7 @@ import { keyOfKind } from '../http/key-kind.ts';
 import { openApiHandler } from '../http/openapi-route.ts';
 import { tenantOf } from '../http/principal.ts';
 import { configRoutes } from './config-routes.ts';
+import { tokenRoutes } from './token-routes.ts';
 import { pageOptions, userRoutes } from './user-routes.ts';
 
 export interface AdminAppDeps {
@@ -29,6 +31,8 @@ export interface AdminAppDeps {
   messageLog?: Hono<KeyAuthEnv>;
   /** The tenant's own settings (`/v1/settings`), built by `buildAdminApp` in directory-deps.ts. */
   settings?: Hono<KeyAuthEnv>;
+  /** OATH tokens (`/v1/tokens`, `/v1/users/{username}/tokens…`); needs the credential cipher, so optional. */
+  tokens?: TokenService;
 }
 
 export function createAdminApp({
@@ -40,6 +44,7 @@ export function createAdminApp({
   security,
   messageLog,
   settings,
+  tokens,
 }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
@@ -61,6 +66,7 @@ export function createAdminApp({
   }
   if (messageLog) app.route('/v1/message-log', messageLog);
   if (settings) app.route('/v1/settings', settings);
+  if (tokens) app.route('/v1', tokenRoutes(tokens));
 
   app.get('/v1/audit', async (c) => {
     const { limit, cursor } = pageOptions((n) => c.req.query(n));

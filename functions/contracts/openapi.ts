@@ -13,6 +13,7 @@ import * as keys from './keys.ts';
 import * as lockout from './lockout.ts';
 import * as messageLog from './message-log.ts';
 import * as sync from './sync.ts';
+import * as tokens from './tokens.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -244,6 +245,88 @@ ADMIN_ROUTES.push({
   errors: [401, 403],
 });
 
+const TOKEN_ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/v1/tokens',
+    summary: "The tenant's OATH tokens (apps and hardware), by state; never a seed",
+    tag: 'tokens',
+    auth: 'admin',
+    query: tokens.TokenListQuery,
+    replies: { 200: { description: 'A page of tokens', schema: tokens.TokenList } },
+    errors: [400, 401],
+  },
+  {
+    method: 'post',
+    path: '/v1/tokens/import',
+    summary:
+      'Import hardware HOTP/TOTP tokens from a PSKC (RFC 6030) document (Content-Type: application/pskc+xml, at most 1 MiB and 1,000 KeyPackages; X-PSKC-Transport-Key: the pre-shared key in hex when encrypted). All or nothing.',
+    tag: 'tokens',
+    auth: 'admin',
+    replies: { 201: { description: 'The tokens imported, unassigned', schema: tokens.TokensImported } },
+    errors: [400, 401, 409, 413, 422],
+  },
+  {
+    method: 'get',
+    path: '/v1/users/{username}/tokens',
+    summary: "A user's pending and active tokens",
+    tag: 'tokens',
+    auth: 'admin',
+    replies: { 200: { description: 'The tokens', schema: tokens.TokenList } },
+    errors: [401, 404],
+  },
+  {
+    method: 'post',
+    path: '/v1/users/{username}/tokens',
+    summary: 'Assign an unassigned hardware token to the user by serial; it is active at once',
+    tag: 'tokens',
+    auth: 'admin',
+    body: tokens.TokenAssignRequest,
+    replies: { 200: { description: 'The token', schema: tokens.TokenView } },
+    errors: [400, 401, 404, 409],
+  },
+  {
+    method: 'post',
+    path: '/v1/users/{username}/tokens/totp',
+    summary:
+      'Enrol an authenticator app: the secret, otpauth URI and QR code (SVG) are shown once; pending until confirmed',
+    tag: 'tokens',
+    auth: 'admin',
+    body: tokens.TotpEnrolRequest,
+    replies: { 201: { description: 'The enrolment', schema: tokens.TotpEnrolled } },
+    errors: [400, 401, 404, 409],
+  },
+  {
+    method: 'post',
+    path: '/v1/users/{username}/tokens/{tokenId}/confirm',
+    summary: 'Confirm a pending enrolment with its first code',
+    tag: 'tokens',
+    auth: 'admin',
+    body: tokens.TokenConfirmRequest,
+    replies: { 200: { description: 'The token, active', schema: tokens.TokenView } },
+    errors: [400, 401, 404, 409, 422],
+  },
+  {
+    method: 'post',
+    path: '/v1/users/{username}/tokens/{tokenId}/resync',
+    summary: 'Resynchronise an HOTP token from two consecutive codes (within 1,000 presses)',
+    tag: 'tokens',
+    auth: 'admin',
+    body: tokens.TokenResyncRequest,
+    replies: { 200: { description: 'The token', schema: tokens.TokenView } },
+    errors: [400, 401, 404, 422],
+  },
+  {
+    method: 'delete',
+    path: '/v1/users/{username}/tokens/{tokenId}',
+    summary: 'Revoke a token: its seed is erased; it never verifies or gets assigned again',
+    tag: 'tokens',
+    auth: 'admin',
+    replies: { 204: { description: 'Revoked' } },
+    errors: [401, 404],
+  },
+];
+
 /** The registry: name → module. Exported zod schemas become components; `ROUTES` become paths. */
 export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   auth: { ...api, ROUTES: AUTH_ROUTES },
@@ -252,6 +335,7 @@ export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   keys: { ...keys, ROUTES: ADMIN_SECURITY_ROUTES },
   lockout,
   messageLog,
+  tokens: { ...tokens, ROUTES: TOKEN_ROUTES },
 };
 
 /** A served route as the route table lists it (routes.ts `HTTP_ROUTES`). */

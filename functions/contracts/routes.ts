@@ -74,6 +74,15 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'DELETE', path: '/v1/lockouts/{username}', fn: 'admin' },
   { method: 'PUT', path: '/v1/personal-passcodes/{username}', fn: 'admin' },
   { method: 'DELETE', path: '/v1/personal-passcodes/{username}', fn: 'admin' },
+  // OATH tokens: functions/admin/token-routes.ts.
+  { method: 'GET', path: '/v1/tokens', fn: 'admin' },
+  { method: 'POST', path: '/v1/tokens/import', fn: 'admin' },
+  { method: 'GET', path: '/v1/users/{username}/tokens', fn: 'admin' },
+  { method: 'POST', path: '/v1/users/{username}/tokens', fn: 'admin' },
+  { method: 'POST', path: '/v1/users/{username}/tokens/totp', fn: 'admin' },
+  { method: 'POST', path: '/v1/users/{username}/tokens/{tokenId}/confirm', fn: 'admin' },
+  { method: 'POST', path: '/v1/users/{username}/tokens/{tokenId}/resync', fn: 'admin' },
+  { method: 'DELETE', path: '/v1/users/{username}/tokens/{tokenId}', fn: 'admin' },
 
   { method: 'GET', path: '/v1/operator/tenants', fn: 'operator' },
   { method: 'POST', path: '/v1/operator/tenants', fn: 'operator' },

@@ -27,6 +27,20 @@ export const ERROR_CODES = [
   'sync_busy',
   'credential_unavailable',
   'delivery_unavailable',
+  // OATH tokens: PSKC import, enrolment, assignment and resynchronisation.
+  'invalid_pskc',
+  'transport_key_required',
+  'wrong_transport_key',
+  'bad_mac',
+  'missing_secret',
+  'unknown_algorithm',
+  'invalid_key_package',
+  'duplicate_serial',
+  'token_exists',
+  'token_not_pending',
+  'token_unavailable',
+  'wrong_code',
+  'resync_failed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -33,6 +33,19 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   sync_busy: 503,
   credential_unavailable: 503,
   delivery_unavailable: 503,
+  invalid_pskc: 400,
+  transport_key_required: 400,
+  wrong_transport_key: 422,
+  bad_mac: 422,
+  missing_secret: 422,
+  unknown_algorithm: 422,
+  invalid_key_package: 422,
+  duplicate_serial: 409,
+  token_exists: 409,
+  token_not_pending: 409,
+  token_unavailable: 409,
+  wrong_code: 422,
+  resync_failed: 422,
 };
 
 /** Turns a thrown error into the JSON error reply; anything unexpected is logged and hidden. */

@@ -6,9 +6,9 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userItem } from '../../functions/adapters/dynamo/keys.ts';
-import { DynamoTotpStore } from '../../functions/adapters/dynamo/totp-store.ts';
+import { DynamoTokenStore } from '../../functions/adapters/dynamo/token-store.ts';
 import { createLogger } from '../../functions/adapters/log.ts';
-import { base32Encode, totpCipherContext } from '../../functions/core/channels/totp.ts';
+import { tokenCipherContext } from '../../functions/core/channels/totp.ts';
 import { localDynamo } from '../../functions/local/aws-local.ts';
 import { type LocalStack, startLocalStack, TABLE_NAME } from '../../functions/local/stack.ts';
 
@@ -68,17 +68,20 @@ beforeAll(async () => {
     }),
   );
   // The RFC 6238 test secret, enrolled and confirmed, sealed like any enrolment.
-  const secret = base32Encode(Buffer.from('12345678901234567890', 'ascii'));
-  await new DynamoTotpStore(dynamo, TABLE_NAME).put({
+  const secret = Buffer.from('12345678901234567890', 'ascii').toString('base64');
+  await new DynamoTokenStore(dynamo, TABLE_NAME).create({
     tenantId,
+    tokenId: 'app.rfc6238',
+    kind: 'totp',
+    source: 'app',
+    state: 'active',
     username: 'tina',
     algorithm: 'sha1',
     digits: 8,
     period: 30,
-    enrolmentId: 'rfc6238',
-    sealedSecret: await stack.cipher.encrypt(secret, totpCipherContext(tenantId, 'tina')),
+    counter: 0,
     lastStep: -1,
-    confirmed: true,
+    sealedSecret: await stack.cipher.encrypt(secret, tokenCipherContext(tenantId, 'app.rfc6238')),
     createdAt: new Date(nowMs).toISOString(),
   });
   dynamo.destroy();

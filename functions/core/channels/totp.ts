@@ -1,16 +1,12 @@
 /**
- * Authenticator apps (RFC 6238 TOTP over RFC 4226 HOTP). In a rule chain TOTP sends nothing: the user
- * reads the code from the app. Enrolment makes a random secret and the `otpauth://` URI a QR code
- * carries; verification accepts the current 30-second step and one on either side, and never the same
- * step twice.
- *
- * Replay protection is one number per user, the last accepted time step, moved forward by a single
- * conditional write (`lastStep < :step`). Two verifications racing with the same code cannot both win,
- * and a code from an earlier or equal step is refused even inside the window.
+ * One-time codes of OATH tokens (RFC 4226 HOTP, RFC 6238 TOTP) and the TOTP rule of a chain. In a rule chain
+ * TOTP sends nothing: the user reads the code from an authenticator app or a hardware token. TOTP codes are
+ * accepted for the current step and one on either side, never the same step twice; HOTP codes within a
+ * look-ahead window of the token's counter, never the same counter twice. Both are moved forward by a single
+ * conditional write per token (core/tokens.ts), so two verifications racing with one code cannot both win.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from '../clock.ts';
-import type { CredentialCipher, CredentialContext } from '../ports/credentials.ts';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { CredentialContext } from '../ports/credentials.ts';
 import {
   type Channel,
   type ChannelKind,
@@ -31,7 +27,7 @@ export interface TotpParameters {
 export const DEFAULT_TOTP: TotpParameters = { algorithm: 'sha1', digits: 6, period: 30 };
 
 /** RFC 4226 §5.3 key length advice: as long as the hash output. */
-const SECRET_BYTES: Record<TotpAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
+export const SECRET_BYTES: Record<TotpAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
 // ---- base32 (RFC 4648, no padding: what authenticator apps expect) ----
 
@@ -135,107 +131,55 @@ export function otpauthUri(
   return `otpauth://totp/${name}?${query.toString().replace(/\+/g, '%20')}`;
 }
 
-// ---- enrolment and verification over a store ----
-
-export interface TotpEnrolment extends TotpParameters {
-  tenantId: string;
-  username: string;
-  /** Changes with each enrolment, so a write meant for an old secret cannot touch a new one. */
-  enrolmentId: string;
-  /** The secret, sealed with the credential cipher; never stored in plain text. */
-  sealedSecret: string;
-  /** The last accepted time step; -1 before the first. */
-  lastStep: number;
-  /** True once the user proved the app works by entering a code. */
-  confirmed: boolean;
-  createdAt: string;
-}
-
-export interface TotpStore {
-  get(tenantId: string, username: string): Promise<TotpEnrolment | undefined>;
-  /** Writes a new enrolment, replacing any earlier one of the user. */
-  put(enrolment: TotpEnrolment): Promise<void>;
-  /**
-   * The single conditional write of a verification: sets `lastStep = step` and `confirmed = true` only
-   * when the stored enrolment is `enrolmentId` and its `lastStep < step`. False when the condition fails.
-   */
-  acceptStep(tenantId: string, username: string, enrolmentId: string, step: number): Promise<boolean>;
-  remove(tenantId: string, username: string): Promise<void>;
-}
+// ---- verification, as the challenge path asks for it ----
 
 export type TotpVerifyResult =
   | { result: 'accept'; step: number }
   | { result: 'reject'; reason: 'wrong' | 'replayed' | 'not_enrolled' };
 
-export interface TotpServiceDeps {
-  store: TotpStore;
-  cipher: CredentialCipher;
-  clock: Clock;
-  /** Shown in the authenticator app, e.g. the tenant's name. */
-  issuer: (tenantId: string) => string;
-  random?: (bytes: number) => Buffer;
-}
-
-export const totpCipherContext = (tenantId: string, username: string): CredentialContext => ({
-  tenantId,
-  providerId: `totp:${username.toLowerCase()}`,
-});
-
-export class TotpService {
-  constructor(private readonly deps: TotpServiceDeps) {}
-
-  /**
-   * Makes a new secret for the user and returns it with the `otpauth://` URI for the QR code. Both are
-   * shown once; the store keeps only the sealed secret. The enrolment counts once a code is verified.
-   */
-  async enrol(
-    tenantId: string,
-    username: string,
-    params: TotpParameters = DEFAULT_TOTP,
-  ): Promise<{ secret: string; uri: string }> {
-    const random = this.deps.random ?? randomBytes;
-    const secret = random(SECRET_BYTES[params.algorithm]);
-    const secretBase32 = base32Encode(secret);
-    await this.deps.store.put({
-      tenantId,
-      username,
-      ...params,
-      enrolmentId: random(12).toString('base64url'),
-      sealedSecret: await this.deps.cipher.encrypt(secretBase32, totpCipherContext(tenantId, username)),
-      lastStep: -1,
-      confirmed: false,
-      createdAt: new Date(this.deps.clock.now()).toISOString(),
-    });
-    return {
-      secret: secretBase32,
-      uri: otpauthUri(secretBase32, { issuer: this.deps.issuer(tenantId), account: username }, params),
-    };
-  }
-
-  /** One read, at most one conditional write. */
-  async verify(tenantId: string, username: string, code: string): Promise<TotpVerifyResult> {
-    const enrolment = await this.deps.store.get(tenantId, username);
-    if (!enrolment) return { result: 'reject', reason: 'not_enrolled' };
-    if (!/^\d{6,8}$/.test(code)) return { result: 'reject', reason: 'wrong' };
-    const secret = base32Decode(
-      await this.deps.cipher.decrypt(enrolment.sealedSecret, totpCipherContext(tenantId, username)),
-    );
-    const steps = matchingSteps(secret, code, this.deps.clock.now(), enrolment);
-    if (steps.length === 0) return { result: 'reject', reason: 'wrong' };
-    const step = steps.find((s) => s > enrolment.lastStep);
-    if (step === undefined) return { result: 'reject', reason: 'replayed' };
-    const won = await this.deps.store.acceptStep(tenantId, username, enrolment.enrolmentId, step);
-    return won ? { result: 'accept', step } : { result: 'reject', reason: 'replayed' };
-  }
-
-  async isEnrolled(tenantId: string, username: string): Promise<boolean> {
-    return (await this.deps.store.get(tenantId, username))?.confirmed === true;
-  }
+/**
+ * What a challenge's TOTP rule needs: whether the user has any active token (an authenticator app or a
+ * hardware OATH token), and a check of a typed code against all of them. `TokenService` (core/tokens.ts)
+ * implements it over the token store.
+ */
+export interface TotpService {
+  verify(tenantId: string, username: string, code: string): Promise<TotpVerifyResult>;
+  isEnrolled(tenantId: string, username: string): Promise<boolean>;
 }
 
 /**
- * TOTP as a rule in the chain: nothing is sent. A user with a confirmed app counts as reached (the code is
- * checked at verify time with `TotpService.verify`); a user without one makes the chain move on.
+ * What a seed is sealed to: the tenant and the token, so a sealed seed copied to another tenant or token
+ * does not open. A token keeps its id from import to assignment, so assigning never re-seals.
+ */
+export const tokenCipherContext = (tenantId: string, tokenId: string): CredentialContext => ({
+  tenantId,
+  providerId: `token:${tokenId}`,
+});
+
+/**
+ * The HOTP counters in `[from, from + window)` whose code equals `code`, lowest first. Every candidate is
+ * computed and compared in constant time, so timing does not tell how far ahead the token is.
+ */
+export function matchingCounters(
+  secret: Uint8Array,
+  code: string,
+  from: number,
+  digits: number,
+  algorithm: TotpAlgorithm,
+  window: number,
+): number[] {
+  if (!/^\d+$/.test(code) || code.length !== digits) return [];
+  const given = Buffer.from(code);
+  const found: number[] = [];
+  for (let counter = from; counter < from + window; counter++)
+    if (timingSafeEqual(Buffer.from(hotp(secret, counter, digits, algorithm)), given)) found.push(counter);
+  return found;
+}
+
+/**
+ * TOTP as a rule in the chain: nothing is sent. A user with an active token (a confirmed app or an assigned
+ * hardware token) counts as reached, the code being checked at verify time with `TotpService.verify`; a user
+ * with none, or only an enrolment still waiting for its first code, makes the chain move on.
  */
 export class TotpChannel implements Channel {
   readonly kind: ChannelKind = 'totp';
@@ -246,7 +190,7 @@ export class TotpChannel implements Channel {
     try {
       return (await this.service.isEnrolled(request.tenantId, request.to))
         ? { status: 'sent' }
-        : failed('permanent', 'totp_not_enrolled', 'The user has no authenticator app enrolled.');
+        : failed('permanent', 'totp_not_enrolled', 'The user has no active authenticator app or OATH token.');
     } catch {
       return failed('temporary', 'totp_store_error');
     }
