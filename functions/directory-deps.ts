@@ -22,6 +22,7 @@ import { TenantConfigService } from './core/tenant-config.ts';
 import { TenantService } from './core/tenants.ts';
 import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
+import { UsernameSettingsService } from './core/username-settings.ts';
 import { buildAdminSecurityRoutes, type CloudContext } from './deps.ts';
 import { createOperatorApp } from './operator/app.ts';
 import { createSyncApp } from './sync/app.ts';
@@ -92,6 +93,7 @@ export function buildAdminApp(ctx: DirectoryContext) {
         clock: s.clock,
       }),
     ),
+    usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
   });
 }
 

@@ -9,6 +9,7 @@ import type { DirectoryStore } from '../core/ports/directory.ts';
 import type { Logger } from '../core/ports/log.ts';
 import type { TenantConfigService } from '../core/tenant-config.ts';
 import type { UserAdminService } from '../core/user-admin.ts';
+import type { UsernameSettingsService } from '../core/username-settings.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import type { KeyAuthEnv } from '../http/key-auth.ts';
 import { keyOfKind } from '../http/key-kind.ts';
@@ -16,6 +17,7 @@ import { openApiHandler } from '../http/openapi-route.ts';
 import { tenantOf } from '../http/principal.ts';
 import { configRoutes } from './config-routes.ts';
 import { pageOptions, userRoutes } from './user-routes.ts';
+import { usernameRoutes } from './username-routes.ts';
 
 export interface AdminAppDeps {
   config: TenantConfigService;
@@ -27,9 +29,20 @@ export interface AdminAppDeps {
   security?: { keys: Hono<KeyAuthEnv>; lockouts: Hono<KeyAuthEnv> };
   /** The message log, built by `buildAdminApp` in directory-deps.ts. */
   messageLog?: Hono<KeyAuthEnv>;
+  /** The username setting (`/v1/settings/usernames`). */
+  usernames?: UsernameSettingsService;
 }
 
-export function createAdminApp({ config, users, audit, directory, log, security, messageLog }: AdminAppDeps) {
+export function createAdminApp({
+  config,
+  users,
+  audit,
+  directory,
+  log,
+  security,
+  messageLog,
+  usernames,
+}: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
   app.get('/v1/openapi.json', openApiHandler);
@@ -49,6 +62,7 @@ export function createAdminApp({ config, users, audit, directory, log, security,
     app.route('/v1', security.lockouts);
   }
   if (messageLog) app.route('/v1/message-log', messageLog);
+  if (usernames) app.route('/v1/settings/usernames', usernameRoutes(usernames));
 
   app.get('/v1/audit', async (c) => {
     const { limit, cursor } = pageOptions((n) => c.req.query(n));

@@ -13,6 +13,7 @@ import * as keys from './keys.ts';
 import * as lockout from './lockout.ts';
 import * as messageLog from './message-log.ts';
 import * as sync from './sync.ts';
+import * as usernames from './usernames.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -240,6 +241,7 @@ export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   keys: { ...keys, ROUTES: ADMIN_SECURITY_ROUTES },
   lockout,
   messageLog,
+  usernames,
 };
 
 /** A served route as the route table lists it (routes.ts `HTTP_ROUTES`). */
