@@ -149,6 +149,27 @@ describe('two domains, one short name', () => {
     }
   });
 
+  it('reads the user in the one batch read of the login once the instance knows the policy', async () => {
+    let batchGets = 0;
+    t.dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'BatchGetItemCommand') batchGets++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countBatchGets' },
+    );
+    try {
+      await login(x, 'SUBCORP\\dave');
+      const warm = batchGets;
+      for (const typed of ['SUBCORP\\dave', 'dave@sub.corp.example.test', 'CORP\\dave', 'dave', 'NOPE\\x'])
+        await login(x, typed);
+      expect(batchGets - warm).toBe(5);
+    } finally {
+      t.dynamo.middlewareStack.remove('countBatchGets');
+    }
+    await sent();
+  });
+
   it('answers refused and odd forms exactly as an unknown name: 201, a look-alike destination, nothing sent', async () => {
     const unknown = await login(x, 'nobody@corp.example.test');
     const shape = (b: Record<string, unknown>) => Object.keys(b).sort();
