@@ -24,6 +24,7 @@ import { TenantSettingsService } from './core/tenant-settings.ts';
 import { TenantService } from './core/tenants.ts';
 import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
+import { UsernameSettingsService } from './core/username-settings.ts';
 import { buildAdminSecurityRoutes, type CloudContext, tokenService } from './deps.ts';
 import { createOperatorApp } from './operator/app.ts';
 import { createSyncApp } from './sync/app.ts';
@@ -98,6 +99,7 @@ export function buildAdminApp(ctx: DirectoryContext) {
     settings: settingsRoutes(
       new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),
     ),
+    usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
   });
 }
 

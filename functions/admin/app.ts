@@ -10,6 +10,7 @@ import type { Logger } from '../core/ports/log.ts';
 import type { TenantConfigService } from '../core/tenant-config.ts';
 import type { TokenService } from '../core/tokens.ts';
 import type { UserAdminService } from '../core/user-admin.ts';
+import type { UsernameSettingsService } from '../core/username-settings.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import type { KeyAuthEnv } from '../http/key-auth.ts';
 import { keyOfKind } from '../http/key-kind.ts';
@@ -18,6 +19,7 @@ import { tenantOf } from '../http/principal.ts';
 import { configRoutes } from './config-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { pageOptions, userRoutes } from './user-routes.ts';
+import { usernameRoutes } from './username-routes.ts';
 
 export interface AdminAppDeps {
   config: TenantConfigService;
@@ -33,6 +35,8 @@ export interface AdminAppDeps {
   settings?: Hono<KeyAuthEnv>;
   /** OATH tokens (`/v1/tokens`, `/v1/users/{username}/tokens…`); needs the credential cipher, so optional. */
   tokens?: TokenService;
+  /** The username setting (`/v1/settings/usernames`). */
+  usernames?: UsernameSettingsService;
 }
 
 export function createAdminApp({
@@ -45,6 +49,7 @@ export function createAdminApp({
   messageLog,
   settings,
   tokens,
+  usernames,
 }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
@@ -67,6 +72,7 @@ export function createAdminApp({
   if (messageLog) app.route('/v1/message-log', messageLog);
   if (settings) app.route('/v1/settings', settings);
   if (tokens) app.route('/v1', tokenRoutes(tokens));
+  if (usernames) app.route('/v1/settings/usernames', usernameRoutes(usernames));
 
   app.get('/v1/audit', async (c) => {
     const { limit, cursor } = pageOptions((n) => c.req.query(n));

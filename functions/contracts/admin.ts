@@ -147,6 +147,8 @@ export const ProviderUpdate = ProviderInput.omit({ name: true, kind: true }).par
 export const UserUpdate = z
   .object({
     overrides: PasscodeOverrides.nullable().optional(),
+    /** A user group policy assigned by the admin: it wins over the AD mapping; null gives the mapping back. */
+    groupPolicyId: Slug.nullable().optional(),
   })
   .strict();
 

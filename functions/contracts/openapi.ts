@@ -14,6 +14,7 @@ import * as lockout from './lockout.ts';
 import * as messageLog from './message-log.ts';
 import * as sync from './sync.ts';
 import * as tokens from './tokens.ts';
+import * as usernames from './usernames.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -336,6 +337,7 @@ export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   lockout,
   messageLog,
   tokens: { ...tokens, ROUTES: TOKEN_ROUTES },
+  usernames,
 };
 
 /** A served route as the route table lists it (routes.ts `HTTP_ROUTES`). */

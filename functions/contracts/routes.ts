@@ -64,6 +64,9 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   // The message log: functions/admin/message-log-routes.ts.
   { method: 'GET', path: '/v1/message-log', fn: 'admin' },
   { method: 'PUT', path: '/v1/message-log/retention', fn: 'admin' },
+  // The username setting: functions/admin/username-routes.ts.
+  { method: 'GET', path: '/v1/settings/usernames', fn: 'admin' },
+  { method: 'PUT', path: '/v1/settings/usernames', fn: 'admin' },
   // The OpenAPI document, keys, lockouts and personal passcodes: functions/http/openapi-route.ts,
   // functions/admin/key-routes.ts and lockout-routes.ts.
   { method: 'GET', path: '/v1/openapi.json', fn: 'admin' },

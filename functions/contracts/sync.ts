@@ -18,8 +18,21 @@ export const SyncUser = z
       .min(1)
       .max(128)
       .regex(/^[A-Za-z0-9{}_.:=+/-]+$/, 'must be an objectGUID-like id'),
+    /** The sAMAccountName. */
     username: text(256),
+    /** The DNS name of the user's AD domain. */
     domain: text(255),
+    /** The userPrincipalName; without it `username@domain`. Used when the tenant's usernames are UPNs. */
+    upn: text(320)
+      .regex(/^[^@\\]+@[^@\\]+$/, 'must be a userPrincipalName such as dave@corp.example.test')
+      .nullable()
+      .optional(),
+    /** The domain's NetBIOS name (not derivable from the DNS name); without it the first DNS label, upper-cased. */
+    netbiosDomain: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_!#$%&'()^{}~-]{0,14}$/, 'must be a NetBIOS domain name such as CORP')
+      .nullable()
+      .optional(),
     displayName: text(256).nullable().optional(),
     mobile: z.string().max(64).nullable().optional(),
     secondaryMobile: z.string().max(64).nullable().optional(),
@@ -47,6 +60,8 @@ export type RejectReason =
   | 'username_conflict'
   | 'duplicate_in_batch'
   | 'no_matching_group'
+  /** The name the tenant's username format gives is too long, or could not be typed back at login. */
+  | 'invalid_username'
   | 'temporarily_unavailable';
 
 export interface BatchReply {

@@ -21,6 +21,7 @@ import { DeliveryPlanner } from './delivery-planning.ts';
 import { checkDestination, DestinationRefusedError } from './destination.ts';
 import { NotFoundError, RateLimitedError, UnauthorizedError, UserLockedError } from './errors.ts';
 import { newId } from './ids.ts';
+import { LoginNames } from './login-names.ts';
 import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, DeliveryChannel, Tenant } from './model.ts';
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { personalPasscodeMatches } from './personal-passcode.ts';
@@ -93,16 +94,20 @@ export class ChallengeService {
   private readonly createTimes = new Samples(64);
   private readonly planner: DeliveryPlanner;
   private readonly defences: ChallengeDefences;
+  private readonly logins: LoginNames;
 
   constructor(private readonly deps: ChallengeServiceDeps) {
+    this.logins = new LoginNames(deps.directory);
     this.planner = new DeliveryPlanner(deps);
     this.defences = new ChallengeDefences(deps);
   }
 
-  async create(key: ParsedKey, request: ChallengeRequest): Promise<CreatedChallenge> {
+  async create(key: ParsedKey, typed: ChallengeRequest): Promise<CreatedChallenge> {
     const started = performance.now();
-    const { directory, challenges, keys, clock } = this.deps;
-    const loaded = await directory.loadForRequest(key.hash, key.tenantId, { username: request.username });
+    const { challenges, keys, clock } = this.deps;
+    // From here on the name is the tenant's canonical one: every typed form of a user shares limits and lockout.
+    const loaded = await this.logins.load(key, typed.username);
+    const request = { ...typed, username: loaded.username };
     const record = assertKeyGrants(key, loaded.key, 'auth');
     const tenant = loaded.tenant;
     if (tenant?.status !== 'active') throw new UnauthorizedError();

@@ -5,6 +5,7 @@ import type { TenantSecurity } from './abuse-policy.ts';
 import type { DeliveryChannel } from './channels/registry.ts';
 import type { DecoyPlan } from './decoy-timeline.ts';
 import type { PasscodeAlphabet, PasscodeSettings } from './passcode.ts';
+import type { StoredUsernamePolicy } from './usernames.ts';
 
 export type KeyKind = 'auth' | 'sync' | 'admin' | 'operator';
 
@@ -45,6 +46,10 @@ export interface Tenant {
   webOtpOrigin?: string | null | undefined;
   /** How many days the message log keeps each message (default 30), set by the tenant admin. */
   messageLogRetentionDays?: number | undefined;
+  /** How usernames are formed and typed (`core/usernames.ts`); absent: as synced, typed as stored. */
+  usernames?: StoredUsernamePolicy | undefined;
+  /** DNS domain → NetBIOS name of the AD domains the sync saw, so a typed `CORP\dave` needs no other read. */
+  adDomains?: Record<string, string> | undefined;
 }
 
 /** What a number is, classified once when it is stored so the auth path needs no full metadata. */
@@ -71,7 +76,10 @@ export interface User {
   /** Present on users stored by the sync or the admin API; absent on older items. */
   mobileType?: PhoneType;
   secondaryMobileType?: PhoneType;
-  /** The user group policy the user's AD groups resolved to; null means the tenant's defaults. */
+  /**
+   * The user's effective group policy: the one an admin assigned, else the one the AD groups resolved to; null
+   * means the tenant's defaults.
+   */
   groupPolicyId?: string | null;
   /** Locked by an admin: no passcode is sent until an admin unlocks. */
   locked?: boolean;

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { BatchReply, CompleteReply, RejectReason, SyncUser } from '../contracts/sync.ts';
+import { MAX_KNOWN_DOMAINS } from '../contracts/usernames.ts';
 import { RunStateError, SyncBusyError } from './admin-errors.ts';
 import type { Clock } from './clock.ts';
 import { NotFoundError } from './errors.ts';
@@ -16,6 +17,13 @@ import type { SyncedUser, SyncRun, SyncStore, WriteOutcome } from './ports/sync.
 import type { ConfigStore, IntegrationPolicy } from './ports/tenant-config.ts';
 import type { UserStore } from './ports/users.ts';
 import type { Reservation, UserLimit } from './user-limit.ts';
+import {
+  canonicalIn,
+  canonicalUsername,
+  type NameParts,
+  netbiosOf,
+  type UsernameContext,
+} from './usernames.ts';
 
 /** A run may take this long from start to complete. */
 export const RUN_LIFETIME_MS = 24 * 3600_000;
@@ -37,6 +45,24 @@ const DELETE_CONCURRENCY = 16;
  * updated users in a few kilobytes instead of up to 128 KB per list (the item limit is 400 KB).
  */
 const tag = (id: string) => createHash('sha256').update(id).digest('base64url').slice(0, 16);
+/**
+ * What a batch saw: the AD id under its stored name. A user the run saw under a new name (the username format
+ * changed) leaves its item under the old name unseen, so `complete` removes it.
+ */
+const seenTag = (syncId: string, username: string) => tag(`${syncId}\n${username.toLowerCase()}`);
+
+/** A user ready to store; `unmapped`: the tenant maps AD groups and the user is in none of them. */
+interface Candidate {
+  user: SyncedUser;
+  unmapped: boolean;
+  parts: NameParts;
+}
+interface Rename {
+  user: SyncedUser;
+  /** The name the user is stored under now. */
+  old: string;
+  unmapped: boolean;
+}
 
 export interface SyncServiceDeps {
   store: SyncStore;
@@ -93,28 +119,37 @@ export class SyncService {
 
     const nowIso = new Date(clock.now()).toISOString();
     const integration = await config.list(tenantId, 'integration');
+    // The NetBIOS names this batch brings are learned first: a user's canonical name may depend on them, and a
+    // login typing `CORP\dave` must find them on the tenant item once the user exists.
+    const domains = await this.learnDomains(tenant, users);
+    const names: UsernameContext = { usernames: tenant.usernames, adDomains: domains };
     const rejected: BatchReply['rejected'] = [];
     const reject = (id: string, reason: RejectReason) => rejected.push({ id, reason });
     const seen = new Set<string>();
     /** Users whose data was refused but who exist already: kept as they are, and not removed by this run. */
     const keepIfOwned: Array<{ id: string; username: string }> = [];
-    const candidates: SyncedUser[] = [];
+    const candidates: Candidate[] = [];
     const ids = new Set<string>();
-    const names = new Set<string>();
+    const taken = new Set<string>();
 
     for (const user of users) {
-      const lower = user.username.toLowerCase();
-      if (ids.has(user.id) || names.has(lower)) {
+      const canonical = canonicalUsername(names, user);
+      const lower = canonical?.toLowerCase();
+      if (ids.has(user.id) || (lower !== undefined && taken.has(lower))) {
         reject(user.id, 'duplicate_in_batch');
         continue;
       }
       ids.add(user.id);
-      names.add(lower);
-      const outcome = this.prepare(tenant, integration, user, nowIso);
+      if (canonical === undefined || lower === undefined) {
+        reject(user.id, 'invalid_username');
+        continue;
+      }
+      taken.add(lower);
+      const outcome = this.prepare(tenant, integration, user, canonical, nowIso);
       if (typeof outcome === 'string') {
         reject(user.id, outcome);
-        if (outcome !== 'no_matching_group') keepIfOwned.push({ id: user.id, username: lower });
-      } else candidates.push(outcome);
+        keepIfOwned.push({ id: user.id, username: lower });
+      } else candidates.push({ ...outcome, parts: user });
     }
 
     // Which users exist is read, and the missing ones created, under the tenant's create lock: no other batch
@@ -137,30 +172,42 @@ export class SyncService {
       if (createdBefore.has(t)) createdTags.add(t);
       else if (changed || updatedBefore.has(t)) updatedTags.add(t);
     };
+    const see = (user: { syncId: string; username: string }) => seen.add(seenTag(user.syncId, user.username));
 
     const toUpdate: SyncedUser[] = [];
     let unchanged = 0;
     let failed = false;
     let created = 0;
+    let renamedCount = 0;
     const lease = await this.lockCreates(tenantId);
     try {
       const existing = await store.getUsers(tenantId, [
-        ...candidates.map((u) => u.username),
+        ...candidates.map((c) => c.user.username),
         ...keepIfOwned.map((u) => u.username),
       ]);
-      for (const k of keepIfOwned) if (existing.get(k.username)?.syncId === k.id) seen.add(k.id);
+      for (const k of keepIfOwned)
+        if (existing.get(k.username)?.syncId === k.id) see({ syncId: k.id, username: k.username });
 
-      const toCreate: SyncedUser[] = [];
-      for (const user of candidates) {
+      const missing: Candidate[] = [];
+      for (const { user, unmapped, parts } of candidates) {
         const found = existing.get(user.username.toLowerCase());
-        if (!found) toCreate.push(user);
+        // In no mapped group, a user stays only by an admin's assignment of a group policy.
+        if (unmapped && (found?.syncId !== user.syncId || !found.assignedGroupPolicyId)) {
+          if (found) reject(user.syncId, 'no_matching_group');
+          else missing.push({ user, unmapped, parts });
+        } else if (!found) missing.push({ user, unmapped, parts });
         else if (found.syncId && found.syncId !== user.syncId) reject(user.syncId, 'username_conflict');
         else if (found.syncId === user.syncId && found.syncHash === user.syncHash) {
           unchanged++;
-          seen.add(user.syncId);
+          see(user);
           credit(user.syncId, false);
         } else toUpdate.push(user);
       }
+
+      const { toCreate, toRename } = await this.findRenames(tenant, names, missing, reject);
+      // A rename takes the old item's place: no slot is reserved for it, and the old item goes first, so the
+      // stored count never exceeds the counter.
+      const renamed = await this.dropOldNames(tenantId, toRename, toCreate, reject);
 
       const reservation = await limit.reserve(tenantId, toCreate.length, tenant.userLimit, lease.until);
       try {
@@ -168,16 +215,23 @@ export class SyncService {
         for (const user of toCreate.slice(reservation.granted)) reject(user.syncId, 'user_limit_reached');
         if (creatable.length > 0)
           await store.noteIntent(tenantId, runId, digest, { created: creatable.map((u) => tag(u.syncId)) });
-        for (let from = 0; from < creatable.length; from += CREATE_SLICE) {
-          const slice = creatable.slice(from, from + CREATE_SLICE);
+        if (renamed.length > 0)
+          await store.noteIntent(tenantId, runId, digest, { updated: renamed.map((u) => tag(u.syncId)) });
+        const writes = [...renamed, ...creatable];
+        for (let from = 0; from < writes.length; from += CREATE_SLICE) {
+          const slice = writes.slice(from, from + CREATE_SLICE);
           // Past either lease, another writer may act as if this batch were dead: write nothing more.
           const safe = await this.keepLease(tenantId, lease, reservation);
           const outcomes: WriteOutcome[] = safe ? await store.createUsers(slice) : slice.map(() => 'failed');
           outcomes.forEach((outcome, i) => {
             const user = slice[i]!;
-            if (outcome === 'written') {
+            if (outcome === 'written' && user.carried) {
+              renamedCount++;
+              see(user);
+              credit(user.syncId, true);
+            } else if (outcome === 'written') {
               created++;
-              seen.add(user.syncId);
+              see(user);
               createdTags.add(tag(user.syncId));
             } else if (outcome === 'conflict') toUpdate.push(user);
             else {
@@ -203,7 +257,7 @@ export class SyncService {
       const user = toUpdate[i]!;
       if (outcome === 'written') {
         updated++;
-        seen.add(user.syncId);
+        see(user);
         credit(user.syncId, true);
       } else if (outcome === 'conflict') reject(user.syncId, 'username_conflict');
       else {
@@ -220,7 +274,77 @@ export class SyncService {
       updated: [...updatedTags],
       rejected: rejected.length,
     });
-    return { accepted: created + updated + unchanged, rejected };
+    return { accepted: created + renamedCount + updated + unchanged, rejected };
+  }
+
+  /**
+   * Users missing under their canonical name who are stored under the name a former username format gave them
+   * (the admin changed the format): those are renamed. A user in no mapped group is renamed only while an
+   * admin's assignment keeps it; otherwise it is refused, as it would be if it were new.
+   */
+  private async findRenames(
+    tenant: Tenant,
+    names: UsernameContext,
+    missing: Candidate[],
+    reject: (id: string, reason: RejectReason) => void,
+  ): Promise<{ toCreate: SyncedUser[]; toRename: Rename[] }> {
+    const former = (tenant.usernames?.formerFormats ?? []).filter((f) => f !== tenant.usernames?.format);
+    const olds = new Map<Candidate, { username: string; assigned: boolean }>();
+    if (missing.length > 0 && former.length > 0) {
+      const alternatives = missing.flatMap((c) =>
+        former
+          .map((f) => canonicalIn(names, f, c.parts))
+          .filter((n) => n.toLowerCase() !== c.user.username.toLowerCase())
+          .map((name) => ({ c, name })),
+      );
+      const found = await this.deps.store.getUsers(
+        tenant.id,
+        alternatives.map((a) => a.name),
+      );
+      for (const { c, name } of alternatives) {
+        const old = found.get(name.toLowerCase());
+        if (old?.syncId === c.user.syncId && !olds.has(c))
+          olds.set(c, { username: old.username, assigned: old.assignedGroupPolicyId !== undefined });
+      }
+    }
+    const toCreate: SyncedUser[] = [];
+    const toRename: Rename[] = [];
+    for (const c of missing) {
+      const old = olds.get(c);
+      if (c.unmapped && !old?.assigned) reject(c.user.syncId, 'no_matching_group');
+      else if (old) toRename.push({ user: c.user, old: old.username, unmapped: c.unmapped });
+      else toCreate.push(c.user);
+    }
+    return { toCreate, toRename };
+  }
+
+  /** Deletes the old items of renamed users; each carries its admin-owned fields over to its new name. */
+  private async dropOldNames(
+    tenantId: string,
+    toRename: Rename[],
+    toCreate: SyncedUser[],
+    reject: (id: string, reason: RejectReason) => void,
+  ): Promise<SyncedUser[]> {
+    const renamed: SyncedUser[] = [];
+    await mapPool(toRename, DELETE_CONCURRENCY, async ({ user, old, unmapped }) => {
+      const gone = await this.deps.users.delete(tenantId, old, { syncId: user.syncId });
+      // Gone meanwhile (an admin deleted it): the user is new again, and needs a slot like any new user.
+      if (!gone) {
+        if (unmapped) reject(user.syncId, 'no_matching_group');
+        else toCreate.push(user);
+        return;
+      }
+      const carried: NonNullable<SyncedUser['carried']> = {
+        ...(gone.locked && { locked: true }),
+        ...(gone.lockedAt && { lockedAt: gone.lockedAt }),
+        ...(gone.overrides && { overrides: gone.overrides }),
+        ...(gone.assignedGroupPolicyId && { assignedGroupPolicyId: gone.assignedGroupPolicyId }),
+        ...(gone.assignedAt && { assignedAt: gone.assignedAt }),
+        ...(gone.createdAt && { createdAt: gone.createdAt }),
+      };
+      renamed.push({ ...user, carried });
+    });
+    return renamed;
   }
 
   async complete(tenantId: string, runId: string, actor: string): Promise<CompleteReply> {
@@ -243,11 +367,13 @@ export class SyncService {
         `${unfinished} batch(es) of this run did not finish; nobody was removed. Send them again, or start a new run.`,
       );
     const seen = new Set<string>();
+    const seenIds = new Set<string>();
     const createdTags = new Set<string>();
     const updatedTags = new Set<string>();
     let rejected = 0;
     for (const b of batches) {
-      for (const id of b.seen) seen.add(id);
+      for (const t of b.seen) seen.add(t);
+      for (const id of b.legacySeen ?? []) seenIds.add(id);
       for (const t of b.created) createdTags.add(t);
       for (const t of b.updated) updatedTags.add(t);
       rejected += b.rejected;
@@ -259,7 +385,10 @@ export class SyncService {
     let removed = 0;
     for await (const page of store.listSyncedUsers(tenantId)) {
       // Users another run wrote after this one began are newer than what this run saw: keep them.
-      const stale = page.filter((u) => !seen.has(u.syncId) && u.syncedAt < run.createdAt);
+      const stale = page.filter(
+        (u) =>
+          !seen.has(seenTag(u.syncId, u.username)) && !seenIds.has(u.syncId) && u.syncedAt < run.createdAt,
+      );
       if (stale.length === 0) continue;
       removed += await limit.removing(tenantId, async () => {
         const gone = await mapPool(stale, DELETE_CONCURRENCY, (u) =>
@@ -337,12 +466,32 @@ export class SyncService {
     return run;
   }
 
+  /**
+   * The tenant's learned NetBIOS names with this batch's added: the connector's `netbiosDomain` wins, a domain
+   * it does not name gets the admin's mapping or the default. Written to the tenant item only when they change.
+   */
+  private async learnDomains(tenant: Tenant, users: SyncUser[]): Promise<Record<string, string>> {
+    const known = { ...(tenant.adDomains ?? {}) };
+    const changes: Record<string, string> = {};
+    for (const user of users) {
+      const dns = user.domain.trim().toLowerCase();
+      const nb = user.netbiosDomain?.toUpperCase() ?? (dns in known ? undefined : netbiosOf(tenant, dns));
+      if (nb === undefined || known[dns] === nb) continue;
+      if (!(dns in known) && Object.keys(known).length >= MAX_KNOWN_DOMAINS) continue;
+      known[dns] = nb;
+      changes[dns] = nb;
+    }
+    if (Object.keys(changes).length > 0) await this.deps.store.noteDomains(tenant.id, changes);
+    return known;
+  }
+
   private prepare(
     tenant: Tenant,
     integration: IntegrationPolicy[],
     user: SyncUser,
+    username: string,
     nowIso: string,
-  ): SyncedUser | RejectReason {
+  ): Omit<Candidate, 'parts'> | RejectReason {
     const phone = (raw: string | null | undefined) => {
       if (raw === null || raw === undefined || raw.trim() === '') return null;
       return normalisePhone(raw, tenant.defaultCountry) ?? 'invalid';
@@ -355,14 +504,16 @@ export class SyncService {
 
     let groupPolicyId: string | null = null;
     let groupDn: string | null = null;
+    // Whether a user in no mapped group may stay depends on an admin's assignment, known once it is read.
+    let unmapped = false;
     if (integration.length > 0) {
       const match = resolveGroupPolicy(integration, user.domain, user.groups ?? []);
-      if (!match) return 'no_matching_group';
-      groupPolicyId = match.groupPolicyId;
-      groupDn = match.groupDn;
+      unmapped = !match;
+      groupPolicyId = match?.groupPolicyId ?? null;
+      groupDn = match?.groupDn ?? null;
     }
     const fields = {
-      username: user.username,
+      username,
       domain: user.domain,
       displayName: user.displayName ?? null,
       mobile: mobile?.e164 ?? null,
@@ -371,14 +522,20 @@ export class SyncService {
       groupPolicyId,
       groupDn,
     };
+    const { groupPolicyId: mappedGroupPolicyId, ...rest } = fields;
     return {
-      tenantId: tenant.id,
-      syncId: user.id,
-      ...fields,
-      ...(mobile && { mobileType: mobile.type }),
-      ...(secondary && { secondaryMobileType: secondary.type }),
-      syncHash: createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22),
-      syncedAt: nowIso,
+      unmapped,
+      user: {
+        tenantId: tenant.id,
+        syncId: user.id,
+        ...rest,
+        mappedGroupPolicyId,
+        ...(mobile && { mobileType: mobile.type }),
+        ...(secondary && { secondaryMobileType: secondary.type }),
+        // The digest keeps its inputs' old names, so that an upgrade rewrites no unchanged user.
+        syncHash: createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22),
+        syncedAt: nowIso,
+      },
     };
   }
 }

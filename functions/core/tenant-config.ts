@@ -253,7 +253,7 @@ export class TenantConfigService {
       for (const p of await config.list(tenantId, 'integration'))
         if (p.groupPolicyId === id) used.push(`user integration policy ${p.id} (${p.groupDn})`);
       if (await users.anyWithGroupPolicy(tenantId, id))
-        used.push('synced users (re-sync after changing the mappings)');
+        used.push('users (assigned to it, or synced into it: re-sync after changing the mappings)');
     }
     return used;
   }

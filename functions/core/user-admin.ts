@@ -4,6 +4,7 @@
  */
 import type * as z from 'zod';
 import type { UserUpdate } from '../contracts/admin.ts';
+import { MissingReferenceError } from './admin-errors.ts';
 import { maskOrNull } from './audit-view.ts';
 import type { Clock } from './clock.ts';
 import { NotFoundError } from './errors.ts';
@@ -32,6 +33,17 @@ export interface UserAdminDeps {
   lockouts?: LockoutReset;
 }
 
+/**
+ * The group policy the AD mapping gave the user. Items the sync wrote before it kept the mapping apart hold it
+ * only as the effective policy, which is the mapping's while no admin assigned one.
+ */
+export const mappedPolicyOf = (user: ManagedUser): string | null =>
+  user.mappedGroupPolicyId !== undefined
+    ? user.mappedGroupPolicyId
+    : user.assignedGroupPolicyId
+      ? null
+      : (user.groupPolicyId ?? null);
+
 /** A user as the admin API shows it: numbers masked, sync bookkeeping left out. */
 export function userView(user: ManagedUser) {
   return {
@@ -44,7 +56,10 @@ export function userView(user: ManagedUser) {
     secondaryMobile: maskOrNull(user.secondaryMobile),
     secondaryMobileType: user.secondaryMobileType ?? null,
     email: user.email,
+    /** The effective group policy: the assigned one, else the mapped one. */
     groupPolicyId: user.groupPolicyId ?? null,
+    assignedGroupPolicyId: user.assignedGroupPolicyId ?? null,
+    mappedGroupPolicyId: mappedPolicyOf(user),
     groupDn: user.groupDn ?? null,
     locked: user.locked === true,
     lockedAt: user.lockedAt ?? null,
@@ -80,13 +95,27 @@ export class UserAdminService {
 
   async update(tenantId: string, actor: string, username: string, patch: z.infer<typeof UserUpdate>) {
     const before = await this.get(tenantId, username);
-    if (patch.overrides) {
-      const { settings, tenant } = await this.resolve(tenantId, { ...before, overrides: patch.overrides });
-      assertPasscodeWithinCeilings(patch.overrides, tenant.ceilings, "The user's overrides");
-      assertStrongPasscode(passcodeOf(settings), "With these overrides the user's passcode");
+    const assign = patch.groupPolicyId;
+    if (typeof assign === 'string' && !(await this.deps.config.get(tenantId, 'group', assign)))
+      throw new MissingReferenceError(`The user group policy "${assign}" does not exist.`);
+    if (patch.overrides || assign !== undefined) {
+      const groupPolicyId = assign === undefined ? before.groupPolicyId : (assign ?? mappedPolicyOf(before));
+      const overrides = patch.overrides === undefined ? before.overrides : (patch.overrides ?? undefined);
+      const { overrides: _old, ...rest } = before;
+      const { settings, tenant } = await this.resolve(tenantId, {
+        ...rest,
+        groupPolicyId: groupPolicyId ?? null,
+        ...(overrides && { overrides }),
+      });
+      if (patch.overrides)
+        assertPasscodeWithinCeilings(patch.overrides, tenant.ceilings, "The user's overrides");
+      assertStrongPasscode(passcodeOf(settings), "With these settings the user's passcode");
     }
     const after = await this.deps.users.updateAdminFields(tenantId, username, {
       ...(patch.overrides !== undefined && { overrides: patch.overrides }),
+      ...(assign !== undefined && {
+        groupPolicy: { assign, mapped: mappedPolicyOf(before), at: this.now() },
+      }),
     });
     if (!after) throw new NotFoundError('The user');
     await this.record(tenantId, actor, 'user.updated', username, before, after);
@@ -124,6 +153,8 @@ export class UserAdminService {
     return {
       username: user.username,
       groupPolicy: group ? { id: group.id, name: group.name } : null,
+      /** Whether the policy is the admin's assignment or the AD mapping's. */
+      groupPolicyFrom: group ? (user.assignedGroupPolicyId ? 'assigned' : 'ad_mapping') : null,
       settings,
       chain: rules,
     };

@@ -56,6 +56,10 @@ export const toTenant = (item: Item): Tenant => ({
   ...(typeof item.messageLogRetentionDays === 'number' && {
     messageLogRetentionDays: item.messageLogRetentionDays,
   }),
+  ...(item.usernames !== null &&
+    typeof item.usernames === 'object' && { usernames: item.usernames as Tenant['usernames'] }),
+  ...(item.adDomains !== null &&
+    typeof item.adDomains === 'object' && { adDomains: item.adDomains as Tenant['adDomains'] }),
 });
 
 const toUser = (item: Item): User => ({

@@ -39,6 +39,7 @@ const WRITE_CONCURRENCY = 32;
 const BATCH_WRITE_CONCURRENCY = 8;
 const BATCH_GET_SIZE = 100;
 
+/** What the sync owns on a user item; `groupPolicyId` (the effective policy) it writes only as the mapping's. */
 const SYNC_FIELDS = [
   'username',
   'syncId',
@@ -49,7 +50,7 @@ const SYNC_FIELDS = [
   'secondaryMobile',
   'secondaryMobileType',
   'email',
-  'groupPolicyId',
+  'mappedGroupPolicyId',
   'groupDn',
   'syncHash',
   'syncedAt',
@@ -125,7 +126,10 @@ export class DynamoSyncStore implements SyncStore {
   }
 
   async getUsers(tenantId: string, usernames: string[]) {
-    const found = new Map<string, Pick<ManagedUser, 'username' | 'syncId' | 'syncHash'>>();
+    const found = new Map<
+      string,
+      Pick<ManagedUser, 'username' | 'syncId' | 'syncHash' | 'assignedGroupPolicyId'>
+    >();
     const unique = [...new Set(usernames.map((u) => u.toLowerCase()))];
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += BATCH_GET_SIZE) chunks.push(unique.slice(i, i + BATCH_GET_SIZE));
@@ -140,12 +144,13 @@ export class DynamoSyncStore implements SyncStore {
               [this.table]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression: '#u, #id, #h, #t',
+                ProjectionExpression: '#u, #id, #h, #t, #a',
                 ExpressionAttributeNames: {
                   '#u': 'username',
                   '#id': 'syncId',
                   '#h': 'syncHash',
                   '#t': 'tenantId',
+                  '#a': 'assignedGroupPolicyId',
                 },
               },
             },
@@ -158,12 +163,57 @@ export class DynamoSyncStore implements SyncStore {
             username: String(item.username),
             ...(typeof item.syncId === 'string' && { syncId: item.syncId }),
             ...(typeof item.syncHash === 'string' && { syncHash: item.syncHash }),
+            ...(typeof item.assignedGroupPolicyId === 'string' && {
+              assignedGroupPolicyId: item.assignedGroupPolicyId,
+            }),
           });
         }
         keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
       }
     });
     return found;
+  }
+
+  async noteDomains(tenantId: string, domains: Record<string, string>) {
+    const entries = Object.entries(domains);
+    if (entries.length === 0) return;
+    const key = marshall(tenantItem(tenantId));
+    const names = Object.fromEntries(entries.map(([dns], i) => [`#d${i}`, dns]));
+    const setEach = () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: `SET ${entries.map((_, i) => `#m.#d${i} = :n${i}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#m': 'adDomains', ...names },
+          ExpressionAttributeValues: marshall(Object.fromEntries(entries.map(([, nb], i) => [`:n${i}`, nb]))),
+        }),
+      );
+    try {
+      await setEach();
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      if ((error as { name?: string }).name !== 'ValidationException') throw error;
+      // The tenant's first domains: the map does not exist yet. Entries set one by one leave others' alone.
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: key,
+            UpdateExpression: 'SET #m = :map',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#m)',
+            ExpressionAttributeNames: { '#m': 'adDomains' },
+            ExpressionAttributeValues: marshall({ ':map': domains }),
+          }),
+        );
+      } catch (again) {
+        if (!isConditionalCheckFailed(again)) throw again;
+        await setEach().catch((last: unknown) => {
+          if (!isConditionalCheckFailed(last)) throw last;
+        });
+      }
+    }
   }
 
   async createUsers(users: SyncedUser[]): Promise<WriteOutcome[]> {
@@ -174,14 +224,17 @@ export class DynamoSyncStore implements SyncStore {
     await mapPool(chunks, BATCH_WRITE_CONCURRENCY, async (chunk) => {
       const byKey = new Map<string, number>();
       let requests: WriteRequest[] = chunk.map((index) => {
-        const user = users[index]!;
+        const { carried, ...user } = users[index]!;
         const key = userItem(user.tenantId, user.username);
         byKey.set(key.sk, index);
-        return {
-          PutRequest: {
-            Item: marshall({ ...key, ...user, createdAt: user.syncedAt }, { removeUndefinedValues: true }),
-          },
+        const item = {
+          ...key,
+          ...user,
+          groupPolicyId: carried?.assignedGroupPolicyId ?? user.mappedGroupPolicyId,
+          createdAt: user.syncedAt,
+          ...carried,
         };
+        return { PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } };
       });
       try {
         for (let round = 0; requests.length > 0; round++) {
@@ -262,10 +315,15 @@ export class DynamoSyncStore implements SyncStore {
 
   updateUsers(users: SyncedUser[]): Promise<WriteOutcome[]> {
     return mapPool(users, WRITE_CONCURRENCY, (user) => {
-      const sets: string[] = [];
       const removes: string[] = [];
-      const names: Record<string, string> = { '#syncId': 'syncId' };
-      const values: Record<string, unknown> = { ':id': user.syncId };
+      // An admin's assignment wins: the effective policy follows the mapping only while there is none.
+      const sets: string[] = ['#g = if_not_exists(#assigned, :mapped)'];
+      const names: Record<string, string> = {
+        '#syncId': 'syncId',
+        '#g': 'groupPolicyId',
+        '#assigned': 'assignedGroupPolicyId',
+      };
+      const values: Record<string, unknown> = { ':id': user.syncId, ':mapped': user.mappedGroupPolicyId };
       SYNC_FIELDS.forEach((field, i) => {
         const value = user[field];
         names[`#f${i}`] = field;
@@ -345,7 +403,8 @@ export class DynamoSyncStore implements SyncStore {
           'SET #state = :state, #seen = :seen, #rejected = :rejected, #created = :c, #updated = :u',
         ExpressionAttributeNames: {
           '#state': 'state',
-          '#seen': 'seen',
+          // Not `seen`, which held bare AD ids: a record of a run begun before an upgrade is read as such.
+          '#seen': 'seenUsers',
           '#rejected': 'rejected',
           '#created': 'created',
           '#updated': 'updated',
@@ -375,7 +434,8 @@ export class DynamoSyncStore implements SyncStore {
         batches.push({
           digest: String(item.sk).slice(prefix.length),
           state: item.state,
-          seen: Array.isArray(item.seen) ? item.seen.map(String) : [],
+          seen: strings(item.seenUsers),
+          ...(item.seenUsers === undefined && { legacySeen: strings(item.seen) }),
           created: strings(item.created),
           updated: strings(item.updated),
           rejected: Number(item.rejected ?? 0),

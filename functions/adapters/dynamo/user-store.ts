@@ -34,6 +34,11 @@ export function toManagedUser(item: Item): ManagedUser {
     ...optional('domain', str(item.domain)),
     ...(item.displayName !== undefined && { displayName: str(item.displayName) ?? null }),
     ...(item.groupDn !== undefined && { groupDn: str(item.groupDn) ?? null }),
+    ...optional('assignedGroupPolicyId', str(item.assignedGroupPolicyId)),
+    ...optional('assignedAt', str(item.assignedAt)),
+    ...(item.mappedGroupPolicyId !== undefined && {
+      mappedGroupPolicyId: str(item.mappedGroupPolicyId) ?? null,
+    }),
     ...optional('syncHash', str(item.syncHash)),
     ...optional('syncedAt', str(item.syncedAt)),
     ...optional('createdAt', str(item.createdAt)),
@@ -104,7 +109,30 @@ export class DynamoUserStore implements UserStore {
     const removes: string[] = [];
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(fields)) {
+    const { groupPolicy, ...plain } = fields;
+    if (groupPolicy) {
+      Object.assign(names, {
+        '#g': 'groupPolicyId',
+        '#ga': 'assignedGroupPolicyId',
+        '#gat': 'assignedAt',
+        '#gm': 'mappedGroupPolicyId',
+      });
+      if (groupPolicy.assign !== null) {
+        // The mapping is kept apart first, for items the sync wrote before it stored it there.
+        sets.push('#ga = :ga', '#g = :ga', '#gat = :gat', '#gm = if_not_exists(#gm, :gm)');
+        Object.assign(values, {
+          ':ga': groupPolicy.assign,
+          ':gat': groupPolicy.at,
+          ':gm': groupPolicy.mapped,
+        });
+      } else {
+        // Read from the item itself in the same write, so a sync that changed the mapping meanwhile wins.
+        sets.push('#g = if_not_exists(#gm, :gm)');
+        removes.push('#ga', '#gat');
+        values[':gm'] = groupPolicy.mapped;
+      }
+    }
+    for (const [name, value] of Object.entries(plain)) {
       if (value === undefined) continue;
       names[`#${name}`] = name;
       if (value === null) removes.push(`#${name}`);
@@ -138,16 +166,28 @@ export class DynamoUserStore implements UserStore {
     }
   }
 
-  async delete(tenantId: string, username: string, sync?: { syncId: string; syncedBefore: string }) {
+  async delete(tenantId: string, username: string, sync?: { syncId: string; syncedBefore?: string }) {
+    const before = sync?.syncedBefore;
     try {
       const out = await this.client.send(
         new DeleteItemCommand({
           TableName: this.table,
           Key: marshall(userItem(tenantId, username)),
-          ConditionExpression: sync ? '#id = :id AND #at < :before' : 'attribute_exists(pk)',
+          ConditionExpression: !sync
+            ? 'attribute_exists(pk)'
+            : before === undefined
+              ? '#id = :id'
+              : // An assignment made since the run began may have been meant to keep the user: the next run decides.
+                '#id = :id AND #at < :before AND (attribute_not_exists(#as) OR #as < :before)',
           ...(sync && {
-            ExpressionAttributeNames: { '#id': 'syncId', '#at': 'syncedAt' },
-            ExpressionAttributeValues: marshall({ ':id': sync.syncId, ':before': sync.syncedBefore }),
+            ExpressionAttributeNames: {
+              '#id': 'syncId',
+              ...(before !== undefined && { '#at': 'syncedAt', '#as': 'assignedAt' }),
+            },
+            ExpressionAttributeValues: marshall({
+              ':id': sync.syncId,
+              ...(before !== undefined && { ':before': before }),
+            }),
           }),
           ReturnValues: 'ALL_OLD',
         }),

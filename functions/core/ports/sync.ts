@@ -15,7 +15,10 @@ export interface SyncBatchRecord {
   digest: string;
   /** `processing` until the batch is stored; a batch that never finished blocks removal. */
   state: 'processing' | 'done' | 'failed';
+  /** Tags of the (AD id, username) pairs the batch saw: a user stored under another name is not "seen". */
   seen: string[];
+  /** AD ids a batch recorded before names were part of it (a run begun before an upgrade). */
+  legacySeen?: string[];
   /** Tags (see `SyncService`) of the users this batch created in its run, counted once however often it was sent. */
   created: string[];
   /** Tags of the users this batch changed (and did not create) in its run. */
@@ -41,10 +44,16 @@ export interface SyncedUser {
   secondaryMobile: string | null;
   secondaryMobileType?: User['secondaryMobileType'];
   email: string | null;
-  groupPolicyId: string | null;
+  /** The group policy the AD groups resolved to; the effective one stays an admin's assignment, if any. */
+  mappedGroupPolicyId: string | null;
   groupDn: string | null;
   syncHash: string;
   syncedAt: string;
+  /** On a rename (the username format changed): the admin-owned fields of the item it replaces. */
+  carried?: Pick<
+    ManagedUser,
+    'locked' | 'lockedAt' | 'overrides' | 'assignedGroupPolicyId' | 'assignedAt' | 'createdAt'
+  >;
 }
 
 export type WriteOutcome = 'written' | 'conflict' | 'failed';
@@ -63,7 +72,12 @@ export interface SyncStore {
   getUsers(
     tenantId: string,
     usernames: string[],
-  ): Promise<Map<string, Pick<ManagedUser, 'username' | 'syncId' | 'syncHash'>>>;
+  ): Promise<Map<string, Pick<ManagedUser, 'username' | 'syncId' | 'syncHash' | 'assignedGroupPolicyId'>>>;
+  /**
+   * Adds or changes learned NetBIOS names (DNS domain → NetBIOS) on the tenant item, which the login path
+   * reads anyway.
+   */
+  noteDomains(tenantId: string, domains: Record<string, string>): Promise<void>;
   /**
    * Writes new users in bulk, without a per-item condition: the caller holds the tenant's create lock and has
    * just read (consistently) that none of them exists, so nothing else can create them meanwhile.

@@ -8,8 +8,13 @@ export interface ManagedUser extends User {
   syncId?: string;
   domain?: string;
   displayName?: string | null;
-  /** The mapped AD group that decided the group policy. */
+  /** The mapped AD group that decided the group policy the sync gave the user. */
   groupDn?: string | null;
+  /** The group policy an admin assigned: it wins over the AD mapping, and the sync never changes it. */
+  assignedGroupPolicyId?: string;
+  assignedAt?: string;
+  /** The group policy the AD groups resolved to (null: none); absent on items the sync wrote before it kept it. */
+  mappedGroupPolicyId?: string | null;
   /** Digest of the synced fields: an unchanged user costs no write. */
   syncHash?: string;
   syncedAt?: string;
@@ -34,18 +39,23 @@ export interface UserStore {
       locked?: true | null;
       lockedAt?: string | null;
       overrides?: PasscodeOverrides | null;
+      /**
+       * Assigns a group policy (or drops the assignment: the AD mapping applies again). `mapped` is the mapped
+       * policy as last read, kept for items the sync wrote before it stored the mapping apart.
+       */
+      groupPolicy?: { assign: string | null; mapped: string | null; at: string };
     },
   ): Promise<ManagedUser | undefined>;
   /**
    * Deletes the user; returns what was deleted. With `sync`, only while the user still belongs to that AD
-   * object and no sync wrote it since `syncedBefore`.
+   * object and (given `syncedBefore`) neither a sync nor an admin's assignment touched it since.
    */
   delete(
     tenantId: string,
     username: string,
-    sync?: { syncId: string; syncedBefore: string },
+    sync?: { syncId: string; syncedBefore?: string },
   ): Promise<ManagedUser | undefined>;
-  /** Whether any user points at the group policy. */
+  /** Whether any user's effective group policy (assigned, or mapped) is this one. */
   anyWithGroupPolicy(tenantId: string, groupPolicyId: string): Promise<boolean>;
 }
 
