@@ -102,7 +102,7 @@ export function buildAdminSecurityRoutes(ctx: Omit<CloudContext, 'keys'>) {
   const { guards, audit } = abuseStores(ctx);
   const { directory } = stores(ctx);
   const keyService = new KeysService({ store: new DynamoKeyStore(ctx.dynamo, ctx.table), audit, clock });
-  const lockouts = new LockoutService({ guards, audit, clock });
+  const lockouts = new LockoutService({ guards, audit, clock, directory });
   return {
     keys: keyRoutes({ keys: keyService, directory, log: ctx.log }),
     lockouts: lockoutRoutes({ lockouts, directory, log: ctx.log }),

@@ -33,6 +33,8 @@ export const PersonalPasscodeSet = z.object({
   username: z.string(),
   validFrom: z.string(),
   validUntil: z.string(),
+  /** False while the tenant's settings (`security.allowPersonalPasscode`) do not accept personal passcodes. */
+  acceptedAtLogin: z.boolean(),
 });
 
 export const USERNAME_PARAM = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}/]{1,256}$/u;

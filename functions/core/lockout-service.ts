@@ -9,9 +9,19 @@ import type { KeyActor } from './keys-service.ts';
 import { hashPersonalPasscode } from './personal-passcode.ts';
 import type { GuardStore } from './ports/abuse.ts';
 import type { AuditLog } from './ports/audit.ts';
+import type { DirectoryStore } from './ports/directory.ts';
+import { resolveSettings } from './settings.ts';
 
 export class LockoutService {
-  constructor(private readonly deps: { guards: GuardStore; audit: AuditLog; clock: Clock }) {}
+  constructor(
+    private readonly deps: {
+      guards: GuardStore;
+      audit: AuditLog;
+      clock: Clock;
+      /** Reads the tenant's settings, so that a reply can say whether logins accept the passcode. */
+      directory?: Pick<DirectoryStore, 'getTenant'>;
+    },
+  ) {}
 
   async state(actor: KeyActor, username: string) {
     const guard = await this.deps.guards.get(actor.tenantId, username);
@@ -56,7 +66,12 @@ export class LockoutService {
       target: `user:${username}`,
       details: { username, validFrom, validUntil },
     });
-    return { username, validFrom, validUntil };
+    // Stored either way, but an admin must not believe it works while the tenant's settings refuse it.
+    const tenant = await this.deps.directory?.getTenant(actor.tenantId);
+    const acceptedAtLogin = tenant
+      ? resolveSettings(tenant, undefined, undefined)['security.allowPersonalPasscode'].value
+      : false;
+    return { username, validFrom, validUntil, acceptedAtLogin };
   }
 
   async clearPersonalPasscode(actor: KeyActor, username: string): Promise<void> {

@@ -403,13 +403,16 @@ const ROWS: Row[] = [
     setting: 'security.allowPersonalPasscode',
     // The user's personal passcode is accepted in place of the sent code only when allowed.
     observe: async (c) => {
-      await c.admin('PUT', '/v1/personal-passcodes/ann', {
+      const put = await c.admin('PUT', '/v1/personal-passcodes/ann', {
         passcode: 'Lastresort2026',
         validFrom: new Date(clock.now() - HOUR).toISOString(),
         validUntil: new Date(clock.now() + HOUR).toISOString(),
       });
       const sent = await c.login();
-      return (await c.verify(sent.body.challengeId, 'Lastresort2026')).body.result === 'accept';
+      const accepted = (await c.verify(sent.body.challengeId, 'Lastresort2026')).body.result === 'accept';
+      // The admin who set it is told whether logins take it.
+      expect(put.acceptedAtLogin).toBe(accepted);
+      return accepted;
     },
     levels: [
       { level: 'default', value: false },

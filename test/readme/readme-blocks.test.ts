@@ -95,6 +95,25 @@ describe('splitCommands', () => {
     ]);
   });
 
+  it('keeps a here-document whole, whatever its lines look like, and reads the sample after it', () => {
+    expect(
+      split(
+        "curl -s --data-binary @- <<'PSKC'",
+        '<KeyContainer Version="1.0">',
+        '# data, not a comment',
+        '</KeyContainer>',
+        'PSKC',
+        '# {"imported":1}',
+      ),
+    ).toEqual([
+      {
+        line: 10,
+        text: 'curl -s --data-binary @- <<\'PSKC\'\n<KeyContainer Version="1.0">\n# data, not a comment\n</KeyContainer>\nPSKC',
+        sample: '{"imported":1}',
+      },
+    ]);
+  });
+
   it('gives a command the sample lines right after it, continued on "#  " lines', () => {
     expect(
       split(

@@ -94,12 +94,17 @@ export function splitCommands(
   isComplete: (text: string) => boolean = bashAccepts,
 ): Command[] {
   const commands: Command[] = [];
-  let open: { line: number; lines: string[] } | undefined;
+  let open: { line: number; lines: string[]; heredoc?: string } | undefined;
   // The command a sample line right here would belong to: the last one, until prose or a blank line comes.
   let last: Command | undefined;
   for (const [k, text] of body.entries()) {
     const line = firstLine + k;
-    if (open) {
+    if (open?.heredoc !== undefined) {
+      // A here-document's lines are data, whatever they look like, until its delimiter line.
+      open.lines.push(text);
+      if (text === open.heredoc) delete open.heredoc;
+      else continue;
+    } else if (open) {
       open.lines.push(text);
     } else if (text.trim() === '') {
       last = undefined;
@@ -118,6 +123,11 @@ export function splitCommands(
     } else {
       open = { line, lines: [text] };
     }
+    const heredoc = HEREDOC.exec(text);
+    if (heredoc && open.lines.length > 0 && text === open.lines.at(-1)) {
+      open.heredoc = heredoc[1]!;
+      continue;
+    }
     const joined = open.lines.join('\n');
     if (text.endsWith('\\') || !isComplete(joined)) continue;
     last = { line: open.line, text: joined, sample: undefined };
@@ -130,6 +140,9 @@ export function splitCommands(
     );
   return commands;
 }
+
+/** A here-document opened on a line (`<<'EOF'`, `<<EOF`, `<<-EOF`): its delimiter. */
+const HEREDOC = /<<-?\s*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?\s*$/;
 
 /** True when bash can parse the text as it is (no unclosed quote, loop or substitution). */
 export function bashAccepts(text: string): boolean {

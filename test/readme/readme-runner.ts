@@ -4,7 +4,18 @@
  * examples read `.local/stack.json` and `.local/sim/outbox.jsonl` as a user's would.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command, ShellBlock } from './readme-blocks.ts';
@@ -27,6 +38,10 @@ export interface RunningStack {
 /** `npm start`, but with its data under a new temporary folder and every port picked by the system (0). */
 export async function startStack(timeoutMs: number): Promise<RunningStack> {
   const home = mkdtempSync(join(tmpdir(), 'smspass-readme-'));
+  // The folder looks like the repository (its top-level entries linked), so an example that runs a repository
+  // file or `npx` a dependency works as in a user's checkout; only `.local` is the fresh stack's own.
+  for (const entry of readdirSync(REPO))
+    if (entry !== '.local' && entry !== '.git') symlinkSync(join(REPO, entry), join(home, entry));
   const ports = ['API_PORT', 'DYNAMO_PORT', 'SQS_PORT', 'MQTT_PORT', 'MODEM1_PORT', 'MODEM2_PORT'];
   const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/main.ts'], {
     cwd: REPO,
@@ -54,6 +69,9 @@ export async function startStack(timeoutMs: number): Promise<RunningStack> {
       await exited;
       clearTimeout(timer);
     }
+    // The links go first, one by one, so that removing the folder can never reach into the repository.
+    for (const entry of readdirSync(home))
+      if (lstatSync(join(home, entry)).isSymbolicLink()) unlinkSync(join(home, entry));
     rmSync(home, { recursive: true, force: true });
   };
   const up = await Promise.race([
