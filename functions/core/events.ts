@@ -3,8 +3,15 @@
  * report about a job is applied only to that tenant's challenge and only when that agent was given the job.
  */
 
-import { AgentEvent, AgentStatus, BridgedMessage, parseAgentTopic, parseJson } from '../contracts/index.ts';
-import type { ChainRunner } from './chain-runner.ts';
+import {
+  AgentEvent,
+  AgentStatus,
+  BridgedMessage,
+  type JobUnknownEvent,
+  parseAgentTopic,
+  parseJson,
+} from '../contracts/index.ts';
+import { type ChainRunner, stepMessage } from './chain-runner.ts';
 import { parseJobId } from './dispatch.ts';
 import type { ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
@@ -12,6 +19,15 @@ import type { Logger } from './ports/log.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
 export type EventOutcome = 'applied' | 'ignored' | 'rejected';
+
+/** The delivery reason of a step whose SMS an agent may or may not have sent (`job.unknown`). */
+export const OUTCOME_UNKNOWN = 'outcome_unknown';
+/**
+ * How long a step of unknown outcome waits for its delivery report before the next rule runs (at most the
+ * rule's own timeout). A handset that got the SMS answers within seconds; waiting longer only delays the user
+ * whose SMS really was lost.
+ */
+export const UNKNOWN_OUTCOME_WAIT_SECONDS = 20;
 
 export interface EventProcessorDeps {
   directory: DirectoryStore;
@@ -68,6 +84,8 @@ export class EventProcessor {
           at: heardAt,
         });
         return 'applied';
+      case 'job.unknown':
+        return this.unknownOutcome(tenantId, agentId, event, options.redelivered === true);
       case 'job.sent':
       case 'job.failed':
       case 'job.delivered': {
@@ -117,6 +135,54 @@ export class EventProcessor {
         return 'applied';
       }
     }
+  }
+
+  /**
+   * The agent died while the job was at a modem, which may have sent it. Failing over at once would send the
+   * passcode twice whenever the modem did (most of the time); waiting out the rule's timeout would leave the
+   * user without one when it did not. So the step reads `sent` (reason `outcome_unknown`), which the rule's
+   * own timer leaves alone, and a short timer waits for the job's `job.delivered`: when none came, the next
+   * rule runs. With no next rule there is nothing to fail over to, and the step stays `sent`.
+   */
+  private async unknownOutcome(
+    tenantId: string,
+    agentId: string,
+    event: JobUnknownEvent,
+    redelivered: boolean,
+  ): Promise<EventOutcome> {
+    const job = parseJobId(event.jobId);
+    if (!job) return this.drop('bad_job_id');
+    const { challenges, runner, log } = this.deps;
+    const applied = await challenges.updateStep(tenantId, job.challengeId, job.step, agentId, {
+      status: 'sent',
+      at: event.at,
+      reason: OUTCOME_UNKNOWN,
+      ...(event.modem && { modem: event.modem }),
+    });
+    const challenge =
+      applied || redelivered ? await challenges.get(tenantId, job.challengeId, true) : undefined;
+    if (!applied) {
+      // A copy of an event whose handler died before arming the timer arms it now; an extra timer is harmless,
+      // since failing a step is a conditional write.
+      const step = challenge?.deliveries.find((d) => d.step === job.step);
+      if (!(step?.status === 'sent' && step.reason === OUTCOME_UNKNOWN && step.agentId === agentId))
+        return this.drop('not_applicable');
+    }
+    const message = challenge && stepMessage(challenge, job.step);
+    if (runner && message?.hasNext) {
+      await runner.armTimer(
+        { ...message, rule: { ...message.rule, requireDeliveryReport: true } },
+        Math.min(UNKNOWN_OUTCOME_WAIT_SECONDS, message.rule.timeoutSeconds),
+      );
+    }
+    log.info('job outcome unknown; waiting for its delivery report', {
+      tenantId,
+      agentId,
+      challengeId: job.challengeId,
+      step: job.step,
+      failover: message?.hasNext === true,
+    });
+    return 'applied';
   }
 
   private drop(reason: string): EventOutcome {
