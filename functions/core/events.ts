@@ -12,6 +12,7 @@ import {
   parseJson,
 } from '../contracts/index.ts';
 import { type ChainRunner, stepMessage } from './chain-runner.ts';
+import { OUTCOME_UNKNOWN, UNKNOWN_OUTCOME_WAIT_SECONDS } from './challenge-transitions.ts';
 import { parseJobId } from './dispatch.ts';
 import type { ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
@@ -20,14 +21,7 @@ import type { UsageMeter } from './usage-meter.ts';
 
 export type EventOutcome = 'applied' | 'ignored' | 'rejected';
 
-/** The delivery reason of a step whose SMS an agent may or may not have sent (`job.unknown`). */
-export const OUTCOME_UNKNOWN = 'outcome_unknown';
-/**
- * How long a step of unknown outcome waits for its delivery report before the next rule runs (at most the
- * rule's own timeout). A handset that got the SMS answers within seconds; waiting longer only delays the user
- * whose SMS really was lost.
- */
-export const UNKNOWN_OUTCOME_WAIT_SECONDS = 20;
+export { OUTCOME_UNKNOWN, UNKNOWN_OUTCOME_WAIT_SECONDS };
 
 export interface EventProcessorDeps {
   directory: DirectoryStore;
@@ -142,7 +136,8 @@ export class EventProcessor {
    * passcode twice whenever the modem did (most of the time); waiting out the rule's timeout would leave the
    * user without one when it did not. So the step reads `sent` (reason `outcome_unknown`), which the rule's
    * own timer leaves alone, and a short timer waits for the job's `job.delivered`: when none came, the next
-   * rule runs. With no next rule there is nothing to fail over to, and the step stays `sent`.
+   * rule runs. With no next rule nothing is armed: the challenge reads `failed` once the same wait is over
+   * (`lastStepLapsed`), and a late report still makes it `delivered`.
    */
   private async unknownOutcome(
     tenantId: string,

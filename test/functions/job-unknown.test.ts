@@ -18,6 +18,7 @@ import {
 import type { DispatchMessage } from '../../functions/contracts/queue.ts';
 import { AgentRouter } from '../../functions/core/agent-router.ts';
 import { ChainRunner, stepMessage } from '../../functions/core/chain-runner.ts';
+import { lastStepLapsed } from '../../functions/core/challenge-transitions.ts';
 import { chainSealContext, Dispatcher } from '../../functions/core/dispatch.ts';
 import {
   EventProcessor,
@@ -183,13 +184,21 @@ describe('job.unknown in the cloud', () => {
     expect(queued.map((q) => q.delay)).toEqual([5]);
   });
 
-  it('with no next rule, leaves the step sent and arms nothing', async () => {
+  it('with no next rule, arms nothing, and reads failed once the wait is over without a report', async () => {
     const agentId = cloud.seed.agent.agentId;
     const c = await challengeWith([sms(30)], agentId);
     queued.length = 0;
     expect(await events.process(from(agentId, unknown(`${c.id}.0`)))).toBe('applied');
     expect(await steps(c)).toEqual([[0, 'sent', OUTCOME_UNKNOWN]]);
     expect(queued).toEqual([]);
+    const stored = (await cloud.stores.challenges.get(c.tenantId, c.id, true))!;
+    const reportedAt = Date.parse(stored.deliveries[0]!.at);
+    const waitMs = UNKNOWN_OUTCOME_WAIT_SECONDS * 1000;
+    expect(lastStepLapsed(stored, reportedAt + waitMs - 1)).toBeUndefined();
+    expect(lastStepLapsed(stored, reportedAt + waitMs)).toEqual({
+      step: 0,
+      at: new Date(reportedAt + waitMs).toISOString(),
+    });
   });
 
   it('applies only for the agent that had the job, and only once unless redelivered', async () => {
