@@ -1,23 +1,29 @@
 /**
  * The edge agent: jobs in from MQTT, SMS out through the modem pool, results and modem health back as events.
  *
- * "Nothing lost, nothing duplicated": a job is journalled (fsync) before it is acknowledged to the broker, so a
- * redelivery is recognised by its id, even after a restart. A job that was journalled but whose send never
- * finished (the agent died mid-send) is not sent again: it is reported `job.failed(temporary)` and the cloud's
- * rule chain decides whether to fail over.
+ * "Nothing lost, nothing duplicated": a job is journalled (fsync, with the job sealed) before it is acknowledged
+ * to the broker, so a redelivery is recognised by its id, even after a restart; and it is journalled as
+ * `handed` (fsync) immediately before its first `AT+CMGS`. So after a restart, even a `kill -9`:
+ * - a job that never reached a modem is sent, unless it expired meanwhile;
+ * - a job that was handed to a modem and never finished is not sent again: the modem may have sent it. It is
+ *   reported `job.unknown`, and the cloud waits a little for its delivery report before failing over.
+ *
+ * On a stop (SIGTERM) the agent takes no new work, lets the sends already at a modem finish, and keeps every
+ * job that has not reached a modem in the journal, for the next start to send (see `stop()` for why).
  */
 import {
   type AgentEvent,
   type FailureClass,
   type JobFailedEvent,
   type JobSentEvent,
+  type JobUnknownEvent,
   type ModemStatusEvent,
   parseJson,
   SmsJob,
 } from '../functions/contracts/index.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { type AgentConfig, readMqttCredentials } from './config.ts';
-import { type JobResultEvent, Journal } from './journal.ts';
+import { type JobResultEvent, Journal, type KeptJob } from './journal.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { MqttLink } from './mqtt/link.ts';
 import type { DeliveryReport, SendOutcome, SmsSender } from './ports.ts';
@@ -29,6 +35,20 @@ type ModemStatus = Omit<ModemStatusEvent, 'v' | 'at' | 'type'>;
 /** Bigger payloads are dropped unparsed; a real job is well under 4 KiB. */
 export const MAX_JOB_BYTES = 64 * 1024;
 
+/**
+ * The agent process is gone this long after SIGTERM, whatever its sends do: sends at a modem get all but the
+ * last few seconds, flushing events and saying goodbye to the broker the rest, and `cli.ts` exits at the
+ * deadline itself. The systemd unit's `TimeoutStopSec` (30 s) leaves 5 s beyond it before systemd kills;
+ * test/edge-agent/agent/stop-deadline.test.ts checks the two agree. A send cut off by the deadline is
+ * journalled `handed`, so the next start reports it `job.unknown`, never sends it twice.
+ */
+export const STOP_DEADLINE_MS = 25_000;
+/** Of the deadline, what is kept back from the sends for the events and the goodbye. */
+const STOP_RESERVE_MS = 5_000;
+
+/** The abort reason of a job that had not reached a modem when the agent began to stop. */
+const STOPPING = Symbol('agent stopping');
+
 export interface AgentOptions {
   config: AgentConfig;
   sender: SmsSender;
@@ -38,6 +58,8 @@ export interface AgentOptions {
   backoff?: BackoffOptions;
   /** How long `stop()` waits for events to reach the broker before disconnecting anyway. */
   drainTimeoutMs?: number;
+  /** The whole of `stop()`, sends in flight included; default `STOP_DEADLINE_MS`. */
+  stopDeadlineMs?: number;
   /** How often modem health is compared for the "on change" status; default 1 s. */
   changeCheckMs?: number;
 }
@@ -52,7 +74,14 @@ export interface AgentStats {
   failed: number;
   delivered: number;
   unmatchedReports: number;
+  /** Jobs reported `job.unknown`: handed to a modem when the agent died. */
+  unknown: number;
+  /** Of those, found at this start. */
   interruptedAtStart: number;
+  /** Jobs that never reached a modem before the last run ended, sent by this one. */
+  resumedAtStart: number;
+  /** Jobs left in the journal for the next start because the agent was stopping. */
+  kept: number;
 }
 
 export interface Agent {
@@ -61,7 +90,10 @@ export interface Agent {
   readonly journal: Journal;
   /** Sends in progress. */
   readonly inFlight: number;
-  /** Stops taking jobs, waits for sends in flight, flushes events, disconnects. Does not close the sender. */
+  /**
+   * Stops taking jobs, keeps the jobs not yet at a modem for the next start, waits for the sends at a modem,
+   * flushes events, disconnects; all within the stop deadline. Does not close the sender.
+   */
   stop(): Promise<void>;
 }
 
@@ -95,12 +127,17 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     failed: 0,
     delivered: 0,
     unmatchedReports: 0,
+    unknown: 0,
     interruptedAtStart: 0,
+    resumedAtStart: 0,
+    kept: 0,
   };
 
   const credentials = await readMqttCredentials(config.mqtt);
   const journal = await Journal.open(config.stateDir, { now: () => now().getTime() });
   const inflight = new Set<Promise<void>>();
+  /** The abort controller of every job being sent, by id; aborting one that has not reached a modem keeps it. */
+  const sending = new Map<string, AbortController>();
   /** `${modem}:${messageRef}` → job id; refs wrap at 256 per modem, so the newest send wins a slot. */
   const deliveryIndex = new Map<string, string>();
   let stopping = false;
@@ -127,6 +164,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     if (event.type === 'job.sent') {
       stats.sent++;
       remember(event);
+    } else if (event.type === 'job.unknown') {
+      stats.unknown++;
     } else {
       stats.failed++;
     }
@@ -148,9 +187,22 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     return event;
   };
 
-  const send = async (job: SmsJob) => {
+  const unknown = (jobId: string, modem: string | undefined): JobUnknownEvent => {
+    const event: JobUnknownEvent = {
+      v: 1,
+      at: iso(),
+      type: 'job.unknown',
+      jobId,
+      detail: 'agent restarted mid-send; the modem may have sent it',
+    };
+    if (modem !== undefined) event.modem = modem.slice(0, 64);
+    return event;
+  };
+
+  const send = async (job: KeptJob & { id: string }) => {
     const expiresAt = Date.parse(job.expiresAt);
     const controller = new AbortController();
+    sending.set(job.id, controller);
     // an SMS that would arrive after the passcode expired is worth nothing; the pool may still finish a send
     // whose bytes are already on the wire
     const timer = setTimeout(() => controller.abort(), Math.max(0, expiresAt - now().getTime()));
@@ -160,12 +212,21 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       outcome = await sender.send(
         { to: job.to, text: job.text, flash: job.flash, modemGroup: job.modemGroup },
         controller.signal,
+        // durable before the modem gets AT+CMGS: from here a restart must not send it again
+        { onHandedToModem: (modem) => journal.handed(job.id, modem) },
       );
     } catch (err) {
       log.error('sender threw', { jobId: job.id, err });
       outcome = { ok: false, reason: 'temporary', detail: 'sender error' };
     } finally {
       clearTimeout(timer);
+      sending.delete(job.id);
+    }
+    if (!outcome.ok && controller.signal.reason === STOPPING && journal.get(job.id)?.state === 'received') {
+      // no modem got it: the journal still holds it, and the next start sends it
+      stats.kept++;
+      log.info('job kept for the next start', { jobId: job.id });
+      return;
     }
     if (outcome.ok) {
       log.info('job sent', { jobId: job.id, modem: outcome.modem, parts: outcome.messageRefs.length });
@@ -231,18 +292,27 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       return;
     }
     const expiresAt = Date.parse(job.expiresAt);
-    if (stopping) {
-      await finish(failed(job.id, 'temporary', 'agent shutting down'), expiresAt);
-      return;
-    }
     if (expiresAt <= now().getTime()) {
       stats.expired++;
       log.info('expired job dropped', { jobId: job.id });
       await finish(failed(job.id, 'expired', 'expired before the agent received it'), expiresAt);
       return;
     }
-    await journal.received(job.id, expiresAt);
-    track(send(job));
+    const kept: KeptJob = {
+      to: job.to,
+      text: job.text,
+      flash: job.flash,
+      modemGroup: job.modemGroup,
+      expiresAt: job.expiresAt,
+    };
+    await journal.received(job.id, expiresAt, kept);
+    if (stopping) {
+      // acknowledged and kept, like the jobs already queued: the next start sends it
+      stats.kept++;
+      log.info('job kept for the next start', { jobId: job.id });
+      return;
+    }
+    track(send({ id: job.id, ...kept }));
   };
 
   const statusEvents = (): ModemStatusEvent[] =>
@@ -278,9 +348,28 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const unreported = journal.unreported();
   for (const entry of journal.interruptedAtOpen) {
     stats.interruptedAtStart++;
-    log.warn('job was in flight when the agent stopped; reporting it failed', { jobId: entry.id });
-    await finish(failed(entry.id, 'temporary', 'agent restarted mid-send'));
+    log.warn('job was at a modem when the agent stopped; reporting its outcome unknown', {
+      jobId: entry.id,
+      modem: entry.modem,
+    });
+    await finish(unknown(entry.id, entry.modem));
   }
+  // jobs no modem ever got: sent now, ahead of anything the broker brings, in the order they came
+  for (const entry of journal.waitingAtOpen) {
+    if (!entry.job) {
+      log.warn('job never reached a modem and was not kept whole; reporting it failed', { jobId: entry.id });
+      await finish(failed(entry.id, 'temporary', 'agent restarted before sending it'));
+    } else if (entry.expiresAt <= now().getTime()) {
+      stats.expired++;
+      log.info('job kept over a restart expired meanwhile', { jobId: entry.id });
+      await finish(failed(entry.id, 'expired', 'expired while the agent was not running'));
+    } else {
+      stats.resumedAtStart++;
+      track(send({ id: entry.id, ...entry.job }));
+    }
+  }
+  if (stats.resumedAtStart > 0)
+    log.info('sending jobs kept from the last run', { jobs: stats.resumedAtStart });
   for (const entry of unreported) {
     const event = entry.event;
     if (!event) continue;
@@ -346,17 +435,51 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       return inflight.size;
     },
     stop() {
+      /*
+       * Queued jobs stay in the journal for the next start rather than going back to the cloud. A stop is most
+       * often a restart (an upgrade, a configuration change, systemd's Restart=): the agent is back within
+       * seconds and sends them itself, for every rule chain. Handed back, a job could only go where the cloud
+       * still holds the text (chains of several rules keep it sealed; a one-rule chain does not) and where
+       * another agent of the group is online; otherwise the chain would fail over or end at once, though this
+       * agent would have sent it seconds later. An agent that stays down is covered as when it dies: the rule's
+       * timeout fails the step over. A kept job is sent only while unexpired.
+       */
       stopped ??= (async () => {
+        const started = Date.now();
+        const deadline = started + (options.stopDeadlineMs ?? STOP_DEADLINE_MS);
         stopping = true;
         clearInterval(statusTimer);
         clearInterval(changeTimer);
-        log.info('stopping: finishing sends in flight', { inFlight: inflight.size });
-        while (inflight.size > 0) await Promise.allSettled([...inflight]);
-        const flushed = await link.flush(options.drainTimeoutMs ?? 10_000);
+        let waiting = 0;
+        for (const [id, controller] of sending) {
+          if (journal.get(id)?.state !== 'received') continue;
+          waiting++;
+          controller.abort(STOPPING);
+        }
+        log.info('stopping: finishing the sends at a modem, keeping the rest', {
+          inFlight: inflight.size - waiting,
+          kept: waiting,
+        });
+        const sendsBy = deadline - STOP_RESERVE_MS;
+        while (inflight.size > 0 && Date.now() < sendsBy) {
+          const timeout = new Promise<'late'>((r) =>
+            setTimeout(() => r('late'), sendsBy - Date.now()).unref(),
+          );
+          if ((await Promise.race([Promise.allSettled([...inflight]), timeout])) === 'late') break;
+        }
+        if (inflight.size > 0) {
+          // journalled `handed`: the next start reports them job.unknown
+          log.warn('stop deadline: leaving sends unfinished', { inFlight: inflight.size });
+        }
+        const flushMs = Math.max(
+          0,
+          Math.min(options.drainTimeoutMs ?? 10_000, deadline - 2_000 - Date.now()),
+        );
+        const flushed = await link.flush(flushMs);
         if (!flushed) log.warn('stopping with events not yet acknowledged', { pending: link.pending });
-        await link.close();
+        await link.close(Math.max(500, Math.min(3_000, deadline - Date.now())));
         await journal.close();
-        log.info('agent stopped');
+        log.info('agent stopped', { ms: Date.now() - started, kept: stats.kept });
       })();
       return stopped;
     },

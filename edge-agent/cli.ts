@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startAgent } from './agent.ts';
+import { STOP_DEADLINE_MS, startAgent } from './agent.ts';
 import { type AgentConfig, ConfigError, loadConfig, type ModemConfig } from './config.ts';
 import { createLogger, type Logger, maskPhone } from './log.ts';
 import type { SendOutcome, SmsSender } from './ports.ts';
@@ -71,8 +71,18 @@ async function run(config: AgentConfig, log: Logger, io: CliIo): Promise<number>
   const agent = await startAgent({ config, sender: pool, log });
   const signal = await (io.stopSignal ?? processStopSignal());
   log.info('stop requested', { signal });
-  await agent.stop();
-  await pool.close();
+  // systemd kills at TimeoutStopSec; leaving by the deadline ourselves ends with the journal in order
+  const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), STOP_DEADLINE_MS).unref());
+  const stopped = (async () => {
+    await agent.stop();
+    await pool.close();
+    return 'stopped' as const;
+  })();
+  if ((await Promise.race([stopped, late])) === 'late') {
+    log.warn('stop deadline passed; leaving with sends unfinished, the next start reports them', {
+      deadlineMs: STOP_DEADLINE_MS,
+    });
+  }
   return 0;
 }
 

@@ -1,18 +1,32 @@
 /**
- * The on-disk journal of job ids that makes "never the same job twice" survive a restart of the agent.
+ * The on-disk journal of job ids that makes "never the same job twice" survive a restart of the agent, and lets
+ * a restart send the jobs that never reached a modem.
  *
  * One JSON line per change, appended and fsync'ed before the caller goes on (a job is acknowledged to the broker
- * only after its `received` line is on disk). Each line is a whole snapshot of one job, so the last line for an
- * id wins on load. The file is rewritten (compacted) on open and when it has grown well past what is live;
- * entries are forgotten a retention period after the job expired, when a redelivery would be refused as
- * expired anyway.
+ * only after its `received` line is on disk, and handed to a modem only after its `handed` line is). Each line
+ * is a whole snapshot of one job, so the last line for an id wins on load. The file is rewritten (compacted) on
+ * open and when it has grown well past what is live; entries are forgotten a retention period after the job
+ * expired, when a redelivery would be refused as expired anyway.
+ *
+ * A `received` line carries the job itself (number and text), sealed with AES-256-GCM under a key of its own
+ * in the state folder (`journal.key`, 0600), because the broker forgets a job once it is acknowledged: without
+ * it a restart could only report the job failed. Later lines of the job carry no copy, and a compaction keeps
+ * only the last line, so the sealed text lives on disk until the job is handed to a modem and the file is next
+ * compacted (at the latest on the next start). A copy of the journal alone, without the key, reveals no text.
  */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobFailedEvent, JobSentEvent } from '../functions/contracts/index.ts';
+import type { JobFailedEvent, JobSentEvent, JobUnknownEvent, SmsJob } from '../functions/contracts/index.ts';
 
-export type JobState = 'received' | 'sent' | 'failed';
-export type JobResultEvent = JobSentEvent | JobFailedEvent;
+/**
+ * `received`: accepted, not yet handed to a modem (safe to send after a restart); `handed`: a modem was about to
+ * get `AT+CMGS` (after a restart its outcome is unknown); then one of the results.
+ */
+export type JobState = 'received' | 'handed' | 'sent' | 'failed' | 'unknown';
+export type JobResultEvent = JobSentEvent | JobFailedEvent | JobUnknownEvent;
+/** What a restart needs to send a job that never reached a modem. */
+export type KeptJob = Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup' | 'expiresAt'>;
 
 export interface JournalEntry {
   id: string;
@@ -25,6 +39,10 @@ export interface JournalEntry {
   event?: JobResultEvent;
   /** The broker acknowledged the result event. */
   reported: boolean;
+  /** The modem it was handed to (state `handed`). */
+  modem?: string;
+  /** The job itself while it is `received`; only in memory once loaded, and only if its seal opened. */
+  job?: KeptJob;
 }
 
 export interface JournalOptions {
@@ -40,29 +58,71 @@ export class JournalError extends Error {
 }
 
 const FILE = 'jobs.journal';
+const KEY_FILE = 'journal.key';
+
+const STATE_CODES = { received: 'r', handed: 'h', sent: 's', failed: 'f', unknown: 'u' } as const;
+type StateCode = (typeof STATE_CODES)[JobState];
+const STATES = Object.fromEntries(Object.entries(STATE_CODES).map(([k, v]) => [v, k])) as Record<
+  StateCode,
+  JobState
+>;
 
 interface Line {
   id: string;
-  s: 'r' | 's' | 'f';
+  s: StateCode;
   t: number;
   x: number;
   e?: JobResultEvent;
   k?: 1;
+  m?: string;
+  /** The sealed job (`received` lines only). */
+  j?: string;
 }
 
-function toLine(entry: JournalEntry): string {
-  const line: Line = {
-    id: entry.id,
-    s: entry.state === 'received' ? 'r' : entry.state === 'sent' ? 's' : 'f',
-    t: entry.receivedAt,
-    x: entry.expiresAt,
-  };
+/** Seals and opens kept jobs; the job id is the associated data, so a sealed job cannot pass for another. */
+class JobSeal {
+  constructor(private readonly key: Buffer) {}
+
+  seal(id: string, job: KeptJob): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    cipher.setAAD(Buffer.from(id, 'utf8'));
+    const body = Buffer.concat([cipher.update(JSON.stringify(job), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  open(id: string, sealed: string): KeptJob | undefined {
+    try {
+      const raw = Buffer.from(sealed, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+      decipher.setAAD(Buffer.from(id, 'utf8'));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      const job = JSON.parse(text) as KeptJob;
+      const ok =
+        typeof job.to === 'string' &&
+        typeof job.text === 'string' &&
+        typeof job.flash === 'boolean' &&
+        typeof job.modemGroup === 'string' &&
+        typeof job.expiresAt === 'string';
+      return ok ? job : undefined;
+    } catch {
+      // another key (the key file was replaced) or a damaged line: the job cannot be sent again
+      return undefined;
+    }
+  }
+}
+
+function toLine(entry: JournalEntry, seal: JobSeal): string {
+  const line: Line = { id: entry.id, s: STATE_CODES[entry.state], t: entry.receivedAt, x: entry.expiresAt };
   if (entry.event) line.e = entry.event;
   if (entry.reported) line.k = 1;
+  if (entry.modem !== undefined) line.m = entry.modem;
+  if (entry.state === 'received' && entry.job) line.j = seal.seal(entry.id, entry.job);
   return `${JSON.stringify(line)}\n`;
 }
 
-function fromLine(text: string): JournalEntry | undefined {
+function fromLine(text: string, seal: JobSeal): JournalEntry | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -73,7 +133,7 @@ function fromLine(text: string): JournalEntry | undefined {
   const line = raw as Partial<Line>;
   if (typeof line.id !== 'string' || typeof line.t !== 'number' || typeof line.x !== 'number')
     return undefined;
-  const state = line.s === 'r' ? 'received' : line.s === 's' ? 'sent' : line.s === 'f' ? 'failed' : undefined;
+  const state = typeof line.s === 'string' ? STATES[line.s] : undefined;
   if (!state) return undefined;
   const entry: JournalEntry = {
     id: line.id,
@@ -83,7 +143,35 @@ function fromLine(text: string): JournalEntry | undefined {
     reported: line.k === 1,
   };
   if (line.e && typeof line.e === 'object') entry.event = line.e;
+  if (typeof line.m === 'string') entry.modem = line.m;
+  if (state === 'received' && typeof line.j === 'string') {
+    const job = seal.open(line.id, line.j);
+    if (job) entry.job = job;
+  }
   return entry;
+}
+
+/** The journal's own key: made once, 0600, fsync'ed before first use so no sealed line outlives its key. */
+async function loadKey(dir: string): Promise<Buffer> {
+  const file = path.join(dir, KEY_FILE);
+  try {
+    const key = await readFile(file);
+    if (key.length === 32) return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new JournalError(`cannot read ${file}`, { cause: err });
+  }
+  const key = randomBytes(32);
+  const tmp = `${file}.tmp`;
+  const out = await open(tmp, 'w', 0o600);
+  try {
+    await out.writeFile(key);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+  await rename(tmp, file);
+  return key;
 }
 
 export class Journal {
@@ -95,8 +183,11 @@ export class Journal {
   private readonly retentionMs: number;
   private readonly now: () => number;
   private readonly compactAfterLines: number;
-  /** Jobs that were received but not finished when the journal was last closed: the agent died mid-send. */
+  /** Jobs handed to a modem but not finished when the journal was last closed: the agent died mid-send. */
   readonly interruptedAtOpen: JournalEntry[] = [];
+  /** Jobs received but never handed to a modem when the journal was last closed, oldest first. */
+  readonly waitingAtOpen: JournalEntry[] = [];
+  private seal!: JobSeal;
 
   private constructor(
     private readonly dir: string,
@@ -109,7 +200,9 @@ export class Journal {
 
   static async open(dir: string, options: JournalOptions = {}): Promise<Journal> {
     const journal = new Journal(dir, options);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    journal.seal = new JobSeal(await loadKey(dir));
+    await journal.syncDir();
     await journal.load();
     await journal.rewrite();
     journal.handle = await open(journal.file, 'a');
@@ -131,7 +224,7 @@ export class Journal {
   /** Finished entries whose result the broker never acknowledged, in the order they were received. */
   unreported(): JournalEntry[] {
     return [...this.entries.values()]
-      .filter((e) => e.state !== 'received' && !e.reported && e.event)
+      .filter((e) => e.state !== 'received' && e.state !== 'handed' && !e.reported && e.event)
       .sort((a, b) => a.receivedAt - b.receivedAt);
   }
 
@@ -140,10 +233,35 @@ export class Journal {
     return [...this.entries.values()].sort((a, b) => a.receivedAt - b.receivedAt);
   }
 
-  /** Records that a job was accepted. Resolves once the line is on disk. */
-  received(id: string, expiresAt: number): Promise<void> {
+  /**
+   * Records that a job was accepted, with the job itself (sealed) so that a restart can still send it. Resolves
+   * once the line is on disk.
+   */
+  received(id: string, expiresAt: number, job?: KeptJob): Promise<void> {
     if (this.entries.has(id)) return Promise.reject(new JournalError(`job ${id} is already journalled`));
     const entry: JournalEntry = { id, state: 'received', receivedAt: this.now(), expiresAt, reported: false };
+    if (job) entry.job = job;
+    this.entries.set(id, entry);
+    return this.append(entry);
+  }
+
+  /**
+   * Records that the job goes to `modem` now: from here on a restart must not send it again. Resolves once the
+   * line is on disk; the caller writes `AT+CMGS` only then. The line carries no copy of the job.
+   */
+  handed(id: string, modem: string): Promise<void> {
+    const prior = this.entries.get(id);
+    if (!prior) return Promise.reject(new JournalError(`job ${id} was never journalled`));
+    if (prior.state !== 'received' && prior.state !== 'handed')
+      return Promise.reject(new JournalError(`job ${id} already finished`));
+    const entry: JournalEntry = {
+      id,
+      state: 'handed',
+      receivedAt: prior.receivedAt,
+      expiresAt: prior.expiresAt,
+      reported: false,
+      modem,
+    };
     this.entries.set(id, entry);
     return this.append(entry);
   }
@@ -154,7 +272,7 @@ export class Journal {
     const prior = this.entries.get(id);
     const entry: JournalEntry = {
       id,
-      state: event.type === 'job.sent' ? 'sent' : 'failed',
+      state: event.type === 'job.sent' ? 'sent' : event.type === 'job.unknown' ? 'unknown' : 'failed',
       receivedAt: prior?.receivedAt ?? now,
       expiresAt: prior?.expiresAt ?? expiresAt ?? now,
       event,
@@ -189,15 +307,18 @@ export class Journal {
     // a torn last line (power cut mid-write) or any damaged line is skipped; every other line stands alone
     for (const text_ of text.split('\n')) {
       if (text_.length === 0) continue;
-      const entry = fromLine(text_);
+      const entry = fromLine(text_, this.seal);
       if (entry) this.entries.set(entry.id, entry);
     }
-    for (const entry of this.entries.values())
-      if (entry.state === 'received') this.interruptedAtOpen.push(entry);
+    for (const entry of this.entries.values()) {
+      if (entry.state === 'handed') this.interruptedAtOpen.push(entry);
+      if (entry.state === 'received') this.waitingAtOpen.push(entry);
+    }
+    this.waitingAtOpen.sort((a, b) => a.receivedAt - b.receivedAt);
   }
 
   private isLive(entry: JournalEntry, now: number): boolean {
-    if (entry.state === 'received' || !entry.reported) return true;
+    if (entry.state === 'received' || entry.state === 'handed' || !entry.reported) return true;
     return Math.max(entry.expiresAt, entry.receivedAt) + this.retentionMs > now;
   }
 
@@ -206,10 +327,10 @@ export class Journal {
     const now = this.now();
     for (const [id, entry] of this.entries) if (!this.isLive(entry, now)) this.entries.delete(id);
     const tmp = `${this.file}.tmp`;
-    const out = await open(tmp, 'w');
+    const out = await open(tmp, 'w', 0o600);
     try {
       const lines: string[] = [];
-      for (const entry of this.entries.values()) lines.push(toLine(entry));
+      for (const entry of this.entries.values()) lines.push(toLine(entry, this.seal));
       await out.writeFile(lines.join(''));
       await out.sync();
     } finally {
@@ -234,7 +355,7 @@ export class Journal {
 
   private append(entry: JournalEntry): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ line: toLine(entry), resolve, reject });
+      this.pending.push({ line: toLine(entry, this.seal), resolve, reject });
       this.kick();
     });
   }

@@ -27,10 +27,24 @@ export interface DeliveryReport {
   at: Date;
 }
 
+/** What the caller hears about a send while it runs. */
+export interface SendHooks {
+  /**
+   * Called immediately before the first `AT+CMGS` of the job goes to `modem` (again for another modem, should
+   * the pool move it there); that command waits until this resolves, so a journal can make it durable first.
+   * A rejection stops the send before the modem gets any of it (outcome `temporary`).
+   */
+  onHandedToModem?(modem: string): Promise<void>;
+}
+
 /** What the agent needs from its modems. */
 export interface SmsSender {
   /** Sends on a healthy modem of `job.modemGroup`, retrying on another modem of the group before giving up. */
-  send(job: Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup'>, signal?: AbortSignal): Promise<SendOutcome>;
+  send(
+    job: Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup'>,
+    signal?: AbortSignal,
+    hooks?: SendHooks,
+  ): Promise<SendOutcome>;
   /** Modem groups this agent serves. */
   groups(): string[];
   /** Current status of every modem, shaped as the `modem.status` event minus v/at/type. */

@@ -61,6 +61,24 @@ export const JobFailedEvent = z
   })
   .strict();
 
+/**
+ * The agent cannot tell whether a job's SMS went out: it had been handed to a modem (`AT+CMGS` under way) when
+ * the agent died, so the modem may have finished it. Not a failure: the cloud waits a little for a
+ * `job.delivered` before it fails over. Added to version 1 without a version bump: every other message is
+ * unchanged, and a cloud that predates it refuses it by its `type` (no member of the union matches), which
+ * leaves the step to its rule's timeout, as before.
+ */
+export const JobUnknownEvent = z
+  .object({
+    ...eventBase,
+    type: z.literal('job.unknown'),
+    jobId: shortId,
+    /** The modem the job was handed to. */
+    modem: z.string().min(1).max(64).optional(),
+    detail: z.string().max(200).optional(),
+  })
+  .strict();
+
 export const JobDeliveredEvent = z
   .object({
     ...eventBase,
@@ -104,6 +122,7 @@ export const AgentOnlineEvent = z
 export const AgentEvent = z.discriminatedUnion('type', [
   JobSentEvent,
   JobFailedEvent,
+  JobUnknownEvent,
   JobDeliveredEvent,
   ModemStatusEvent,
   AgentOnlineEvent,
@@ -111,6 +130,7 @@ export const AgentEvent = z.discriminatedUnion('type', [
 export type AgentEvent = z.infer<typeof AgentEvent>;
 export type JobSentEvent = z.infer<typeof JobSentEvent>;
 export type JobFailedEvent = z.infer<typeof JobFailedEvent>;
+export type JobUnknownEvent = z.infer<typeof JobUnknownEvent>;
 export type JobDeliveredEvent = z.infer<typeof JobDeliveredEvent>;
 export type ModemStatusEvent = z.infer<typeof ModemStatusEvent>;
 export type AgentOnlineEvent = z.infer<typeof AgentOnlineEvent>;

@@ -5,6 +5,15 @@
  */
 import type { Challenge, ChallengeStatus, DeliveryStatus } from './model.ts';
 
+/** The delivery reason of a step whose SMS an agent may or may not have sent (`job.unknown`). */
+export const OUTCOME_UNKNOWN = 'outcome_unknown';
+/**
+ * How long a step of unknown outcome waits for its delivery report before the next rule runs, or a last rule
+ * reads failed (at most the rule's own timeout). A handset that got the SMS answers within seconds; waiting
+ * longer only delays the user whose SMS really was lost.
+ */
+export const UNKNOWN_OUTCOME_WAIT_SECONDS = 20;
+
 /** Statuses in which a challenge can still be accepted or delivered. */
 export const LIVE_STATUSES = [
   'pending',
@@ -43,11 +52,16 @@ export function lastStepLapsed(challenge: Challenge, now: number): { step: numbe
   const last = challenge.deliveries.at(-1);
   if (!chain || !last || last.step !== chain.length - 1) return undefined;
   const rule = chain[last.step]!;
+  // an agent's job.unknown: the step waits only a short while for its delivery report (`at` is when it came)
+  const unknown = last.status === 'sent' && last.reason === OUTCOME_UNKNOWN;
   const waiting: string[] = rule.requireDeliveryReport
     ? ['queued', 'dispatched', 'sending', 'sent']
     : ['queued', 'dispatched', 'sending'];
-  if (!waiting.includes(last.status)) return undefined;
-  const due = Date.parse(last.at) + rule.timeoutSeconds * 1000;
+  if (!waiting.includes(last.status) && !unknown) return undefined;
+  const waitSeconds = unknown
+    ? Math.min(UNKNOWN_OUTCOME_WAIT_SECONDS, rule.timeoutSeconds)
+    : rule.timeoutSeconds;
+  const due = Date.parse(last.at) + waitSeconds * 1000;
   return due <= now ? { step: last.step, at: new Date(due).toISOString() } : undefined;
 }
 

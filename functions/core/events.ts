@@ -3,8 +3,16 @@
  * report about a job is applied only to that tenant's challenge and only when that agent was given the job.
  */
 
-import { AgentEvent, AgentStatus, BridgedMessage, parseAgentTopic, parseJson } from '../contracts/index.ts';
-import type { ChainRunner } from './chain-runner.ts';
+import {
+  AgentEvent,
+  AgentStatus,
+  BridgedMessage,
+  type JobUnknownEvent,
+  parseAgentTopic,
+  parseJson,
+} from '../contracts/index.ts';
+import { type ChainRunner, stepMessage } from './chain-runner.ts';
+import { OUTCOME_UNKNOWN, UNKNOWN_OUTCOME_WAIT_SECONDS } from './challenge-transitions.ts';
 import { parseJobId } from './dispatch.ts';
 import type { ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
@@ -12,6 +20,8 @@ import type { Logger } from './ports/log.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
 export type EventOutcome = 'applied' | 'ignored' | 'rejected';
+
+export { OUTCOME_UNKNOWN, UNKNOWN_OUTCOME_WAIT_SECONDS };
 
 export interface EventProcessorDeps {
   directory: DirectoryStore;
@@ -68,6 +78,8 @@ export class EventProcessor {
           at: heardAt,
         });
         return 'applied';
+      case 'job.unknown':
+        return this.unknownOutcome(tenantId, agentId, event, options.redelivered === true);
       case 'job.sent':
       case 'job.failed':
       case 'job.delivered': {
@@ -117,6 +129,55 @@ export class EventProcessor {
         return 'applied';
       }
     }
+  }
+
+  /**
+   * The agent died while the job was at a modem, which may have sent it. Failing over at once would send the
+   * passcode twice whenever the modem did (most of the time); waiting out the rule's timeout would leave the
+   * user without one when it did not. So the step reads `sent` (reason `outcome_unknown`), which the rule's
+   * own timer leaves alone, and a short timer waits for the job's `job.delivered`: when none came, the next
+   * rule runs. With no next rule nothing is armed: the challenge reads `failed` once the same wait is over
+   * (`lastStepLapsed`), and a late report still makes it `delivered`.
+   */
+  private async unknownOutcome(
+    tenantId: string,
+    agentId: string,
+    event: JobUnknownEvent,
+    redelivered: boolean,
+  ): Promise<EventOutcome> {
+    const job = parseJobId(event.jobId);
+    if (!job) return this.drop('bad_job_id');
+    const { challenges, runner, log } = this.deps;
+    const applied = await challenges.updateStep(tenantId, job.challengeId, job.step, agentId, {
+      status: 'sent',
+      at: event.at,
+      reason: OUTCOME_UNKNOWN,
+      ...(event.modem && { modem: event.modem }),
+    });
+    const challenge =
+      applied || redelivered ? await challenges.get(tenantId, job.challengeId, true) : undefined;
+    if (!applied) {
+      // A copy of an event whose handler died before arming the timer arms it now; an extra timer is harmless,
+      // since failing a step is a conditional write.
+      const step = challenge?.deliveries.find((d) => d.step === job.step);
+      if (!(step?.status === 'sent' && step.reason === OUTCOME_UNKNOWN && step.agentId === agentId))
+        return this.drop('not_applicable');
+    }
+    const message = challenge && stepMessage(challenge, job.step);
+    if (runner && message?.hasNext) {
+      await runner.armTimer(
+        { ...message, rule: { ...message.rule, requireDeliveryReport: true } },
+        Math.min(UNKNOWN_OUTCOME_WAIT_SECONDS, message.rule.timeoutSeconds),
+      );
+    }
+    log.info('job outcome unknown; waiting for its delivery report', {
+      tenantId,
+      agentId,
+      challengeId: job.challengeId,
+      step: job.step,
+      failover: message?.hasNext === true,
+    });
+    return 'applied';
   }
 
   private drop(reason: string): EventOutcome {

@@ -62,6 +62,8 @@ export interface SmsRequest {
   validityMinutes?: number | undefined;
   /** Honoured before each part: parts the modem already took are not taken back. */
   signal?: AbortSignal | undefined;
+  /** Awaited after the last abort check, immediately before the first `AT+CMGS`; a rejection stops the send. */
+  beforeFirstPart?: (() => Promise<void>) | undefined;
 }
 
 export interface SmsResult {
@@ -338,6 +340,7 @@ export class AtDriver extends EventEmitter<DriverEvents> {
         return this.messageRef(command, lines);
       },
       request.signal,
+      request.beforeFirstPart,
     );
   }
 
@@ -368,6 +371,7 @@ export class AtDriver extends EventEmitter<DriverEvents> {
         return this.messageRef('AT+CMGS=<da>', lines);
       },
       request.signal,
+      request.beforeFirstPart,
     );
   }
 
@@ -382,10 +386,18 @@ export class AtDriver extends EventEmitter<DriverEvents> {
   }
 
   /** Sends parts in order; once one part is out, any later failure may leave a partial message behind. */
-  private async sendParts(count: number, sendPart: (index: number) => Promise<number>, signal?: AbortSignal) {
+  private async sendParts(
+    count: number,
+    sendPart: (index: number) => Promise<number>,
+    signal?: AbortSignal,
+    beforeFirstPart?: () => Promise<void>,
+  ) {
     const messageRefs: number[] = [];
     for (let i = 0; i < count; i++) {
-      if (i === 0) this.checkAbort(signal);
+      if (i === 0) {
+        this.checkAbort(signal);
+        await beforeFirstPart?.();
+      }
       try {
         messageRefs.push(await sendPart(i));
       } catch (err) {

@@ -6,7 +6,7 @@
  */
 import type { ModemStatusEvent } from '../../../functions/contracts/index.ts';
 import type { Logger } from '../../log.ts';
-import type { DeliveryReport, SendOutcome, SmsSender } from '../../ports.ts';
+import type { DeliveryReport, SendHooks, SendOutcome, SmsSender } from '../../ports.ts';
 import type { StatusReportUrc } from '../at/at-channel.ts';
 import { AtDriver, type AtDriverOptions, type SmsMode, type SmsResult } from '../at/at-driver.ts';
 import { canSend } from '../at/at-parsers.ts';
@@ -60,6 +60,19 @@ function failed(
   const outcome: SendOutcome = { ok: false, reason, detail: detail.slice(0, 200) };
   if (modem !== undefined) outcome.modem = modem;
   return outcome;
+}
+
+/** The caller's "handed to modem" hook for one modem; its failure stops the send as an abort, not a modem error. */
+function handOffHook(hooks: SendHooks | undefined, modem: string): (() => Promise<void>) | undefined {
+  const hook = hooks?.onHandedToModem;
+  if (!hook) return undefined;
+  return async () => {
+    try {
+      await hook.call(hooks, modem);
+    } catch (cause) {
+      throw new SendAbortedError({ cause });
+    }
+  };
 }
 
 export class ModemPool implements SmsSender {
@@ -137,14 +150,14 @@ export class ModemPool implements SmsSender {
     this.statusListeners.add(listener);
   }
 
-  async send(job: SendJob, signal?: AbortSignal): Promise<SendOutcome> {
+  async send(job: SendJob, signal?: AbortSignal, hooks?: SendHooks): Promise<SendOutcome> {
     if (this.closing) return failed('no_modem', 'the agent is shutting down');
     const group = this.byGroup.get(job.modemGroup);
     if (!group) return failed('no_modem', `this agent has no modem group ${JSON.stringify(job.modemGroup)}`);
     if (!parseNumber(job.to)) return failed('invalid', 'destination is not a phone number');
     this.inflight++;
     try {
-      return await this.sendInGroup(job, group, signal);
+      return await this.sendInGroup(job, group, signal, hooks);
     } finally {
       this.inflight--;
       if (this.inflight === 0) this.drained?.();
@@ -162,7 +175,12 @@ export class ModemPool implements SmsSender {
     await Promise.all(this.slots.map((slot) => slot.driver.close()));
   }
 
-  private async sendInGroup(job: SendJob, group: ModemSlot[], signal?: AbortSignal): Promise<SendOutcome> {
+  private async sendInGroup(
+    job: SendJob,
+    group: ModemSlot[],
+    signal?: AbortSignal,
+    hooks?: SendHooks,
+  ): Promise<SendOutcome> {
     const tried = new Set<ModemSlot>();
     let lastError: ModemError | undefined;
     let lastModem: string | undefined;
@@ -178,6 +196,7 @@ export class ModemPool implements SmsSender {
           statusReport: this.statusReports,
           validityMinutes: this.validityMinutes,
           signal,
+          beforeFirstPart: handOffHook(hooks, slot.id),
         });
       } catch (err) {
         if (err instanceof RequeueSignal) {

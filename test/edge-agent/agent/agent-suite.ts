@@ -242,7 +242,7 @@ export function agentSuite(label: string, startBroker: () => Promise<BrokerUnder
       expect(all).not.toContain('+4520123456');
     });
 
-    it('reports a job that was mid-send when the agent process died as failed, and does not send it again', async () => {
+    it('reports a job that was mid-send when the agent process died as unknown, and does not send it again', async () => {
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', path.join(import.meta.dirname, 'crash-child.ts')],
@@ -266,17 +266,14 @@ export function agentSuite(label: string, startBroker: () => Promise<BrokerUnder
         child.stdout.on('data', check);
         check();
       });
-      // the job is journalled before the send starts; kill -9 leaves it "received"
+      // the job is journalled as handed to the modem before AT+CMGS; kill -9 leaves it "handed"
       expect(await readFile(path.join(stateDir, 'jobs.journal'), 'utf8')).toContain('"crash-1"');
       child.kill('SIGKILL');
       await exited;
 
       const sender = new FakeSender();
       const a = await agent(sender);
-      expect(await waitForEvent('crash-1', 'job.failed')).toMatchObject({
-        reason: 'temporary',
-        detail: 'agent restarted mid-send',
-      });
+      expect(await waitForEvent('crash-1', 'job.unknown')).toMatchObject({ modem: 'm1' });
       await publishJob(job('crash-1'));
       await publishJob(job('marker'));
       await waitForEvent('marker', 'job.sent');

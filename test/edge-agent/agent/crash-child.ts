@@ -1,6 +1,6 @@
 /**
  * A real agent process for the crash test: its sender never finishes, and the test kills it with SIGKILL
- * while a job is mid-send. Prints CONNECTED and SENDING on stdout as it gets there.
+ * while a job is mid-send. Prints CONNECTED, and SENDING once the job is journalled as handed to the modem.
  */
 import { startAgent } from '../../../edge-agent/agent.ts';
 import { parseConfig } from '../../../edge-agent/config.ts';
@@ -10,10 +10,13 @@ import { AGENT, agentPassword, TENANT } from './helpers.ts';
 const sender = new FakeSender();
 sender.hold();
 const send = sender.send.bind(sender);
-sender.send = (job) => {
-  process.stdout.write('SENDING\n');
-  return send(job);
-};
+sender.send = (job, signal, hooks) =>
+  send(job, signal, {
+    onHandedToModem: async (modem) => {
+      await hooks?.onHandedToModem?.(modem);
+      process.stdout.write('SENDING\n');
+    },
+  });
 
 const agent = await startAgent({
   config: parseConfig({

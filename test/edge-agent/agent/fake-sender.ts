@@ -1,4 +1,4 @@
-import type { DeliveryReport, SendOutcome, SmsSender } from '../../../edge-agent/ports.ts';
+import type { DeliveryReport, SendHooks, SendOutcome, SmsSender } from '../../../edge-agent/ports.ts';
 import type { ModemStatusEvent, SmsJob } from '../../../functions/contracts/index.ts';
 
 type Job = Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup'>;
@@ -44,8 +44,10 @@ export class FakeSender implements SmsSender {
     while (this.sends.length < n) await new Promise<void>((r) => this.sendWaiters.push(r));
   }
 
-  async send(job: Job): Promise<SendOutcome> {
+  async send(job: Job, _signal?: AbortSignal, hooks?: SendHooks): Promise<SendOutcome> {
     this.sends.push({ to: job.to, text: job.text, flash: job.flash, modemGroup: job.modemGroup });
+    // like the pool: the job is at the modem (and journalled so) before the gate, which stands for AT+CMGS
+    await hooks?.onHandedToModem?.(this.status.modem);
     for (const w of this.sendWaiters.splice(0)) w();
     if (this.gate) await this.gate;
     return this.outcome(job);

@@ -42,7 +42,9 @@ describe('job journal', () => {
     expect(again.get('a')).toMatchObject({ state: 'sent', reported: true, event: sent('a') });
     expect(again.get('b')).toMatchObject({ state: 'failed', reported: false });
     expect(again.unreported().map((e) => e.id)).toEqual(['b']);
-    expect(again.interruptedAtOpen.map((e) => e.id)).toEqual(['c']);
+    // received and never handed to a modem: the next start may send it
+    expect(again.waitingAtOpen.map((e) => e.id)).toEqual(['c']);
+    expect(again.interruptedAtOpen).toEqual([]);
     await again.close();
   });
 
