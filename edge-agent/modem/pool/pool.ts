@@ -39,7 +39,7 @@ export interface ModemPoolOptions {
   blockAfterErrors?: number;
   /** How long a modem blocked for its errors stays out before it is re-probed; default 30 s, doubling to 5 min. */
   blockForMs?: number;
-  /** How often a hung modem is pinged with `AT` until it answers; default 1 s. */
+  /** How often a hung modem is pinged with `AT` (each waiting the probe timeout) until it answers; default 1 s. */
   pingEveryMs?: number;
   /**
    * How long jobs wait in a group whose modems are all hung, starting or unregistered before they fail
@@ -432,8 +432,11 @@ export class ModemPool implements SmsSender {
   /** A blocked modem: `AT` until it answers, then its init; back in its group when that passes. */
   private async recover(slot: ModemSlot): Promise<void> {
     if (this.closing || slot.state !== 'blocked' || slot.probing) return;
+    const started = this.clock.now();
     if (!(await slot.driver.ping())) {
-      if (!this.closing) this.scheduleRecovery(slot, this.pingEveryMs);
+      // an unanswered ping already waited its timeout: the next one goes out at once
+      const waited = this.clock.now() - started;
+      if (!this.closing) this.scheduleRecovery(slot, Math.max(0, this.pingEveryMs - waited));
       return;
     }
     await this.probe(slot);
