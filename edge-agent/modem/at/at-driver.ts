@@ -62,7 +62,7 @@ export interface AtDriverOptions {
   probeTimeoutMs?: number | undefined;
   /**
    * A send is overdue, and the modem probed, after 4 × the average of its recent sends, but never sooner than
-   * this; default 2 s. Before any send has finished, 10 s.
+   * this; default 2 s. Before any send has finished, 5 × this (10 s).
    */
   minOverdueMs?: number | undefined;
   /** Waiting for the transport on init; default 10 s. */
@@ -171,7 +171,7 @@ export class AtDriver extends EventEmitter<DriverEvents> {
 
   /** When a send in progress counts as overdue and the modem is probed. */
   get overdueMs(): number {
-    const expected = this.sendAverageMs === undefined ? 10_000 : 4 * this.sendAverageMs;
+    const expected = this.sendAverageMs === undefined ? 5 * this.minOverdueMs : 4 * this.sendAverageMs;
     return Math.min(this.sendTimeoutMs, Math.max(this.minOverdueMs, expected));
   }
 
