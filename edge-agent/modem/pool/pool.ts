@@ -326,7 +326,8 @@ export class ModemPool implements SmsSender {
       group.noModemTimer = undefined;
       return;
     }
-    if (!group.slots.some((s) => s.mayRecover)) {
+    // nobody will come back for these jobs: closing stops the recovery of blocked modems
+    if (this.closing || !group.slots.some((s) => s.mayRecover)) {
       this.failQueue(group);
       return;
     }
@@ -399,7 +400,15 @@ export class ModemPool implements SmsSender {
    * its errors (or a failed init) waits `blockForMs`, doubling with each block in a row, before that starts.
    */
   private block(slot: ModemSlot, why: 'hung' | 'errors'): void {
-    if (this.closing || slot.state === 'closed') return;
+    if (slot.state === 'closed') return;
+    if (this.closing) {
+      // out for the rest of the drain, so it takes no queued job only to hang on it again
+      slot.blockedFor = why;
+      this.setState(slot, 'blocked');
+      const group = this.byGroup.get(slot.group);
+      if (group) this.watchUsable(group);
+      return;
+    }
     if (why === 'errors') slot.blocksInARow++;
     const wait =
       why === 'hung'

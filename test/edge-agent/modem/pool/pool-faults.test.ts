@@ -208,3 +208,21 @@ describe('a lone modem that hangs', () => {
     console.log(`lone modem hung for good: queued jobs failed no_modem at ${secs(Math.max(...settledAt))}`);
   }, 60_000);
 });
+
+describe('closing the pool while a modem hangs', () => {
+  it('does not hand the queue to the hung modem again: the queued jobs fail no_modem and close returns', async () => {
+    const p = await setup(1, { noModemGraceMs: 60_000 });
+    const running = burst(p, 6);
+    await faultMidSend(1, { kind: 'hang' });
+    const closed = p.close();
+    const { outcomes } = await running;
+    await closed;
+    pool = undefined;
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+    expect(outcomes.filter((o) => !o.ok && /may have gone out/.test(o.detail))).toHaveLength(1);
+    expect(outcomes.filter((o) => !o.ok && o.reason === 'no_modem')).toHaveLength(4);
+    // the hung modem was asked to send nothing after the job it hung on
+    const submits = sims[0]!.transcript.filter((e) => e.dir === 'in' && e.data.startsWith('AT+CMGS='));
+    expect(submits).toHaveLength(2);
+  }, 60_000);
+});
