@@ -44,7 +44,15 @@ interface StartedPool extends SmsSender {
 async function createModemPool(modems: ModemConfig[], log: Logger): Promise<StartedPool> {
   const { ModemPool } = await import('./modem/pool/pool.ts');
   return new ModemPool(
-    modems.map((m) => ({ id: m.id, group: m.group, url: m.url, pin: m.pin, smsc: m.smsc, mode: m.mode })),
+    modems.map((m) => ({
+      id: m.id,
+      group: m.group,
+      url: m.url,
+      pin: m.pin,
+      smsc: m.smsc,
+      mode: m.mode,
+      profile: m.profile,
+    })),
     { logger: log.child({ component: 'modem' }) },
   );
 }

@@ -4,10 +4,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import * as z from 'zod';
 import { ID_PATTERN } from '../functions/contracts/index.ts';
 import { LOG_LEVELS } from './log.ts';
+import { PROFILE_NAMES } from './modem/at/profiles.ts';
 import { parseTransportUrl } from './modem/transport/transport-url.ts';
 
 const topicId = z.string().regex(ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-"');
@@ -32,6 +32,7 @@ export const ModemConfig = z
       .regex(/^\+?\d{3,20}$/, 'must be a phone number such as +4540390000')
       .optional(),
     mode: z.enum(['pdu', 'text', 'auto']).default('auto'),
+    profile: z.enum(PROFILE_NAMES, { error: `must be one of ${PROFILE_NAMES.join(', ')}` }).default('auto'),
   })
   .strict();
 export type ModemConfig = z.output<typeof ModemConfig>;
@@ -160,7 +161,8 @@ export async function loadConfig(file: string): Promise<AgentConfig> {
   let raw: unknown;
   try {
     if (ext === '.json') raw = JSON.parse(text);
-    else if (ext === '.yaml' || ext === '.yml') raw = YAML.parse(text);
+    // the YAML parser is loaded only for a YAML file: an agent configured in JSON never pays its memory
+    else if (ext === '.yaml' || ext === '.yml') raw = (await import('yaml')).default.parse(text);
     else throw new Error(`unknown extension "${ext}"; use .json, .yaml or .yml`);
   } catch (err) {
     const message = `(file): not valid ${ext.slice(1) || 'config'}: ${(err as Error).message.split('\n')[0]}`;

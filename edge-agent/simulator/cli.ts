@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseFault } from './faults.ts';
+import { isSimulatorProfile, SIMULATOR_PROFILES } from './profiles.ts';
 import { startSimulator } from './server.ts';
 
 function fail(message: string): never {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
         'send-ms': { type: 'string' },
         fault: { type: 'string' },
         'text-only': { type: 'boolean' },
+        profile: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     process.stdout.write(
-      'usage: npm run sim -- --port N [--name X] [--outbox path] [--send-ms N] [--fault JSON] [--text-only]\n',
+      'usage: npm run sim -- --port N [--name X] [--outbox path] [--send-ms N] [--fault JSON] [--text-only] [--profile NAME]\n',
     );
     return;
   }
@@ -55,7 +57,14 @@ async function main(): Promise<void> {
     if (parsed === undefined) fail(`--fault ${values.fault} is not a known fault`);
     fault = parsed;
   }
+  const profile = (values.profile as string | undefined) ?? 'generic';
+  if (!isSimulatorProfile(profile)) {
+    fail(
+      `--profile must be one of ${Object.keys(SIMULATOR_PROFILES).join(', ')}, not ${JSON.stringify(profile)}`,
+    );
+  }
   const sim = await startSimulator({
+    profile,
     port: intOption(values.port as string | undefined, 'port', 0),
     name: (values.name as string | undefined) ?? 'sim0',
     outboxPath: values.outbox as string | undefined,

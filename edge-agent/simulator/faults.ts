@@ -7,8 +7,11 @@ export type SimulatorFault =
   | { kind: 'no_network' }
   /** The SIM asks for its PIN (default `1234`) until it is entered; three wrong tries lock it behind its PUK. */
   | { kind: 'sim_pin'; pin?: string }
-  /** Reads everything, answers nothing. */
-  | { kind: 'hang' }
+  /**
+   * Reads everything, answers nothing, sends nothing (a send in progress does not go out); for `seconds`, then
+   * it answers again, or for good without it.
+   */
+  | { kind: 'hang'; seconds?: number }
   /**
    * Line noise. By default noise lines (high-bit bytes) surround every reply, which a careful client survives;
    * with `everything`, each byte out is replaced, as with a wrong baud rate.
@@ -31,8 +34,12 @@ export function parseFault(value: unknown): SimulatorFault | null | undefined {
       return typeof v.code === 'number' && Number.isInteger(v.code) && v.code >= 0
         ? { kind: 'cms_error', code: v.code }
         : undefined;
-    case 'no_network':
     case 'hang':
+      if (v.seconds === undefined) return { kind: 'hang' };
+      return typeof v.seconds === 'number' && v.seconds > 0
+        ? { kind: 'hang', seconds: v.seconds }
+        : undefined;
+    case 'no_network':
     case 'disconnect':
       return { kind: v.kind };
     case 'sim_pin':

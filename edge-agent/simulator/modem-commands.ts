@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { fromUcs2Hex } from '../modem/sms/text-mode.ts';
 import type { BodyTarget } from './modem-session.ts';
+import { parseRanges } from './profiles.ts';
 import type { SimulatedModem } from './simulated-modem.ts';
 
 export class SimError extends Error {
@@ -74,11 +75,16 @@ export function handleCommand(modem: SimulatedModem, command: string): CommandRe
     case 'I':
       return lines(`SMSPass GSM modem simulator (${modem.name})`, 'Revision: SIM-1.0');
     case '+CGMI':
-      return lines('SMSPass');
+    case '+GMI':
+      return lines(modem.profile.manufacturer);
     case '+CGMM':
-      return lines('GSM-SIM-1');
+    case '+GMM':
+      return lines(modem.profile.model);
     case '+CGMR':
-      return lines('Revision: SIM-1.0');
+    case '+GMR':
+      return lines(modem.profile.revision);
+    case '+CFUN':
+      return cfun(modem, op, args);
     case '+CGSN':
       return lines(`35${identity(modem, 13)}`);
     case '+CIMI':
@@ -96,8 +102,9 @@ export function handleCommand(modem: SimulatedModem, command: string): CommandRe
       return cpin(modem, op, args);
     case '+CREG': {
       if (op === '?') {
-        const stat = modem.pinState !== 'READY' ? 0 : modem.registered ? 1 : 2;
-        return lines(`+CREG: ${s.cregN},${stat}`);
+        const home = modem.profile.roaming ? 5 : 1;
+        const stat = modem.pinState !== 'READY' || s.cfun !== 1 ? 0 : modem.registered ? home : 2;
+        return lines(modem.profile.creg(s.cregN, stat));
       }
       if (op === '=?') return lines('+CREG: (0-2)');
       const [n] = intArgs(args);
@@ -162,9 +169,14 @@ export function handleCommand(modem: SimulatedModem, command: string): CommandRe
     }
     case '+CNMI': {
       if (op === '?') return lines(`+CNMI: 2,1,0,${s.cnmiDs},0`);
-      if (op === '=?') return lines('+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)');
-      const [mode, , , ds] = intArgs(args);
+      if (op === '=?') return lines(modem.profile.cnmiTest);
+      const values = intArgs(args);
+      const [mode, , , ds] = values;
       if (op !== '=' || mode === undefined || Number.isNaN(mode) || mode > 3) throw new SimError('cms', 302);
+      const allowed = parseRanges(modem.profile.cnmiTest);
+      if (values.some((v, i) => !Number.isNaN(v) && allowed[i] !== undefined && !allowed[i]!.has(v))) {
+        throw new SimError('cms', 303);
+      }
       s.cnmiDs = ds === undefined || Number.isNaN(ds) ? 0 : ds;
       return OK;
     }
@@ -172,12 +184,66 @@ export function handleCommand(modem: SimulatedModem, command: string): CommandRe
       if (op === '?') return lines('+CSMS: 0,1,1,1');
       return lines('+CSMS: 1,1,1');
     case '+CPMS':
-      return lines('+CPMS: "SM",0,30,"SM",0,30,"SM",0,30');
+      return cpms(modem, op, args);
+    case '+CMGL':
+      return cmgl(modem, op, args);
     case '+CMGS':
       return cmgs(modem, op, args);
     default:
+      if (modem.profile.vendorCommands.includes(name)) return OK;
       throw new SimError('error');
   }
+}
+
+/** 27.007 §8.2: 1 full functionality, 0 minimum, 4 radio off; an optional second field 1 resets first. */
+function cfun(modem: SimulatedModem, op: string, args: string): CommandResult {
+  if (op === '?') return lines(`+CFUN: ${modem.settings.cfun}`);
+  if (op === '=?') return lines('+CFUN: (0,1,4),(0,1)');
+  const [fun, rst] = intArgs(args);
+  if (
+    op !== '=' ||
+    fun === undefined ||
+    ![0, 1, 4].includes(fun) ||
+    (rst !== undefined && rst !== 0 && rst !== 1)
+  ) {
+    throw new SimError('cme', 3);
+  }
+  if (rst === 1) modem.reset();
+  modem.settings.cfun = fun;
+  return OK;
+}
+
+const STORAGES = ['SM', 'ME'];
+
+/** 27.005 §3.2.2: the three storages, with used and total counts (nothing is ever stored here). */
+function cpms(modem: SimulatedModem, op: string, args: string): CommandResult {
+  if (op === '=?') return lines(modem.profile.cpmsTest);
+  const show = () => modem.settings.cpms.map((m) => `"${m}",0,30`).join(',');
+  if (op === '?') return lines(`+CPMS: ${show()}`);
+  if (op !== '=') throw new SimError('cms', 302);
+  requireSim(modem, 'cms');
+  const wanted = args.split(',').map((a) => a.trim().replace(/^"|"$/g, '').toUpperCase());
+  if (wanted.length < 1 || wanted.length > 3 || wanted.some((m) => !STORAGES.includes(m))) {
+    throw new SimError('cms', 302);
+  }
+  const [mem1, mem2, mem3] = modem.settings.cpms;
+  modem.settings.cpms = [wanted[0] ?? mem1, wanted[1] ?? mem2, wanted[2] ?? mem3];
+  return lines(`+CPMS: ${modem.settings.cpms.map(() => '0,30').join(',')}`);
+}
+
+const TEXT_STATS = ['"REC UNREAD"', '"REC READ"', '"STO UNSENT"', '"STO SENT"', '"ALL"'];
+
+/** 27.005 §3.4.2: lists stored messages; this modem stores none, so a valid list is empty. */
+function cmgl(modem: SimulatedModem, op: string, args: string): CommandResult {
+  const text = modem.settings.cmgf === 1;
+  if (op === '=?') return lines(text ? `+CMGL: (${TEXT_STATS.join(',')})` : '+CMGL: (0-4)');
+  requireSim(modem, 'cms');
+  if (op === '') return OK;
+  if (op !== '=') throw new SimError('cms', 302);
+  const stat = args.trim().toUpperCase();
+  const valid = text ? TEXT_STATS.includes(stat) : /^[0-4]$/.test(stat);
+  if (!valid) throw new SimError('cms', text ? 305 : 304);
+  return OK;
 }
 
 function cpin(modem: SimulatedModem, op: string, args: string): CommandResult {

@@ -54,6 +54,12 @@ export class ModemSession {
     this.stream.destroy();
   }
 
+  /** Forgets a half-typed line or message body. */
+  resetInput(): void {
+    this.input = '';
+    this.body = undefined;
+  }
+
   /** Writes an unsolicited code between replies; a hung modem sends nothing. */
   unsolicited(text: string): void {
     if (this.modem.fault?.kind === 'hang') return;
@@ -169,6 +175,8 @@ export class ModemSession {
       const part = this.parseBody(target, typed);
       if (delay > 0) await sleep(delay);
       const fault = this.modem.fault;
+      // a modem that hung while the network was busy with it sent nothing and says nothing
+      if (fault?.kind === 'hang') return;
       if (!this.modem.registered) throw new SimError('cms', 331);
       if (fault?.kind === 'cms_error') throw new SimError('cms', fault.code);
       const mr = await this.modem.submit(part);

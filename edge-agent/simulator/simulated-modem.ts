@@ -8,6 +8,7 @@ import { encodeStatusReport } from '../modem/sms/status-report.ts';
 import type { SimulatorFault } from './faults.ts';
 import { ModemSession } from './modem-session.ts';
 import { Outbox } from './outbox.ts';
+import { SIMULATOR_PROFILES, type SimulatorProfile, type SimulatorProfileName } from './profiles.ts';
 
 export interface TranscriptEntry {
   dir: 'in' | 'out';
@@ -42,6 +43,8 @@ export interface SimulatedModemOptions {
   operator?: string | undefined;
   /** RSSI for AT+CSQ, 0–31; default 21. */
   signal?: number | undefined;
+  /** Answers as a recorded modem (simulator/profiles.ts); default `generic`. */
+  profile?: SimulatorProfileName | undefined;
   /** Refuse AT+CMGF=0, as some old modems do. */
   textModeOnly?: boolean | undefined;
   /** Transcript entries kept (oldest dropped first); default 10 000. */
@@ -58,6 +61,10 @@ export interface ModemSettings {
   cnmiDs: number;
   cregN: number;
   smsc: string;
+  /** AT+CFUN: 1 full, 0 minimum, 4 radio off (not registered in 0 and 4). */
+  cfun: number;
+  /** AT+CPMS: read, write and receive storage. */
+  cpms: [string, string, string];
 }
 
 function defaultSettings(smsc: string): ModemSettings {
@@ -70,6 +77,8 @@ function defaultSettings(smsc: string): ModemSettings {
     cnmiDs: 0,
     cregN: 0,
     smsc,
+    cfun: 1,
+    cpms: ['SM', 'SM', 'SM'],
   };
 }
 
@@ -100,7 +109,9 @@ export class SimulatedModem {
   settings: ModemSettings;
   pinState: 'READY' | 'SIM PIN' | 'SIM PUK' = 'READY';
   pinAttempts = 3;
+  readonly profile: SimulatorProfile;
   private currentFault: SimulatorFault | null = null;
+  private faultTimer: NodeJS.Timeout | undefined;
   private nextMr = 0;
   private readonly sessions = new Set<ModemSession>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -110,6 +121,7 @@ export class SimulatedModem {
   constructor(options: SimulatedModemOptions) {
     this.options = options;
     this.name = options.name;
+    this.profile = SIMULATOR_PROFILES[options.profile ?? 'generic'];
     this.settings = defaultSettings(options.smsc ?? '+4540390999');
     this.outbox = options.outboxPath ? new Outbox(options.outboxPath) : undefined;
   }
@@ -119,7 +131,16 @@ export class SimulatedModem {
   }
 
   setFault(fault: SimulatorFault | null): void {
+    clearTimeout(this.faultTimer);
     this.currentFault = fault;
+    if (fault?.kind === 'hang' && fault.seconds !== undefined) {
+      this.faultTimer = setTimeout(() => {
+        if (this.currentFault !== fault) return;
+        this.currentFault = null;
+        // whatever was typed half-way through the hang (a message body, a line) is gone
+        for (const session of this.sessions) session.resetInput();
+      }, fault.seconds * 1000);
+    }
     if (fault?.kind === 'sim_pin') {
       this.pinState = 'SIM PIN';
       this.pinAttempts = 3;
@@ -150,7 +171,7 @@ export class SimulatedModem {
   }
 
   get registered(): boolean {
-    return this.currentFault?.kind !== 'no_network' && this.pinState === 'READY';
+    return this.currentFault?.kind !== 'no_network' && this.pinState === 'READY' && this.settings.cfun === 1;
   }
 
   now(): Date {
@@ -242,6 +263,7 @@ export class SimulatedModem {
 
   /** Drops every session and pending timer. */
   close(): void {
+    clearTimeout(this.faultTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const s of this.sessions) s.destroy();

@@ -26,6 +26,7 @@ import {
   ModemDisconnectedError,
   type ModemError,
   type ModemErrorKind,
+  ModemHungError,
   ModemReplyError,
 } from './errors.ts';
 
@@ -42,6 +43,13 @@ export interface ExecOptions {
   errorKind?: ModemErrorKind;
   /** How the command and body appear in traces, so PINs and passcodes never reach a log. */
   redactedCommand?: string;
+  /**
+   * For a command with a body: once the body is typed and no final result has come after `afterMs`, a plain
+   * `AT` is typed beside it. A modem that answers it is alive (the network is slow) and is given the rest of
+   * `timeoutMs`, probed again every `afterMs`; one that does not answer within `probeMs` is hung, and the
+   * command ends with `ModemHungError` instead of waiting out `timeoutMs`.
+   */
+  watch?: { afterMs: number; probeMs: number };
 }
 
 export interface StatusReportUrc {
@@ -72,14 +80,22 @@ interface Inflight {
   echoes: string[];
   options: ExecOptions;
   timer: NodeJS.Timeout | undefined;
+  watchTimer: NodeJS.Timeout | undefined;
+  /** `AT` probes typed during this command and not answered yet. */
+  probes: number;
   resolve: (lines: string[]) => void;
   reject: (error: ModemError) => void;
 }
 
 /** Lines that are unsolicited when they do not carry the prefix of the command in flight. */
-function looksUnsolicited(line: string): boolean {
-  return /^[+^$%]/.test(line) || /^RING$/i.test(line);
+function looksUnsolicited(line: string, banners: readonly string[]): boolean {
+  if (/^[+^$%]/.test(line) || /^RING$/i.test(line)) return true;
+  const upper = line.toUpperCase();
+  return banners.some((b) => upper.startsWith(b.toUpperCase()));
 }
+
+/** Vendor `+CMS ERROR` codes a modem profile knows, consulted before the 3GPP table. */
+export type CmsOverrides = Readonly<Record<number, { kind: ModemErrorKind; text: string }>>;
 
 function stripControl(text: string): string {
   let out = '';
@@ -100,6 +116,9 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
   private needsResync = false;
   /** Lines that arrived with no command in flight, for the quiet check of a resync. */
   private strayLines = 0;
+  /** The modem profile's unprefixed unsolicited lines (start-up banners). */
+  private banners: readonly string[] = [];
+  private cmsOverrides: CmsOverrides = {};
 
   constructor(
     readonly transport: ModemTransport,
@@ -128,6 +147,26 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
 
   get busy(): boolean {
     return this.inflight !== undefined;
+  }
+
+  /** What the modem profile says about unsolicited banners and vendor error codes. */
+  configure(profile: { urcLines: readonly string[]; cmsErrors: CmsOverrides }): void {
+    this.banners = profile.urcLines;
+    this.cmsOverrides = profile.cmsErrors;
+  }
+
+  /**
+   * One plain `AT` with a short timeout and no resync first: whether the modem answers at all. Must be called
+   * while holding `lock`. A late answer from a command abandoned earlier counts too (the modem is alive); the
+   * next `run` resyncs anyway.
+   */
+  async ping(timeoutMs: number): Promise<boolean> {
+    try {
+      await this.runOne('AT', { timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Runs `fn` with the channel to itself: no other caller's command interleaves. */
@@ -172,6 +211,8 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
         echoes: [command.toUpperCase()],
         options,
         timer: undefined,
+        watchTimer: undefined,
+        probes: 0,
         resolve,
         reject,
       };
@@ -220,9 +261,31 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
     }, ms);
   }
 
+  /** After the body is typed: probe the modem each time the answer is `afterMs` overdue. */
+  private watch(p: Inflight): void {
+    const watch = p.options.watch;
+    if (!watch || p.body === undefined) return;
+    clearTimeout(p.watchTimer);
+    p.watchTimer = setTimeout(() => {
+      if (this.inflight !== p) return;
+      p.probes++;
+      this.write(p, 'AT\r', 'AT');
+      p.watchTimer = setTimeout(() => {
+        if (this.inflight !== p) return;
+        const error = new ModemHungError(p.options.redactedCommand ?? p.command, watch.probeMs);
+        error.maybeSent = p.stage === 'final';
+        this.needsResync = true;
+        this.finish(p, error);
+      }, watch.probeMs);
+    }, watch.afterMs);
+  }
+
   private finish(p: Inflight, result: string[] | ModemError): void {
     if (this.inflight !== p) return;
     clearTimeout(p.timer);
+    clearTimeout(p.watchTimer);
+    // An unanswered probe's OK may still come, and must not be taken as the next command's answer.
+    if (p.probes > 0) this.needsResync = true;
     this.inflight = undefined;
     if (Array.isArray(result)) p.resolve(result);
     else p.reject(result);
@@ -240,7 +303,9 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
     if (p?.stage !== 'prompt' || p.body === undefined) return;
     p.stage = 'final';
     p.echoes.push(p.body.toUpperCase());
+    if (p.options.watch) p.echoes.push('AT');
     this.arm(p, p.options.timeoutMs);
+    this.watch(p);
     this.write(p, `${p.body}${CTRL_Z}`, p.options.redactedCommand ? '<body>' : p.body);
   }
 
@@ -273,7 +338,7 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
         p.lines.push(line);
         return;
       }
-      if (!looksUnsolicited(line)) {
+      if (!looksUnsolicited(line, this.banners)) {
         p.lines.push(line);
         return;
       }
@@ -288,6 +353,17 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
     const name = p.options.redactedCommand ?? p.command;
     switch (final.type) {
       case 'ok':
+        if (
+          p.probes > 0 &&
+          p.stage === 'final' &&
+          p.prefix &&
+          !p.lines.some((l) => l.toUpperCase().startsWith(`${p.prefix}:`))
+        ) {
+          // the probe's answer: the modem is alive and still waiting for the network
+          p.probes--;
+          this.watch(p);
+          return;
+        }
         if (p.stage === 'prompt') this.finish(p, new ModemReplyError(`${name}: OK without a prompt`));
         else this.finish(p, p.lines);
         return;
@@ -295,7 +371,7 @@ export class AtChannel extends EventEmitter<ChannelEvents> {
         this.finish(p, new AtCommandError(name, p.options.errorKind ?? 'modem'));
         return;
       case 'cms': {
-        const c = classifyCms(final.code);
+        const c = this.cmsOverrides[final.code] ?? classifyCms(final.code);
         this.finish(p, new CmsError(final.code, c.kind, final.code < 0 ? final.text : c.text, name));
         return;
       }

@@ -28,7 +28,15 @@ import {
   SendAbortedError,
   SimLockedError,
 } from './errors.ts';
-import { CNMI_CANDIDATES, SMS_FORMAT_COMMANDS, SYNC_ATTEMPTS } from './quirks.ts';
+import {
+  GENERIC_PROFILE,
+  identificationText,
+  type ModemIdentity,
+  type ModemProfile,
+  profileByName,
+  profileFor,
+} from './profiles.ts';
+import { SMS_FORMAT_COMMANDS, SYNC_ATTEMPTS } from './quirks.ts';
 
 /**
  * `auto` uses PDU mode and falls back to text mode when the modem refuses it; `pdu` never falls back (a modem
@@ -44,10 +52,19 @@ export interface AtDriverOptions {
   pin?: string | undefined;
   /** SMSC number; when absent the one stored in the SIM (AT+CSCA?) is used. */
   smsc?: string | undefined;
-  /** Per command; default 5 s. */
+  /** A profile name from profiles.ts, or `auto` (default): chosen from the modem's AT+CGMI / AT+CGMM. */
+  profile?: string | undefined;
+  /** Per command; default the profile's (5 s). */
   commandTimeoutMs?: number | undefined;
-  /** From Ctrl-Z to `+CMGS`, which waits for the network; default 60 s. */
+  /** From Ctrl-Z to `+CMGS`, which waits for the network; default the profile's (60 s generic). */
   sendTimeoutMs?: number | undefined;
+  /** A plain `AT` to a modem that is overdue or blocked; default the profile's (2 s). */
+  probeTimeoutMs?: number | undefined;
+  /**
+   * A send is overdue, and the modem probed, after 4 × the average of its recent sends, but never sooner than
+   * this; default 2 s. Before any send has finished, 5 × this (10 s).
+   */
+  minOverdueMs?: number | undefined;
   /** Waiting for the transport on init; default 10 s. */
   connectTimeoutMs?: number | undefined;
   /** Pause between AT+CPIN? polls after entering the PIN; default 500 ms. */
@@ -79,6 +96,9 @@ export interface ModemStatus {
 }
 
 export interface ModemInfo extends Omit<ModemStatus, 'operator'> {
+  identity: ModemIdentity;
+  /** The profile in use: the configured one, or the one the identity matched. */
+  profile: string;
   mode: 'pdu' | 'text';
   smsc: string | undefined;
   /** Whether AT+CNMI accepted routing status reports as +CDS. */
@@ -97,9 +117,12 @@ export type DriverEvents = {
 export class AtDriver extends EventEmitter<DriverEvents> {
   readonly channel: AtChannel;
   private readonly transport: ModemTransport;
-  private readonly commandTimeoutMs: number;
-  private readonly sendTimeoutMs: number;
+  private readonly configuredProfile: ModemProfile | undefined;
+  private profile: ModemProfile;
   private readonly connectTimeoutMs: number;
+  private readonly minOverdueMs: number;
+  /** Moving average of how long AT+CMGS took, body to `+CMGS`; undefined before the first send. */
+  private sendAverageMs: number | undefined;
   private readonly pinPollMs: number;
   private info: ModemInfo | undefined;
   private pinRejected = false;
@@ -108,8 +131,12 @@ export class AtDriver extends EventEmitter<DriverEvents> {
   constructor(private readonly options: AtDriverOptions) {
     super();
     this.transport = options.transport;
-    this.commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
-    this.sendTimeoutMs = options.sendTimeoutMs ?? 60_000;
+    const wanted = options.profile ?? 'auto';
+    this.configuredProfile = wanted === 'auto' ? undefined : profileByName(wanted);
+    if (wanted !== 'auto' && !this.configuredProfile)
+      throw new TypeError(`unknown modem profile ${JSON.stringify(wanted)}`);
+    this.profile = this.configuredProfile ?? GENERIC_PROFILE;
+    this.minOverdueMs = options.minOverdueMs ?? 2_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.pinPollMs = options.pinPollMs ?? 500;
     if (options.smsc !== undefined && !parseNumber(options.smsc)) {
@@ -130,6 +157,42 @@ export class AtDriver extends EventEmitter<DriverEvents> {
 
   get url(): string {
     return this.transport.url;
+  }
+
+  private get commandTimeoutMs(): number {
+    return this.options.commandTimeoutMs ?? this.profile.timeouts.commandMs;
+  }
+
+  private get sendTimeoutMs(): number {
+    return this.options.sendTimeoutMs ?? this.profile.timeouts.sendMs;
+  }
+
+  get probeTimeoutMs(): number {
+    return this.options.probeTimeoutMs ?? this.profile.timeouts.probeMs;
+  }
+
+  /** When a send in progress counts as overdue and the modem is probed. */
+  get overdueMs(): number {
+    const expected = this.sendAverageMs === undefined ? 5 * this.minOverdueMs : 4 * this.sendAverageMs;
+    return Math.min(this.sendTimeoutMs, Math.max(this.minOverdueMs, expected));
+  }
+
+  /**
+   * Whether the modem answers a plain `AT` within the probe timeout; waits for any command in flight first.
+   * How a blocked modem is watched until it answers again.
+   */
+  ping(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return this.channel.lock(() => this.channel.ping(this.probeTimeoutMs));
+  }
+
+  /** AT+CSQ alone: the one thing about an idle modem no standard unsolicited code reports. */
+  signalStrength(): Promise<number | null> {
+    if (this.closed) return Promise.reject(new ModemClosedError());
+    return this.channel.lock(async () => {
+      await this.transport.waitConnected(this.connectTimeoutMs);
+      return this.signal();
+    });
   }
 
   /** What the last successful init found; undefined before init and after a disconnect or timeout. */
@@ -201,15 +264,49 @@ export class AtDriver extends EventEmitter<DriverEvents> {
     await this.synchronise();
     await this.cmd('ATE0');
     await this.cmd('AT+CMEE=1');
+    const identity = await this.identify();
+    this.profile = this.configuredProfile ?? profileFor(identity);
+    this.channel.configure(this.profile);
     await this.unlockSim();
+    for (const command of this.profile.initCommands) await this.optional(command);
+    // registration changes then arrive as +CREG URCs, so nobody has to poll AT+CREG?
+    await this.optional('AT+CREG=1');
     const registration = await this.registration();
     const signal = await this.signal();
     const mode = await this.selectMode();
     const smsc = await this.setupSmsc();
     const deliveryReports = await this.routeStatusReports();
-    const info: ModemInfo = { mode, smsc, deliveryReports, registration, signal };
+    const info: ModemInfo = {
+      identity,
+      profile: this.profile.name,
+      mode,
+      smsc,
+      deliveryReports,
+      registration,
+      signal,
+    };
     this.info = info;
     return info;
+  }
+
+  /** AT+CGMI, AT+CGMM, AT+CGMR; a modem that refuses one just leaves that field unknown. */
+  private async identify(): Promise<ModemIdentity> {
+    const ask = async (command: string) => identificationText((await this.optional(command)) ?? []);
+    return {
+      manufacturer: await ask('AT+CGMI'),
+      model: await ask('AT+CGMM'),
+      revision: await ask('AT+CGMR'),
+    };
+  }
+
+  /** A command the modem may refuse (ERROR, +CME/+CMS ERROR): undefined then. A timeout still fails init. */
+  private async optional(command: string): Promise<string[] | undefined> {
+    try {
+      return await this.cmd(command);
+    } catch (err) {
+      if (!(err instanceof ModemError) || err.code === 'timeout' || err.code === 'disconnected') throw err;
+      return undefined;
+    }
   }
 
   /** A plain `AT`, retried (see SYNC_ATTEMPTS). */
@@ -300,7 +397,7 @@ export class AtDriver extends EventEmitter<DriverEvents> {
   }
 
   private async routeStatusReports(): Promise<boolean> {
-    for (const candidate of CNMI_CANDIDATES) {
+    for (const candidate of this.profile.cnmi) {
       try {
         await this.cmd(candidate);
         return true;
@@ -330,13 +427,7 @@ export class AtDriver extends EventEmitter<DriverEvents> {
       async (i) => {
         const part = parts[i]!;
         const command = `AT+CMGS=${part.tpduLength}`;
-        const lines = await this.cmd(command, {
-          body: part.pdu,
-          timeoutMs: this.sendTimeoutMs,
-          promptTimeoutMs: this.commandTimeoutMs,
-          errorKind: 'temporary',
-          redactedCommand: command,
-        });
+        const lines = await this.submit(command, part.pdu, command);
         return this.messageRef(command, lines);
       },
       request.signal,
@@ -360,19 +451,33 @@ export class AtDriver extends EventEmitter<DriverEvents> {
       plan.parts.length,
       async (i) => {
         const part = plan.parts[i]!;
-        const lines = await this.cmd(command, {
-          body: plan.charset === 'UCS2' ? toUcs2Hex(part) : part,
-          timeoutMs: this.sendTimeoutMs,
-          promptTimeoutMs: this.commandTimeoutMs,
-          errorKind: 'temporary',
-          // The number stays out of traces and error messages, which reach logs and modem.status.
-          redactedCommand: 'AT+CMGS=<da>',
-        });
+        // The number stays out of traces and error messages, which reach logs and modem.status.
+        const lines = await this.submit(
+          command,
+          plan.charset === 'UCS2' ? toUcs2Hex(part) : part,
+          'AT+CMGS=<da>',
+        );
         return this.messageRef('AT+CMGS=<da>', lines);
       },
       request.signal,
       request.beforeFirstPart,
     );
+  }
+
+  /** One AT+CMGS: the prompt within the command timeout, then the network's answer, watched for a hang. */
+  private async submit(command: string, body: string, redactedCommand: string): Promise<string[]> {
+    const started = performance.now();
+    const lines = await this.cmd(command, {
+      body,
+      timeoutMs: this.sendTimeoutMs,
+      promptTimeoutMs: this.commandTimeoutMs,
+      errorKind: 'temporary',
+      redactedCommand,
+      watch: { afterMs: this.overdueMs, probeMs: this.probeTimeoutMs },
+    });
+    const took = performance.now() - started;
+    this.sendAverageMs = this.sendAverageMs === undefined ? took : 0.8 * this.sendAverageMs + 0.2 * took;
+    return lines;
   }
 
   private messageRef(command: string, lines: string[]): number {

