@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { AGENT_POLICY, type IotPolicyStatement } from '../functions/contracts/iot-policy.ts';
 import { IOT_EVENTS_RULE_SQL } from '../functions/contracts/messages.ts';
 
 /**
@@ -46,7 +47,7 @@ export interface EventsTopicRuleProps {
 }
 
 /**
- * Forwards every `t/+/a/+/events` message (or, with another `sql`, every status message) to the events queue, wrapped with the topic it arrived on
+ * Forwards every `t/+/a/+/events` message (or, with another `sql`, every lifecycle event) to the events queue, wrapped with the topic it arrived on
  * (see `BridgedMessage` in functions/contracts/messages.ts). Messages the rule cannot deliver are logged.
  */
 export class EventsTopicRule extends Construct {
@@ -99,8 +100,9 @@ export class EventsTopicRule extends Construct {
  * - the agent must connect with its thing name as MQTT client id, so `iot:Connection.Thing.*` variables
  *   resolve and one certificate cannot impersonate another thing;
  * - publish, subscribe and receive are then limited to `t/<tenantId>/a/<agentId>/*` from those attributes.
- * Thing names are unique per account and region, so registration names things `<tenantId>.<agentId>`-style
- * or by a random id; the topic scope comes from the attributes, not the name.
+ * Thing names allow only `[a-zA-Z0-9:_-]`, so registration names things `<tenantId>:<agentId>` (the name
+ * also says whose lifecycle events are whose); the topic scope comes from the attributes, not the name.
+ * There is no `iot:RetainPublish`: presence comes from IoT Core's lifecycle events instead.
  */
 export class AgentPolicy extends Construct {
   readonly policy: iot.CfnPolicy;
@@ -108,28 +110,22 @@ export class AgentPolicy extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const stack = Stack.of(this);
-    const arn = (resource: string, resourceName: string) =>
-      stack.formatArn({ service: 'iot', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    // IoT policy variables look like CloudFormation/JS placeholders but are resolved by IoT Core per connection.
-    const policyVariable = (name: string) => `\${${name}}`;
-    const thingAttribute = (key: string) => policyVariable(`iot:Connection.Thing.Attributes[${key}]`);
-    const ownSubtree = `t/${thingAttribute('tenantId')}/a/${thingAttribute('agentId')}/*`;
+    // The statements are shared with the local broker, which enforces exactly these (functions/local/iot-rules.ts).
+    const statement = (s: IotPolicyStatement) => ({
+      Effect: 'Allow',
+      Action: s.actions.length === 1 ? s.actions[0] : [...s.actions],
+      Resource: stack.formatArn({
+        service: 'iot',
+        resource: s.resourceType,
+        resourceName: s.resource,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+      ...(s.thingAttached && { Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } }),
+    });
 
     this.policy = new iot.CfnPolicy(this, 'Policy', {
       policyName: `${stack.stackName}-edge-agent`,
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'iot:Connect',
-            Resource: arn('client', policyVariable('iot:Connection.Thing.ThingName')),
-            Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
-          },
-          { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn('topic', ownSubtree) },
-          { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn('topicfilter', ownSubtree) },
-        ],
-      },
+      policyDocument: { Version: '2012-10-17', Statement: AGENT_POLICY.map(statement) },
     });
   }
 }

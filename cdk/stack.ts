@@ -11,7 +11,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { IOT_STATUS_RULE_SQL } from '../functions/contracts/messages.ts';
+import { IOT_PRESENCE_RULE_SQL } from '../functions/contracts/presence.ts';
 import { REPO_ROOT } from './build.ts';
 import { ENV, FUNCTIONS, type FunctionName, HTTP_ROUTES } from './functions.ts';
 import { AgentPolicy, EventsTopicRule, iotTopicArn, lookUpIotDataEndpoint } from './iot.ts';
@@ -206,10 +206,11 @@ export class SmsPassStack extends Stack {
     }
 
     new EventsTopicRule(this, 'AgentEventsRule', { queue: this.events.queue });
-    new EventsTopicRule(this, 'AgentStatusRule', {
+    // Presence from IoT Core's own connect/disconnect events (reliable on ungraceful drops, no retain needed).
+    new EventsTopicRule(this, 'AgentPresenceRule', {
       queue: this.events.queue,
-      sql: IOT_STATUS_RULE_SQL,
-      description: 'Agent online/offline (last will) to the events queue',
+      sql: IOT_PRESENCE_RULE_SQL,
+      description: 'Agent connected/disconnected (IoT Core lifecycle events) to the events queue',
     });
     const agentPolicy = new AgentPolicy(this, 'AgentPolicy');
 

@@ -11,6 +11,7 @@ import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
+import { DynamoServiceEventStore } from './adapters/dynamo/service-event-store.ts';
 import { DynamoTokenStore } from './adapters/dynamo/token-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
 import { DynamoUserStore } from './adapters/dynamo/user-store.ts';
@@ -214,6 +215,7 @@ export function buildEventsHandler(
     ...stores(ctx),
     log: ctx.log,
     usage,
+    serviceEvents: new DynamoServiceEventStore(ctx.dynamo, ctx.table),
     ...(sqs && dispatchQueueUrl && { runner: chainRunner({ ...ctx, sqs, dispatchQueueUrl }) }),
   });
   return { processor, handler: createEventsHandler(processor, ctx.log, usage) };

@@ -7,6 +7,7 @@ import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoMessageLogStore } from './adapters/dynamo/message-log-store.ts';
+import { DynamoServiceEventStore } from './adapters/dynamo/service-event-store.ts';
 import { DynamoSyncStore } from './adapters/dynamo/sync-store.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
@@ -14,10 +15,12 @@ import { DynamoUserCounter } from './adapters/dynamo/user-counter.ts';
 import { DynamoUserStore } from './adapters/dynamo/user-store.ts';
 import { createAdminApp } from './admin/app.ts';
 import { messageLogRoutes } from './admin/message-log-routes.ts';
+import { serviceEventRoutes } from './admin/service-event-routes.ts';
 import { settingsRoutes } from './admin/settings-routes.ts';
 import { systemClock } from './core/clock.ts';
 import { MessageLogService } from './core/message-log.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
+import { ServiceEventService } from './core/service-events.ts';
 import { SyncService } from './core/sync.ts';
 import { TenantConfigService } from './core/tenant-config.ts';
 import { TenantSettingsService } from './core/tenant-settings.ts';
@@ -95,6 +98,9 @@ export function buildAdminApp(ctx: DirectoryContext) {
         store: new DynamoMessageLogStore(ctx.dynamo, ctx.table, () => s.clock.now()),
         clock: s.clock,
       }),
+    ),
+    serviceEvents: serviceEventRoutes(
+      new ServiceEventService({ store: new DynamoServiceEventStore(ctx.dynamo, ctx.table), clock: s.clock }),
     ),
     settings: settingsRoutes(
       new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),

@@ -110,7 +110,7 @@ export class MqttLink {
     if (this.client) return;
     const { options } = this;
     const clientOptions: IClientOptions = {
-      clientId: `${options.tenantId}.${options.agentId}`,
+      clientId: `${options.tenantId}:${options.agentId}`,
       clean: false,
       protocolVersion: options.protocolVersion ?? 4,
       keepalive: options.keepaliveSeconds ?? 30,
@@ -119,11 +119,13 @@ export class MqttLink {
       reconnectPeriod: 0,
       // subscriptions are ours too, on every CONNACK, so a broker that lost the session gets them back
       resubscribe: false,
+      // Not retained: IoT Core disconnects a retained publish without iot:RetainPublish, which the policy does
+      // not grant; the cloud takes presence from IoT Core's lifecycle events instead.
       will: {
         topic: this.topics.status,
         payload: Buffer.from(JSON.stringify(OFFLINE)),
         qos: 1,
-        retain: true,
+        retain: false,
       },
     };
     if (options.protocolVersion === 5) {
@@ -214,7 +216,7 @@ export class MqttLink {
   }
 
   /**
-   * Says goodbye: a retained `offline` status (a clean DISCONNECT suppresses the last will), then DISCONNECT.
+   * Says goodbye: an `offline` status (a clean DISCONNECT suppresses the last will), then DISCONNECT.
    * The persistent session stays at the broker, so jobs sent meanwhile wait for the next start.
    */
   async close(timeoutMs = 3_000): Promise<void> {
@@ -231,7 +233,6 @@ export class MqttLink {
       const goodbye = client
         .publishAsync(this.topics.status, JSON.stringify({ ...OFFLINE, at: new Date().toISOString() }), {
           qos: 1,
-          retain: true,
         })
         .then(
           () => 'sent' as const,
@@ -256,7 +257,7 @@ export class MqttLink {
     this.attempt = 0;
     this.log.info('connected', { sessionPresent, url: this.options.url });
     const online: AgentStatus = { v: 1, state: 'online', at: new Date().toISOString() };
-    client.publish(this.topics.status, JSON.stringify(online), { qos: 1, retain: true }, (err) => {
+    client.publish(this.topics.status, JSON.stringify(online), { qos: 1 }, (err) => {
       if (err) this.log.warn('could not publish online status', { err });
     });
     // events may flow at once; "ready" (waiters, onConnect, agent.online) waits for the SUBACK, so nothing

@@ -31,6 +31,8 @@ export interface AdminAppDeps {
   security?: { keys: Hono<KeyAuthEnv>; lockouts: Hono<KeyAuthEnv> };
   /** The message log, built by `buildAdminApp` in directory-deps.ts. */
   messageLog?: Hono<KeyAuthEnv>;
+  /** The service-status log (`/v1/service-events`), built by `buildAdminApp` in directory-deps.ts. */
+  serviceEvents?: Hono<KeyAuthEnv>;
   /** The tenant's own settings (`/v1/settings`), built by `buildAdminApp` in directory-deps.ts. */
   settings?: Hono<KeyAuthEnv>;
   /** OATH tokens (`/v1/tokens`, `/v1/users/{username}/tokens…`); needs the credential cipher, so optional. */
@@ -47,6 +49,7 @@ export function createAdminApp({
   log,
   security,
   messageLog,
+  serviceEvents,
   settings,
   tokens,
   usernames,
@@ -70,6 +73,7 @@ export function createAdminApp({
     app.route('/v1', security.lockouts);
   }
   if (messageLog) app.route('/v1/message-log', messageLog);
+  if (serviceEvents) app.route('/v1/service-events', serviceEvents);
   if (settings) app.route('/v1/settings', settings);
   if (tokens) app.route('/v1', tokenRoutes(tokens));
   if (usernames) app.route('/v1/settings/usernames', usernameRoutes(usernames));

@@ -1,2 +1,3 @@
 export * from './messages.ts';
+export * from './presence.ts';
 export * from './topics.ts';

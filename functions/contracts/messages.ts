@@ -135,7 +135,11 @@ export type JobDeliveredEvent = z.infer<typeof JobDeliveredEvent>;
 export type ModemStatusEvent = z.infer<typeof ModemStatusEvent>;
 export type AgentOnlineEvent = z.infer<typeof AgentOnlineEvent>;
 
-/** Retained on `t/{tenant}/a/{agent}/status`; the last will publishes `offline`. */
+/**
+ * On `t/{tenant}/a/{agent}/status`, not retained (IoT Core refuses a retained publish without
+ * `iot:RetainPublish`); the last will publishes `offline`. The cloud takes presence from IoT Core's lifecycle
+ * events (presence.ts), so this is for whoever watches the broker directly.
+ */
 export const AgentStatus = z
   .object({
     v: z.literal(1),
@@ -163,10 +167,6 @@ export type BridgedMessage = z.infer<typeof BridgedMessage>;
 
 export const IOT_EVENTS_RULE_SQL =
   "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/events'";
-
-/** The same wrapping for agents' status topic, where the last will says `offline`. */
-export const IOT_STATUS_RULE_SQL =
-  "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/status'";
 
 /** Parses bytes from MQTT as JSON; returns undefined for anything that is not JSON. */
 export function parseJson(bytes: Buffer | string): unknown {

@@ -12,6 +12,7 @@ import * as api from './api.ts';
 import * as keys from './keys.ts';
 import * as lockout from './lockout.ts';
 import * as messageLog from './message-log.ts';
+import * as serviceEvents from './service-events.ts';
 import * as sync from './sync.ts';
 import * as tokens from './tokens.ts';
 import * as usernames from './usernames.ts';
@@ -336,6 +337,7 @@ export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   keys: { ...keys, ROUTES: ADMIN_SECURITY_ROUTES },
   lockout,
   messageLog,
+  serviceEvents,
   tokens: { ...tokens, ROUTES: TOKEN_ROUTES },
   usernames,
 };

@@ -64,6 +64,8 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   // The message log: functions/admin/message-log-routes.ts.
   { method: 'GET', path: '/v1/message-log', fn: 'admin' },
   { method: 'PUT', path: '/v1/message-log/retention', fn: 'admin' },
+  // The service-status log: functions/admin/service-event-routes.ts.
+  { method: 'GET', path: '/v1/service-events', fn: 'admin' },
   // The username setting: functions/admin/username-routes.ts.
   { method: 'GET', path: '/v1/settings/usernames', fn: 'admin' },
   { method: 'PUT', path: '/v1/settings/usernames', fn: 'admin' },

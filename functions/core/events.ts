@@ -1,13 +1,20 @@
 /**
  * Applies what agents report. Only the topic says who is reporting (the broker's ACL vouches for it), so a
  * report about a job is applied only to that tenant's challenge and only when that agent was given the job.
+ *
+ * Whether an agent is online comes from IoT Core's lifecycle events alone (contracts/presence.ts), never from
+ * what the agent says: they arrive even when an agent vanishes, need no retained message, and carry a version
+ * that orders them (a late "disconnected" never overrides a newer "connected").
  */
 
 import {
   AgentEvent,
-  AgentStatus,
   BridgedMessage,
   type JobUnknownEvent,
+  LifecycleEvent,
+  type ModemStatusEvent,
+  PRESENCE_TOPIC_PREFIX,
+  parseAgentThingName,
   parseAgentTopic,
   parseJson,
 } from '../contracts/index.ts';
@@ -17,6 +24,8 @@ import { parseJobId } from './dispatch.ts';
 import type { ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
+import type { ServiceEventStore } from './ports/service-events.ts';
+import { modemTransition } from './service-events.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
 export type EventOutcome = 'applied' | 'ignored' | 'rejected';
@@ -31,6 +40,8 @@ export interface EventProcessorDeps {
   runner?: ChainRunner;
   /** Counts messages for the tenant's monthly usage. */
   usage?: UsageMeter;
+  /** The tenant's service-status log (agents connected/disconnected, modems up/blocked/recovered). */
+  serviceEvents?: ServiceEventStore;
 }
 
 export class EventProcessor {
@@ -42,18 +53,12 @@ export class EventProcessor {
   async process(body: string, options: { redelivered?: boolean } = {}): Promise<EventOutcome> {
     const bridged = BridgedMessage.safeParse(parseJson(body));
     if (!bridged.success) return this.drop('bad_envelope');
-    const address = parseAgentTopic(bridged.data.topic);
-    if (!address || (address.kind !== 'events' && address.kind !== 'status')) return this.drop('bad_topic');
     const raw = parseJson(Buffer.from(bridged.data.payload, 'base64'));
+    if (bridged.data.topic.startsWith(PRESENCE_TOPIC_PREFIX)) return this.presence(bridged.data.topic, raw);
+    const address = parseAgentTopic(bridged.data.topic);
+    if (address?.kind !== 'events') return this.drop('bad_topic');
     // Agent state is ordered by when the cloud heard it: agents' clocks may be off, the broker's is ours.
     const heardAt = new Date(bridged.data.receivedAt ?? Date.now()).toISOString();
-
-    if (address.kind === 'status') {
-      const status = AgentStatus.safeParse(raw);
-      if (!status.success) return this.drop('bad_status');
-      await this.deps.directory.setAgentState(address.tenantId, address.agentId, status.data.state, heardAt);
-      return 'applied';
-    }
 
     const parsed = AgentEvent.safeParse(raw);
     if (!parsed.success) return this.drop('bad_event');
@@ -61,11 +66,11 @@ export class EventProcessor {
     const { tenantId, agentId } = address;
     switch (event.type) {
       case 'agent.online':
-        await this.deps.directory.setAgentState(tenantId, agentId, 'online', heardAt);
-        return 'applied';
-      case 'modem.status':
+        // presence is the lifecycle events' alone: this one could arrive after a newer disconnect
+        return 'ignored';
+      case 'modem.status': {
         // The routing view (latest per modem) orders by when the cloud heard it; the history keeps the details.
-        await this.deps.directory.recordModemStatus(tenantId, agentId, {
+        const recorded = await this.deps.directory.recordModemStatus(tenantId, agentId, {
           modem: event.modem,
           group: event.group,
           healthy: event.healthy,
@@ -77,7 +82,9 @@ export class EventProcessor {
           lastError: event.lastError,
           at: heardAt,
         });
+        if (recorded.applied) await this.modemChange(tenantId, agentId, event, recorded.previous, heardAt);
         return 'applied';
+      }
       case 'job.unknown':
         return this.unknownOutcome(tenantId, agentId, event, options.redelivered === true);
       case 'job.sent':
@@ -178,6 +185,66 @@ export class EventProcessor {
       failover: message?.hasNext === true,
     });
     return 'applied';
+  }
+
+  /** One of IoT Core's lifecycle events: the agent's presence, and an entry in its tenant's service log. */
+  private async presence(topic: string, raw: unknown): Promise<EventOutcome> {
+    const parsed = LifecycleEvent.safeParse(raw);
+    if (!parsed.success) return this.drop('bad_lifecycle_event');
+    const event = parsed.data;
+    // the topic is IoT Core's own and names the client; a payload naming another is not to be trusted
+    if (topic !== `${PRESENCE_TOPIC_PREFIX}${event.eventType}/${event.clientId}`)
+      return this.drop('bad_topic');
+    // the policy holds an agent's client id to its thing name, `{tenantId}:{agentId}`; others (the cloud's
+    // own clients) are not agents
+    const agent = parseAgentThingName(event.clientId);
+    if (!agent) return 'ignored';
+    const connected = event.eventType === 'connected';
+    const at = new Date(event.timestamp).toISOString();
+    await this.deps.serviceEvents?.record(
+      agent.tenantId,
+      {
+        at,
+        type: connected ? 'agent.connected' : 'agent.disconnected',
+        agentId: agent.agentId,
+        ...(!connected && event.disconnectReason && { reason: event.disconnectReason }),
+      },
+      `${event.eventType}#${event.sessionIdentifier ?? ''}#${event.versionNumber}`,
+    );
+    const applied = await this.deps.directory.applyPresence(agent.tenantId, agent.agentId, {
+      state: connected ? 'online' : 'offline',
+      version: event.versionNumber,
+      phase: connected ? 0 : 1,
+      timestamp: event.timestamp,
+    });
+    this.deps.log.info(applied ? 'agent presence' : 'agent presence superseded', {
+      ...agent,
+      event: event.eventType,
+      version: event.versionNumber,
+      ...(event.disconnectReason && { reason: event.disconnectReason }),
+    });
+    return applied ? 'applied' : 'ignored';
+  }
+
+  /** A modem's report that changes its health (first report, blocked, recovered) goes into the service log. */
+  private async modemChange(
+    tenantId: string,
+    agentId: string,
+    event: ModemStatusEvent,
+    previous: { healthy: boolean } | undefined,
+    heardAt: string,
+  ): Promise<void> {
+    const type = modemTransition(previous, event);
+    if (!type || !this.deps.serviceEvents) return;
+    const reason =
+      type === 'modem.blocked'
+        ? (event.lastError ?? `registration ${event.registration}`)
+        : `registration ${event.registration}${event.signal === null ? '' : `, signal ${event.signal}`}`;
+    await this.deps.serviceEvents.record(
+      tenantId,
+      { at: heardAt, type, agentId, modem: event.modem, group: event.group, reason },
+      `${event.modem}#${heardAt}`,
+    );
   }
 
   private drop(reason: string): EventOutcome {

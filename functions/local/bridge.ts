@@ -1,12 +1,13 @@
 /**
- * The local stand-in for the IoT topic rule: everything agents publish on their events and status topics
- * goes to the events queue, wrapped with the topic it arrived on, exactly as the rule's SQL shapes it.
+ * The local stand-in for the IoT topic rules: everything agents publish on their events topics, and the
+ * broker's lifecycle events (connected/disconnected, see iot-rules.ts), go to the events queue, wrapped
+ * with the topic it arrived on, exactly as the rules' SQL shapes them.
  * The broker gets its PUBACK only once SQS has the message, so a crash here loses nothing.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../adapters/log.ts';
-import { ALL_EVENTS_FILTER, ALL_STATUS_FILTER, type BridgedMessage } from '../contracts/index.ts';
+import { ALL_EVENTS_FILTER, ALL_PRESENCE_FILTER, type BridgedMessage } from '../contracts/index.ts';
 
 export interface EventsBridge {
   readonly forwarded: number;
@@ -41,7 +42,7 @@ export async function startEventsBridge(options: {
         callback(error instanceof Error ? error : new Error(String(error)));
       });
   };
-  await mqtt.subscribeAsync([ALL_EVENTS_FILTER, ALL_STATUS_FILTER], { qos: 1 });
+  await mqtt.subscribeAsync([ALL_EVENTS_FILTER, ALL_PRESENCE_FILTER], { qos: 1 });
   return {
     get forwarded() {
       return forwarded;

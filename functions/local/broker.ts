@@ -4,9 +4,15 @@
  */
 import net from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type ConnectPacket } from 'aedes';
-import { parseAgentTopic, type TopicKind } from '../contracts/index.ts';
+import { agentThingName, parseAgentTopic, type TopicKind } from '../contracts/index.ts';
 
-export type Principal = { kind: 'agent'; tenantId: string; agentId: string } | { kind: 'service' };
+/**
+ * Who a connection is. An agent is an IoT thing: `thingName` is the name its login established (a
+ * certificate's thing), by default `{tenantId}:{agentId}`; iot-rules.ts holds its client id to it.
+ */
+export type Principal =
+  | { kind: 'agent'; tenantId: string; agentId: string; thingName?: string }
+  | { kind: 'service' };
 
 export interface BrokerOptions {
   host?: string;
@@ -26,6 +32,8 @@ export interface Broker {
   port: number;
   aedes: Aedes;
   stats: BrokerStats;
+  /** Who an authenticated connection is (undefined before its login succeeded). */
+  principalOf(client: Client): Principal | undefined;
   close(): Promise<void>;
 }
 
@@ -60,10 +68,9 @@ function isOwnTopic(
   );
 }
 
-/** An agent's client id is `{tenant}.{agent}`, optionally with a `.suffix`; ids cannot contain dots. */
+/** An agent's client id is its thing name, as IoT Core's policy requires. */
 function clientIdFits(principal: Principal & { kind: 'agent' }, clientId: string): boolean {
-  const own = `${principal.tenantId}.${principal.agentId}`;
-  return clientId === own || clientId.startsWith(`${own}.`);
+  return clientId === (principal.thingName ?? agentThingName(principal));
 }
 
 export async function startBroker({
@@ -177,6 +184,7 @@ export async function startBroker({
     port: address.port,
     aedes,
     stats,
+    principalOf: (client) => principals.get(client),
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -199,7 +207,7 @@ export function brokerSessions(broker: Pick<Broker, 'aedes'>) {
     async disconnectTenant(tenantId: string) {
       const clients = (broker.aedes as unknown as { clients: Record<string, Client> }).clients;
       for (const [clientId, client] of Object.entries(clients))
-        if (clientId.startsWith(`${tenantId}.`)) client.close();
+        if (clientId.startsWith(`${tenantId}:`)) client.close();
     },
   };
 }

@@ -5,7 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ROUTES } from '../../cdk/functions.ts';
 import { SmsPassStack } from '../../cdk/stack.ts';
-import { IOT_EVENTS_RULE_SQL, IOT_STATUS_RULE_SQL } from '../../functions/contracts/messages.ts';
+import { IOT_EVENTS_RULE_SQL } from '../../functions/contracts/messages.ts';
+import { IOT_PRESENCE_RULE_SQL } from '../../functions/contracts/presence.ts';
 
 /** The same feature flags `npx cdk synth` runs with. */
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -243,10 +244,10 @@ describe('SmsPassStack', () => {
     expect(kmsActions.sort()).toEqual(['kms:Decrypt', 'kms:Encrypt']);
   });
 
-  it('forwards agent events and status (last will) from IoT Core to the events queue, with roles that can only send there', () => {
+  it('forwards agent events and lifecycle (presence) events from IoT Core to the events queue, with roles that can only send there', () => {
     const rules = Object.values(template.findResources('AWS::IoT::TopicRule'));
     expect(rules.map((r) => r.Properties.TopicRulePayload.Sql).sort()).toEqual(
-      [IOT_EVENTS_RULE_SQL, IOT_STATUS_RULE_SQL].sort(),
+      [IOT_EVENTS_RULE_SQL, IOT_PRESENCE_RULE_SQL].sort(),
     );
     const eventsQueueId = logicalId(stack.events.queue.node.defaultChild);
     for (const rule of rules) {
@@ -275,6 +276,8 @@ describe('SmsPassStack', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: IoT policy variables, resolved by IoT Core
     expect(document).toContain(':client/${iot:Connection.Thing.ThingName}');
     expect(document).not.toMatch(/:topic(filter)?\/\*"/);
+    // presence comes from lifecycle events: an agent never publishes retained
+    expect(document).not.toContain('iot:RetainPublish');
   });
 
   it('lets only dispatch publish to IoT, and only on agents jobs topics', () => {

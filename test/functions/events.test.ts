@@ -113,20 +113,24 @@ describe('the events processor', () => {
     expect([...events.dropped.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(bad.length);
   });
 
-  it("records an agent's last will as offline, and a later online as online", async () => {
-    await events.process(
-      bridged('t/acme/a/edge-1/status', { v: 1, state: 'offline', at: '2026-01-01T00:00:00.000Z' }),
-    );
-    expect((await cloud.stores.directory.getAgent('acme', 'edge-1'))?.state).toBe('offline');
-    await events.process(
-      bridged('t/acme/a/edge-1/events', {
-        v: 1,
-        type: 'agent.online',
-        at: '2026-01-01T00:00:01.000Z',
-        version: '0.1.0',
-        modemGroups: ['default'],
-      }),
-    );
-    expect((await cloud.stores.directory.getAgent('acme', 'edge-1'))?.state).toBe('online');
+  it("changes no agent's presence from what the agent says: that comes from lifecycle events", async () => {
+    const before = (await cloud.stores.directory.getAgent('acme', 'edge-1'))?.state;
+    expect(
+      await events.process(
+        bridged('t/acme/a/edge-1/status', { v: 1, state: 'offline', at: '2026-01-01T00:00:00.000Z' }),
+      ),
+    ).toBe('rejected');
+    expect(
+      await events.process(
+        bridged('t/acme/a/edge-1/events', {
+          v: 1,
+          type: 'agent.online',
+          at: '2026-01-01T00:00:01.000Z',
+          version: '0.1.0',
+          modemGroups: ['default'],
+        }),
+      ),
+    ).toBe('ignored');
+    expect((await cloud.stores.directory.getAgent('acme', 'edge-1'))?.state).toBe(before);
   });
 });

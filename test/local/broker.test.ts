@@ -36,7 +36,8 @@ async function connect(username: string, password: string, extra: IClientOptions
   const client = await mqtt.connectAsync(broker.url, {
     username,
     password,
-    clientId: username,
+    // an agent's client id is its thing name, `{tenant}:{agent}`
+    clientId: username.replace('.', ':'),
     protocolVersion: 4,
     reconnectPeriod: 0,
     ...extra,
@@ -73,9 +74,10 @@ describe('local broker (aedes stand-in for AWS IoT Core)', () => {
   });
 
   it('refuses an agent whose client id is not its own, so it cannot take over another session', async () => {
-    await expect(connect('tenantA.agent1', 'pw-a1', { clientId: 'tenantA.agent2' })).rejects.toThrow();
-    await expect(connect('tenantA.agent1', 'pw-a1', { clientId: 'tenantA.agent10' })).rejects.toThrow();
-    const ok = await connect('tenantA.agent1', 'pw-a1', { clientId: 'tenantA.agent1.probe' });
+    await expect(connect('tenantA.agent1', 'pw-a1', { clientId: 'tenantA:agent2' })).rejects.toThrow();
+    await expect(connect('tenantA.agent1', 'pw-a1', { clientId: 'tenantA:agent10' })).rejects.toThrow();
+    await expect(connect('tenantA.agent1', 'pw-a1', { clientId: 'tenantA:agent1:probe' })).rejects.toThrow();
+    const ok = await connect('tenantA.agent1', 'pw-a1', { clientId: 'tenantA:agent1' });
     expect(ok.connected).toBe(true);
     await ok.endAsync();
   });

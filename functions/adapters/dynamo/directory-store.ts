@@ -9,7 +9,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Agent, ApiKeyRecord, PhoneType, Tenant, User } from '../../core/model.ts';
-import type { DirectoryStore, ModemReport } from '../../core/ports/directory.ts';
+import {
+  type DirectoryStore,
+  type ModemReport,
+  PRESENCE_RESET_GAP_MS,
+  type PresenceUpdate,
+} from '../../core/ports/directory.ts';
 import { fromItem as challengeFromItem } from './challenge-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import { toGuard } from './guard-store.ts';
@@ -211,11 +216,46 @@ export class DynamoDirectoryStore implements DirectoryStore {
     }
   }
 
-  async recordModemStatus(tenantId: string, agentId: string, status: ModemReport): Promise<void> {
+  async applyPresence(tenantId: string, agentId: string, presence: PresenceUpdate): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(agentItem(tenantId, agentId)),
+          UpdateExpression:
+            'SET #state = :state, stateAt = :at, presenceVersion = :v, presencePhase = :p, presenceTs = :ts',
+          // Only known agents; see DirectoryStore.applyPresence for the order.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(presenceTs) OR presenceTs < :resetBefore OR ' +
+            '(presenceTs <= :notOlderThan AND (presenceVersion < :v OR (presenceVersion = :v AND presencePhase < :p))))',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({
+            ':state': presence.state,
+            ':at': new Date(presence.timestamp).toISOString(),
+            ':v': presence.version,
+            ':p': presence.phase,
+            ':ts': presence.timestamp,
+            ':resetBefore': presence.timestamp - PRESENCE_RESET_GAP_MS,
+            ':notOlderThan': presence.timestamp + PRESENCE_RESET_GAP_MS,
+          }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordModemStatus(
+    tenantId: string,
+    agentId: string,
+    status: ModemReport,
+  ): Promise<{ applied: boolean; previous?: { healthy: boolean } }> {
     const latest = { group: status.group, healthy: status.healthy, queue: status.queue, at: status.at };
     const key = marshall(agentItem(tenantId, agentId));
-    const setOne = () =>
-      this.client.send(
+    const setOne = async () => {
+      const out = await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key,
@@ -225,12 +265,21 @@ export class DynamoDirectoryStore implements DirectoryStore {
             'attribute_exists(pk) AND (attribute_not_exists(modems.#m) OR modems.#m.#at <= :at)',
           ExpressionAttributeNames: { '#m': status.modem, '#at': 'at' },
           ExpressionAttributeValues: marshall({ ':latest': latest, ':at': status.at }),
+          // the replaced report, in the same atomic write: a change of health is a service event
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      const old = out.Attributes ? unmarshall(out.Attributes) : undefined;
+      const previous = (old?.modems as Record<string, { healthy?: unknown }> | undefined)?.[status.modem];
+      return previous
+        ? { applied: true, previous: { healthy: previous.healthy === true } }
+        : { applied: true };
+    };
+    let result: { applied: boolean; previous?: { healthy: boolean } };
     try {
-      await setOne();
+      result = await setOne();
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return;
+      if (isConditionalCheckFailed(error)) return { applied: false };
       if ((error as { name?: string }).name !== 'ValidationException') throw error;
       // The agent's first report: the map does not exist yet.
       try {
@@ -243,10 +292,12 @@ export class DynamoDirectoryStore implements DirectoryStore {
             ExpressionAttributeValues: marshall({ ':map': { [status.modem]: latest } }),
           }),
         );
+        result = { applied: true };
       } catch (again) {
         if (!isConditionalCheckFailed(again)) throw again;
-        await setOne().catch((last: unknown) => {
+        result = await setOne().catch((last: unknown) => {
           if (!isConditionalCheckFailed(last)) throw last;
+          return { applied: false };
         });
       }
     }
@@ -262,6 +313,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
         }),
       }),
     );
+    return result;
   }
 
   async modemHistory(tenantId: string, agentId: string, modem: string, limit = 20): Promise<ModemReport[]> {

@@ -69,3 +69,7 @@ export const guardItem = (tenantId: string, username: string) => ({
 export const limitItem = (tenantId: string, window: number) => ({ pk: `RL#${tenantId}#${window}`, sk: 'RL' });
 /** The secondary-index partition that lists a tenant's API keys by prefix. */
 export const keyListPartition = (tenantId: string) => `KEYS#${tenantId || '-'}`;
+/** The service-status log: a partition per tenant, newest first by `<at>#…`; gsi1 lists one agent's. */
+export const serviceEventPartition = (tenantId: string) => `SVCEV#${tenantId}`;
+export const serviceEventAgentPartition = (tenantId: string, agentId: string) =>
+  `SVCEV#${tenantId}#${agentId}`;

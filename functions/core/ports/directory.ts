@@ -19,8 +19,24 @@ export interface DirectoryStore {
   listAgents(tenantId: string): Promise<Agent[]>;
   getAgent(tenantId: string, agentId: string): Promise<Agent | undefined>;
   setAgentState(tenantId: string, agentId: string, state: Agent['state'], at: string): Promise<void>;
-  /** Keeps an agent's latest report of one modem (for routing) and a short history of them (for monitoring). */
-  recordModemStatus(tenantId: string, agentId: string, status: ModemReport): Promise<void>;
+  /**
+   * Applies one of IoT Core's lifecycle events to a known agent unless a newer one was applied already;
+   * true when it was. Events may come late, twice or out of order (AWS says so), so they are ordered by the
+   * connection's `versionNumber`, and within one connection a disconnect comes after its connect. The version
+   * may restart from 0 once a client stayed away about an hour: an event more than `PRESENCE_RESET_GAP_MS`
+   * younger than the stored one wins whatever its version, and one that much older loses.
+   */
+  applyPresence(tenantId: string, agentId: string, presence: PresenceUpdate): Promise<boolean>;
+  /**
+   * Keeps an agent's latest report of one modem (for routing) and a short history of them (for monitoring).
+   * Says what the latest report was before (`previous`, absent for a modem's first), or `applied: false`
+   * when a newer report was already there (or the agent is unknown).
+   */
+  recordModemStatus(
+    tenantId: string,
+    agentId: string,
+    status: ModemReport,
+  ): Promise<{ applied: boolean; previous?: { healthy: boolean } }>;
   /** The newest reports of one modem, newest first. */
   modemHistory(tenantId: string, agentId: string, modem: string, limit?: number): Promise<ModemReport[]>;
 }
@@ -37,4 +53,17 @@ export interface ModemReport {
   lastError: string | null;
   /** When the cloud heard it. */
   at: string;
+}
+
+/** Far beyond the ±2 min accuracy of lifecycle timestamps, far below the ~1 h before a version restarts. */
+export const PRESENCE_RESET_GAP_MS = 10 * 60 * 1000;
+
+export interface PresenceUpdate {
+  state: 'online' | 'offline';
+  /** The lifecycle event's `versionNumber`. */
+  version: number;
+  /** 0 for connected, 1 for disconnected: a connection's disconnect supersedes its connect. */
+  phase: 0 | 1;
+  /** The lifecycle event's `timestamp` (ms). */
+  timestamp: number;
 }

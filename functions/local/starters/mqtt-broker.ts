@@ -8,10 +8,13 @@ import type { Logger } from '../../adapters/log.ts';
 import type { DirectoryStore } from '../../core/ports/directory.ts';
 import { type Broker, startBroker } from '../broker.ts';
 import { brokerAuthenticator, SERVICE_USERNAME } from '../broker-auth.ts';
+import { enforceIotRules, IOT_CORE_RULES, type IotRules } from '../iot-rules.ts';
 import { type Part, startPart } from './part.ts';
 
 export interface LocalBroker extends Part {
   broker: Broker;
+  /** AWS IoT Core's rules as this broker enforces them, with what each refused. */
+  iotRules: IotRules;
   /** What the cloud side uses to log in to the broker. */
   serviceCredentials: { username: string; password: string };
   /** A persistent-session client of the cloud side; whoever connects it ends it. */
@@ -37,8 +40,17 @@ export function startLocalBroker(options: {
       authenticate: brokerAuthenticator({ directory: options.directory, servicePassword }),
     });
     stops.push(() => broker.close());
+    // What IoT Core would refuse fails here too; the log names the rule and the AWS page for it.
+    const iotRules = enforceIotRules(broker, {
+      onRefusal: (refusal) =>
+        options.log.warn('refused as AWS IoT Core would', {
+          ...refusal,
+          doc: IOT_CORE_RULES[refusal.rule].doc,
+        }),
+    });
     return {
       broker,
+      iotRules,
       serviceCredentials: { username: SERVICE_USERNAME, password: servicePassword },
       async connectService(clientId: string) {
         const client = await mqtt.connectAsync(broker.url, {

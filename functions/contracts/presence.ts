@@ -1,0 +1,63 @@
+/**
+ * Agent presence the AWS way: IoT Core's lifecycle events, which the broker itself publishes when a client
+ * connects or disconnects (https://docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html).
+ * An IoT rule forwards them to the events queue; the local broker publishes the same JSON on the same topics
+ * and the local bridge forwards them the same way.
+ *
+ * Why lifecycle events rather than a retained status the agent publishes: they need no `iot:RetainPublish`
+ * (IoT Core disconnects a client that publishes retained without it), they come from the broker even when
+ * the agent vanishes without a word (power cut, NAT timeout), and no agent bug can fake or forget them.
+ */
+import * as z from 'zod';
+import { ID_PATTERN } from './topics.ts';
+
+export const PRESENCE_TOPIC_PREFIX = '$aws/events/presence/';
+/** What the local bridge subscribes to; the IoT rule's SQL reads the same topics. */
+export const ALL_PRESENCE_FILTER = '$aws/events/presence/+/+';
+
+export type PresenceEventType = 'connected' | 'disconnected';
+
+export const presenceTopic = (eventType: PresenceEventType, clientId: string) =>
+  `${PRESENCE_TOPIC_PREFIX}${eventType}/${clientId}`;
+
+/**
+ * The events as IoT Core documents them. Unknown fields are ignored (AWS may add some); `thingName` only
+ * comes with the exclusive-thing feature, so the client id (which the policy holds equal to the thing name)
+ * says which agent it is.
+ */
+export const LifecycleEvent = z.object({
+  clientId: z.string().min(1).max(128),
+  /** Milliseconds since the epoch, ±2 minutes accurate (AWS). */
+  timestamp: z.number().int().nonnegative(),
+  eventType: z.enum(['connected', 'disconnected']),
+  sessionIdentifier: z.string().max(128).optional(),
+  principalIdentifier: z.string().max(512).optional(),
+  ipAddress: z.string().max(64).optional(),
+  /** Same for the connect and disconnect of one connection, higher for a later one; may reset to 0. */
+  versionNumber: z.number().int().nonnegative(),
+  clientInitiatedDisconnect: z.boolean().optional(),
+  disconnectReason: z.string().max(64).optional(),
+});
+export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
+
+/**
+ * The IoT rule that forwards lifecycle events, wrapped like agents' events (see `BridgedMessage`): the
+ * topic says connected or disconnected and names the client.
+ */
+export const IOT_PRESENCE_RULE_SQL =
+  "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM '$aws/events/presence/+/+'";
+
+/**
+ * An agent's IoT thing name (and so its MQTT client id): `{tenantId}:{agentId}`. Thing names allow only
+ * `[a-zA-Z0-9:_-]`, so the `.` of a user name cannot be used; ids never hold `:`, so the split is unique.
+ */
+export function agentThingName(address: { tenantId: string; agentId: string }): string {
+  return `${address.tenantId}:${address.agentId}`;
+}
+
+export function parseAgentThingName(name: string): { tenantId: string; agentId: string } | undefined {
+  const [tenantId, agentId, ...rest] = name.split(':');
+  if (!tenantId || !agentId || rest.length > 0) return undefined;
+  if (!ID_PATTERN.test(tenantId) || !ID_PATTERN.test(agentId)) return undefined;
+  return { tenantId, agentId };
+}
