@@ -2,13 +2,15 @@
  * esbuild bundles: one ESM file per Lambda function (`<outDir>/<name>/index.mjs`, the asset the stack
  * deploys) and a self-contained edge agent folder.
  *
- * CLI: `tsx cdk/build.ts [--edge-only | --functions-only] [--no-minify] [--sourcemap] [--out dist]`
+ * CLI: `tsx cdk/build.ts [--edge-only | --functions-only] [--no-minify] [--sourcemap] [--no-archives] [--out dist]`
+ * (the edge agent is also packed as one archive per kind of box: cdk/edge-archive.ts)
  */
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { buildEdgeArchives } from './edge-archive.ts';
 import { EDGE_AGENT, FUNCTIONS } from './functions.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -228,10 +230,28 @@ async function main(argv: string[]): Promise<void> {
       })),
     );
   }
+  const archives: Awaited<ReturnType<typeof buildEdgeArchives>> = [];
   if (!flag('--functions-only')) {
-    built.push(await buildEdgeAgent({ outDir: path.join(dist, 'edge-agent'), minify }));
+    const agentDir = path.join(dist, 'edge-agent');
+    built.push(await buildEdgeAgent({ outDir: agentDir, minify }));
+    if (!flag('--no-archives')) {
+      const { version } = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        version: string;
+      };
+      archives.push(
+        ...(await buildEdgeArchives({
+          agentDir,
+          outDir: dist,
+          version,
+          nativeDependencies: EDGE_AGENT.nativeDependencies,
+          root: REPO_ROOT,
+        })),
+      );
+    }
   }
   for (const b of built) console.log(`${b.name.padEnd(12)} ${kib(b.bytes).padStart(12)}  ${b.file}`);
+  for (const a of archives)
+    console.log(`${a.target.name.padEnd(12)} ${kib(a.bytes).padStart(12)}  ${a.file}  (${a.target.boxes})`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

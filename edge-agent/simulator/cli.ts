@@ -1,5 +1,6 @@
 /**
- * `npm run sim -- --port N [--name X] [--outbox path] [--send-ms N] [--fault JSON]`
+ * `npm run sim -- --port N [--name X] [--outbox path] [--send-ms N] [--fault JSON]`: each SMS sent is appended to
+ * the outbox file as a JSON line, or printed when no --outbox is given.
  * Runs one simulated modem on 127.0.0.1 until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
@@ -67,7 +68,8 @@ async function main(): Promise<void> {
     profile,
     port: intOption(values.port as string | undefined, 'port', 0),
     name: (values.name as string | undefined) ?? 'sim0',
-    outboxPath: values.outbox as string | undefined,
+    // Without --outbox each SMS is printed, so that a first run shows what the modem "sent".
+    outboxPath: (values.outbox as string | undefined) ?? '/dev/stdout',
     sendDelayMs: intOption(values['send-ms'] as string | undefined, 'send-ms', 10),
     textModeOnly: values['text-only'] === true,
     transcriptLimit: 1000,
