@@ -170,6 +170,17 @@ export const TenantInput = z
     defaultModemGroup: Slug.optional(),
   })
   .strict();
+/** Lockout and rate-limit values: the same bounds for the operator's ceilings and the tenant's own choice. */
+const MaxFailures = z.int().min(1).max(100);
+const LockSeconds = z.int().min(1).max(86_400);
+const WindowSeconds = z.int().min(1).max(3600);
+const LIMIT_COUNTS = {
+  perUser: z.int().min(1).max(1000),
+  perDestination: z.int().min(1).max(1000),
+  perClientIp: z.int().min(1).max(100_000),
+  perTenant: z.int().min(1).max(1_000_000),
+};
+
 /**
  * The most lenient values the operator lets a tenant choose. Each is a bound: a tenant's own settings (and its
  * group policies' and users' overrides) beyond one are refused, and values stored before the bound was set are
@@ -187,18 +198,12 @@ export const TenantCeilings = z
       .strict()
       .optional(),
     lockout: z
-      .object({ maxFailures: z.int().min(1).max(100), minLockSeconds: z.int().min(1).max(86_400) })
+      .object({ maxFailures: MaxFailures, minLockSeconds: LockSeconds })
       .partial()
       .strict()
       .optional(),
     limits: z
-      .object({
-        minWindowSeconds: z.int().min(1).max(3600),
-        perUser: z.int().min(1).max(1000),
-        perDestination: z.int().min(1).max(1000),
-        perClientIp: z.int().min(1).max(100_000),
-        perTenant: z.int().min(1).max(1_000_000),
-      })
+      .object({ minWindowSeconds: WindowSeconds, ...LIMIT_COUNTS })
       .partial()
       .strict()
       .optional(),
@@ -218,18 +223,9 @@ export const TenantSecurityInput = z
   .object({
     allowPersonalPasscode: z.boolean(),
     bindClientIp: z.boolean(),
-    lockout: z
-      .object({ maxFailures: z.int().min(1).max(100), lockSeconds: z.int().min(1).max(86_400) })
-      .partial()
-      .strict(),
+    lockout: z.object({ maxFailures: MaxFailures, lockSeconds: LockSeconds }).partial().strict(),
     limits: z
-      .object({
-        windowSeconds: z.int().min(1).max(3600),
-        perUser: z.int().min(1).max(1000),
-        perDestination: z.int().min(1).max(1000),
-        perClientIp: z.int().min(1).max(100_000),
-        perTenant: z.int().min(1).max(1_000_000),
-      })
+      .object({ windowSeconds: WindowSeconds, ...LIMIT_COUNTS })
       .partial()
       .strict(),
     /** Where passcodes may be sent: a subset of the countries the operator allows the tenant. */
