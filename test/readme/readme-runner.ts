@@ -27,7 +27,15 @@ export interface RunningStack {
 /** `npm start`, but with its data under a new temporary folder and every port picked by the system (0). */
 export async function startStack(timeoutMs: number): Promise<RunningStack> {
   const home = mkdtempSync(join(tmpdir(), 'smspass-readme-'));
-  const ports = ['API_PORT', 'DYNAMO_PORT', 'SQS_PORT', 'MQTT_PORT', 'MODEM1_PORT', 'MODEM2_PORT'];
+  const ports = [
+    'API_PORT',
+    'DYNAMO_PORT',
+    'SQS_PORT',
+    'MQTT_PORT',
+    'MQTTS_PORT',
+    'MODEM1_PORT',
+    'MODEM2_PORT',
+  ];
   const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/main.ts'], {
     cwd: REPO,
     env: {
