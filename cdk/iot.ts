@@ -92,6 +92,44 @@ export class EventsTopicRule extends Construct {
   }
 }
 
+/** The agent policy's name: enrolment attaches it by name, so the admin function is told it up front. */
+export const agentPolicyName = (scope: Construct) => `${Stack.of(scope).stackName}-edge-agent`;
+
+/**
+ * Enrolment (admin function) creates an agent's thing, signs its certificate from the request, attaches the
+ * agent policy and the thing, and on delete deactivates, detaches and deletes; suspension (operator function)
+ * deactivates and reactivates the tenant's agents' certificates. Certificates get random ids, so those
+ * actions cannot be narrowed to a name pattern; things can.
+ */
+export function grantAgentEnrolment(admin: iam.IGrantable, operator: iam.IGrantable): void {
+  const stack = Stack.of(admin as unknown as Construct);
+  const arn = (resource: string, resourceName: string) =>
+    stack.formatArn({ service: 'iot', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const certificates = arn('cert', '*');
+  admin.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['iot:CreateThing', 'iot:DeleteThing', 'iot:AttachThingPrincipal', 'iot:DetachThingPrincipal'],
+      resources: [arn('thing', '*')],
+    }),
+  );
+  admin.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['iot:AttachPolicy', 'iot:DetachPolicy'],
+      resources: [arn('policy', agentPolicyName(admin as unknown as Construct))],
+    }),
+  );
+  admin.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['iot:UpdateCertificate'], resources: [certificates] }),
+  );
+  // CreateCertificateFromCsr has no resource to scope to.
+  admin.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['iot:CreateCertificateFromCsr'], resources: ['*'] }),
+  );
+  operator.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['iot:UpdateCertificate'], resources: [certificates] }),
+  );
+}
+
 /**
  * The IoT policy every edge agent's certificate gets. One policy serves all agents through thing policy
  * variables:
@@ -100,9 +138,10 @@ export class EventsTopicRule extends Construct {
  * - the agent must connect with its thing name as MQTT client id, so `iot:Connection.Thing.*` variables
  *   resolve and one certificate cannot impersonate another thing;
  * - publish, subscribe and receive are then limited to `t/<tenantId>/a/<agentId>/*` from those attributes.
- * Thing names allow only `[a-zA-Z0-9:_-]`, so registration names things `<tenantId>:<agentId>` (the name
- * also says whose lifecycle events are whose); the topic scope comes from the attributes, not the name.
- * There is no `iot:RetainPublish`: presence comes from IoT Core's lifecycle events instead.
+ * Enrolment names things `<tenantId>:<agentId>` (`thingName` in functions/contracts/topics.ts: thing names
+ * allow only `[a-zA-Z0-9:_-]`), unique per account and region; the name also says whose lifecycle events are
+ * whose, and the topic scope comes from the attributes, not the name. There is no `iot:RetainPublish`: presence
+ * comes from IoT Core's lifecycle events instead.
  */
 export class AgentPolicy extends Construct {
   readonly policy: iot.CfnPolicy;
@@ -124,7 +163,7 @@ export class AgentPolicy extends Construct {
     });
 
     this.policy = new iot.CfnPolicy(this, 'Policy', {
-      policyName: `${stack.stackName}-edge-agent`,
+      policyName: agentPolicyName(this),
       policyDocument: { Version: '2012-10-17', Statement: AGENT_POLICY.map(statement) },
     });
   }

@@ -14,7 +14,14 @@ import type { Construct } from 'constructs';
 import { IOT_PRESENCE_RULE_SQL } from '../functions/contracts/presence.ts';
 import { REPO_ROOT } from './build.ts';
 import { ENV, FUNCTIONS, type FunctionName, HTTP_ROUTES } from './functions.ts';
-import { AgentPolicy, EventsTopicRule, iotTopicArn, lookUpIotDataEndpoint } from './iot.ts';
+import {
+  AgentPolicy,
+  agentPolicyName,
+  EventsTopicRule,
+  grantAgentEnrolment,
+  iotTopicArn,
+  lookUpIotDataEndpoint,
+} from './iot.ts';
 import { QueueWithDlq } from './queue-with-dlq.ts';
 
 export interface SmsPassStackProps extends StackProps {
@@ -175,9 +182,12 @@ export class SmsPassStack extends Stack {
     const admin = makeFunction('admin', {
       [ENV.tableName]: this.table.tableName,
       [ENV.credentialKeyArn]: this.credentialKey.keyArn,
+      [ENV.iotEndpoint]: iotEndpoint,
+      [ENV.agentPolicyName]: agentPolicyName(this),
     });
     this.table.grantReadWriteData(admin);
     this.credentialKey.grant(admin, 'kms:Encrypt', 'kms:Decrypt');
+    grantAgentEnrolment(admin, operator);
 
     this.functions = { auth, dispatch, events, sync, admin, operator };
 

@@ -1,12 +1,15 @@
 /**
- * `edge-agent run|check|send --config FILE`: the daemon and its two operator tools.
- * Exit codes: 0 fine, 1 a modem or send failed, 2 bad usage or a bad configuration (each bad field named).
+ * `edge-agent run|check|send --config FILE`: the daemon and its two operator tools; `edge-agent enroll` makes
+ * the box's key and configuration from a one-time token.
+ * Exit codes: 0 fine, 1 a modem or send failed or the enrolment was refused, 2 bad usage or a bad
+ * configuration (each bad field named).
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { STOP_DEADLINE_MS, startAgent } from './agent.ts';
 import { type AgentConfig, ConfigError, loadConfig, type ModemConfig } from './config.ts';
+import { EnrolmentRefusedError, enroll } from './enroll/enroll.ts';
 import { createLogger, type Logger, maskPhone } from './log.ts';
 import type { SendOutcome, SmsSender } from './ports.ts';
 
@@ -17,7 +20,10 @@ export interface CliIo {
   stopSignal?: Promise<string>;
 }
 
+const DEFAULT_CONFIG = '/etc/smspass-edge-agent/config.yaml';
+
 const USAGE = `usage:
+  edge-agent enroll --url API_URL --token TOKEN [--config FILE] [--modem GROUP=URL ...] [--state-dir DIR]
   edge-agent run   --config FILE
   edge-agent check --config FILE
   edge-agent send  --config FILE --modem ID --to +45... --text "..." [--flash]
@@ -118,7 +124,7 @@ async function check(config: AgentConfig, log: Logger, io: CliIo): Promise<numbe
 
 async function send(
   config: AgentConfig,
-  args: { modem?: string; to?: string; text?: string; flash?: boolean },
+  args: { modem?: string | undefined; to?: string; text?: string; flash?: boolean },
   log: Logger,
   io: CliIo,
 ): Promise<number> {
@@ -164,6 +170,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const { command, values } = parsed;
   try {
+    if (command === 'enroll') return await enrollCommand(values, io);
     const config = await loadConfig(values.config);
     const log = createLogger({ level: config.log.level });
     switch (command) {
@@ -172,7 +179,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'check':
         return await check(config, log, io);
       case 'send':
-        return await send(config, values, log, io);
+        return await send(config, { ...values, modem: oneModem(values.modem) }, log, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command satisfies never)}`);
     }
@@ -185,6 +192,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`${err.message}\n${USAGE}`);
       return 2;
     }
+    if (err instanceof EnrolmentRefusedError) {
+      io.stderr(`enrolment refused (${err.status} ${err.code}): ${err.message}\n`);
+      return 1;
+    }
     io.stderr(
       `edge-agent ${command} failed: ${maskPhone(err instanceof Error ? err.message : String(err))}\n`,
     );
@@ -192,9 +203,37 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-type Command = 'run' | 'check' | 'send';
+type Command = 'run' | 'check' | 'send' | 'enroll';
 const isCommand = (value: string | undefined): value is Command =>
-  value === 'run' || value === 'check' || value === 'send';
+  value === 'run' || value === 'check' || value === 'send' || value === 'enroll';
+
+function oneModem(modems: string[] | undefined): string | undefined {
+  if (modems && modems.length > 1) throw new UsageError('send takes one --modem');
+  return modems?.[0];
+}
+
+async function enrollCommand(
+  values: { url?: string; token?: string; config: string; modem?: string[]; 'state-dir'?: string },
+  io: CliIo,
+): Promise<number> {
+  if (!values.url || !values.token) throw new UsageError('enroll needs --url and --token');
+  const done = await enroll({
+    url: values.url,
+    token: values.token,
+    config: values.config,
+    modems: values.modem ?? [],
+    stateDir: values['state-dir'],
+  });
+  io.stdout(
+    `enrolled as ${done.thingName}\n` +
+      `  key (private, never sent)  ${done.files.key}\n` +
+      `  certificate                ${done.files.certificate}\n` +
+      (done.files.ca ? `  broker CA                  ${done.files.ca}\n` : '') +
+      `  configuration              ${done.config}\n` +
+      `start it with: edge-agent run --config ${done.config}\n`,
+  );
+  return 0;
+}
 
 function parseCli(argv: string[]) {
   const { positionals, values } = parseArgs({
@@ -202,7 +241,10 @@ function parseCli(argv: string[]) {
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
-      modem: { type: 'string' },
+      modem: { type: 'string', multiple: true },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      'state-dir': { type: 'string' },
       to: { type: 'string' },
       text: { type: 'string' },
       flash: { type: 'boolean' },
@@ -213,6 +255,8 @@ function parseCli(argv: string[]) {
     throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : 'no command given');
   }
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
+  if (command === 'enroll')
+    return { command, values: { ...values, config: values.config ?? DEFAULT_CONFIG } };
   if (!values.config) throw new UsageError('--config FILE is required');
   return { command, values: { ...values, config: values.config } };
 }

@@ -2,6 +2,8 @@
  * Builds the operator, tenant admin and sync apps from clients and settings (re-exported by deps.ts): the
  * Lambda entries pass AWS clients, the local stack passes clients pointed at dynalite.
  */
+
+import { DynamoAgentStore } from './adapters/dynamo/agent-store.ts';
 import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
 import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
@@ -17,8 +19,10 @@ import { createAdminApp } from './admin/app.ts';
 import { messageLogRoutes } from './admin/message-log-routes.ts';
 import { serviceEventRoutes } from './admin/service-event-routes.ts';
 import { settingsRoutes } from './admin/settings-routes.ts';
+import { AgentService } from './core/agents.ts';
 import { systemClock } from './core/clock.ts';
 import { MessageLogService } from './core/message-log.ts';
+import type { AgentIdentities } from './core/ports/agent-registry.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
 import { ServiceEventService } from './core/service-events.ts';
 import { SyncService } from './core/sync.ts';
@@ -64,7 +68,11 @@ export function buildSyncApp(ctx: DirectoryContext) {
   return createSyncApp({ sync, directory: s.directory, log: ctx.log });
 }
 
-export function buildAdminApp(ctx: DirectoryContext) {
+/**
+ * `identities` are the agents' things and certificates at the broker (IoT Core in AWS, the local CA and broker
+ * locally); without them the admin app has no `/v1/agents` or `/v1/enrolments`.
+ */
+export function buildAdminApp(ctx: DirectoryContext & { identities?: AgentIdentities }) {
   const s = directoryStores(ctx);
   const config = new TenantConfigService({
     config: s.config,
@@ -106,6 +114,17 @@ export function buildAdminApp(ctx: DirectoryContext) {
       new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),
     ),
     usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
+    ...(ctx.identities && {
+      agents: new AgentService({
+        store: new DynamoAgentStore(ctx.dynamo, ctx.table),
+        identities: ctx.identities,
+        tenants: s.tenants,
+        audit: s.audit,
+        clock: s.clock,
+        modemHistory: (tenantId, agentId, modem, limit) =>
+          s.directory.modemHistory(tenantId, agentId, modem, limit),
+      }),
+    }),
   });
 }
 

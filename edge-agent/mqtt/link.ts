@@ -12,6 +12,7 @@ import {
   rpcRequestTopic,
   rpcResponseTopic,
   statusTopic,
+  thingName,
 } from '../../functions/contracts/index.ts';
 import { type BackoffOptions, backoffDelay } from '../backoff.ts';
 import { type Logger, silentLogger } from '../log.ts';
@@ -110,7 +111,8 @@ export class MqttLink {
     if (this.client) return;
     const { options } = this;
     const clientOptions: IClientOptions = {
-      clientId: `${options.tenantId}:${options.agentId}`,
+      // IoT Core's policy lets a certificate connect only with its thing's name as client id
+      clientId: thingName({ tenantId: options.tenantId, agentId: options.agentId }),
       clean: false,
       protocolVersion: options.protocolVersion ?? 4,
       keepalive: options.keepaliveSeconds ?? 30,

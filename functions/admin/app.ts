@@ -3,6 +3,7 @@
  * Each area is a router mounted with `app.route`, so more (e.g. `/v1/keys`) mount the same way.
  */
 import { Hono } from 'hono';
+import type { AgentService } from '../core/agents.ts';
 import { describeProviderKinds } from '../core/channels/provider-kinds.ts';
 import type { AuditLog } from '../core/ports/audit.ts';
 import type { DirectoryStore } from '../core/ports/directory.ts';
@@ -16,6 +17,7 @@ import type { KeyAuthEnv } from '../http/key-auth.ts';
 import { keyOfKind } from '../http/key-kind.ts';
 import { openApiHandler } from '../http/openapi-route.ts';
 import { tenantOf } from '../http/principal.ts';
+import { agentRoutes, enrolmentRoutes } from './agent-routes.ts';
 import { configRoutes } from './config-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { pageOptions, userRoutes } from './user-routes.ts';
@@ -39,6 +41,8 @@ export interface AdminAppDeps {
   tokens?: TokenService;
   /** The username setting (`/v1/settings/usernames`). */
   usernames?: UsernameSettingsService;
+  /** Edge agents (`/v1/agents`) and their enrolment (`/v1/enrolments`, token instead of key). */
+  agents?: AgentService;
 }
 
 export function createAdminApp({
@@ -53,10 +57,13 @@ export function createAdminApp({
   settings,
   tokens,
   usernames,
+  agents,
 }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
   app.get('/v1/openapi.json', openApiHandler);
+  // The agent holds no key yet: its one-time token is the credential.
+  if (agents) app.route('/v1/enrolments', enrolmentRoutes(agents));
   app.use('/v1/*', keyOfKind('admin', directory));
 
   // What each provider kind asks for (secret params marked), so a console can render its form.
@@ -77,6 +84,7 @@ export function createAdminApp({
   if (settings) app.route('/v1/settings', settings);
   if (tokens) app.route('/v1', tokenRoutes(tokens));
   if (usernames) app.route('/v1/settings/usernames', usernameRoutes(usernames));
+  if (agents) app.route('/v1/agents', agentRoutes(agents));
 
   app.get('/v1/audit', async (c) => {
     const { limit, cursor } = pageOptions((n) => c.req.query(n));

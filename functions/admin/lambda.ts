@@ -1,6 +1,8 @@
+import { IoTClient } from '@aws-sdk/client-iot';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { handle } from 'hono/aws-lambda';
 import { KmsCredentialCipher } from '../adapters/credentials/kms-cipher.ts';
+import { IotAgentIdentities } from '../adapters/iot/iot-identities.ts';
 import { awsBaseContext, requireEnv } from '../aws-env.ts';
 import { ENV } from '../contracts/env.ts';
 import { buildAdminApp } from '../deps.ts';
@@ -10,5 +12,10 @@ export const handler = handle(
     ...awsBaseContext('admin'),
     // Seals providers' secret params under the credential key, which dispatch opens them with.
     cipher: new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
+    // Agent enrolment: things, certificates from the agents' requests, the stack's agent policy.
+    identities: new IotAgentIdentities(new IoTClient({}), {
+      policyName: requireEnv(ENV.agentPolicyName),
+      dataEndpoint: requireEnv(ENV.iotEndpoint),
+    }),
   }),
 );

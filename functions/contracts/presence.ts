@@ -9,7 +9,6 @@
  * the agent vanishes without a word (power cut, NAT timeout), and no agent bug can fake or forget them.
  */
 import * as z from 'zod';
-import { ID_PATTERN } from './topics.ts';
 
 export const PRESENCE_TOPIC_PREFIX = '$aws/events/presence/';
 /** What the local bridge subscribes to; the IoT rule's SQL reads the same topics. */
@@ -47,17 +46,5 @@ export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
 export const IOT_PRESENCE_RULE_SQL =
   "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM '$aws/events/presence/+/+'";
 
-/**
- * An agent's IoT thing name (and so its MQTT client id): `{tenantId}:{agentId}`. Thing names allow only
- * `[a-zA-Z0-9:_-]`, so the `.` of a user name cannot be used; ids never hold `:`, so the split is unique.
- */
-export function agentThingName(address: { tenantId: string; agentId: string }): string {
-  return `${address.tenantId}:${address.agentId}`;
-}
-
-export function parseAgentThingName(name: string): { tenantId: string; agentId: string } | undefined {
-  const [tenantId, agentId, ...rest] = name.split(':');
-  if (!tenantId || !agentId || rest.length > 0) return undefined;
-  if (!ID_PATTERN.test(tenantId) || !ID_PATTERN.test(agentId)) return undefined;
-  return { tenantId, agentId };
-}
+/** An agent's thing name (its MQTT client id) and back: one definition, in topics.ts. */
+export { parseThingName as parseAgentThingName, thingName as agentThingName } from './topics.ts';

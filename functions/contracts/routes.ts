@@ -89,6 +89,14 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/users/{username}/tokens/{tokenId}/resync', fn: 'admin' },
   { method: 'DELETE', path: '/v1/users/{username}/tokens/{tokenId}', fn: 'admin' },
 
+  // Edge agents and their enrolment: functions/admin/agent-routes.ts.
+  { method: 'GET', path: '/v1/agents', fn: 'admin' },
+  { method: 'POST', path: '/v1/agents', fn: 'admin' },
+  { method: 'GET', path: '/v1/agents/{id}', fn: 'admin' },
+  { method: 'PATCH', path: '/v1/agents/{id}', fn: 'admin' },
+  { method: 'DELETE', path: '/v1/agents/{id}', fn: 'admin' },
+  { method: 'POST', path: '/v1/enrolments', fn: 'admin' },
+
   { method: 'GET', path: '/v1/operator/tenants', fn: 'operator' },
   { method: 'POST', path: '/v1/operator/tenants', fn: 'operator' },
   { method: 'GET', path: '/v1/operator/tenants/{id}', fn: 'operator' },

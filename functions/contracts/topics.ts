@@ -50,3 +50,25 @@ export function parseAgentTopic(topic: string): (AgentAddress & { kind: TopicKin
   if (!ID_PATTERN.test(tenantId) || !ID_PATTERN.test(agentId)) return undefined;
   return { tenantId, agentId, kind: kind as TopicKind };
 }
+
+/**
+ * AWS IoT thing names allow only `[a-zA-Z0-9:_-]`, and the agent's policy requires the MQTT client id to be the
+ * thing name. Tenant and agent ids never hold a `:`, so `{tenantId}:{agentId}` is a legal name that splits back
+ * unambiguously. The agent, the CDK policy, the local broker and enrolment all take the name from here.
+ */
+export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+export function thingName(address: AgentAddress): string {
+  assertId('tenantId', address.tenantId);
+  assertId('agentId', address.agentId);
+  return `${address.tenantId}:${address.agentId}`;
+}
+
+/** The tenant and agent a thing name stands for, or undefined when it is not one of an agent. */
+export function parseThingName(name: string): AgentAddress | undefined {
+  const parts = name.split(':');
+  if (parts.length !== 2) return undefined;
+  const [tenantId, agentId] = parts as [string, string];
+  if (!ID_PATTERN.test(tenantId) || !ID_PATTERN.test(agentId)) return undefined;
+  return { tenantId, agentId };
+}

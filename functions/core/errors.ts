@@ -41,6 +41,10 @@ export const ERROR_CODES = [
   'token_unavailable',
   'wrong_code',
   'resync_failed',
+  // Agent enrolment: a one-time token that ran out or was taken, a certificate request that cannot be signed.
+  'token_expired',
+  'token_used',
+  'invalid_csr',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -96,6 +96,14 @@ export interface Agent {
   stateAt?: string | undefined;
   /** The latest `modem.status` of each of the agent's modems, by modem id. */
   modems?: Record<string, ModemHealth> | undefined;
+  /** Shown to admins; the agent id and thing name never change. */
+  displayName?: string | undefined;
+  /** The IoT thing name (`{tenantId}:{agentId}`), set when the agent enrolled. */
+  thingName?: string | undefined;
+  /** The certificate the agent enrolled with: what revokes it, and its SHA-256 (`AA:BB:…`) the broker checks. */
+  certificateRef?: string | undefined;
+  certificateFingerprint?: string | undefined;
+  enrolledAt?: string | undefined;
 }
 
 export interface ModemHealth {

@@ -127,6 +127,7 @@ export class TenantService {
     if (!after) throw new NotFoundError('The tenant');
     // Keys check the tenant's status on every request; live agent sessions are ended here.
     if (status === 'suspended') await this.deps.agentSessions?.disconnectTenant(tenantId);
+    else if (before.status === 'suspended') await this.deps.agentSessions?.resumeTenant?.(tenantId);
     if (before.status !== status)
       await this.record(
         actor,

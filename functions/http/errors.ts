@@ -46,6 +46,9 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   token_unavailable: 409,
   wrong_code: 422,
   resync_failed: 422,
+  token_expired: 401,
+  token_used: 410,
+  invalid_csr: 400,
 };
 
 /** Turns a thrown error into the JSON error reply; anything unexpected is logged and hidden. */

@@ -1,9 +1,13 @@
 /**
  * Who may log in to the local broker, as AWS IoT Core's certificates and policies decide it in the cloud:
- * the cloud side as `service` with the password the stack made for this run, and each edge agent as
- * `{tenant}.{agent}` with its registered secret while its tenant is active. What a logged-in client may then
- * publish and subscribe to is the broker's topic ACL (broker.ts).
+ * - the cloud side as `service` with the password the stack made for this run;
+ * - an enrolled agent over TLS with the certificate the local CA signed at its enrolment: the thing name is
+ *   the certificate's common name, the client id must be that name, and the certificate must be the one the
+ *   agent's record holds (a deleted or re-registered agent's old certificate is refused);
+ * - an agent the local seed registered with a secret, as user `{tenant}:{agent}` (its thing name).
+ * Agents get in only while their tenant is active. The topic ACL is the broker's (broker.ts).
  */
+import { parseThingName } from '../contracts/topics.ts';
 import type { DirectoryStore } from '../core/ports/directory.ts';
 import { constantTimeEqual, secretHash } from '../core/secrets.ts';
 import type { BrokerOptions, Principal } from './broker.ts';
@@ -15,15 +19,27 @@ export function brokerAuthenticator(deps: {
   servicePassword: string;
 }): BrokerOptions['authenticate'] {
   const { directory, servicePassword } = deps;
-  return async (username, password, _clientId): Promise<Principal | null> => {
+  return async (username, password, clientId, certificate): Promise<Principal | null> => {
+    if (certificate) {
+      const address = parseThingName(certificate.commonName);
+      if (!address || clientId !== certificate.commonName) return null;
+      const agent = await directory.getAgent(address.tenantId, address.agentId);
+      if (
+        !agent?.certificateFingerprint ||
+        !constantTimeEqual(agent.certificateFingerprint, certificate.fingerprint256)
+      )
+        return null;
+      const tenant = await directory.getTenant(address.tenantId);
+      return tenant?.status === 'active' ? { kind: 'agent', ...address } : null;
+    }
     const given = password?.toString('utf8') ?? '';
     if (username === SERVICE_USERNAME)
       return constantTimeEqual(given, servicePassword) ? { kind: 'service' } : null;
-    const [tenantId, agentId, ...rest] = username.split('.');
-    if (!tenantId || !agentId || rest.length > 0) return null;
-    const agent = await directory.getAgent(tenantId, agentId);
-    if (!agent || !constantTimeEqual(agent.secretHash, secretHash(given))) return null;
-    const tenant = await directory.getTenant(tenantId);
-    return tenant?.status === 'active' ? { kind: 'agent', tenantId, agentId } : null;
+    const address = username === undefined ? undefined : parseThingName(username);
+    if (!address) return null;
+    const agent = await directory.getAgent(address.tenantId, address.agentId);
+    if (!agent?.secretHash || !constantTimeEqual(agent.secretHash, secretHash(given))) return null;
+    const tenant = await directory.getTenant(address.tenantId);
+    return tenant?.status === 'active' ? { kind: 'agent', ...address } : null;
   };
 }

@@ -3,8 +3,9 @@
  * client and keeps each agent inside its own `t/{tenant}/a/{agent}/…` subtree, as an IoT policy would.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type ConnectPacket } from 'aedes';
-import { agentThingName, parseAgentTopic, type TopicKind } from '../contracts/index.ts';
+import { parseAgentTopic, type TopicKind, thingName } from '../contracts/index.ts';
 
 /**
  * Who a connection is. An agent is an IoT thing: `thingName` is the name its login established (a
@@ -14,10 +15,27 @@ export type Principal =
   | { kind: 'agent'; tenantId: string; agentId: string; thingName?: string }
   | { kind: 'service' };
 
+/** The client certificate a TLS client presented, already verified against the broker's CA. */
+export interface PeerCertificate {
+  commonName: string;
+  /** SHA-256, `AA:BB:…` as node:crypto's X509Certificate prints it. */
+  fingerprint256: string;
+}
+
 export interface BrokerOptions {
   host?: string;
   port?: number;
-  authenticate(username: string, password: Buffer | undefined, clientId: string): Promise<Principal | null>;
+  /**
+   * Also listen for MQTT over TLS (as IoT Core does on 8883): clients must present a certificate signed by `ca`,
+   * and `authenticate` gets it.
+   */
+  tls?: { port?: number; key: string; cert: string; ca: string };
+  authenticate(
+    username: string | undefined,
+    password: Buffer | undefined,
+    clientId: string,
+    certificate?: PeerCertificate,
+  ): Promise<Principal | null>;
 }
 
 export interface BrokerStats {
@@ -30,6 +48,10 @@ export interface BrokerStats {
 export interface Broker {
   url: string;
   port: number;
+  /** `mqtts://127.0.0.1:<port>` when started with `tls`. */
+  tlsUrl: string | undefined;
+  /** Ends at once the sessions of every client whose principal matches (a revoked agent, a suspended tenant). */
+  disconnect(matches: (principal: Principal) => boolean): number;
   aedes: Aedes;
   stats: BrokerStats;
   /** Who an authenticated connection is (undefined before its login succeeded). */
@@ -68,14 +90,24 @@ function isOwnTopic(
   );
 }
 
-/** An agent's client id is its thing name, as IoT Core's policy requires. */
+/** As IoT Core's policy demands: an agent's client id is its thing name, `{tenant}:{agent}`. */
 function clientIdFits(principal: Principal & { kind: 'agent' }, clientId: string): boolean {
-  return clientId === (principal.thingName ?? agentThingName(principal));
+  return clientId === (principal.thingName ?? thingName(principal));
+}
+
+function peerCertificate(client: Client): PeerCertificate | undefined {
+  const socket = (client as unknown as { conn?: unknown }).conn;
+  if (!(socket instanceof tls.TLSSocket) || !socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  const commonName = typeof cert?.subject?.CN === 'string' ? cert.subject.CN : undefined;
+  if (!commonName || !cert.fingerprint256) return undefined;
+  return { commonName, fingerprint256: cert.fingerprint256 };
 }
 
 export async function startBroker({
   host = '127.0.0.1',
   port = 0,
+  tls: tlsOptions,
   authenticate,
 }: BrokerOptions): Promise<Broker> {
   const principals = new WeakMap<Client, Principal>();
@@ -99,8 +131,10 @@ export async function startBroker({
         stats.refusedConnects++;
         done(authError(message, code), false);
       };
-      if (username === undefined || !packet) return refuse('credentials required', BAD_USERNAME_OR_PASSWORD);
-      authenticate(username, password, client.id).then(
+      const certificate = peerCertificate(client);
+      if ((username === undefined && !certificate) || !packet)
+        return refuse('credentials required', BAD_USERNAME_OR_PASSWORD);
+      authenticate(username, password, client.id, certificate).then(
         (principal) => {
           if (!principal) return refuse('bad user name or password', BAD_USERNAME_OR_PASSWORD);
           if (principal.kind === 'agent') {
@@ -155,7 +189,7 @@ export async function startBroker({
   });
 
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const accept = (socket: net.Socket) => {
     // MQTT packets are small; without this, Nagle and delayed ACKs add ~40 ms to a publish.
     socket.setNoDelay(true);
     sockets.add(socket);
@@ -164,30 +198,70 @@ export async function startBroker({
       stats.clientErrors++;
     });
     aedes.handle(socket);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  };
+  const listen = async (server: net.Server, at: number) => {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(at, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
+    server.on('error', () => {
+      stats.clientErrors++;
+    });
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('broker did not bind a TCP port');
+    return address.port;
+  };
+  const server = net.createServer(accept);
+  const boundPort = await listen(server, port);
+  const tlsServer = tlsOptions
+    ? tls.createServer(
+        {
+          key: tlsOptions.key,
+          cert: tlsOptions.cert,
+          ca: tlsOptions.ca,
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        accept,
+      )
+    : undefined;
+  // a failed handshake (no certificate, or one the CA did not sign) never reaches aedes
+  tlsServer?.on('tlsClientError', () => {
+    stats.refusedConnects++;
   });
-  server.on('error', () => {
-    stats.clientErrors++;
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('broker did not bind a TCP port');
+  const tlsPort = tlsServer ? await listen(tlsServer, tlsOptions?.port ?? 0) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
-    url: `mqtt://${host}:${address.port}`,
-    port: address.port,
+    url: `mqtt://${host}:${boundPort}`,
+    port: boundPort,
+    tlsUrl: tlsPort === undefined ? undefined : `mqtts://${host}:${tlsPort}`,
     aedes,
     stats,
     principalOf: (client) => principals.get(client),
+    disconnect(matches) {
+      let ended = 0;
+      const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+      for (const client of Object.values(clients)) {
+        const principal = principals.get(client);
+        if (principal && matches(principal)) {
+          client.close();
+          ended++;
+        }
+      }
+      return ended;
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        let open = tlsServer ? 2 : 1;
+        const closed = () => {
+          if (--open === 0) resolve();
+        };
+        server.close(closed);
+        tlsServer?.close(closed);
         // aedes closes the clients it registered; a socket still in CONNECT or authentication is not one yet
         aedes.close(() => {
           for (const socket of sockets) socket.destroy();
@@ -202,12 +276,10 @@ export async function startBroker({
  * Ends the live sessions of one tenant's agents, as suspending a tenant must stop its agents at once; the
  * broker's authentication refuses them on reconnect while the tenant is not active.
  */
-export function brokerSessions(broker: Pick<Broker, 'aedes'>) {
+export function brokerSessions(broker: Pick<Broker, 'disconnect'>) {
   return {
     async disconnectTenant(tenantId: string) {
-      const clients = (broker.aedes as unknown as { clients: Record<string, Client> }).clients;
-      for (const [clientId, client] of Object.entries(clients))
-        if (clientId.startsWith(`${tenantId}:`)) client.close();
+      broker.disconnect((p) => p.kind === 'agent' && p.tenantId === tenantId);
     },
   };
 }

@@ -21,6 +21,7 @@ const stack = await startLocalStack({
     dynamo: port('DYNAMO_PORT', 8000),
     sqs: port('SQS_PORT', 9324),
     mqtt: port('MQTT_PORT', 1883),
+    mqtts: port('MQTTS_PORT', 8883),
     modems: [port('MODEM1_PORT', 7001), port('MODEM2_PORT', 7002)],
   },
 }).catch((error: unknown) => {
@@ -28,7 +29,7 @@ const stack = await startLocalStack({
   console.error(`Could not start the local stack: ${message}`);
   if (/EADDRINUSE/.test(message))
     console.error(
-      'A port is taken; set API_PORT, DYNAMO_PORT, SQS_PORT, MQTT_PORT, MODEM1_PORT or MODEM2_PORT.',
+      'A port is taken; set API_PORT, DYNAMO_PORT, SQS_PORT, MQTT_PORT, MQTTS_PORT, MODEM1_PORT or MODEM2_PORT.',
     );
   process.exit(1);
 });
@@ -43,7 +44,7 @@ console.log(`
 SMS passcode service: local stack is up (data in ${dataDir})
 
   API          ${j.apiUrl}
-  MQTT broker  ${j.mqttUrl}
+  MQTT broker  ${j.mqttUrl}   over TLS (enrolled agents)  ${stack.broker.tlsUrl}
   DynamoDB     ${stack.dynamoEndpoint}   SQS  ${stack.sqsEndpoint}
   Tenant       ${j.tenantId}   users: ${j.demoUsers.join(', ')}
   Edge agent   ${stack.seed.agent.agentId} with ${stack.edge?.modems.length ?? 0} simulated modems

@@ -21,6 +21,7 @@ import { stores } from '../deps.ts';
 import type { Broker } from './broker.ts';
 import { loadOrCreateSecret, openDataFolder, type StackJson, writeStackFiles } from './data-folder.ts';
 import type { LocalEdge } from './edge.ts';
+import { LocalCa } from './local-ca.ts';
 import type { SqsPoller } from './poller.ts';
 import type { RestartRecovery } from './recovery.ts';
 import type { DemoSeed } from './seed.ts';
@@ -42,7 +43,7 @@ export const TABLE_NAME = 'smspass';
 export interface LocalStackOptions {
   /** Where data lives between runs (`.local`). Without it, everything is in memory or in a temp folder. */
   dataDir?: string;
-  ports?: { api?: number; dynamo?: number; sqs?: number; mqtt?: number; modems?: number[] };
+  ports?: { api?: number; dynamo?: number; sqs?: number; mqtt?: number; mqtts?: number; modems?: number[] };
   /** Simulated modems for the demo agent. */
   modems?: number;
   /** Time each simulated modem takes to send one SMS. */
@@ -112,11 +113,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     const { seed } = started.add(await seedDemoTenant({ dynamo: aws.dynamo, table: TABLE_NAME, folder }));
     const { directory } = stores({ dynamo: aws.dynamo, table: TABLE_NAME });
-    const mqtt = started.add(await startLocalBroker({ port: options.ports?.mqtt ?? 0, directory, log }));
+    // The stand-in for IoT Core's CA: enrolled agents' certificates and the broker's TLS port.
+    const ca = LocalCa.open(dataDir);
+    const mqtt = started.add(
+      await startLocalBroker({
+        port: options.ports?.mqtt ?? 0,
+        tls: { port: options.ports?.mqtts ?? 0, ca },
+        directory,
+        log,
+      }),
+    );
     const cloud = started.add(
       await wireCloudFunctions({
         aws,
         mqtt,
+        ca,
         table: TABLE_NAME,
         dataDir,
         keys,

@@ -420,7 +420,7 @@ export async function benchEdge(options: EdgeBenchOptions = {}): Promise<void> {
     async authenticate(username, password) {
       const given = password?.toString('utf8');
       if (username === SERVICE.username) return given === SERVICE.password ? { kind: 'service' } : null;
-      const [tenantId, agentId] = username.split('.');
+      const [tenantId, agentId] = (username ?? '').split('.');
       if (tenantId !== TENANT || !agentId || given !== agentSecret(agentId)) return null;
       return { kind: 'agent', tenantId, agentId };
     },

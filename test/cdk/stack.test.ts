@@ -210,22 +210,42 @@ describe('SmsPassStack', () => {
       ).toBe(true);
   });
 
-  it('gives sync, admin and operator the table, no queue, secret or IoT; only admin also the credential key', () => {
+  it('gives sync, admin and operator the table, no queue or secret; IoT only for enrolment; only admin the credential key', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const tableId = logicalId(stack.table.node.defaultChild);
     for (const fn of [stack.functions.sync, stack.functions.admin, stack.functions.operator]) {
       const props = fns[logicalId(fn.node.defaultChild)]?.Properties;
       expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
       expect(Object.keys(props.Environment.Variables).sort()).toEqual(
-        fn === stack.functions.admin ? ['CREDENTIAL_KEY_ARN', 'TABLE_NAME'] : ['TABLE_NAME'],
+        fn === stack.functions.admin
+          ? ['AGENT_POLICY_NAME', 'CREDENTIAL_KEY_ARN', 'IOT_ENDPOINT', 'TABLE_NAME']
+          : ['TABLE_NAME'],
       );
       const statements = statementsOf(fn);
       expect(
         grantsOn(statements, /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|Query)$/, tableId),
       ).not.toEqual([]);
-      expect(
-        statements.filter((s) => actionsOf(s).some((a) => /^(sqs|secretsmanager|iot):/.test(a))),
-      ).toEqual([]);
+      expect(statements.filter((s) => actionsOf(s).some((a) => /^(sqs|secretsmanager):/.test(a)))).toEqual(
+        [],
+      );
+      // Enrolment (admin) and suspension (operator) manage agents' things and certificates, nothing else of IoT.
+      const iotActions = statements.flatMap((s) => actionsOf(s)).filter((a) => a.startsWith('iot:'));
+      expect(iotActions.sort()).toEqual(
+        fn === stack.functions.admin
+          ? [
+              'iot:AttachPolicy',
+              'iot:AttachThingPrincipal',
+              'iot:CreateCertificateFromCsr',
+              'iot:CreateThing',
+              'iot:DeleteThing',
+              'iot:DetachPolicy',
+              'iot:DetachThingPrincipal',
+              'iot:UpdateCertificate',
+            ]
+          : fn === stack.functions.operator
+            ? ['iot:UpdateCertificate']
+            : [],
+      );
       if (fn !== stack.functions.admin)
         expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')))).toEqual([]);
     }
@@ -319,9 +339,14 @@ describe('SmsPassStack', () => {
     ).toEqual([]);
   });
 
-  it('grants no function a wildcard resource in its own policies', () => {
+  it('grants no function a wildcard resource in its own policies, but the one IoT action that has no resource', () => {
     for (const fn of Object.values(stack.functions)) {
-      for (const statement of statementsOf(fn)) expect(resourcesOf(statement)).not.toContain('*');
+      for (const statement of statementsOf(fn))
+        if (resourcesOf(statement).includes('*'))
+          expect({ fn: fn.node.id, actions: actionsOf(statement) }).toEqual({
+            fn: 'AdminFunction',
+            actions: ['iot:CreateCertificateFromCsr'],
+          });
     }
   });
 

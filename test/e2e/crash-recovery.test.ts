@@ -52,6 +52,7 @@ async function startStack(): Promise<{
       DYNAMO_PORT: '0',
       SQS_PORT: '0',
       MQTT_PORT: '0',
+      MQTTS_PORT: '0',
       MODEM1_PORT: '0',
       MODEM2_PORT: '0',
       // A modem that takes a moment per SMS, so a backlog is in flight when the stack dies.

@@ -35,7 +35,7 @@ async function until(what: string, probe: () => boolean | Promise<boolean>, time
 
 const agentConnected = () =>
   Object.keys((stack.broker.aedes as unknown as { clients: Record<string, unknown> }).clients).some((id) =>
-    id.startsWith(`${stack.json.tenantId}.`),
+    id.startsWith(`${stack.json.tenantId}:`),
   );
 
 describe('the directory APIs on the local stack', () => {

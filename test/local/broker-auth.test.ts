@@ -36,7 +36,7 @@ describe('broker logins', () => {
 
   it('lets an agent in with its own secret, as itself', async () => {
     const { tenantId, agent } = cloud.seed;
-    expect(await login(`${tenantId}.${agent.agentId}`, agent.secret)).toEqual({
+    expect(await login(`${tenantId}:${agent.agentId}`, agent.secret)).toEqual({
       kind: 'agent',
       tenantId,
       agentId: agent.agentId,
@@ -46,11 +46,18 @@ describe('broker logins', () => {
   it('refuses another agent’s secret, unknown agents and malformed user names', async () => {
     const { tenantId, agent } = cloud.seed;
     const other = cloud.other;
-    expect(await login(`${tenantId}.${agent.agentId}`, other.agent.secret)).toBeNull();
-    expect(await login(`${tenantId}.${agent.agentId}`, '')).toBeNull();
-    expect(await login(`${tenantId}.no-such-agent`, agent.secret)).toBeNull();
-    expect(await login(`${other.tenantId}.${agent.agentId}`, agent.secret)).toBeNull();
-    for (const name of [tenantId, `${tenantId}.`, `.${agent.agentId}`, `${tenantId}.${agent.agentId}.x`])
+    expect(await login(`${tenantId}:${agent.agentId}`, other.agent.secret)).toBeNull();
+    expect(await login(`${tenantId}:${agent.agentId}`, '')).toBeNull();
+    expect(await login(`${tenantId}:no-such-agent`, agent.secret)).toBeNull();
+    expect(await login(`${other.tenantId}:${agent.agentId}`, agent.secret)).toBeNull();
+    // the dotted form was never a legal IoT thing name
+    for (const name of [
+      tenantId,
+      `${tenantId}:`,
+      `:${agent.agentId}`,
+      `${tenantId}:${agent.agentId}:x`,
+      `${tenantId}.${agent.agentId}`,
+    ])
       expect(await login(name, agent.secret)).toBeNull();
   });
 
@@ -58,8 +65,8 @@ describe('broker logins', () => {
     const { tenantId, agent } = cloud.other;
     const tenants = new DynamoTenantStore(cloud.dynamo, TABLE);
     await tenants.update(tenantId, { status: 'suspended' });
-    expect(await login(`${tenantId}.${agent.agentId}`, agent.secret)).toBeNull();
+    expect(await login(`${tenantId}:${agent.agentId}`, agent.secret)).toBeNull();
     await tenants.update(tenantId, { status: 'active' });
-    expect(await login(`${tenantId}.${agent.agentId}`, agent.secret)).toMatchObject({ kind: 'agent' });
+    expect(await login(`${tenantId}:${agent.agentId}`, agent.secret)).toMatchObject({ kind: 'agent' });
   });
 });

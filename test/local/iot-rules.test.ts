@@ -3,6 +3,9 @@
  * Core's lifecycle events. The broker is the stack's own (starters/mqtt-broker.ts), logging agents in from a
  * directory; one case swaps in a login that establishes an illegal thing name.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
@@ -12,6 +15,7 @@ import type { Agent, Tenant } from '../../functions/core/model.ts';
 import { secretHash } from '../../functions/core/secrets.ts';
 import { startBroker } from '../../functions/local/broker.ts';
 import { enforceIotRules, IOT_CORE_RULES } from '../../functions/local/iot-rules.ts';
+import { LocalCa } from '../../functions/local/local-ca.ts';
 import { type LocalBroker, startLocalBroker } from '../../functions/local/starters/mqtt-broker.ts';
 
 const A1 = { tenantId: 'acme', agentId: 'edge-1' };
@@ -28,7 +32,12 @@ const directory = {
 let local: LocalBroker;
 const clients: MqttClient[] = [];
 beforeAll(async () => {
-  local = await startLocalBroker({ port: 0, directory, log: createLogger({}, { level: 'error' }) });
+  local = await startLocalBroker({
+    port: 0,
+    tls: { port: 0, ca: LocalCa.open(mkdtempSync(join(tmpdir(), 'iot-rules-ca-'))) },
+    directory,
+    log: createLogger({}, { level: 'error' }),
+  });
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.endAsync(true)));
@@ -42,7 +51,7 @@ async function connect(options: IClientOptions, url = local.broker.url): Promise
 }
 const asAgent = (a = A1, extra: IClientOptions = {}) =>
   connect({
-    username: `${a.tenantId}.${a.agentId}`,
+    username: `${a.tenantId}:${a.agentId}`,
     password: `pw-${a.tenantId}`,
     clientId: `${a.tenantId}:${a.agentId}`,
     ...extra,

@@ -42,7 +42,15 @@ export async function startStack(timeoutMs: number): Promise<RunningStack> {
   // file or `npx` a dependency works as in a user's checkout; only `.local` is the fresh stack's own.
   for (const entry of readdirSync(REPO))
     if (entry !== '.local' && entry !== '.git') symlinkSync(join(REPO, entry), join(home, entry));
-  const ports = ['API_PORT', 'DYNAMO_PORT', 'SQS_PORT', 'MQTT_PORT', 'MODEM1_PORT', 'MODEM2_PORT'];
+  const ports = [
+    'API_PORT',
+    'DYNAMO_PORT',
+    'SQS_PORT',
+    'MQTT_PORT',
+    'MQTTS_PORT',
+    'MODEM1_PORT',
+    'MODEM2_PORT',
+  ];
   const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/main.ts'], {
     cwd: REPO,
     env: {

@@ -6,10 +6,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { IoTClient } from '@aws-sdk/client-iot';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Hono } from 'hono';
 import { KeyFileCredentialCipher } from '../../functions/adapters/credentials/key-file-cipher.ts';
 import { keyItem } from '../../functions/adapters/dynamo/keys.ts';
+import { IotAgentIdentities } from '../../functions/adapters/iot/iot-identities.ts';
 import { mintKey } from '../../functions/core/api-keys.ts';
 import type { Clock } from '../../functions/core/clock.ts';
 import { buildAdminApp, buildOperatorApp, buildSyncApp } from '../../functions/deps.ts';
@@ -49,7 +51,14 @@ export async function startDirectory(options: { clock?: Clock } = {}): Promise<D
   const fixture: DirectoryFixture = {
     ...cloud,
     sync: buildSyncApp(ctx) as unknown as Hono,
-    admin: buildAdminApp(ctx) as unknown as Hono,
+    // As the Lambda entry builds it; these tests never enrol an agent, so IoT Core is never called.
+    admin: buildAdminApp({
+      ...ctx,
+      identities: new IotAgentIdentities(new IoTClient({ region: 'eu-west-1' }), {
+        policyName: 'test-edge-agent',
+        dataEndpoint: 'iot.invalid',
+      }),
+    }) as unknown as Hono,
     operator: buildOperatorApp(ctx) as unknown as Hono,
     dir: directoryStores(ctx),
     cipher,

@@ -85,14 +85,21 @@ const toUser = (item: Item): User => ({
     typeof item.overrides === 'object' && { overrides: item.overrides as User['overrides'] }),
 });
 
-const toAgent = (item: Item): Agent => ({
+export const toAgent = (item: Item): Agent => ({
   tenantId: String(item.tenantId),
   agentId: String(item.agentId),
-  secretHash: String(item.secretHash),
+  secretHash: typeof item.secretHash === 'string' ? item.secretHash : '',
   modemGroups: Array.isArray(item.modemGroups) ? item.modemGroups.map(String) : [],
   state: item.state === 'online' || item.state === 'offline' ? item.state : 'unknown',
   ...(typeof item.stateAt === 'string' && { stateAt: item.stateAt }),
   ...(item.modems !== null && typeof item.modems === 'object' && { modems: item.modems as Agent['modems'] }),
+  ...(typeof item.displayName === 'string' && { displayName: item.displayName }),
+  ...(typeof item.thingName === 'string' && { thingName: item.thingName }),
+  ...(typeof item.certificateRef === 'string' && { certificateRef: item.certificateRef }),
+  ...(typeof item.certificateFingerprint === 'string' && {
+    certificateFingerprint: item.certificateFingerprint,
+  }),
+  ...(typeof item.enrolledAt === 'string' && { enrolledAt: item.enrolledAt }),
 });
 
 /** How long a modem's reports are kept for its history. */

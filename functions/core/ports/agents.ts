@@ -7,7 +7,11 @@ export interface JobPublisher {
   publishJob(tenantId: string, agentId: string, job: SmsJob): Promise<void>;
 }
 
-/** Ends the live sessions of a tenant's agents (suspension); brokers without sessions to end do nothing. */
+/**
+ * Ends the live sessions of a tenant's agents (suspension) and keeps them out until the tenant is resumed; in
+ * AWS that is deactivating their certificates, which `resumeTenant` activates again.
+ */
 export interface AgentSessions {
   disconnectTenant(tenantId: string): Promise<void>;
+  resumeTenant?(tenantId: string): Promise<void>;
 }

@@ -27,6 +27,8 @@ import {
 } from '../../deps.ts';
 import { brokerSessions } from '../broker.ts';
 import type { FetchApp } from '../http-router.ts';
+import type { LocalCa } from '../local-ca.ts';
+import { LocalAgentIdentities } from '../local-identities.ts';
 import type { AwsStandIns } from './aws-stand-ins.ts';
 import type { LocalBroker } from './mqtt-broker.ts';
 import { type Part, startPart } from './part.ts';
@@ -43,6 +45,8 @@ export interface CloudFunctions extends Part {
 export function wireCloudFunctions(options: {
   aws: Pick<AwsStandIns, 'dynamo' | 'sqs' | 'queues'>;
   mqtt: Pick<LocalBroker, 'broker' | 'connectService'>;
+  /** Signs enrolled agents' certificates, as IoT Core does in AWS. */
+  ca: LocalCa;
   table: string;
   dataDir: string;
   keys: DeploymentKeys;
@@ -96,7 +100,7 @@ export function wireCloudFunctions(options: {
       apps: {
         auth,
         sync: buildSyncApp(ctx),
-        admin: buildAdminApp(ctx),
+        admin: buildAdminApp({ ...ctx, identities: new LocalAgentIdentities(options.ca, mqtt.broker) }),
         operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(mqtt.broker) }),
       },
       handlers: { dispatch, events: eventsHandler },

@@ -1,6 +1,7 @@
 /**
  * The local stand-in for AWS IoT Core: the broker with its logins (broker-auth.ts) and topic ACL (broker.ts),
- * and the way the cloud side connects to it as `service`.
+ * plain MQTT for the cloud side (as `service`) and seeded agents, MQTT over TLS with client certificates for
+ * enrolled agents.
  */
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
@@ -9,6 +10,7 @@ import type { DirectoryStore } from '../../core/ports/directory.ts';
 import { type Broker, startBroker } from '../broker.ts';
 import { brokerAuthenticator, SERVICE_USERNAME } from '../broker-auth.ts';
 import { enforceIotRules, IOT_CORE_RULES, type IotRules } from '../iot-rules.ts';
+import type { LocalCa } from '../local-ca.ts';
 import { type Part, startPart } from './part.ts';
 
 export interface LocalBroker extends Part {
@@ -30,13 +32,22 @@ function noDelay(client: mqtt.MqttClient): void {
 
 export function startLocalBroker(options: {
   port: number;
+  /** MQTT over TLS for enrolled agents, with client certificates the local CA signed. */
+  tls: { port: number; ca: LocalCa };
   directory: Pick<DirectoryStore, 'getAgent' | 'getTenant'>;
   log: Logger;
 }): Promise<LocalBroker> {
   return startPart(options.log, async (stops) => {
     const servicePassword = randomBytes(24).toString('base64url');
+    const server = options.tls.ca.serverCertificate();
     const broker = await startBroker({
       port: options.port,
+      tls: {
+        port: options.tls.port,
+        key: server.keyPem,
+        cert: server.certificatePem,
+        ca: options.tls.ca.certificatePem,
+      },
       authenticate: brokerAuthenticator({ directory: options.directory, servicePassword }),
     });
     stops.push(() => broker.close());

@@ -17,7 +17,7 @@ export function startTestBroker(port = 0): Promise<Broker> {
     async authenticate(username, password): Promise<Principal | null> {
       const given = password?.toString('utf8');
       if (username === SERVICE.username) return given === SERVICE.password ? { kind: 'service' } : null;
-      const [tenantId, agentId, ...rest] = username.split('.');
+      const [tenantId, agentId, ...rest] = (username ?? '').split('.');
       if (!tenantId || !agentId || rest.length > 0) return null;
       return given === agentPassword(tenantId, agentId) ? { kind: 'agent', tenantId, agentId } : null;
     },
