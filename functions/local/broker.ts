@@ -29,7 +29,14 @@ export interface BrokerOptions {
    * Also listen for MQTT over TLS (as IoT Core does on 8883): clients must present a certificate signed by `ca`,
    * and `authenticate` gets it.
    */
-  tls?: { port?: number; key: string; cert: string; ca: string };
+  tls?: {
+    port?: number;
+    /** Where the TLS listener binds (default: `host`): enrolled agents on the LAN reach only this one. */
+    host?: string;
+    key: string;
+    cert: string;
+    ca: string;
+  };
   authenticate(
     username: string | undefined,
     password: Buffer | undefined,
@@ -103,6 +110,9 @@ function peerCertificate(client: Client): PeerCertificate | undefined {
   if (!commonName || !cert.fingerprint256) return undefined;
   return { commonName, fingerprint256: cert.fingerprint256 };
 }
+
+/** An address to reach a listener at: one bound to every interface is reached here on loopback. */
+const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 
 export async function startBroker({
   host = '127.0.0.1',
@@ -199,10 +209,10 @@ export async function startBroker({
     });
     aedes.handle(socket);
   };
-  const listen = async (server: net.Server, at: number) => {
+  const listen = async (server: net.Server, at: number, on = host) => {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(at, host, () => {
+      server.listen(at, on, () => {
         server.off('error', reject);
         resolve();
       });
@@ -232,13 +242,14 @@ export async function startBroker({
   tlsServer?.on('tlsClientError', () => {
     stats.refusedConnects++;
   });
-  const tlsPort = tlsServer ? await listen(tlsServer, tlsOptions?.port ?? 0) : undefined;
+  const tlsHost = tlsOptions?.host ?? host;
+  const tlsPort = tlsServer ? await listen(tlsServer, tlsOptions?.port ?? 0, tlsHost) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
     url: `mqtt://${host}:${boundPort}`,
     port: boundPort,
-    tlsUrl: tlsPort === undefined ? undefined : `mqtts://${host}:${tlsPort}`,
+    tlsUrl: tlsPort === undefined ? undefined : `mqtts://${urlHost(tlsHost)}:${tlsPort}`,
     aedes,
     stats,
     principalOf: (client) => principals.get(client),

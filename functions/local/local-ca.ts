@@ -4,6 +4,7 @@
  * client certificates it signed. Its key and certificate live in the data folder (`ca.key` 0600, `ca.crt`), so
  * agents enrolled by one `npm start` still connect after the next.
  */
+
 import {
   createPrivateKey,
   createPublicKey,
@@ -14,6 +15,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import {
   bitString,
@@ -84,9 +86,17 @@ export class LocalCa {
   }
 
   /** The broker's server certificate for 127.0.0.1 (and localhost), with a key made here. */
-  serverCertificate(): { certificatePem: string; keyPem: string } {
+  /** The broker's certificate: for 127.0.0.1 and localhost, and the address it listens on for the LAN. */
+  serverCertificate(extraHosts: readonly string[] = []): { certificatePem: string; keyPem: string } {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const san = sequence(tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x82, Buffer.from('localhost')));
+    const names = extraHosts.map((host) =>
+      isIP(host) === 4 ? tlv(0x87, Buffer.from(host.split('.').map(Number))) : tlv(0x82, Buffer.from(host)),
+    );
+    const san = sequence(
+      tlv(0x87, Buffer.from([127, 0, 0, 1])),
+      tlv(0x82, Buffer.from('localhost')),
+      ...names,
+    );
     const leaf = this.leaf(
       'smspass local broker',
       createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),

@@ -10,9 +10,11 @@ const log = createLogger(
   { level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn' },
 );
 
+const listen = process.env.SMSPASS_LISTEN;
 const stack = await startLocalStack({
   dataDir,
   log,
+  listen,
   standInsInWorker: true,
   // A slower simulated modem, to watch a backlog (and what a restart does to it).
   modemSendMs: Number(process.env.MODEM_SEND_MS ?? 0),
@@ -59,6 +61,11 @@ Try a login:
 
 Ctrl-C stops everything.
 `);
+if (listen && !/^(127\.|::1$|localhost$)/.test(listen))
+  console.warn(`WARNING: SMSPASS_LISTEN=${listen}: the API is served on the network over plain HTTP. Keys and
+passcodes would cross the network in clear: put a TLS proxy in front of it, and use this only on a trusted
+LAN. Edge boxes connect over TLS with their enrolled certificates (${stack.broker.tlsUrl?.replace(/\/\/[^:]+:/, `//${listen}:`)});
+plain MQTT and the stand-ins stay on 127.0.0.1.`);
 
 let stopping = false;
 const shutdown = async (signal: string) => {

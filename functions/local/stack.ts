@@ -44,6 +44,11 @@ export interface LocalStackOptions {
   /** Where data lives between runs (`.local`). Without it, everything is in memory or in a temp folder. */
   dataDir?: string;
   ports?: { api?: number; dynamo?: number; sqs?: number; mqtt?: number; mqtts?: number; modems?: number[] };
+  /**
+   * An address to serve the API and MQTT over TLS on besides loopback, for auth clients and edge boxes on a LAN
+   * (e.g. `0.0.0.0` or `192.168.1.10`). Plain MQTT (password logins) and the stand-ins stay on 127.0.0.1.
+   */
+  listen?: string | undefined;
   /** Simulated modems for the demo agent. */
   modems?: number;
   /** Time each simulated modem takes to send one SMS. */
@@ -118,7 +123,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const mqtt = started.add(
       await startLocalBroker({
         port: options.ports?.mqtt ?? 0,
-        tls: { port: options.ports?.mqtts ?? 0, ca },
+        tls: { port: options.ports?.mqtts ?? 0, ca, host: options.listen },
         directory,
         log,
       }),
@@ -139,7 +144,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     const { pollers } = started.add(await startQueuePollers({ aws, handlers: cloud.handlers, log }));
     started.add(await startBridge({ mqtt, aws, log }));
-    const api = started.add(await startApiServer({ apps: cloud.apps, port: options.ports?.api ?? 0, log }));
+    const api = started.add(
+      await startApiServer({ apps: cloud.apps, port: options.ports?.api ?? 0, host: options.listen, log }),
+    );
 
     const outbox = join(dataDir, 'sim', 'outbox.jsonl');
     const agents =

@@ -1,4 +1,7 @@
-/** Every API on one HTTP server on 127.0.0.1, routed to the hono apps as API Gateway routes them. */
+/**
+ * Every API on one HTTP server, routed to the hono apps as API Gateway routes them: on 127.0.0.1, or on the
+ * address given for a LAN (`SMSPASS_LISTEN`).
+ */
 import type { Logger } from '../../adapters/log.ts';
 import { serveApi } from '../../http/node-server.ts';
 import { routeByFunction } from '../http-router.ts';
@@ -11,13 +14,14 @@ export interface ApiServer extends Part {
 export function startApiServer(options: {
   apps: Parameters<typeof routeByFunction>[0];
   port: number;
+  host?: string | undefined;
   log: Logger;
 }): Promise<ApiServer> {
   return startPart(options.log, async (stops) => {
     const { server, port } = await serveApi({
       fetch: routeByFunction(options.apps),
       port: options.port,
-      hostname: '127.0.0.1',
+      hostname: options.host ?? '127.0.0.1',
     });
     stops.push(
       () =>
@@ -26,6 +30,7 @@ export function startApiServer(options: {
           server.close(() => r());
         }),
     );
-    return { url: `http://127.0.0.1:${port}` };
+    const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+    return { url: `http://${host}:${port}` };
   });
 }

@@ -33,17 +33,19 @@ function noDelay(client: mqtt.MqttClient): void {
 export function startLocalBroker(options: {
   port: number;
   /** MQTT over TLS for enrolled agents, with client certificates the local CA signed. */
-  tls: { port: number; ca: LocalCa };
+  tls: { port: number; ca: LocalCa; host?: string | undefined };
   directory: Pick<DirectoryStore, 'getAgent' | 'getTenant'>;
   log: Logger;
 }): Promise<LocalBroker> {
   return startPart(options.log, async (stops) => {
     const servicePassword = randomBytes(24).toString('base64url');
-    const server = options.tls.ca.serverCertificate();
+    const lanHost = options.tls.host;
+    const server = options.tls.ca.serverCertificate(lanHost && lanHost !== '0.0.0.0' ? [lanHost] : []);
     const broker = await startBroker({
       port: options.port,
       tls: {
         port: options.tls.port,
+        ...(lanHost && { host: lanHost }),
         key: server.keyPem,
         cert: server.certificatePem,
         ca: options.tls.ca.certificatePem,
