@@ -65,7 +65,13 @@ export const guardItem = (tenantId: string, username: string) => ({
   pk: `TENANT#${tenantId}`,
   sk: `GUARD#${username.toLowerCase()}`,
 });
-/** One fixed-window counter item per tenant and window: abuse limits in one conditional update. */
-export const limitItem = (tenantId: string, window: number) => ({ pk: `RL#${tenantId}#${window}`, sk: 'RL' });
+/**
+ * One small fixed-window counter per tenant, window and counter (`u…`, `d…`, `i…` digests, `n#<shard>` for the
+ * tenant's): each its own partition, so neither size nor write rate grows with a tenant's traffic on one item.
+ */
+export const limitItem = (tenantId: string, window: number, counter: string) => ({
+  pk: `RL#${tenantId}#${window}#${counter}`,
+  sk: 'RL',
+});
 /** The secondary-index partition that lists a tenant's API keys by prefix. */
 export const keyListPartition = (tenantId: string) => `KEYS#${tenantId || '-'}`;
