@@ -49,9 +49,20 @@ export const usageItem = (tenantId: string, month: string) => ({
   sk: `USAGE#${month}`,
 });
 /**
- * An accepted challenge is its own `challenge.accepted` audit entry: the accept write puts it in gsi1 under
+ * An accepted challenge is its own `challenge.accepted` audit entry: the accept write puts it in gsi3 under
  * this partition (tenant and month), sorted by `<acceptedAt>#<challengeId>`, so a login costs no audit write.
+ * gsi3 projects only the fields that entry shows (ACCEPTED_AUDIT_FIELDS), not a second copy of the challenge
+ * kept as long as the audit log.
  */
+export const ACCEPTED_AUDIT_FIELDS = [
+  'tenantId',
+  'id',
+  'username',
+  'acceptedAt',
+  'acceptedBy',
+  'acceptMethod',
+  'attempts',
+] as const;
 export const challengeAuditPartition = (tenantId: string, month: string) => `AUDITCH#${tenantId}#${month}`;
 /**
  * The message log: every challenge of a known user is listed through gsi2 under its tenant and month, newest
