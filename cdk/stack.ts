@@ -11,6 +11,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ACCEPTED_AUDIT_FIELDS } from '../functions/adapters/dynamo/keys.ts';
 import { IOT_PRESENCE_RULE_SQL } from '../functions/contracts/presence.ts';
 import { REPO_ROOT } from './build.ts';
 import { ENV, FUNCTIONS, type FunctionName, HTTP_ROUTES } from './functions.ts';
@@ -70,6 +71,14 @@ export class SmsPassStack extends Stack {
       partitionKey: { name: 'gsi2pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+    // Accepted challenges as audit entries: only the fields an entry shows, not a copy of each challenge.
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'gsi3',
+      partitionKey: { name: 'gsi3pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'gsi3sk', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...ACCEPTED_AUDIT_FIELDS],
     });
 
     this.dispatch = new QueueWithDlq(this, 'Dispatch', {

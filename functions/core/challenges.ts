@@ -4,9 +4,10 @@
  * and lockout defences (challenge-defences.ts) are their own modules.
  *
  * What one login costs the store, and why: the create reads key, tenant, user and the user's guard in one
- * batch, counts every abuse limit in one conditional write, and writes the challenge; the verify reads key,
- * tenant and challenge in one batch, passes the user's guard and settles its attempt slot: two conditional
- * writes. Lockout state is cleared only after failures, so a clean login writes nothing more.
+ * batch, counts every abuse limit (a small conditional write each, in parallel), and writes the challenge;
+ * the verify reads key, tenant and challenge in one batch, passes the user's guard and settles its attempt
+ * slot: two conditional writes. Lockout state is cleared only after failures, so a clean login writes nothing
+ * more.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { AgentRouter } from './agent-router.ts';

@@ -10,6 +10,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { ACCEPTED_AUDIT_FIELDS } from '../adapters/dynamo/keys.ts';
 
 export const TABLE_DEFINITION: Omit<CreateTableCommandInput, 'TableName'> = {
   BillingMode: 'PAY_PER_REQUEST',
@@ -20,6 +21,8 @@ export const TABLE_DEFINITION: Omit<CreateTableCommandInput, 'TableName'> = {
     { AttributeName: 'gsi1sk', AttributeType: 'S' },
     { AttributeName: 'gsi2pk', AttributeType: 'S' },
     { AttributeName: 'gsi2sk', AttributeType: 'S' },
+    { AttributeName: 'gsi3pk', AttributeType: 'S' },
+    { AttributeName: 'gsi3sk', AttributeType: 'S' },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' },
@@ -43,6 +46,16 @@ export const TABLE_DEFINITION: Omit<CreateTableCommandInput, 'TableName'> = {
         { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
       ],
       Projection: { ProjectionType: 'KEYS_ONLY' },
+    },
+    {
+      // Accepted challenges as `challenge.accepted` audit entries: only the fields the entry shows, so the
+      // audit log keeps no second copy of each challenge for its 400 days.
+      IndexName: 'gsi3',
+      KeySchema: [
+        { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...ACCEPTED_AUDIT_FIELDS] },
     },
   ],
 };

@@ -1,9 +1,10 @@
 /**
  * `npm run bench [name …]`: every benchmark, one after another; each prints its own figures beside a
- * baseline measured in the same run. Names: login, challenges, dispatch, verify, sync, edge, bundles.
+ * baseline measured in the same run. Names: login, challenges, dispatch, verify, sync, edge, bundles, cost.
  */
 import { benchBundles } from './bundles.ts';
 import { benchChallenges } from './challenges.ts';
+import { benchCost } from './cost.ts';
 import { benchDispatch } from './dispatch.ts';
 import { benchEdge } from './edge.ts';
 import { benchLogin } from './login.ts';
@@ -19,6 +20,7 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['sync', () => benchSync()],
   ['edge', () => benchEdge()],
   ['bundles', () => benchBundles()],
+  ['cost', () => benchCost()],
 ];
 
 for (const [name, run] of benches) {

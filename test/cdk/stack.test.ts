@@ -59,7 +59,7 @@ beforeAll(() => {
 });
 
 describe('SmsPassStack', () => {
-  it('has one pay-per-request table with pk/sk, the ttl attribute, PITR, gsi1, gsi2, and is retained', () => {
+  it('has one pay-per-request table with pk/sk, the ttl attribute, PITR, gsi1, gsi2, gsi3, and is retained', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -88,6 +88,15 @@ describe('SmsPassStack', () => {
             ],
             // Keys only: a challenge's updates never write to the message log's index.
             Projection: { ProjectionType: 'KEYS_ONLY' },
+          }),
+          Match.objectLike({
+            IndexName: 'gsi3',
+            KeySchema: [
+              { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+              { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+            ],
+            // Accepted-challenge audit entries: their fields only, not a copy of the challenge.
+            Projection: Match.objectLike({ ProjectionType: 'INCLUDE' }),
           }),
         ],
       },

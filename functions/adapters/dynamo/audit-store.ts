@@ -174,26 +174,26 @@ export class DynamoAuditLog implements AuditLog {
   }
 
   private async acceptedPage(tenantId: string, month: string, after: string | undefined, limit: number) {
-    const gsi1pk = challengeAuditPartition(tenantId, month);
+    const gsi3pk = challengeAuditPartition(tenantId, month);
     const afterId = after?.slice(after.lastIndexOf('#') + 1);
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: marshall({ ':pk': gsi1pk }),
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': gsi3pk }),
         ScanIndexForward: false,
         Limit: limit,
         ...(after &&
           afterId && {
-            ExclusiveStartKey: marshall({ gsi1pk, gsi1sk: after, ...challengeItem(tenantId, afterId) }),
+            ExclusiveStartKey: marshall({ gsi3pk, gsi3sk: after, ...challengeItem(tenantId, afterId) }),
           }),
       }),
     );
     return {
       rows: (out.Items ?? []).map((raw) => {
         const item = unmarshall(raw);
-        return { key: String(item.gsi1sk), entry: acceptedEntry(item) };
+        return { key: String(item.gsi3sk), entry: acceptedEntry(item) };
       }),
       more: out.LastEvaluatedKey !== undefined,
     };

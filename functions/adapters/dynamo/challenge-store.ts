@@ -29,9 +29,9 @@ const RETAIN_AFTER_EXPIRY_SECONDS = 24 * 3600;
 const LIVE = LIVE_STATUSES.map((status) => `:${status}`);
 const liveValues = Object.fromEntries(LIVE_STATUSES.map((status) => [`:${status}`, status]));
 
-/** The accept's audit fields: who accepted, how, and the gsi1 keys that list it in the tenant's audit log. */
+/** The accept's audit fields: who accepted, how, and the gsi3 keys that list it in the tenant's audit log. */
 const ACCEPT_AUDIT_SET =
-  'acceptedBy = :actor, acceptMethod = :method, gsi1pk = :auditPk, gsi1sk = :auditSk, #ttl = :auditTtl';
+  'acceptedBy = :actor, acceptMethod = :method, gsi3pk = :auditPk, gsi3sk = :auditSk, #ttl = :auditTtl';
 
 function acceptAuditValues(
   tenantId: string,
@@ -62,6 +62,8 @@ export function fromItem(item: Record<string, AttributeValue>): Challenge {
     acceptMethod?: string;
     gsi1pk?: string;
     gsi1sk?: string;
+    gsi3pk?: string;
+    gsi3sk?: string;
     gsi2pk?: string;
     gsi2sk?: string;
   };
@@ -75,6 +77,8 @@ export function fromItem(item: Record<string, AttributeValue>): Challenge {
     acceptMethod: _m,
     gsi1pk: _g,
     gsi1sk: _gs,
+    gsi3pk: _g3,
+    gsi3sk: _gs3,
     gsi2pk: _m2,
     gsi2sk: _ms2,
     deliveries,
@@ -209,7 +213,7 @@ export class DynamoChallengeStore implements ChallengeStore {
       TableName: this.table,
       Key: marshall(challengeItem(tenantId, challengeId)),
       // The sealed copy of the text goes with the accept: nothing can need it any more. The item becomes the
-      // `challenge.accepted` audit entry (gsi1) and is kept as long as the audit log is.
+      // `challenge.accepted` audit entry (gsi3) and is kept as long as the audit log is.
       UpdateExpression:
         'SET #status = :accepted, attempts = :next, acceptedAt = :now, acceptNonce = :nonce, ' +
         `${ACCEPT_AUDIT_SET} REMOVE sealed`,

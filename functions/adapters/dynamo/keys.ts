@@ -49,9 +49,20 @@ export const usageItem = (tenantId: string, month: string) => ({
   sk: `USAGE#${month}`,
 });
 /**
- * An accepted challenge is its own `challenge.accepted` audit entry: the accept write puts it in gsi1 under
+ * An accepted challenge is its own `challenge.accepted` audit entry: the accept write puts it in gsi3 under
  * this partition (tenant and month), sorted by `<acceptedAt>#<challengeId>`, so a login costs no audit write.
+ * gsi3 projects only the fields that entry shows (ACCEPTED_AUDIT_FIELDS), not a second copy of the challenge
+ * kept as long as the audit log.
  */
+export const ACCEPTED_AUDIT_FIELDS = [
+  'tenantId',
+  'id',
+  'username',
+  'acceptedAt',
+  'acceptedBy',
+  'acceptMethod',
+  'attempts',
+] as const;
 export const challengeAuditPartition = (tenantId: string, month: string) => `AUDITCH#${tenantId}#${month}`;
 /**
  * The message log: every challenge of a known user is listed through gsi2 under its tenant and month, newest
@@ -65,8 +76,14 @@ export const guardItem = (tenantId: string, username: string) => ({
   pk: `TENANT#${tenantId}`,
   sk: `GUARD#${username.toLowerCase()}`,
 });
-/** One fixed-window counter item per tenant and window: abuse limits in one conditional update. */
-export const limitItem = (tenantId: string, window: number) => ({ pk: `RL#${tenantId}#${window}`, sk: 'RL' });
+/**
+ * One small fixed-window counter per tenant, window and counter (`u…`, `d…`, `i…` digests, `n#<shard>` for the
+ * tenant's): each its own partition, so neither size nor write rate grows with a tenant's traffic on one item.
+ */
+export const limitItem = (tenantId: string, window: number, counter: string) => ({
+  pk: `RL#${tenantId}#${window}#${counter}`,
+  sk: 'RL',
+});
 /** The secondary-index partition that lists a tenant's API keys by prefix. */
 export const keyListPartition = (tenantId: string) => `KEYS#${tenantId || '-'}`;
 /** The service-status log: a partition per tenant, newest first by `<at>#…`; gsi1 lists one agent's. */

@@ -5,11 +5,13 @@ import type { PersonalPasscode, UserGuard } from '../model.ts';
 export interface LimitCounter {
   name: string;
   max: number;
+  /** Spread over this many items (each a share of `max`) so that a busy counter is no hot key. */
+  shards?: number;
 }
 
 /**
- * Counts one challenge against every counter of the window in a single conditional write, and refuses (counting
- * nothing) when any counter is at its maximum.
+ * Counts one challenge against every counter of the window, each atomically, and refuses when any counter is
+ * at its maximum; a refused challenge ends up counted against none of them.
  */
 export interface RateLimiter {
   hit(tenantId: string, window: number, expiresAtSeconds: number, counters: LimitCounter[]): Promise<boolean>;
