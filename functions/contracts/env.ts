@@ -10,6 +10,8 @@ export const ENV = {
   secretArn: 'SECRET_ARN',
   /** The KMS key that seals provider credentials and TOTP secrets. */
   credentialKeyArn: 'CREDENTIAL_KEY_ARN',
+  /** The operator's background jobs (tenant purges), consumed by the operator function itself. */
+  jobsQueueUrl: 'JOBS_QUEUE_URL',
   /** The logger's threshold; the stack leaves it unset, which means `info`. */
   logLevel: 'LOG_LEVEL',
 } as const;
