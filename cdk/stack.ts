@@ -181,7 +181,8 @@ export class SmsPassStack extends Stack {
         environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
         loggingFormat: lambda.LoggingFormat.JSON,
         applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-        systemLogLevelV2: lambda.SystemLogLevel.WARN,
+        // INFO keeps the REPORT line (duration, memory, cold start) of every invocation.
+        systemLogLevelV2: lambda.SystemLogLevel.INFO,
         ...(name === 'auth' && authReserved > 0 && { reservedConcurrentExecutions: authReserved }),
         logGroup: new logs.LogGroup(this, `${id}Logs`, {
           retention: logs.RetentionDays.ONE_MONTH,
