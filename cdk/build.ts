@@ -46,7 +46,10 @@ export interface BuildFunctionsOptions {
   /** Where `<name>/index.mjs` go, e.g. `dist/functions`. Relative paths resolve against the repo root. */
   outDir: string;
   minify?: boolean;
-  /** Linked source maps next to each bundle; the functions then need `NODE_OPTIONS=--enable-source-maps`. */
+  /**
+   * Linked source maps (`index.mjs.map`) next to each bundle, without the sources; the functions then need
+   * `NODE_OPTIONS=--enable-source-maps` (the stack sets it).
+   */
   sourcemap?: boolean;
   /** Defaults to every function in cdk/functions.ts. Entries resolve against `rootDir`. */
   functions?: Readonly<Record<string, { entry: string }>>;
@@ -76,6 +79,9 @@ function commonOptions(minify: boolean, sourcemap: boolean): BuildOptions {
     minify,
     treeShaking: true,
     sourcemap: sourcemap ? 'linked' : false,
+    // Mappings only: the sources themselves would make each .map many times the bundle, and a stack trace
+    // needs only file names and lines.
+    sourcesContent: false,
     banner: { js: CREATE_REQUIRE_BANNER },
     define: { 'process.env.NODE_ENV': '"production"' },
     metafile: true,

@@ -42,6 +42,7 @@ import { TokenService } from './core/tokens.ts';
 import { UsageMeter } from './core/usage-meter.ts';
 import { createDispatchHandler } from './dispatch/handler.ts';
 import { createEventsHandler } from './events/handler.ts';
+import type { BatchOptions } from './queue/batch.ts';
 
 export interface CloudContext {
   dynamo: DynamoDBClient;
@@ -154,6 +155,7 @@ export function buildDispatchHandler(
     dispatchQueueUrl: string;
     agentCacheMs?: number;
     channels?: ChannelContext;
+    onBatch?: BatchOptions['onBatch'];
   },
 ) {
   const clock = ctx.clock ?? systemClock;
@@ -203,11 +205,21 @@ export function buildDispatchHandler(
     ...(ctx.cipher && { routeless: { totp: new TotpChannel(tokenService(ctx, ctx.cipher)) } }),
     usage,
   });
-  return { dispatcher, handler: createDispatchHandler(dispatcher, ctx.log, usage) };
+  return {
+    dispatcher,
+    handler: createDispatchHandler(dispatcher, ctx.log, usage, {
+      retry: { sqs: ctx.sqs },
+      ...(ctx.onBatch && { onBatch: ctx.onBatch }),
+    }),
+  };
 }
 
 export function buildEventsHandler(
-  ctx: Omit<CloudContext, 'keys'> & { sqs?: SQSClient; dispatchQueueUrl?: string },
+  ctx: Omit<CloudContext, 'keys'> & {
+    sqs?: SQSClient;
+    dispatchQueueUrl?: string;
+    onBatch?: BatchOptions['onBatch'];
+  },
 ) {
   const { sqs, dispatchQueueUrl } = ctx;
   const usage = new UsageMeter(new DynamoUsageStore(ctx.dynamo, ctx.table), ctx.log);
@@ -218,7 +230,18 @@ export function buildEventsHandler(
     serviceEvents: new DynamoServiceEventStore(ctx.dynamo, ctx.table),
     ...(sqs && dispatchQueueUrl && { runner: chainRunner({ ...ctx, sqs, dispatchQueueUrl }) }),
   });
-  return { processor, handler: createEventsHandler(processor, ctx.log, usage) };
+  return {
+    processor,
+    handler: createEventsHandler(processor, ctx.log, usage, {
+      ...(sqs && { retry: { sqs } }),
+      ...(ctx.onBatch && { onBatch: ctx.onBatch }),
+    }),
+  };
 }
 
-export { buildAdminApp, buildOperatorApp, buildSyncApp } from './directory-deps.ts';
+export {
+  buildAdminApp,
+  buildOperatorApp,
+  buildOperatorFunction,
+  buildSyncApp,
+} from './directory-deps.ts';

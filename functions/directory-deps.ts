@@ -128,9 +128,25 @@ export function buildAdminApp(ctx: DirectoryContext & { identities?: AgentIdenti
   });
 }
 
-export function buildOperatorApp(ctx: DirectoryContext & { agentSessions?: AgentSessions }) {
+/**
+ * The operator app and its tenant service. `schedulePurge` starts a tenant's purge where it outlives the
+ * request (the Lambda entry queues a job); by default it runs in this process, in the background, as the
+ * local stack has no request deadline to outlive.
+ */
+export function buildOperatorFunction(
+  ctx: DirectoryContext & {
+    agentSessions?: AgentSessions;
+    schedulePurge?: (tenantId: string) => Promise<void>;
+  },
+) {
   const s = directoryStores(ctx);
-  const tenants = new TenantService({
+  const background = async (tenantId: string) => {
+    tenants.runPurge(tenantId).catch((error: unknown) => {
+      // The tombstone stays `purging`; sending the delete again runs the purge again.
+      ctx.log.error('tenant purge failed', { tenantId, error });
+    });
+  };
+  const tenants: TenantService = new TenantService({
     tenants: s.tenants,
     config: s.config,
     limit: s.limit,
@@ -138,6 +154,14 @@ export function buildOperatorApp(ctx: DirectoryContext & { agentSessions?: Agent
     audit: s.audit,
     clock: s.clock,
     ...(ctx.agentSessions && { agentSessions: ctx.agentSessions }),
+    schedulePurge: ctx.schedulePurge ?? background,
   });
-  return createOperatorApp({ tenants, audit: s.audit, directory: s.directory, log: ctx.log });
+  return {
+    tenants,
+    app: createOperatorApp({ tenants, audit: s.audit, directory: s.directory, log: ctx.log }),
+  };
+}
+
+export function buildOperatorApp(ctx: DirectoryContext & { agentSessions?: AgentSessions }) {
+  return buildOperatorFunction(ctx).app;
 }

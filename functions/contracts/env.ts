@@ -12,6 +12,8 @@ export const ENV = {
   credentialKeyArn: 'CREDENTIAL_KEY_ARN',
   /** The IoT policy enrolment attaches to each agent's certificate. */
   agentPolicyName: 'AGENT_POLICY_NAME',
+  /** The operator's background jobs (tenant purges), consumed by the operator function itself. */
+  jobsQueueUrl: 'JOBS_QUEUE_URL',
   /** The logger's threshold; the stack leaves it unset, which means `info`. */
   logLevel: 'LOG_LEVEL',
 } as const;

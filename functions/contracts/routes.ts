@@ -102,6 +102,7 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'GET', path: '/v1/operator/tenants/{id}', fn: 'operator' },
   { method: 'PATCH', path: '/v1/operator/tenants/{id}', fn: 'operator' },
   { method: 'DELETE', path: '/v1/operator/tenants/{id}', fn: 'operator' },
+  { method: 'GET', path: '/v1/operator/tenants/{id}/deletion', fn: 'operator' },
   { method: 'POST', path: '/v1/operator/tenants/{id}/suspend', fn: 'operator' },
   { method: 'POST', path: '/v1/operator/tenants/{id}/resume', fn: 'operator' },
   { method: 'GET', path: '/v1/operator/tenants/{id}/usage', fn: 'operator' },

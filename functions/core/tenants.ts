@@ -12,7 +12,7 @@ import { DEFAULT_PASSCODE } from './passcode.ts';
 import type { AgentSessions } from './ports/agents.ts';
 import type { AuditLog } from './ports/audit.ts';
 import type { ConfigStore } from './ports/tenant-config.ts';
-import type { TenantRecord, TenantStore } from './ports/tenants.ts';
+import type { TenantDeletion, TenantRecord, TenantStore } from './ports/tenants.ts';
 import type { UsageStore } from './ports/usage.ts';
 import { assertStrongPasscode, passcodeOf, resolveSettings } from './settings.ts';
 import type { UserLimit } from './user-limit.ts';
@@ -28,6 +28,11 @@ export interface TenantServiceDeps {
   audit: AuditLog;
   clock: Clock;
   agentSessions?: AgentSessions;
+  /**
+   * Starts `runPurge(tenantId)` somewhere that outlives the request: a queued job in AWS, a background promise
+   * locally. Without it the purge runs inside the delete.
+   */
+  schedulePurge?: (tenantId: string) => Promise<void>;
 }
 
 export interface TenantUsage {
@@ -139,18 +144,68 @@ export class TenantService {
     return after;
   }
 
-  /** Only a suspended tenant can be deleted: its data goes, a tombstone keeps the id from coming back. */
-  async delete(actor: string, tenantId: string): Promise<{ purged: number }> {
+  /**
+   * Only a suspended tenant can be deleted: it becomes a tombstone at once (its keys stop working, its id can
+   * never come back) and its data is purged in the background (`schedulePurge`; `runPurge` does the work).
+   * Sending the delete again restarts a purge that was cut short.
+   */
+  async delete(actor: string, tenantId: string): Promise<TenantDeletion> {
     const stored = await this.deps.tenants.get(tenantId);
-    // A purge cut short (a huge tenant, a timeout) continues when the delete is sent again.
-    if (stored?.status === 'deleted') return { purged: await this.deps.tenants.purge(tenantId) };
+    const now = this.now();
+    if (stored?.status === 'deleted') {
+      const deletion: TenantDeletion = { state: 'purging', requestedAt: now, requestedBy: actor };
+      if (!(await this.deps.tenants.setDeletion(tenantId, deletion))) throw new NotFoundError('The tenant');
+      await this.schedule(tenantId);
+      return deletion;
+    }
     const before = await this.get(tenantId);
     if (before.status !== 'suspended') throw new TenantStateError('Suspend the tenant before deleting it.');
-    const marked = await this.deps.tenants.update(tenantId, { status: 'deleted', updatedAt: this.now() });
+    const marked = await this.deps.tenants.update(tenantId, { status: 'deleted', updatedAt: now });
     if (!marked) throw new NotFoundError('The tenant');
-    const purged = await this.deps.tenants.purge(tenantId);
-    await this.record(actor, 'tenant.deleted', tenantId, before, undefined, { purgedItems: purged });
-    return { purged };
+    const deletion: TenantDeletion = { state: 'purging', requestedAt: now, requestedBy: actor };
+    await this.deps.tenants.setDeletion(tenantId, deletion);
+    // Kept in the operator's log (its retention) as the record that and when the tenant's data was erased.
+    await this.record(actor, 'tenant.deleted', tenantId, before, undefined);
+    await this.schedule(tenantId);
+    return deletion;
+  }
+
+  /** The purge itself, run by the background worker; safe to run again, and twice at once. */
+  async runPurge(tenantId: string): Promise<TenantDeletion | undefined> {
+    const stored = await this.deps.tenants.get(tenantId);
+    if (stored?.status !== 'deleted') return undefined;
+    const purgedItems = await this.deps.tenants.purge(tenantId);
+    const deletion: TenantDeletion = {
+      state: 'done',
+      requestedAt: stored.deletion?.requestedAt ?? stored.updatedAt ?? this.now(),
+      ...(stored.deletion?.requestedBy && { requestedBy: stored.deletion.requestedBy }),
+      finishedAt: this.now(),
+      purgedItems,
+    };
+    await this.deps.tenants.setDeletion(tenantId, deletion);
+    await this.deps.audit.record({
+      at: this.now(),
+      actor: deletion.requestedBy ?? 'system',
+      action: 'tenant.purged',
+      target: `tenant:${tenantId}`,
+      details: { purgedItems },
+      tenantId: '',
+    });
+    return deletion;
+  }
+
+  /** Where a delete is: 404 unless the tenant is deleted. */
+  async deletion(tenantId: string): Promise<TenantDeletion> {
+    const stored = await this.deps.tenants.get(tenantId);
+    if (stored?.status !== 'deleted') throw new NotFoundError('A deletion of this tenant');
+    // Tombstones from before deletions were tracked: their purge ran inside the delete request.
+    return stored.deletion ?? { state: 'done', requestedAt: stored.updatedAt ?? stored.createdAt };
+  }
+
+  private async schedule(tenantId: string) {
+    const { schedulePurge } = this.deps;
+    if (schedulePurge) await schedulePurge(tenantId);
+    else await this.runPurge(tenantId);
   }
 
   async usage(tenantId: string): Promise<TenantUsage> {

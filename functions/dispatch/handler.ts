@@ -2,13 +2,18 @@ import { DispatchMessage } from '../contracts/queue.ts';
 import { type Dispatcher, PoisonMessageError } from '../core/dispatch.ts';
 import type { Logger } from '../core/ports/log.ts';
 import type { UsageMeter } from '../core/usage-meter.ts';
-import { batchHandler } from '../queue/batch.ts';
+import { type BatchOptions, batchHandler } from '../queue/batch.ts';
 
 /**
  * The dispatch queue consumer. A message that can never be processed is failed like any other, so that
  * after the queue's maxReceiveCount it lands in the dead-letter queue instead of looping.
  */
-export function createDispatchHandler(dispatcher: Dispatcher, log: Logger, usage?: UsageMeter) {
+export function createDispatchHandler(
+  dispatcher: Dispatcher,
+  log: Logger,
+  usage?: UsageMeter,
+  batch: Pick<BatchOptions, 'retry' | 'onBatch'> = {},
+) {
   return batchHandler(
     async (record) => {
       let message: DispatchMessage;
@@ -22,6 +27,6 @@ export function createDispatchHandler(dispatcher: Dispatcher, log: Logger, usage
       });
     },
     log,
-    { ...(usage && { afterBatch: () => usage.flush() }) },
+    { ...batch, ...(usage && { afterBatch: () => usage.flush() }) },
   );
 }

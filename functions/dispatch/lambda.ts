@@ -11,6 +11,7 @@ import { awsContext, requireEnv } from '../aws-env.ts';
 import { ENV } from '../contracts/env.ts';
 import { CachingCredentialCipher } from '../core/credential-cipher.ts';
 import { buildDispatchHandler } from '../deps.ts';
+import { publishBatchMetrics } from '../queue/metrics.ts';
 
 const publisher = new IotJobPublisher(
   new IoTDataPlaneClient({ endpoint: `https://${requireEnv(ENV.iotEndpoint)}` }),
@@ -29,4 +30,6 @@ export const { handler } = buildDispatchHandler({
     smtp: pooledSmtpTransports(),
     ses: new SesMailTransport(new SESv2Client({})),
   },
+  // Failed records are answered in batchItemFailures, which the Lambda Errors metric never counts.
+  onBatch: publishBatchMetrics(),
 });

@@ -42,9 +42,19 @@ export function createOperatorApp({ tenants, audit, directory, log }: OperatorAp
     const id = idOf(c.req.param('id'));
     return c.json(await tenants.update(actorOf(c), id, await readJson(c, TenantUpdate)), 200);
   });
+  // The tombstone is written at once; the purge of the tenant's data runs on in the background (it can take
+  // longer than API Gateway waits), and the deletion resource says when it is done.
   app.delete('/v1/operator/tenants/:id', async (c) => {
-    await tenants.delete(actorOf(c), idOf(c.req.param('id')));
-    return c.body(null, 204);
+    const id = idOf(c.req.param('id'));
+    const deletion = await tenants.delete(actorOf(c), id);
+    const statusUrl = `/v1/operator/tenants/${id}/deletion`;
+    log.info('tenant deleted; purge scheduled', { tenantId: id });
+    c.header('Location', statusUrl);
+    return c.json({ tenantId: id, ...deletion, statusUrl }, 202);
+  });
+  app.get('/v1/operator/tenants/:id/deletion', async (c) => {
+    const id = idOf(c.req.param('id'));
+    return c.json({ tenantId: id, ...(await tenants.deletion(id)) }, 200);
   });
   app.post('/v1/operator/tenants/:id/suspend', async (c) =>
     c.json(await tenants.setStatus(actorOf(c), idOf(c.req.param('id')), 'suspended'), 200),

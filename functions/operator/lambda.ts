@@ -1,15 +1,38 @@
 import { IoTClient } from '@aws-sdk/client-iot';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { DynamoDirectoryStore } from '../adapters/dynamo/directory-store.ts';
 import { IotAgentSessions } from '../adapters/iot/iot-identities.ts';
-import { awsBaseContext } from '../aws-env.ts';
-import { buildOperatorApp } from '../deps.ts';
+import { awsBaseContext, requireEnv } from '../aws-env.ts';
+import { ENV } from '../contracts/env.ts';
+import { buildOperatorFunction } from '../deps.ts';
+import { batchHandler } from '../queue/batch.ts';
+import { publishBatchMetrics } from '../queue/metrics.ts';
+import { type OperatorJob, operatorJobHandler } from './jobs.ts';
 
 const ctx = awsBaseContext('operator');
-export const handler = handle(
-  buildOperatorApp({
-    ...ctx,
-    // Suspension deactivates the tenant's agents' certificates (IoT Core then drops them); resume reactivates.
-    agentSessions: new IotAgentSessions(new IoTClient({}), new DynamoDirectoryStore(ctx.dynamo, ctx.table)),
-  }),
-);
+const sqs = new SQSClient({});
+const jobsQueueUrl = requireEnv(ENV.jobsQueueUrl);
+
+// A tenant purge can take longer than API Gateway waits (30 s): the delete queues it, this function runs it.
+const { app, tenants } = buildOperatorFunction({
+  ...ctx,
+  // Suspension deactivates the tenant's agents' certificates (IoT Core then drops them); resume reactivates.
+  agentSessions: new IotAgentSessions(new IoTClient({}), new DynamoDirectoryStore(ctx.dynamo, ctx.table)),
+  schedulePurge: async (tenantId) => {
+    const job: OperatorJob = { kind: 'tenant.purge', tenantId };
+    await sqs.send(new SendMessageCommand({ QueueUrl: jobsQueueUrl, MessageBody: JSON.stringify(job) }));
+  },
+});
+
+const http = handle(app);
+const jobs = batchHandler(operatorJobHandler(tenants), ctx.log, {
+  retry: { sqs },
+  onBatch: publishBatchMetrics(),
+});
+
+type HttpEvent = Parameters<typeof http>[0];
+
+export const handler = (event: HttpEvent | SQSEvent, context: Context) =>
+  'Records' in event ? jobs(event) : http(event, context);

@@ -78,6 +78,7 @@ const FAKE_LAMBDA_ENV: Record<string, string> = {
   [ENV.iotEndpoint]: '127.0.0.1',
   [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:bench',
   [ENV.credentialKeyArn]: 'arn:aws:kms:eu-west-1:000000000000:key/bench',
+  [ENV.jobsQueueUrl]: 'http://127.0.0.1:9/000000000000/bench-jobs',
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',

@@ -103,18 +103,20 @@ describe('SmsPassStack', () => {
     });
   });
 
-  it('has two encrypted queues that dead-letter after 5 receives into encrypted DLQs', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+  it('has three encrypted queues (dispatch, events, operator jobs) that dead-letter after 5 receives into encrypted DLQs', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 6);
     const queues = Object.values(template.findResources('AWS::SQS::Queue'));
     for (const queue of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
 
     const withRedrive = queues.filter((q) => q.Properties.RedrivePolicy);
-    expect(withRedrive).toHaveLength(2);
+    expect(withRedrive).toHaveLength(3);
     for (const queue of withRedrive) expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
     expect(
       withRedrive.map((q) => q.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]).sort(),
     ).toEqual(
-      [logicalId(stack.dispatch.dlq.node.defaultChild), logicalId(stack.events.dlq.node.defaultChild)].sort(),
+      [stack.dispatch.dlq, stack.events.dlq, stack.jobs.dlq]
+        .map((q) => logicalId(q.node.defaultChild))
+        .sort(),
     );
   });
 
@@ -123,6 +125,7 @@ describe('SmsPassStack', () => {
     const pairs = [
       [stack.dispatch.queue, stack.functions.dispatch],
       [stack.events.queue, stack.functions.events],
+      [stack.jobs.queue, stack.functions.operator],
     ] as const;
     for (const [queue, fn] of pairs) {
       const timeout = template.findResources('AWS::Lambda::Function')[logicalId(fn.node.defaultChild)]
@@ -142,7 +145,11 @@ describe('SmsPassStack', () => {
         Architectures: ['arm64'],
         Handler: 'index.handler',
       });
-      return Object.keys(props.Environment.Variables).sort();
+      // Every function reads its source maps when it prints a stack trace.
+      expect(props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      return Object.keys(props.Environment.Variables)
+        .filter((k) => k !== 'NODE_OPTIONS')
+        .sort();
     };
     expect(env(stack.functions.auth)).toEqual([
       'CREDENTIAL_KEY_ARN',
@@ -159,16 +166,14 @@ describe('SmsPassStack', () => {
     ]);
     // Events queues the next rule's step when a job fails.
     expect(env(stack.functions.events)).toEqual(['DISPATCH_QUEUE_URL', 'TABLE_NAME']);
-    // No source maps are shipped, so nothing turns them on.
-    for (const fn of Object.values(fns))
-      expect(fn.Properties.Environment?.Variables?.NODE_OPTIONS).toBeUndefined();
   });
 
-  it('consumes both queues with partial batch failure reporting', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  it('consumes every queue with partial batch failure reporting', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     for (const [queue, fn] of [
       [stack.dispatch.queue, stack.functions.dispatch],
       [stack.events.queue, stack.functions.events],
+      [stack.jobs.queue, stack.functions.operator],
     ] as const) {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [logicalId(queue.node.defaultChild), 'Arn'] },
@@ -219,24 +224,35 @@ describe('SmsPassStack', () => {
       ).toBe(true);
   });
 
-  it('gives sync, admin and operator the table, no queue or secret; IoT only for enrolment; only admin the credential key', () => {
+  it('gives sync, admin and operator the table, no secret; IoT only for enrolment and suspension; only admin the credential key, only operator its jobs queue', () => {
     const fns = template.findResources('AWS::Lambda::Function');
     const tableId = logicalId(stack.table.node.defaultChild);
     for (const fn of [stack.functions.sync, stack.functions.admin, stack.functions.operator]) {
       const props = fns[logicalId(fn.node.defaultChild)]?.Properties;
       expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
-      expect(Object.keys(props.Environment.Variables).sort()).toEqual(
+      expect(
+        Object.keys(props.Environment.Variables)
+          .filter((k) => k !== 'NODE_OPTIONS')
+          .sort(),
+      ).toEqual(
         fn === stack.functions.admin
           ? ['AGENT_POLICY_NAME', 'CREDENTIAL_KEY_ARN', 'IOT_ENDPOINT', 'TABLE_NAME']
-          : ['TABLE_NAME'],
+          : fn === stack.functions.operator
+            ? ['JOBS_QUEUE_URL', 'TABLE_NAME']
+            : ['TABLE_NAME'],
       );
       const statements = statementsOf(fn);
       expect(
         grantsOn(statements, /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|Query)$/, tableId),
       ).not.toEqual([]);
-      expect(statements.filter((s) => actionsOf(s).some((a) => /^(sqs|secretsmanager):/.test(a)))).toEqual(
-        [],
-      );
+      const jobsQueue = logicalId(stack.jobs.queue.node.defaultChild);
+      expect(
+        statements.filter(
+          (s) =>
+            actionsOf(s).some((a) => /^(sqs|secretsmanager):/.test(a)) &&
+            !(fn === stack.functions.operator && JSON.stringify(s.Resource).includes(jobsQueue)),
+        ),
+      ).toEqual([]);
       // Enrolment (admin) and suspension (operator) manage agents' things and certificates, nothing else of IoT.
       const iotActions = statements.flatMap((s) => actionsOf(s)).filter((a) => a.startsWith('iot:'));
       expect(iotActions.sort()).toEqual(
@@ -373,9 +389,8 @@ describe('SmsPassStack', () => {
     expect(eventsActions).toEqual(expect.arrayContaining(['sqs:SendMessage']));
   });
 
-  it('alarms as soon as either dead-letter queue holds a message, and on dispatch or events errors', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
-    for (const dlq of [stack.dispatch.dlq, stack.events.dlq]) {
+  it('alarms as soon as any dead-letter queue holds a message', () => {
+    for (const dlq of [stack.dispatch.dlq, stack.events.dlq, stack.jobs.dlq]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Namespace: 'AWS/SQS',
@@ -394,7 +409,12 @@ describe('SmsPassStack', () => {
     });
     const given = synth({ iotEndpoint: 'abc-ats.iot.eu-west-1.amazonaws.com' });
     given.template.resourceCountIs('Custom::AWS', 0);
-    given.template.resourceCountIs('AWS::Lambda::Function', 6);
+    // Six functions, and the log retention helper CDK adds for the API's access log group.
+    expect(
+      Object.values(given.template.findResources('AWS::Lambda::Function')).filter((f) =>
+        String(f.Properties.Description ?? '').startsWith('SmsPass '),
+      ),
+    ).toHaveLength(6);
     given.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com' }) },
     });

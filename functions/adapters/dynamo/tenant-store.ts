@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -7,17 +8,43 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { TenantFields, TenantRecord, TenantStore } from '../../core/ports/tenants.ts';
+import type { TenantDeletion, TenantFields, TenantRecord, TenantStore } from '../../core/ports/tenants.ts';
 import { toTenant } from './directory-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
-import { keyItem, keyListPartition, TENANT_LIST, tenantItem } from './keys.ts';
+import {
+  auditPartition,
+  challengeAuditPartition,
+  keyItem,
+  keyListPartition,
+  messageLogPartition,
+  TENANT_LIST,
+  tenantItem,
+} from './keys.ts';
 import { queryPages } from './query.ts';
 
 const toRecord = (item: Record<string, unknown>): TenantRecord => ({
   ...toTenant(item),
   createdAt: String(item.createdAt ?? ''),
   ...(typeof item.updatedAt === 'string' && { updatedAt: item.updatedAt }),
+  ...(item.deletion !== null &&
+    typeof item.deletion === 'object' && { deletion: item.deletion as TenantDeletion }),
 });
+
+/**
+ * Every month (`YYYY-MM`) from the tenant's creation to the month after `now` (clocks differ a little); a
+ * tenant without a creation date gets the audit retention and more.
+ */
+export function monthsSince(createdAt: string | undefined, now: Date): string[] {
+  const from = createdAt && !Number.isNaN(Date.parse(createdAt)) ? new Date(createdAt) : undefined;
+  const start = from
+    ? from.getUTCFullYear() * 12 + from.getUTCMonth() - 1
+    : now.getUTCFullYear() * 12 + now.getUTCMonth() - 36;
+  const end = now.getUTCFullYear() * 12 + now.getUTCMonth() + 1;
+  const months: string[] = [];
+  for (let m = start; m <= end; m++)
+    months.push(`${Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`);
+  return months;
+}
 
 export class DynamoTenantStore implements TenantStore {
   constructor(
@@ -98,28 +125,83 @@ export class DynamoTenantStore implements TenantStore {
   }
 
   async purge(tenantId: string) {
+    const tombstone = tenantItem(tenantId);
+    const stored = await this.get(tenantId);
     let purged = 0;
-    for await (const out of queryPages(this.client, {
-      TableName: this.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: marshall({ ':pk': tenantItem(tenantId).pk }),
-      ProjectionExpression: 'pk, sk',
-    })) {
-      const keys = (out.Items ?? []).filter((i) => i.sk?.S !== tenantItem(tenantId).sk);
-      for (let i = 0; i < keys.length; i += 25) {
-        let requests: WriteRequest[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-        for (let round = 0; requests.length > 0; round++) {
-          if (round >= 8) throw new Error('DynamoDB left deletes unprocessed after retries');
-          if (round > 0) await new Promise((r) => setTimeout(r, 2 ** round * 10));
-          const res = await this.client.send(
-            new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }),
-          );
-          requests = res.UnprocessedItems?.[this.table] ?? [];
-        }
-      }
-      purged += keys.length;
+    const seen = new Set<string>();
+    const drop = async (keys: Array<Record<string, AttributeValue>>) => {
+      const fresh = keys.filter((k) => {
+        const id = `${k.pk?.S}\u0000${k.sk?.S}`;
+        if (k.pk?.S === tombstone.pk && k.sk?.S === tombstone.sk) return false;
+        if (seen.has(id)) return false;
+        seen.add(id);
+        return true;
+      });
+      await this.deleteKeys(fresh);
+      purged += fresh.length;
+    };
+    const sweep = async (input: { IndexName?: string; key: string; value: string }) => {
+      for await (const out of queryPages(this.client, {
+        TableName: this.table,
+        ...(input.IndexName && { IndexName: input.IndexName }),
+        KeyConditionExpression: '#k = :v',
+        ExpressionAttributeNames: { '#k': input.key },
+        ExpressionAttributeValues: marshall({ ':v': input.value }),
+        ProjectionExpression: 'pk, sk',
+      }))
+        await drop(out.Items ?? []);
+    };
+
+    // The tenant's partition: users, settings, tokens, agents, sync runs, usage.
+    await sweep({ key: 'pk', value: tombstone.pk });
+    // API keys live in their own partitions (looked up by hash); gsi1 lists them by tenant.
+    await sweep({ IndexName: 'gsi1', key: 'gsi1pk', value: keyListPartition(tenantId) });
+    // Audit entries, accepted challenges and the message log are partitioned by month; no month of the
+    // tenant's can be older than the tenant.
+    for (const month of monthsSince(stored?.createdAt, new Date())) {
+      await sweep({ key: 'pk', value: auditPartition(tenantId, month).pk });
+      await sweep({ IndexName: 'gsi1', key: 'gsi1pk', value: challengeAuditPartition(tenantId, month) });
+      await sweep({ IndexName: 'gsi2', key: 'gsi2pk', value: messageLogPartition(tenantId, month) });
     }
     return purged;
+  }
+
+  private async deleteKeys(keys: Array<Record<string, AttributeValue>>) {
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests: WriteRequest[] = keys
+        .slice(i, i + 25)
+        .map((k) => ({ DeleteRequest: { Key: { pk: k.pk!, sk: k.sk! } } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round >= 8) throw new Error('DynamoDB left deletes unprocessed after retries');
+        if (round > 0) await new Promise((r) => setTimeout(r, 2 ** round * 10));
+        const res = await this.client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.table]: requests } }),
+        );
+        requests = res.UnprocessedItems?.[this.table] ?? [];
+      }
+    }
+  }
+
+  async setDeletion(tenantId: string, deletion: TenantDeletion) {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(tenantItem(tenantId)),
+          UpdateExpression: 'SET deletion = :d',
+          ConditionExpression: '#status = :deleted',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: marshall(
+            { ':d': deletion, ':deleted': 'deleted' },
+            { removeUndefinedValues: true },
+          ),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   async putKey(record: { hash: string; prefix: string; kind: 'admin'; tenantId: string; createdAt: string }) {
