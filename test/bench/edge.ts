@@ -381,9 +381,11 @@ async function latency(cloud: Cloud, agent: RunningAgent, samples: number): Prom
 export function unitNodeFlags(unit: string): string[] {
   const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
   const script = exec.findIndex((t) => t.endsWith('index.mjs'));
-  if (script < 1 || !/(^|\/)node$/.test(exec[0] ?? ''))
+  // `node …` or `/usr/bin/env node …` (the unit finds node on PATH)
+  const node = exec.findIndex((t) => /(^|\/)node$/.test(t));
+  if (node < 0 || script <= node || (node === 1 && !/(^|\/)env$/.test(exec[0] ?? '')) || node > 1)
     throw new Error(`unexpected ExecStart: ${exec.join(' ')}`);
-  return exec.slice(1, script);
+  return exec.slice(node + 1, script);
 }
 
 /** What the simulated modems allow on this machine: one AtDriver per modem, SMS split evenly, no pool or MQTT. */
