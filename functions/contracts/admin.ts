@@ -37,6 +37,9 @@ export type Channel = z.infer<typeof Channel>;
 export const Target = z.enum(['primary', 'secondary', 'email']);
 export type Target = z.infer<typeof Target>;
 
+/** The SMS text: `{code}` (required), `{minutes}`, `{ip}` and `{client}` are filled in. */
+const MessageTemplate = z.string().min(1).max(320).includes('{code}', { message: 'must contain {code}' });
+
 export const PasscodeSettingsInput = z
   .object({
     length: z.int().min(4).max(12),
@@ -50,12 +53,7 @@ export const PasscodeSettingsInput = z
 export const PasscodeOverrides = PasscodeSettingsInput.partial()
   .extend({
     flash: z.boolean().optional(),
-    messageTemplate: z
-      .string()
-      .min(1)
-      .max(320)
-      .includes('{code}', { message: 'must contain {code}' })
-      .optional(),
+    messageTemplate: MessageTemplate.optional(),
   })
   .strict();
 export type PasscodeOverrides = z.infer<typeof PasscodeOverrides>;
@@ -161,12 +159,7 @@ export const TenantInput = z
     allowedCountries: z.array(Country).min(1).max(250).optional(),
     userLimit: z.int().min(0).max(10_000_000),
     passcode: PasscodeSettingsInput.optional(),
-    messageTemplate: z
-      .string()
-      .min(1)
-      .max(320)
-      .includes('{code}', { message: 'must contain {code}' })
-      .optional(),
+    messageTemplate: MessageTemplate.optional(),
     defaultModemGroup: Slug.optional(),
   })
   .strict();
@@ -238,12 +231,7 @@ export const TenantSecurityInput = z
 export const TenantSettingsUpdate = z
   .object({
     passcode: PasscodeSettingsInput.partial().optional(),
-    messageTemplate: z
-      .string()
-      .min(1)
-      .max(320)
-      .includes('{code}', { message: 'must contain {code}' })
-      .optional(),
+    messageTemplate: MessageTemplate.optional(),
     webOtpOrigin: WebOtpHost.nullable().optional(),
     security: TenantSecurityInput.optional(),
   })
