@@ -116,6 +116,11 @@ export const AgentOnlineEvent = z
     type: z.literal('agent.online'),
     version: z.string().max(32),
     modemGroups: z.array(z.string().min(1).max(64)).max(64),
+    /**
+     * The AD domains this agent's connector serves (`ad.domains[].name`), so the cloud knows which agent to ask
+     * for a password check or reset. Optional: an agent without an AD section leaves it out.
+     */
+    adDomains: z.array(z.string().min(1).max(253)).max(16).optional(),
   })
   .strict();
 
