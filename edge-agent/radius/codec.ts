@@ -171,11 +171,12 @@ export function checkAccountingAuthenticator(packet: Packet, secret: Buffer): bo
  * A reply to `request`: Message-Authenticator first (computed over the reply with the request's authenticator
  * in place), then `attrs`, then the request's Proxy-State attributes unchanged and in order; last the Response
  * Authenticator, MD5(Code+Identifier+Length+RequestAuth+Attributes+Secret), which covers the
- * Message-Authenticator, so it must come second.
+ * Message-Authenticator, so it must come second. An Accounting-Response to an Accounting-Request is signed over
+ * a zero authenticator instead, as accounting packets are (FreeRADIUS checks it so).
  */
 export function encodeReply(
   code: number,
-  request: Pick<Packet, 'identifier' | 'authenticator' | 'attributes'>,
+  request: Pick<Packet, 'code' | 'identifier' | 'authenticator' | 'attributes'>,
   attrs: readonly Attribute[],
   secret: Buffer,
 ): Buffer {
@@ -200,7 +201,9 @@ export function encodeReply(
     at += 2 + a.value.length;
   }
   const maOffset = HEADER_LENGTH + 2;
+  if (request.code === Code.AccountingRequest) out.fill(0, 4, HEADER_LENGTH);
   createHmac('md5', secret).update(out).digest().copy(out, maOffset);
+  request.authenticator.copy(out, 4);
   md5(out, secret).copy(out, 4);
   return out;
 }
@@ -280,14 +283,20 @@ export function encodeRequest(
 }
 
 /** Checks a reply as a client does (tests, benchmark): the Response Authenticator and Message-Authenticator. */
-export function checkReply(reply: Buffer, requestAuthenticator: Buffer, secret: Buffer): boolean {
+export function checkReply(
+  reply: Buffer,
+  requestAuthenticator: Buffer,
+  secret: Buffer,
+  requestCode: number = Code.AccessRequest,
+): boolean {
   const packet = decodePacket(reply);
   const copy = Buffer.from(packet.raw);
   requestAuthenticator.copy(copy, 4);
   if (!constantTimeEqual(md5(copy, secret), packet.authenticator)) return false;
   const offset = messageAuthenticatorOffset(packet.raw);
   if (offset === undefined) return false;
-  const expected = messageAuthenticatorOf(packet.raw, offset, requestAuthenticator, secret);
+  const header = requestCode === Code.AccountingRequest ? Buffer.alloc(16) : requestAuthenticator;
+  const expected = messageAuthenticatorOf(packet.raw, offset, header, secret);
   return constantTimeEqual(expected, packet.raw.subarray(offset, offset + 16));
 }
 
