@@ -149,6 +149,9 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     statusServer: 0,
   };
   const inflight = new Set<Promise<void>>();
+  /** Replies handed to a socket and not yet out: a close would lose them. */
+  let sending = 0;
+  const sent: Array<() => void> = [];
   let draining = false;
 
   const drop = (reason: string, fields: Record<string, unknown> = {}) => {
@@ -384,10 +387,13 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
         if (error instanceof MalformedPacketError) return drop(error.reason, { client: client.name });
         throw error;
       }
-      const send = (reply: Buffer) =>
+      const send = (reply: Buffer) => {
+        sending++;
         socket.send(reply, peer.port, peer.address, (error) => {
           if (error) log.warn('reply not sent', { client: client.name, error });
+          if (--sending === 0) for (const w of sent.splice(0)) w();
         });
+      };
 
       // The Message-Authenticator (or the accounting authenticator) first: nothing else is looked at before.
       const ma = checkMessageAuthenticator(request, client.secretBytes);
@@ -499,6 +505,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
           const late = new Promise<void>((r) => setTimeout(r, deadlineMs).unref());
           await Promise.race([Promise.allSettled([...inflight]), late]);
         }
+        if (sending > 0) await new Promise<void>((r) => sent.push(r));
         await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
         log.info('RADIUS front stopped', { unanswered: inflight.size });
       })();
