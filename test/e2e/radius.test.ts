@@ -107,6 +107,7 @@ afterAll(async () => {
 /** A user of the demo tenant with a number of their own, so limits and lockouts of one test touch no other. */
 async function newUser(
   password = 'Passw0rd!',
+  groupPolicyId?: string,
 ): Promise<{ username: string; mobile: string; password: string }> {
   const n = ++serial;
   const username = `rad${n}`;
@@ -122,6 +123,7 @@ async function newUser(
         mobileType: 'mobile',
         secondaryMobile: null,
         email: `${username}@corp.example.test`,
+        ...(groupPolicyId && { groupPolicyId }),
       }),
     }),
   );
@@ -203,6 +205,39 @@ describe.skipIf(!haveRadclient)('RADIUS front with radclient', () => {
     expect(second.code).toBe('Access-Accept');
     expect(second.attributes[0]?.[0]).toBe('Message-Authenticator');
     expect(smsTo(user.mobile)).toHaveLength(1);
+  });
+
+  it("sends the group policy's Class and Filter-Id in the Access-Accept", async () => {
+    const admin = (path: string, body: unknown) =>
+      fetch(`${stack.json.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.json.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const policy = {
+      name: 'VPN contractors',
+      loadBalancingPolicyId: null,
+      channels: ['sms_modem'],
+      selfService: { enabled: false, fields: [] },
+      secondaryPhone: false,
+    };
+    const bad = await admin('/v1/group-policies', { ...policy, radius: { class: 'x'.repeat(254) } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('radius.class');
+    const made = await admin('/v1/group-policies', {
+      ...policy,
+      radius: { class: 'contractors', filterId: 'acl-contractors' },
+    });
+    expect(made.status).toBe(201);
+    const { id } = (await made.json()) as { id: string };
+    const user = await newUser('Passw0rd!', id);
+    const first = await leg1(user);
+    const code = await passcodeFor(user.mobile);
+    const second = await leg2(user.username, code, attr(first, 'State')!);
+    expect(second.code).toBe('Access-Accept');
+    expect(second.attributes.map(([name]) => name)).toEqual(['Message-Authenticator', 'Class', 'Filter-Id']);
+    expect(attr(second, 'Class')).toBe('0x636f6e74726163746f7273');
+    expect(attr(second, 'Filter-Id')).toBe('acl-contractors');
   });
 
   it('rejects a wrong passcode, and the State is then spent', async () => {
