@@ -300,7 +300,9 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     const pending = advance.take(key);
     const live = pending && pending.expiresAt > now() ? pending : undefined;
     const n = client.passcodeLength;
-    if (live && field.length > n) {
+    // too short to hold a passcode: the password alone, and the waiting passcode stays for the next login
+    if (live && [...field].length <= n) advance.set(key, live, now());
+    if (live && [...field].length > n) {
       const chars = [...field];
       const password = chars.slice(0, -n).join('');
       const passcode = chars.slice(-n).join('');
