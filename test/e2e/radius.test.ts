@@ -13,10 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../edge-agent/log.ts';
 import { AuthApi } from '../../edge-agent/radius/auth-api.ts';
 import { Attr, attributes, Code, checkReply, encodeRequest, text } from '../../edge-agent/radius/codec.ts';
-import { LdapBindFirstFactor } from '../../edge-agent/radius/first-factor.ts';
+import {
+  CloudPasswordCheck,
+  type FirstFactor,
+  LdapBindFirstFactor,
+} from '../../edge-agent/radius/first-factor.ts';
 import { type RadiusServer, startRadiusServer } from '../../edge-agent/radius/server.ts';
 import { userItem } from '../../functions/adapters/dynamo/keys.ts';
 import { createLogger as createCloudLogger } from '../../functions/adapters/log.ts';
+import { DEFAULT_PASSCODE } from '../../functions/core/passcode.ts';
 import { localDynamo } from '../../functions/local/aws-local.ts';
 import { type LocalStack, startLocalStack, TABLE_NAME } from '../../functions/local/stack.ts';
 import {
@@ -67,8 +72,14 @@ let legacy: RadiusServer;
 /** A front whose gateway does single-step logins. */
 let single: RadiusServer;
 let serial = 0;
+/** Challenge ids in the order their first step was queued (the tests run one at a time). */
+const dispatched: string[] = [];
 
-async function front(client: Record<string, unknown>, accounting = false): Promise<RadiusServer> {
+async function front(
+  client: Record<string, unknown>,
+  accounting = false,
+  firstFactor: FirstFactor = new LdapBindFirstFactor(bind),
+): Promise<RadiusServer> {
   const server = await startRadiusServer({
     host: '127.0.0.1',
     port: 0,
@@ -84,7 +95,7 @@ async function front(client: Record<string, unknown>, accounting = false): Promi
         ...client,
       },
     ],
-    firstFactor: new LdapBindFirstFactor(bind),
+    firstFactor,
     api: new AuthApi({ apiUrl: stack.json.apiUrl, authKey: stack.json.authKey }),
     log: createLogger({ level: 'warn' }),
     now: () => Date.now() + offset,
@@ -94,7 +105,15 @@ async function front(client: Record<string, unknown>, accounting = false): Promi
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ log: createCloudLogger({}, { level: 'warn' }) });
+  stack = await startLocalStack({
+    log: createCloudLogger({}, { level: 'warn' }),
+    tap: {
+      dispatchBatch: (event) => {
+        for (const r of event.Records)
+          dispatched.push((JSON.parse(r.body) as { challengeId: string }).challengeId);
+      },
+    },
+  });
   main = await front({}, true);
   legacy = await front({ requireMessageAuthenticator: false });
   single = await front({ singleStep: true });
@@ -449,9 +468,31 @@ describe.skipIf(!haveRadclient)('RADIUS front with radclient', () => {
     expect((await leg2(alice.username, code, state)).code).toBe('Access-Reject');
   });
 
-  it('counts a guess under a State toward the challenge’s guess budget', async () => {
-    // Each State is one guess, and the cloud's attempt limit still counts them: after the challenge's
-    // attempts are used up, even the right code is refused for it.
+  it('spends one of the challenge’s attempts on a State offered under another name', async () => {
+    const alice = await newUser();
+    const mallory = await newUser();
+    const before = dispatched.length;
+    const first = await leg1(alice);
+    const challengeId = await until('the dispatch', () =>
+      dispatched.length > before ? dispatched.at(-1) : undefined,
+    );
+    const code = await passcodeFor(alice.mobile);
+    const wrong = code === '000000' ? '111111' : '000000';
+    expect((await leg2(mallory.username, wrong, attr(first, 'State')!)).code).toBe('Access-Reject');
+    // asked through the API: the guess under mallory's name was counted against alice's challenge
+    const res = await fetch(`${stack.json.apiUrl}/v1/challenges/${challengeId}/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.json.authKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ passcode: wrong }),
+    });
+    expect(await res.json()).toEqual({
+      result: 'reject',
+      reason: 'wrong',
+      attemptsLeft: DEFAULT_PASSCODE.maxAttempts - 2,
+    });
+  });
+
+  it('takes one guess per State: a second try with the same State is refused unasked', async () => {
     const user = await newUser();
     const first = await leg1(user);
     const state = attr(first, 'State')!;
@@ -482,6 +523,27 @@ describe.skipIf(!haveRadclient)('RADIUS front with radclient', () => {
     } finally {
       offset = 0;
     }
+  });
+
+  it('does not answer while the password cannot be checked, so the gateway fails over; no SMS', async () => {
+    const user = await newUser();
+    // nothing listens on the discard port: the password check API is unreachable
+    const cut = await front(
+      {},
+      false,
+      new CloudPasswordCheck({ apiUrl: 'http://127.0.0.1:9', authKey: 'k' }),
+    );
+    const reply = await radclient(
+      cut.address.port,
+      'auth',
+      SECRET,
+      signed([`User-Name = "${user.username}"`, `User-Password = "${user.password}"`]),
+      { timeout: 1, retries: 1 },
+    );
+    expect(reply.code).toBeUndefined();
+    expect(cut.stats.challenges).toBe(0);
+    await settled();
+    expect(smsTo(user.mobile)).toEqual([]);
   });
 
   it('acknowledges accounting, on the accounting port and on the auth port', async () => {
