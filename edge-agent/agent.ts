@@ -27,6 +27,9 @@ import { type JobResultEvent, Journal, type KeptJob } from './journal.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { MqttLink } from './mqtt/link.ts';
 import type { DeliveryReport, SendOutcome, SmsSender } from './ports.ts';
+import type { LdapBind } from './radius/first-factor.ts';
+import { startRadiusFront } from './radius/front.ts';
+import type { RadiusServer } from './radius/server.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -62,6 +65,8 @@ export interface AgentOptions {
   stopDeadlineMs?: number;
   /** How often modem health is compared for the "on change" status; default 1 s. */
   changeCheckMs?: number;
+  /** The AD connector's bind, for a RADIUS front whose first factor is `ldap`. */
+  ldapBind?: LdapBind;
 }
 
 export interface AgentStats {
@@ -88,6 +93,8 @@ export interface Agent {
   readonly stats: AgentStats;
   readonly link: MqttLink;
   readonly journal: Journal;
+  /** The RADIUS front, when the configuration has a `radius` section. */
+  readonly radius: RadiusServer | undefined;
   /** Sends in progress. */
   readonly inFlight: number;
   /**
@@ -424,6 +431,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
 
   link.start();
+  let radius: RadiusServer | undefined;
+  if (config.radius) {
+    try {
+      radius = await startRadiusFront(config.radius, { log, ldapBind: options.ldapBind });
+    } catch (error) {
+      await link.close(1_000);
+      await journal.close();
+      throw error;
+    }
+  }
   log.info('agent started', { modems: config.modems.length, groups: sender.groups() });
 
   let stopped: Promise<void> | undefined;
@@ -431,6 +448,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     stats,
     link,
     journal,
+    radius,
     get inFlight() {
       return inflight.size;
     },
@@ -450,6 +468,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         stopping = true;
         clearInterval(statusTimer);
         clearInterval(changeTimer);
+        // RADIUS logins in hand are answered (a gateway would otherwise retry elsewhere); none is taken
+        const radiusDrained = radius?.stop(Math.max(0, deadline - STOP_RESERVE_MS - Date.now()));
         let waiting = 0;
         for (const [id, controller] of sending) {
           if (journal.get(id)?.state !== 'received') continue;
@@ -471,6 +491,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           // journalled `handed`: the next start reports them job.unknown
           log.warn('stop deadline: leaving sends unfinished', { inFlight: inflight.size });
         }
+        await radiusDrained;
         const flushMs = Math.max(
           0,
           Math.min(options.drainTimeoutMs ?? 10_000, deadline - 2_000 - Date.now()),

@@ -9,6 +9,7 @@ import { ID_PATTERN } from '../functions/contracts/index.ts';
 import { LOG_LEVELS } from './log.ts';
 import { PROFILE_NAMES } from './modem/at/profiles.ts';
 import { parseTransportUrl } from './modem/transport/transport-url.ts';
+import { RadiusConfig } from './radius/config.ts';
 
 const topicId = z.string().regex(ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-"');
 const name = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
@@ -88,6 +89,7 @@ export const AgentConfig = z
       .object({ level: z.enum(LOG_LEVELS).default('info') })
       .strict()
       .default({ level: 'info' }),
+    radius: RadiusConfig.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -144,6 +146,8 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): AgentConfig 
     const resolved = resolve(mqtt[key]);
     if (resolved !== undefined) mqtt[key] = resolved;
   }
+  if (config.radius?.api.authKeyFile !== undefined)
+    config.radius.api.authKeyFile = path.resolve(baseDir, config.radius.api.authKeyFile);
   return config;
 }
 

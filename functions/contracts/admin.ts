@@ -86,6 +86,18 @@ export const LoadBalancingPolicyInput = z
   .strict();
 export type LoadBalancingPolicyInput = z.infer<typeof LoadBalancingPolicyInput>;
 
+/** A RADIUS attribute's value is at most 253 octets on the wire; UTF-8 may take several per character. */
+const radiusText = text(253).refine(
+  (v) => new TextEncoder().encode(v).length <= 253,
+  'must be at most 253 bytes in UTF-8',
+);
+
+/** What the RADIUS front sends in the Access-Accept of the group's users, for the gateway's policy. */
+export const RadiusReplyAttributes = z
+  .object({ class: radiusText.optional(), filterId: radiusText.optional() })
+  .strict();
+export type RadiusReplyAttributes = z.infer<typeof RadiusReplyAttributes>;
+
 export const SELF_SERVICE_FIELDS = ['smsType', 'mobile', 'pin', 'personalPasscode'] as const;
 
 export const GroupPolicyInput = z
@@ -102,6 +114,8 @@ export const GroupPolicyInput = z
     secondaryPhone: z.boolean(),
     /** The login page's host for the origin-bound code line; null turns the tenant's off for the group. */
     webOtpOrigin: WebOtpHost.nullable().optional(),
+    /** Class and Filter-Id for the RADIUS front's Access-Accept; the auth API's accept reply carries them. */
+    radius: RadiusReplyAttributes.optional(),
   })
   .strict();
 export type GroupPolicyInput = z.infer<typeof GroupPolicyInput>;

@@ -37,7 +37,11 @@ export const ChallengeCreated = z.object({
 });
 
 export const VerifyReply = z.union([
-  z.object({ result: z.literal('accept') }),
+  z.object({
+    result: z.literal('accept'),
+    /** Only where the user's group policy sets them: the RADIUS front sends them as Class and Filter-Id. */
+    radius: z.object({ class: z.string().optional(), filterId: z.string().optional() }).optional(),
+  }),
   z.object({
     result: z.literal('reject'),
     reason: z.enum(['wrong', 'expired', 'used', 'locked']),

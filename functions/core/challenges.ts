@@ -36,7 +36,7 @@ import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
 import { queueFirstStep } from './recovery.ts';
 import type { ChainResolver, ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
-import { passcodeOf, resolveSettings, securityOf } from './settings.ts';
+import { passcodeOf, radiusOf, resolveSettings, securityOf } from './settings.ts';
 
 export interface ChallengeRequest {
   username: string;
@@ -52,7 +52,7 @@ export interface CreatedChallenge {
 }
 
 export type VerifyResult =
-  | { result: 'accept' }
+  | { result: 'accept'; radius?: { class?: string; filterId?: string } }
   | { result: 'reject'; reason: 'wrong' | 'expired' | 'used' | 'locked'; attemptsLeft: number };
 
 export interface ChallengeView {
@@ -82,6 +82,9 @@ export interface ChallengeServiceDeps {
 const tenantSecurity = (tenant: Tenant) => securityOf(resolveSettings(tenant, undefined, undefined));
 
 const keyActor = (record: ApiKeyRecord | undefined) => (record ? `key:${record.prefix}` : 'system');
+
+const accepted = (challenge: Challenge): VerifyResult =>
+  challenge.radius ? { result: 'accept', radius: challenge.radius } : { result: 'accept' };
 
 /** Constant-time equality of two keyed hashes (base64url of equal-length digests). */
 function sameHash(a: string, b: string): boolean {
@@ -164,6 +167,7 @@ export class ChallengeService {
     const expiresAt = new Date(now + settings.validitySeconds * 1000).toISOString();
     const clientIp = request.client?.ip;
     const personal = security.allowPersonalPasscode && user ? guard?.personal : undefined;
+    const radius = user ? radiusOf(resolved.settings) : undefined;
     const challenge: Challenge = {
       tenantId: tenant.id,
       id,
@@ -190,6 +194,7 @@ export class ChallengeService {
       ...(settings.alphabet && settings.alphabet !== 'numeric' && { alphabet: settings.alphabet }),
       ...(security.bindClientIp && clientIp && { boundIp: clientIp }),
       ...(personal && { personal }),
+      ...(radius && { radius }),
     };
     let step0: DispatchMessage | undefined;
     if (quiet) {
@@ -294,7 +299,7 @@ export class ChallengeService {
         (await challenges.settleAttempt(tenantId, challengeId, current.attempts, outcome, { nonce, nowIso }));
       if (won && outcome.kind === 'accept') {
         await this.afterAccept(current, failures, actor, nowIso, outcome.method);
-        return { result: 'accept' };
+        return accepted(current);
       }
       if (won) {
         const left = Math.max(0, current.maxAttempts - current.attempts - (landed ? 0 : 1));
@@ -316,7 +321,7 @@ export class ChallengeService {
       if (outcome.kind === 'wrong' && next.attemptNonce === nonce) continue;
       if (outcome.kind === 'accept' && next.acceptNonce === nonce) {
         await this.afterAccept(next, failures, actor, nowIso, outcome.method);
-        return { result: 'accept' };
+        return accepted(next);
       }
       const settled = this.settledFor(next, nonce, nowIso);
       if (settled) return settled;
@@ -332,7 +337,7 @@ export class ChallengeService {
   private settledFor(current: Challenge, nonce: string, nowIso: string): VerifyResult | undefined {
     if (current.status === 'accepted')
       return current.acceptNonce === nonce
-        ? { result: 'accept' }
+        ? accepted(current)
         : { result: 'reject', reason: 'used', attemptsLeft: 0 };
     const left = Math.max(0, current.maxAttempts - current.attempts);
     if (current.attemptNonce === nonce)

@@ -190,6 +190,8 @@ export interface Challenge {
   refusal?: string;
   /** For a challenge that sends nothing: the plan its status follows, so that it reads like a real one. */
   decoy?: DecoyPlan;
+  /** The group policy's RADIUS Class and Filter-Id, answered with the accept (no read of the policy then). */
+  radius?: { class?: string; filterId?: string };
 }
 
 /** A static last-resort code: a keyed hash, valid only inside the window an admin sets. */

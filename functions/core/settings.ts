@@ -44,6 +44,9 @@ export interface EffectiveSettings {
   'limits.perDestination': Resolved<number>;
   'limits.perClientIp': Resolved<number>;
   'limits.perTenant': Resolved<number>;
+  /** The RADIUS Access-Accept's Class and Filter-Id (the gateway's policy); null: none sent. */
+  'radius.class': Resolved<string | null>;
+  'radius.filterId': Resolved<string | null>;
 }
 
 export type SettingName = keyof EffectiveSettings;
@@ -139,7 +142,17 @@ export function resolveSettings(
     'limits.perDestination': atMost(limit('perDestination'), ceil.limits?.perDestination),
     'limits.perClientIp': atMost(limit('perClientIp'), ceil.limits?.perClientIp),
     'limits.perTenant': atMost(limit('perTenant'), ceil.limits?.perTenant),
+    'radius.class': pick<string | null>(undefined, null, group?.radius?.class),
+    'radius.filterId': pick<string | null>(undefined, null, group?.radius?.filterId),
   };
+}
+
+/** The RADIUS reply attributes a login's accept carries, if its settings name any. */
+export function radiusOf(settings: EffectiveSettings): { class?: string; filterId?: string } | undefined {
+  const cls = settings['radius.class'].value;
+  const filterId = settings['radius.filterId'].value;
+  if (cls === null && filterId === null) return undefined;
+  return { ...(cls !== null && { class: cls }), ...(filterId !== null && { filterId }) };
 }
 
 /** The settings of a login's passcode. */

@@ -23,6 +23,8 @@ export interface StackJson {
   mqttUrl: string;
   demoUsers: string[];
   simulator: { outbox: string };
+  /** The demo agent's RADIUS front (`npm start` only), for radtest and radclient. */
+  radius?: { host: string; port: number; secret: string };
 }
 
 export interface DataFolder {

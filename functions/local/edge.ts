@@ -34,6 +34,8 @@ export interface LocalEdgeOptions {
   /** Simulated modems are named `<prefix><n>` (default `modem-`), so several agents' modems stay apart. */
   namePrefix?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** A RADIUS front on 127.0.0.1 for `radtest` (first factor off: the demo has no AD). */
+  radius?: { port: number; apiUrl: string; authKey: string; secret: string };
 }
 
 export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEdge> {
@@ -68,6 +70,15 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
         url: s.url,
       })),
       log: { level: options.logLevel ?? 'warn' },
+      ...(options.radius && {
+        radius: {
+          host: '127.0.0.1',
+          port: options.radius.port,
+          firstFactor: 'off',
+          api: { url: options.radius.apiUrl, authKey: options.radius.authKey },
+          clients: [{ name: 'radtest', address: '127.0.0.1', secret: options.radius.secret }],
+        },
+      }),
     });
     const log = createAgentLogger({ level: config.log.level });
     const pool = new ModemPool(config.modems, { logger: log });

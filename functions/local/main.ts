@@ -25,13 +25,14 @@ const stack = await startLocalStack({
     mqtt: port('MQTT_PORT', 1883),
     mqtts: port('MQTTS_PORT', 8883),
     modems: [port('MODEM1_PORT', 7001), port('MODEM2_PORT', 7002)],
+    radius: port('RADIUS_PORT', 1812),
   },
 }).catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`Could not start the local stack: ${message}`);
   if (/EADDRINUSE/.test(message))
     console.error(
-      'A port is taken; set API_PORT, DYNAMO_PORT, SQS_PORT, MQTT_PORT, MQTTS_PORT, MODEM1_PORT or MODEM2_PORT.',
+      'A port is taken; set API_PORT, DYNAMO_PORT, SQS_PORT, MQTT_PORT, MQTTS_PORT, MODEM1_PORT, MODEM2_PORT or RADIUS_PORT.',
     );
   process.exit(1);
 });
@@ -51,6 +52,7 @@ SMS passcode service: local stack is up (data in ${dataDir})
   Tenant       ${j.tenantId}   users: ${j.demoUsers.join(', ')}
   Edge agent   ${stack.seed.agent.agentId} with ${stack.edge?.modems.length ?? 0} simulated modems
   SMS outbox   ${j.simulator.outbox}
+  RADIUS       127.0.0.1:${j.radius?.port ?? '-'} (for radtest; its shared secret is in stack.json)
   Keys         ${resolve(dataDir, 'stack.json')}
 ${recovered}
 Try a login:

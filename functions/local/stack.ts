@@ -39,11 +39,22 @@ import { sweepAfterRestart } from './starters/restart-sweep.ts';
 export type { StackJson } from './data-folder.ts';
 
 export const TABLE_NAME = 'smspass';
+/** The shared secret of the demo agent's RADIUS client (127.0.0.1): FreeRADIUS's own example secret. */
+const DEMO_RADIUS_SECRET = 'testing123';
 
 export interface LocalStackOptions {
   /** Where data lives between runs (`.local`). Without it, everything is in memory or in a temp folder. */
   dataDir?: string;
-  ports?: { api?: number; dynamo?: number; sqs?: number; mqtt?: number; mqtts?: number; modems?: number[] };
+  ports?: {
+    api?: number;
+    dynamo?: number;
+    sqs?: number;
+    mqtt?: number;
+    mqtts?: number;
+    modems?: number[];
+    /** The demo agent's RADIUS front; without it the agent runs none. */
+    radius?: number;
+  };
   /**
    * An address to serve the API and MQTT over TLS on besides loopback, for auth clients and edge boxes on a LAN
    * (e.g. `0.0.0.0` or `192.168.1.10`). Plain MQTT (password logins) and the stand-ins stay on 127.0.0.1.
@@ -166,6 +177,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               modemPorts: options.ports?.modems ?? [],
               modemSendMs: options.modemSendMs ?? 0,
               extraAgents: options.extraAgents ?? [],
+              radius:
+                options.ports?.radius === undefined
+                  ? undefined
+                  : {
+                      port: options.ports.radius,
+                      apiUrl: api.url,
+                      authKey: seed.keys.auth,
+                      secret: DEMO_RADIUS_SECRET,
+                    },
               log,
             }),
           );
@@ -185,6 +205,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       mqttUrl: mqtt.broker.url,
       demoUsers: seed.users.map((u) => u.username),
       simulator: { outbox },
+      ...(agents.edge?.agent.radius && {
+        radius: {
+          host: '127.0.0.1',
+          port: agents.edge.agent.radius.address.port,
+          secret: DEMO_RADIUS_SECRET,
+        },
+      }),
     };
     writeStackFiles(folder, json, seed.agent);
 

@@ -196,7 +196,35 @@ const sms = (route: string, target = 'primary') => ({
   timeoutSeconds: 30,
 });
 
+/** The accept reply's RADIUS attribute, after a login with the right code. */
+const acceptedRadius = (name: 'class' | 'filterId') => async (c: Case) => {
+  const sent = await c.login();
+  const res = await c.verify(sent.body.challengeId, codeIn(sent.text));
+  expect(res.body.result).toBe('accept');
+  return (res.body.radius as Record<string, string> | undefined)?.[name] ?? null;
+};
+
 const ROWS: Row[] = [
+  {
+    setting: 'radius.class',
+    observe: acceptedRadius('class'),
+    levels: [
+      { level: 'default', value: null },
+      { level: 'group', value: 'vpn-staff', set: (c) => c.group({ radius: { class: 'vpn-staff' } }) },
+    ],
+  },
+  {
+    setting: 'radius.filterId',
+    observe: acceptedRadius('filterId'),
+    levels: [
+      { level: 'default', value: null },
+      {
+        level: 'group',
+        value: 'acl-contractors',
+        set: (c) => c.group({ radius: { class: 'x', filterId: 'acl-contractors' } }),
+      },
+    ],
+  },
   {
     setting: 'passcode.length',
     observe: async (c) => codeIn((await c.login()).text).length,

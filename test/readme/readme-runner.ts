@@ -50,6 +50,7 @@ export async function startStack(timeoutMs: number): Promise<RunningStack> {
     'MQTTS_PORT',
     'MODEM1_PORT',
     'MODEM2_PORT',
+    'RADIUS_PORT',
   ];
   const child = spawn(process.execPath, ['--import', 'tsx', 'functions/local/main.ts'], {
     cwd: REPO,

@@ -43,6 +43,8 @@ export function startEdgeAgents(options: {
   modemPorts: number[];
   modemSendMs: number;
   extraAgents: Array<{ agentId: string; groups: string[] }>;
+  /** The demo agent's RADIUS front, if any. */
+  radius?: { port: number; apiUrl: string; authKey: string; secret: string } | undefined;
   log: Logger;
 }): Promise<EdgeAgents> {
   const { seed, dynamo, table } = options;
@@ -90,6 +92,7 @@ export function startEdgeAgents(options: {
         namePrefix: plan.prefix,
         modemPorts: plan.ports,
         sendMs: options.modemSendMs,
+        ...(options.radius && plan.agent.agentId === seed.agent.agentId && { radius: options.radius }),
       });
       edges.set(plan.agent.agentId, started);
       stops.push(() => started.stop());
