@@ -34,8 +34,11 @@ const APP_FOLDERS = ['admin', 'auth', 'sync', 'operator', 'dispatch', 'events', 
   (d) => `functions/${d}`,
 );
 
-/** What the shared contracts may build on besides themselves. */
-const CONTRACT_PACKAGES = ['zod', 'libphonenumber-js'];
+/**
+ * What the shared contracts may build on besides themselves. node:crypto because every consumer runs on Node
+ * and a secret sealed for an agent must be opened by the very code that sealed it (sealed.ts).
+ */
+const CONTRACT_PACKAGES = ['zod', 'libphonenumber-js', 'node:crypto'];
 
 type Target = { kind: 'project'; path: string } | { kind: 'package'; name: string };
 
