@@ -8,6 +8,7 @@ import { benchCost } from './cost.ts';
 import { benchDispatch } from './dispatch.ts';
 import { benchEdge } from './edge.ts';
 import { benchLogin } from './login.ts';
+import { machineLine } from './stats.ts';
 import { benchSync } from './sync.ts';
 import { benchVerify } from './verify.ts';
 
@@ -26,6 +27,7 @@ const benches: Array<[string, () => Promise<unknown>]> = [
 for (const [name, run] of benches) {
   if (only.length > 0 && !only.includes(name)) continue;
   console.log(`\n# ${name}`);
+  console.log(machineLine());
   await run();
 }
 process.exit(0);
