@@ -88,6 +88,33 @@ const edgeUnusedTransportsPlugin: Plugin = {
   },
 };
 
+/**
+ * Modules a function reaches through shared services but never runs: the token service's PSKC import (an XML
+ * parser) and QR rendering are the admin API's; the challenge path only checks codes. Left out of these
+ * functions' bundles (about 100 KiB of the auth bundle, and its import time); a call fails loudly.
+ */
+const LEFT_OUT: Readonly<Record<string, RegExp>> = {
+  auth: /^(@xmldom\/xmldom|uqr)$/,
+  dispatch: /^(@xmldom\/xmldom|uqr)$/,
+  events: /^(@xmldom\/xmldom|uqr)$/,
+};
+
+function leaveOutPlugin(fn: string, filter: RegExp): Plugin {
+  return {
+    name: 'leave-out',
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'left-out' }));
+      pluginBuild.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+        // every named import resolves to a function that throws, so nothing fails until it is used
+        contents: `const unused = () => { throw new Error(${JSON.stringify(
+          `the ${fn} function does not include ${args.path}`,
+        )}); }; module.exports = new Proxy({}, { get: (_t, k) => (k === '__esModule' ? false : unused) });`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 function commonOptions(minify: boolean, sourcemap: boolean): BuildOptions {
   return {
     bundle: true,
@@ -145,15 +172,21 @@ export async function buildFunctions(options: BuildFunctionsOptions): Promise<Bu
   };
   await mkdir(outDir, { recursive: true });
   return Promise.all(
-    specs.map(({ name, entry }) =>
-      bundleOne(
+    specs.map(({ name, entry }) => {
+      const leaveOut = LEFT_OUT[name];
+      return bundleOne(
         name,
         entry,
         path.join(outDir, name, 'index.mjs'),
         path.join(outDir, `${name}.meta.json`),
-        esbuildOptions,
-      ),
-    ),
+        leaveOut
+          ? {
+              ...esbuildOptions,
+              plugins: [...(esbuildOptions.plugins ?? []), leaveOutPlugin(name, leaveOut)],
+            }
+          : esbuildOptions,
+      );
+    }),
   );
 }
 

@@ -14,12 +14,14 @@
 import {
   type AgentEvent,
   type FailureClass,
+  JOB_VERSIONS,
   type JobFailedEvent,
   type JobSentEvent,
   type JobUnknownEvent,
   type ModemStatusEvent,
   parseJson,
   SmsJob,
+  wantsReport,
 } from '../functions/contracts/index.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { type AgentConfig, readMqttCredentials } from './config.ts';
@@ -113,6 +115,13 @@ function issueSummary(issues: ReadonlyArray<{ path: PropertyKey[]; message: stri
 }
 
 /** An id usable for a `job.failed(invalid)` answer, taken from a payload that failed validation. */
+/** A clear refusal for a job of a version this agent does not know (a newer cloud's). */
+function unsupportedVersion(value: unknown): string | undefined {
+  const v = (value as { v?: unknown } | null)?.v;
+  if (typeof v !== 'number' || (JOB_VERSIONS as readonly number[]).includes(v)) return undefined;
+  return `unsupported job version ${v}; this agent takes ${JOB_VERSIONS.join(', ')}`;
+}
+
 function salvageId(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const id = (value as { id?: unknown }).id;
@@ -217,7 +226,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     let outcome: SendOutcome;
     try {
       outcome = await sender.send(
-        { to: job.to, text: job.text, flash: job.flash, modemGroup: job.modemGroup },
+        {
+          to: job.to,
+          text: job.text,
+          flash: job.flash,
+          modemGroup: job.modemGroup,
+          // a job kept from before this field existed asks for its report, as every job then did
+          report: job.report ?? true,
+        },
         controller.signal,
         // durable before the modem gets AT+CMGS: from here a restart must not send it again
         { onHandedToModem: (modem) => journal.handed(job.id, modem) },
@@ -284,8 +300,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         stats.duplicates++;
         return;
       }
-      log.warn('invalid job', { jobId: id, issues: issueSummary(parsed.error.issues) });
-      await finish(failed(id, 'invalid', issueSummary(parsed.error.issues)));
+      const detail = unsupportedVersion(raw) ?? issueSummary(parsed.error.issues);
+      log.warn('invalid job', { jobId: id, issues: detail });
+      await finish(failed(id, 'invalid', detail));
       return;
     }
     const job = parsed.data;
@@ -311,6 +328,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       flash: job.flash,
       modemGroup: job.modemGroup,
       expiresAt: job.expiresAt,
+      report: wantsReport(job),
     };
     await journal.received(job.id, expiresAt, kept);
     if (stopping) {
@@ -346,6 +364,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         type: 'agent.online',
         version: AGENT_VERSION,
         modemGroups: sender.groups(),
+        jobVersions: [...JOB_VERSIONS],
       });
       publishStatuses();
     },

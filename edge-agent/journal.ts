@@ -26,7 +26,10 @@ import type { JobFailedEvent, JobSentEvent, JobUnknownEvent, SmsJob } from '../f
 export type JobState = 'received' | 'handed' | 'sent' | 'failed' | 'unknown';
 export type JobResultEvent = JobSentEvent | JobFailedEvent | JobUnknownEvent;
 /** What a restart needs to send a job that never reached a modem. */
-export type KeptJob = Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup' | 'expiresAt'>;
+export type KeptJob = Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup' | 'expiresAt'> & {
+  /** Ask for a delivery report; absent in a job kept by an agent that always asked. */
+  report?: boolean | undefined;
+};
 
 export interface JournalEntry {
   id: string;

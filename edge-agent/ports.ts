@@ -41,7 +41,8 @@ export interface SendHooks {
 export interface SmsSender {
   /** Sends on a healthy modem of `job.modemGroup`, retrying on another modem of the group before giving up. */
   send(
-    job: Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup'>,
+    /** `report: false` sends without asking for a delivery report; absent or true asks for one. */
+    job: Pick<SmsJob, 'to' | 'text' | 'flash' | 'modemGroup'> & { report?: boolean | undefined },
     signal?: AbortSignal,
     hooks?: SendHooks,
   ): Promise<SendOutcome>;

@@ -8,20 +8,31 @@ const isoTime = z.iso.datetime({ offset: true });
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number');
 const shortId = z.string().min(1).max(128);
 
-/** Cloud → agent on `t/{tenant}/a/{agent}/jobs`. */
-export const SmsJob = z
-  .object({
-    v: z.literal(1),
-    id: shortId,
-    kind: z.literal('sms'),
-    to: e164,
-    text: z.string().min(1).max(1600),
-    flash: z.boolean(),
-    modemGroup: z.string().min(1).max(64),
-    expiresAt: isoTime,
-  })
-  .strict();
+const smsJobFields = {
+  id: shortId,
+  kind: z.literal('sms'),
+  to: e164,
+  text: z.string().min(1).max(1600),
+  flash: z.boolean(),
+  modemGroup: z.string().min(1).max(64),
+  expiresAt: isoTime,
+};
+
+/** Cloud → agent on `t/{tenant}/a/{agent}/jobs`, version 1: the agent always asks for a delivery report. */
+export const SmsJobV1 = z.object({ v: z.literal(1), ...smsJobFields }).strict();
+/**
+ * Version 2 says whether to ask the network for a delivery report (TP-SRR). A report costs an event per SMS
+ * (IoT message, rule, queue, function, store write), so the cloud asks only when a rule needs it. An agent
+ * announces the versions it takes (`agent.online` `jobVersions`); one that announces none gets version 1,
+ * because its strict parse refuses the new field.
+ */
+export const SmsJobV2 = z.object({ v: z.literal(2), ...smsJobFields, report: z.boolean() }).strict();
+export const SmsJob = z.discriminatedUnion('v', [SmsJobV1, SmsJobV2]);
 export type SmsJob = z.infer<typeof SmsJob>;
+/** The job versions this code base sends and takes. */
+export const JOB_VERSIONS = [1, 2] as const;
+/** Whether the agent asks for a delivery report for this job. */
+export const wantsReport = (job: SmsJob): boolean => job.v === 1 || job.report;
 
 /** Why a job failed, as classified by the agent (the AT driver's error classes plus agent-side reasons). */
 export const FailureClass = z.enum([
@@ -121,6 +132,8 @@ export const AgentOnlineEvent = z
      * for a password check or reset. Optional: an agent without an AD section leaves it out.
      */
     adDomains: z.array(z.string().min(1).max(253)).max(16).optional(),
+    /** The job versions the agent takes; absent: version 1 only (an agent that predates version 2). */
+    jobVersions: z.array(z.int().min(1).max(99)).max(16).optional(),
   })
   .strict();
 

@@ -29,6 +29,15 @@ export class AgentRouter {
     return ranked[0];
   }
 
+  /**
+   * The newest job version an agent takes, as the cached list says: an agent not in it (yet) gets version 1,
+   * which every agent takes.
+   */
+  async jobVersion(tenantId: string, agentId: string): Promise<1 | 2> {
+    const agent = (await this.agents(tenantId, this.deps.clock.now())).find((a) => a.agentId === agentId);
+    return jobVersionOf(agent);
+  }
+
   /** Forgets a tenant's list (an agent went offline under our feet). */
   forget(tenantId: string): void {
     this.cache.delete(tenantId);
@@ -43,6 +52,8 @@ export class AgentRouter {
     return agents;
   }
 }
+
+export const jobVersionOf = (agent: Agent | undefined): 1 | 2 => (agent?.jobVersions?.includes(2) ? 2 : 1);
 
 /**
  * Online agents able to send for `group`, least loaded first (ties in random order, to spread the load).

@@ -202,7 +202,7 @@ export class ChallengeService {
     } else {
       step0 = await this.planner.planDelivery(tenant, user, resolved, challenge, code, nowIso);
     }
-    // The audit entry goes with the challenge in the same store call.
+    // The audit entry goes with the challenge in the same store call (which may make the item itself the entry).
     await challenges.create(challenge, {
       ...(tenant.messageLogRetentionDays !== undefined && {
         messageLogDays: tenant.messageLogRetentionDays,

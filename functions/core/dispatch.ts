@@ -16,7 +16,7 @@ import type { Rule } from '../contracts/admin.ts';
 import type { ChannelKindName } from '../contracts/channels.ts';
 import { SmsJob } from '../contracts/index.ts';
 import { type DispatchMessage, SealedPayload } from '../contracts/queue.ts';
-import type { AgentRouter } from './agent-router.ts';
+import { type AgentRouter, jobVersionOf } from './agent-router.ts';
 import type { ChainRunner } from './chain-runner.ts';
 import { type Channel, deliverSafely } from './channels/channel.ts';
 import { channelUnit, deliveryChannel, deliveryRoute, maskedDestination } from './channels/registry.ts';
@@ -151,6 +151,7 @@ export class Dispatcher {
     const ctx = { tenantId: message.tenantId, challengeId: message.challengeId, step: message.step };
     const group = rule.route ?? message.modemGroup;
     let agentId = message.agentId;
+    let version: 1 | 2 | undefined;
     if (!agentId) {
       const agent = await router.pick(message.tenantId, group);
       if (!agent) {
@@ -183,10 +184,10 @@ export class Dispatcher {
         return 'skipped';
       }
       agentId = agent.agentId;
+      version = jobVersionOf(agent);
     }
 
-    const job = SmsJob.parse({
-      v: 1,
+    const fields = {
       id: jobId(message.challengeId, message.step),
       kind: 'sms',
       to,
@@ -194,7 +195,12 @@ export class Dispatcher {
       flash: message.flash,
       modemGroup: group,
       expiresAt: message.expiresAt,
-    });
+    };
+    // A delivery report only where the chain waits for it; an agent that predates version 2 always asks.
+    version ??= await router.jobVersion(message.tenantId, agentId);
+    const job = SmsJob.parse(
+      version === 2 ? { v: 2, ...fields, report: rule.requireDeliveryReport === true } : { v: 1, ...fields },
+    );
     await publisher.publishJob(message.tenantId, agentId, job);
     if (message.hasNext) await runner.armTimer({ ...message, agentId }, rule.timeoutSeconds);
     log.info('job published', { ...ctx, agentId });

@@ -66,8 +66,10 @@ export class EventProcessor {
     const { tenantId, agentId } = address;
     switch (event.type) {
       case 'agent.online':
-        // presence is the lifecycle events' alone: this one could arrive after a newer disconnect
-        return 'ignored';
+        // Presence is the lifecycle events' alone: this one could arrive after a newer disconnect. What it says
+        // about the agent's software holds whichever came first: the job versions it takes.
+        await this.deps.directory.setAgentJobVersions(tenantId, agentId, event.jobVersions ?? [1]);
+        return 'applied';
       case 'modem.status': {
         // The routing view (latest per modem) orders by when the cloud heard it; the history keeps the details.
         const recorded = await this.deps.directory.recordModemStatus(tenantId, agentId, {

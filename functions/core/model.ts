@@ -104,6 +104,8 @@ export interface Agent {
   certificateRef?: string | undefined;
   certificateFingerprint?: string | undefined;
   enrolledAt?: string | undefined;
+  /** The job versions the agent last said it takes (`agent.online`); absent: version 1 only. */
+  jobVersions?: number[] | undefined;
 }
 
 export interface ModemHealth {

@@ -1,27 +1,46 @@
 /**
- * AWS list prices, us-east-1 (N. Virginia), on-demand, first pricing tier, in USD. Read from the AWS pricing
- * pages as known in 2025 and written down here on 2026-11-30 without a live check (this machine reaches no
- * public host): check them against the pricing pages before quoting a figure outside the project.
+ * AWS list prices, us-east-1 (N. Virginia), on-demand, first pricing tier, in USD. Written from the 2025 price
+ * pages, then checked on 2026-11-30 against the stored copies of public pages the project's search tool holds
+ * (this machine reaches no public host). Each price says what it was checked against; "unverified" means no
+ * page found states it. Third-party pages quote AWS's tables but are not AWS's word: check the AWS pricing pages
+ * before quoting a figure outside the project.
  */
 export const PRICES = {
-  readOn: '2026-11-30 (2025 list prices, not re-checked live)',
+  readOn: '2026-11-30 (2025 list prices; see test/bench/prices.ts for what each was checked against)',
   region: 'us-east-1',
-  /** HTTP API, per million requests (each request metered in 512 KB steps). */
+  /**
+   * HTTP API, per million requests, first 300 M a month (each request metered in 512 KB steps). Checked:
+   * third-party summaries of aws.amazon.com/api-gateway/pricing (apigatewaycost.com, awsforengineers.com,
+   * amnic.com) and AWS's whitepaper on private APIs (512 KB increments).
+   */
   apiGatewayHttpPerMillion: 1.0,
+  /** Checked: a 2026 third-party table (arm64 and x86 alike $0.20 per 1M). */
   lambdaRequestPerMillion: 0.2,
-  /** arm64 (the stack's architecture), per GB-second, billed per 1 ms. */
+  /** arm64 (the stack's architecture), per GB-second, billed per 1 ms. Checked: the same 2026 table. */
   lambdaArmGbSecond: 0.0000133334,
-  /** On-demand, since the November 2024 price cut. */
+  /**
+   * On-demand, since the November 2024 price cut. Checked: airbyte.com's DynamoDB pricing guide (US East,
+   * $0.625 WRU, $0.125 RRU). Older copies of third-party pages still show the pre-cut $1.25 / $0.25 (some
+   * regions higher): the cut is AWS's announcement, not re-read here.
+   */
   dynamoWriteUnitPerMillion: 0.625,
   dynamoReadUnitPerMillion: 0.125,
-  /** Table and index storage, per GB-month (each item and index entry counts 100 bytes of overhead). */
+  /** Table and index storage, per GB-month (each item and index entry counts 100 bytes). Unverified. */
   dynamoStorageGbMonth: 0.25,
-  /** Standard queue, per million requests; each 64 KB of a payload is one request. */
+  /** Standard queue, per million requests; each 64 KB of a payload is one request. Unverified. */
   sqsRequestPerMillion: 0.4,
-  /** Messages published to or delivered by the broker, each 5 KB step one message. */
+  /**
+   * Messages published to or delivered by the broker, each 5 KB step one message. The 5 KB metering of both
+   * directions is checked (aws.amazon.com/iot-core/pricing/additional-details); the $1.00 per million is
+   * unverified (the stored pricing page shows the free tier, not the rate).
+   */
   iotMessagePerMillion: 1.0,
+  /** Unverified. */
   iotRuleTriggeredPerMillion: 0.15,
+  /** Unverified. */
   iotRuleActionPerMillion: 0.15,
+  /** Ingestion, per GB. Checked: a third-party API Gateway cost guide quotes CloudWatch Logs at $0.50/GB. */
   logsIngestedPerGb: 0.5,
+  /** Unverified. */
   logsStoredGbMonth: 0.03,
 } as const;

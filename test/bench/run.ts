@@ -9,6 +9,7 @@ import { benchDispatch } from './dispatch.ts';
 import { benchEdge } from './edge.ts';
 import { benchLogin } from './login.ts';
 import { benchRadius } from './radius.ts';
+import { machineLine } from './stats.ts';
 import { benchSync } from './sync.ts';
 import { benchVerify } from './verify.ts';
 
@@ -28,6 +29,7 @@ const benches: Array<[string, () => Promise<unknown>]> = [
 for (const [name, run] of benches) {
   if (only.length > 0 && !only.includes(name)) continue;
   console.log(`\n# ${name}`);
+  console.log(machineLine());
   await run();
 }
 process.exit(0);

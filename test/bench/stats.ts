@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 /** Small helpers every benchmark prints with. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -24,4 +26,21 @@ export function table(header: string[], rows: Array<Array<string | number>>): vo
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   for (const row of cells)
     console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+}
+
+/**
+ * The machine a bench ran on: the CPU model, and a CPU-speed baseline measured now (SHA-256 of 1 KiB, one core),
+ * so that runs on different machines, or on one machine under different load, can be compared.
+ */
+export function machineLine(): string {
+  const data = Buffer.alloc(1024, 7);
+  const started = performance.now();
+  let n = 0;
+  while (performance.now() - started < 200) {
+    for (let i = 0; i < 200; i++) createHash('sha256').update(data).digest();
+    n += 200;
+  }
+  const perSecond = n / ((performance.now() - started) / 1000);
+  const cpu = cpus();
+  return `CPU: ${cpu[0]?.model ?? '?'} × ${cpu.length}, load ${loadavg()[0]?.toFixed(1)}, node ${process.version}; baseline: SHA-256 of 1 KiB ${(perSecond / 1000).toFixed(0)}k/s on one core`;
 }

@@ -223,7 +223,7 @@ export class ModemPool implements SmsSender {
           to: job.to,
           text: job.text,
           flash: job.flash,
-          statusReport: this.statusReports,
+          statusReport: this.statusReports && job.report !== false,
           validityMinutes: this.validityMinutes,
           signal,
         },
@@ -293,7 +293,7 @@ export class ModemPool implements SmsSender {
     slot.task = undefined;
     slot.freeSince = this.clock.now();
     if (result) {
-      this.recordSent(slot, result);
+      this.recordSent(slot, result, task.request.statusReport === true);
       task.settle({ ok: true, modem: slot.id, messageRefs: result.messageRefs });
     } else {
       this.onSendError(slot, task, group, error);
@@ -377,13 +377,13 @@ export class ModemPool implements SmsSender {
     }
   }
 
-  private recordSent(slot: ModemSlot, result: SmsResult): void {
+  private recordSent(slot: ModemSlot, result: SmsResult, reportAsked: boolean): void {
     slot.sent++;
     slot.blocksInARow = 0;
     const wasFailing = slot.consecutiveErrors > 0;
     slot.consecutiveErrors = 0;
     if (wasFailing) this.changed(slot);
-    if (!this.statusReports) return;
+    if (!reportAsked) return;
     const now = this.clock.now();
     for (const mr of result.messageRefs) this.awaitingReport.set(`${slot.id}:${mr}`, now);
     this.forgetOldReports(now);

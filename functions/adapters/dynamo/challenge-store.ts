@@ -20,7 +20,7 @@ import type {
 } from '../../core/ports/challenges.ts';
 import { AUDIT_RETENTION_SECONDS, auditRecordItem } from './audit-store.ts';
 import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
-import { challengeAuditPartition, challengeItem, messageLogPartition } from './keys.ts';
+import { challengeAuditPartition, challengeItem, logShard, messageLogPartition } from './keys.ts';
 
 /** Items stay readable for a day after expiry so clients can still ask how a login ended. */
 const RETAIN_AFTER_EXPIRY_SECONDS = 24 * 3600;
@@ -43,7 +43,7 @@ function acceptAuditValues(
   return {
     ':actor': actor ?? 'system',
     ':method': method,
-    ':auditPk': challengeAuditPartition(tenantId, nowIso.slice(0, 7)),
+    ':auditPk': challengeAuditPartition(tenantId, nowIso.slice(0, 7), logShard(challengeId)),
     ':auditSk': `${nowIso}#${challengeId}`,
     ':auditTtl': Math.ceil(Date.parse(nowIso) / 1000) + AUDIT_RETENTION_SECONDS,
   };
@@ -60,6 +60,7 @@ export function fromItem(item: Record<string, AttributeValue>): Challenge {
     supersededAt?: string;
     acceptedBy?: string;
     acceptMethod?: string;
+    createdBy?: string;
     gsi1pk?: string;
     gsi1sk?: string;
     gsi3pk?: string;
@@ -75,6 +76,7 @@ export function fromItem(item: Record<string, AttributeValue>): Challenge {
     supersededAt: _s,
     acceptedBy: _by,
     acceptMethod: _m,
+    createdBy: _cb,
     gsi1pk: _g,
     gsi1sk: _gs,
     gsi3pk: _g3,
@@ -109,25 +111,36 @@ export class DynamoChallengeStore implements ChallengeStore {
     options: { audit?: AuditEntry; messageLogDays?: number } = {},
   ): Promise<void> {
     const { deliveries, ...rest } = challenge;
-    // A known user's challenge is also its messages' entry in the tenant's message log (gsi2), kept as long
-    // as the tenant's retention says; a decoy sends nothing and is not listed.
-    const retainUntil = challenge.userKnown
-      ? Math.ceil(Date.parse(challenge.createdAt) / 1000) + (options.messageLogDays ?? 30) * 24 * 3600
+    // A known user's challenge is also its messages' entry in the tenant's message log (gsi2), listed for as
+    // long as the tenant's retention says, and its own `challenge.created` audit entry (listed through the same
+    // index entry), so it is kept as long as the audit log. A decoy sends nothing and is not listed: its
+    // audit entry is an audit item, and the challenge lasts a day past its expiry.
+    const keepUntil = challenge.userKnown
+      ? Math.ceil(Date.parse(challenge.createdAt) / 1000) +
+        Math.max(AUDIT_RETENTION_SECONDS, (options.messageLogDays ?? 30) * 24 * 3600)
       : 0;
     const item = {
       ...challengeItem(challenge.tenantId, challenge.id),
       ...rest,
       deliveries: Object.fromEntries(deliveries.map((d) => [String(d.step), d])),
       ...(challenge.userKnown && {
-        gsi2pk: messageLogPartition(challenge.tenantId, challenge.createdAt.slice(0, 7)),
+        gsi2pk: messageLogPartition(
+          challenge.tenantId,
+          challenge.createdAt.slice(0, 7),
+          logShard(challenge.id),
+        ),
         gsi2sk: `${challenge.createdAt}#${challenge.id}`,
       }),
       ttl: Math.max(
-        retainUntil,
+        keepUntil,
         Math.ceil(Date.parse(challenge.expiresAt) / 1000) + RETAIN_AFTER_EXPIRY_SECONDS,
       ),
     };
-    if (!options.audit) {
+    // The `challenge.created` entry of a challenge listed through gsi2 is the item itself: who made it is all
+    // it adds (the audit log renders the rest from the challenge). One write per login fewer.
+    const folded = challenge.userKnown && options.audit?.action === 'challenge.created';
+    if (folded) Object.assign(item, { createdBy: options.audit?.actor });
+    if (!options.audit || folded) {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,

@@ -95,6 +95,7 @@ export const toAgent = (item: Item): Agent => ({
   ...(item.modems !== null && typeof item.modems === 'object' && { modems: item.modems as Agent['modems'] }),
   ...(typeof item.displayName === 'string' && { displayName: item.displayName }),
   ...(typeof item.thingName === 'string' && { thingName: item.thingName }),
+  ...(Array.isArray(item.jobVersions) && { jobVersions: item.jobVersions.map(Number) }),
   ...(typeof item.certificateRef === 'string' && { certificateRef: item.certificateRef }),
   ...(typeof item.certificateFingerprint === 'string' && {
     certificateFingerprint: item.certificateFingerprint,
@@ -215,6 +216,23 @@ export class DynamoDirectoryStore implements DirectoryStore {
           ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(stateAt) OR stateAt <= :at)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: marshall({ ':state': state, ':at': at }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw error;
+    }
+  }
+
+  async setAgentJobVersions(tenantId: string, agentId: string, versions: number[]): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(agentItem(tenantId, agentId)),
+          UpdateExpression: 'SET jobVersions = :v',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({ ':v': versions }),
         }),
       );
     } catch (error) {

@@ -63,12 +63,36 @@ export const ACCEPTED_AUDIT_FIELDS = [
   'acceptMethod',
   'attempts',
 ] as const;
-export const challengeAuditPartition = (tenantId: string, month: string) => `AUDITCH#${tenantId}#${month}`;
+/**
+ * Each login writes one entry to a month partition of gsi2 (create) and of gsi3 (accept). DynamoDB takes at
+ * most 1,000 write units a second per partition, and does not split a partition whose writes go to ever-later
+ * sort keys, so each month is spread over `LOG_SHARDS` partitions by the challenge id: 1,000 logins a second
+ * put 500 writes a second on each. Readers query every shard and merge by sort key. Shard 0 has no suffix, so
+ * the entries written before the shards existed are shard 0's.
+ */
+export const LOG_SHARDS = 2;
+/** The shard of a challenge's entries, from a hash of its id (a base64url id's last character is not random). */
+export function logShard(challengeId: string): number {
+  let h = 0;
+  for (let i = 0; i < challengeId.length; i++) h = (Math.imul(h, 31) + challengeId.charCodeAt(i)) >>> 0;
+  return h % LOG_SHARDS;
+}
+const sharded = (base: string, shard: number) => (shard === 0 ? base : `${base}#${shard}`);
+const everyShard = <T>(of: (shard: number) => T): T[] => Array.from({ length: LOG_SHARDS }, (_, s) => of(s));
+
+export const challengeAuditPartition = (tenantId: string, month: string, shard = 0) =>
+  sharded(`AUDITCH#${tenantId}#${month}`, shard);
+export const challengeAuditPartitions = (tenantId: string, month: string) =>
+  everyShard((s) => challengeAuditPartition(tenantId, month, s));
 /**
  * The message log: every challenge of a known user is listed through gsi2 under its tenant and month, newest
  * first by `<createdAt>#<challengeId>`; its deliveries are the log's rows. No write of its own per message.
+ * The same entry is the challenge's `challenge.created` audit entry.
  */
-export const messageLogPartition = (tenantId: string, month: string) => `MSGLOG#${tenantId}#${month}`;
+export const messageLogPartition = (tenantId: string, month: string, shard = 0) =>
+  sharded(`MSGLOG#${tenantId}#${month}`, shard);
+export const messageLogPartitions = (tenantId: string, month: string) =>
+  everyShard((s) => messageLogPartition(tenantId, month, s));
 /** Audit entries: one partition per tenant and month, newest first by time-ordered sort keys. */
 export const auditPartition = (tenantId: string, month: string) => ({ pk: `AUDIT#${tenantId}#${month}` });
 /** Per-user lockout state, read in the same batch as the user. Exists for unknown usernames too. */

@@ -11,11 +11,13 @@ import type { Challenge } from '../../core/model.ts';
 import type { MessageLogStore } from '../../core/ports/message-log.ts';
 import { DynamoChallengeStore } from './challenge-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
-import { challengeItem, messageLogPartition, tenantItem } from './keys.ts';
+import { challengeItem, LOG_SHARDS, messageLogPartitions, tenantItem } from './keys.ts';
+import { mergePage, validPositions } from './merged-pages.ts';
 
 interface Cursor {
   m: string;
-  k?: string;
+  /** Where each shard of the month stands (null: from its newest). */
+  p?: Array<string | null>;
 }
 
 const monthOf = (iso: string) => iso.slice(0, 7);
@@ -43,7 +45,8 @@ function decode(raw: string): Cursor {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
     // A real month only: '0000-00' would make previousMonth() stand still and the listing never end.
     if (typeof c.m !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(c.m)) throw new Error();
-    if (c.k !== undefined && !/^[^#]{1,40}#[A-Za-z0-9_-]{16,64}$/.test(c.k)) throw new Error();
+    if (c.p !== undefined && !validPositions(c.p, LOG_SHARDS, /^[^#]{1,40}#[A-Za-z0-9_-]{16,64}$/))
+      throw new Error();
     return c;
   } catch {
     throw new InvalidMessageLogCursorError();
@@ -75,42 +78,64 @@ export class DynamoMessageLogStore implements MessageLogStore {
     }
     const found: Challenge[] = [];
     let month = start.m;
-    let after = start.k;
+    let positions: Array<string | undefined> = (start.p ?? []).map((p) => p ?? undefined);
     while (month >= oldest && found.length < options.limit) {
-      const gsi2pk = messageLogPartition(tenantId, month);
-      const afterId = after?.slice(after.lastIndexOf('#') + 1);
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :since',
-          ExpressionAttributeValues: marshall({ ':pk': gsi2pk, ':since': options.since }),
-          ScanIndexForward: false,
-          Limit: options.limit - found.length,
-          ...(after &&
-            afterId && {
-              ExclusiveStartKey: marshall({ gsi2pk, gsi2sk: after, ...challengeItem(tenantId, afterId) }),
-            }),
-        }),
-      );
-      // The index holds keys only; the challenges themselves come in one batch read, in the index's order.
-      const items = await this.read((out.Items ?? []).map((k) => unmarshall(k)));
-      for (const challenge of items) {
+      const streams = messageLogPartitions(tenantId, month).map((gsi2pk) => ({
+        fetch: (after: string | undefined, limit: number) =>
+          this.shardPage(tenantId, gsi2pk, after, limit, options.since),
+      }));
+      const page = await mergePage(streams, positions, options.limit - found.length);
+      // Filtered after the merge, so that the positions move past what a filter dropped.
+      for (const challenge of page.rows) {
         if (challenge.tenantId !== tenantId) continue;
         if (options.usernamePrefix && !challenge.username.startsWith(options.usernamePrefix)) continue;
         found.push(challenge);
       }
-      const last = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
-      if (last && typeof last.gsi2sk === 'string') {
-        after = last.gsi2sk;
+      positions = page.positions;
+      if (page.left) {
         if (found.length >= options.limit)
-          return { challenges: found, cursor: encode({ m: month, k: after }) };
+          return { challenges: found, cursor: encode({ m: month, p: positions.map((p) => p ?? null) }) };
         continue;
       }
       month = previousMonth(month);
-      after = undefined;
+      positions = [];
     }
     return month >= oldest ? { challenges: found, cursor: encode({ m: month }) } : { challenges: found };
+  }
+
+  /** One shard's page: keys from gsi2, then the challenges themselves in one batch read, in the index's order. */
+  private async shardPage(
+    tenantId: string,
+    gsi2pk: string,
+    after: string | undefined,
+    limit: number,
+    since: string,
+  ) {
+    const afterId = after?.slice(after.lastIndexOf('#') + 1);
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk >= :since',
+        ExpressionAttributeValues: marshall({ ':pk': gsi2pk, ':since': since }),
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(after &&
+          afterId && {
+            ExclusiveStartKey: marshall({ gsi2pk, gsi2sk: after, ...challengeItem(tenantId, afterId) }),
+          }),
+      }),
+    );
+    const keys = (out.Items ?? []).map((k) => unmarshall(k));
+    const items = await this.read(keys);
+    const byId = new Map(items.map((c) => [c.id, c]));
+    return {
+      rows: keys.map((k) => {
+        const id = String(k.gsi2sk).slice(String(k.gsi2sk).lastIndexOf('#') + 1);
+        return { key: String(k.gsi2sk), value: byId.get(id) };
+      }),
+      more: out.LastEvaluatedKey !== undefined,
+    };
   }
 
   private async read(keys: Array<Record<string, unknown>>): Promise<Challenge[]> {

@@ -13,10 +13,10 @@ import { toTenant } from './directory-store.ts';
 import { isConditionalCheckFailed } from './errors.ts';
 import {
   auditPartition,
-  challengeAuditPartition,
+  challengeAuditPartitions,
   keyItem,
   keyListPartition,
-  messageLogPartition,
+  messageLogPartitions,
   TENANT_LIST,
   tenantItem,
 } from './keys.ts';
@@ -160,8 +160,10 @@ export class DynamoTenantStore implements TenantStore {
     // tenant's can be older than the tenant.
     for (const month of monthsSince(stored?.createdAt, new Date())) {
       await sweep({ key: 'pk', value: auditPartition(tenantId, month).pk });
-      await sweep({ IndexName: 'gsi1', key: 'gsi1pk', value: challengeAuditPartition(tenantId, month) });
-      await sweep({ IndexName: 'gsi2', key: 'gsi2pk', value: messageLogPartition(tenantId, month) });
+      for (const value of challengeAuditPartitions(tenantId, month))
+        await sweep({ IndexName: 'gsi3', key: 'gsi3pk', value });
+      for (const value of messageLogPartitions(tenantId, month))
+        await sweep({ IndexName: 'gsi2', key: 'gsi2pk', value });
     }
     return purged;
   }

@@ -1,7 +1,7 @@
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { UsageStore } from '../../core/ports/usage.ts';
-import { messageLogPartition, usageItem } from './keys.ts';
+import { messageLogPartitions, usageItem } from './keys.ts';
 import { queryPages } from './query.ts';
 
 /**
@@ -25,15 +25,16 @@ export class DynamoUsageStore implements UsageStore {
 
   private async countChallenges(tenantId: string, month: string): Promise<number> {
     let count = 0;
-    for await (const out of queryPages(this.client, {
-      TableName: this.table,
-      IndexName: 'gsi2',
-      KeyConditionExpression: 'gsi2pk = :pk',
-      ExpressionAttributeValues: marshall({ ':pk': messageLogPartition(tenantId, month) }),
-      Select: 'COUNT',
-    })) {
-      count += out.Count ?? 0;
-    }
+    for (const pk of messageLogPartitions(tenantId, month))
+      for await (const out of queryPages(this.client, {
+        TableName: this.table,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': pk }),
+        Select: 'COUNT',
+      })) {
+        count += out.Count ?? 0;
+      }
     return count;
   }
 

@@ -19,6 +19,8 @@ export interface DirectoryStore {
   listAgents(tenantId: string): Promise<Agent[]>;
   getAgent(tenantId: string, agentId: string): Promise<Agent | undefined>;
   setAgentState(tenantId: string, agentId: string, state: Agent['state'], at: string): Promise<void>;
+  /** Keeps the job versions a known agent said it takes (an unknown agent is left alone). */
+  setAgentJobVersions(tenantId: string, agentId: string, versions: number[]): Promise<void>;
   /**
    * Applies one of IoT Core's lifecycle events to a known agent unless a newer one was applied already;
    * true when it was. Events may come late, twice or out of order (AWS says so), so they are ordered by the

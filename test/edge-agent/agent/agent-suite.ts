@@ -72,7 +72,7 @@ export function agentSuite(label: string, startBroker: () => Promise<BrokerUnder
     agents.splice(agents.indexOf(a), 1);
   }
 
-  function job(id: string, overrides: Partial<SmsJob> = {}): SmsJob {
+  function job(id: string, overrides: Partial<Extract<SmsJob, { v: 1 }>> = {}): SmsJob {
     return {
       v: 1,
       id,
