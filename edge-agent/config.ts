@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import { ID_PATTERN } from '../functions/contracts/index.ts';
+import { AdConfig } from './ad/config.ts';
 import { LOG_LEVELS } from './log.ts';
 import { PROFILE_NAMES } from './modem/at/profiles.ts';
 import { parseTransportUrl } from './modem/transport/transport-url.ts';
@@ -88,6 +89,8 @@ export const AgentConfig = z
       .object({ level: z.enum(LOG_LEVELS).default('info') })
       .strict()
       .default({ level: 'info' }),
+    /** The AD connector (edge-agent/ad/config.ts); without it the agent reads no directory. */
+    ad: AdConfig.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -143,6 +146,14 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): AgentConfig 
   for (const key of ['passwordFile', 'cert', 'key', 'ca'] as const) {
     const resolved = resolve(mqtt[key]);
     if (resolved !== undefined) mqtt[key] = resolved;
+  }
+  if (config.ad) {
+    for (const d of config.ad.domains) {
+      d.caFile = resolve(d.caFile);
+      d.bindPasswordFile = resolve(d.bindPasswordFile);
+    }
+    if (config.ad.sync) config.ad.sync.keyFile = resolve(config.ad.sync.keyFile);
+    config.ad.rpcKeyFile = resolve(config.ad.rpcKeyFile);
   }
   return config;
 }
