@@ -21,6 +21,7 @@ import {
   parseJson,
   SmsJob,
 } from '../functions/contracts/index.ts';
+import type { AdConnector } from './ad/connector.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { type AgentConfig, readMqttCredentials } from './config.ts';
 import { type JobResultEvent, Journal, type KeptJob } from './journal.ts';
@@ -62,6 +63,8 @@ export interface AgentOptions {
   stopDeadlineMs?: number;
   /** How often modem health is compared for the "on change" status; default 1 s. */
   changeCheckMs?: number;
+  /** How the AD connector reaches the sync API; tests pass an in-process one. */
+  fetch?: typeof fetch;
 }
 
 export interface AgentStats {
@@ -88,6 +91,8 @@ export interface Agent {
   readonly stats: AgentStats;
   readonly link: MqttLink;
   readonly journal: Journal;
+  /** The AD connector, once loaded (an `ad` section, or the first RPC request). */
+  readonly ad: AdConnector | undefined;
   /** Sends in progress. */
   readonly inFlight: number;
   /**
@@ -152,6 +157,21 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   for (const entry of journal.all()) if (entry.event?.type === 'job.sent') remember(entry.event);
 
   const publish = (event: AgentEvent) => link.publishEvent(event);
+
+  // ldapts and the connector load only for an agent with AD, or when an RPC request comes to one without
+  let ad: AdConnector | undefined;
+  let adLoading: Promise<AdConnector> | undefined;
+  const loadAd = () => {
+    adLoading ??= import('./ad/connector.ts').then(async ({ startAdConnector }) => {
+      ad = await startAdConnector(config, log, options.fetch ? { fetch: options.fetch } : {});
+      return ad;
+    });
+    return adLoading;
+  };
+  const onRpcRequest = async (payload: Buffer) => {
+    const reply = await (await loadAd()).handleRpc(payload);
+    if (reply) void link.publishRpcResponse(JSON.stringify(reply));
+  };
   /** Which connection of the link each result was published in (results of an earlier run have none). */
   const publishedIn = new WeakMap<object, number>();
 
@@ -332,6 +352,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.backoff ? { backoff: options.backoff } : {}),
     log,
     onJob,
+    onRpcRequest,
     onConnect: () => {
       void publish({
         v: 1,
@@ -339,6 +360,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         type: 'agent.online',
         version: AGENT_VERSION,
         modemGroups: sender.groups(),
+        ...(config.ad && { adDomains: config.ad.domains.map((d) => d.name) }),
       });
       publishStatuses();
     },
@@ -423,6 +445,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     changeTimer.unref();
   }
 
+  if (config.ad) await loadAd();
   link.start();
   log.info('agent started', { modems: config.modems.length, groups: sender.groups() });
 
@@ -431,6 +454,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     stats,
     link,
     journal,
+    get ad() {
+      return ad;
+    },
     get inFlight() {
       return inflight.size;
     },
@@ -448,6 +474,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         const started = Date.now();
         const deadline = started + (options.stopDeadlineMs ?? STOP_DEADLINE_MS);
         stopping = true;
+        // a sync under way stops at its next page, without complete: it removes nobody
+        const adStopped = adLoading?.then((c) => c.stop()).catch(() => {});
         clearInterval(statusTimer);
         clearInterval(changeTimer);
         let waiting = 0;
@@ -478,6 +506,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         const flushed = await link.flush(flushMs);
         if (!flushed) log.warn('stopping with events not yet acknowledged', { pending: link.pending });
         await link.close(Math.max(500, Math.min(3_000, deadline - Date.now())));
+        await adStopped;
         await journal.close();
         log.info('agent stopped', { ms: Date.now() - started, kept: stats.kept });
       })();
