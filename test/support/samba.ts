@@ -548,9 +548,13 @@ export async function startSambaDc(options: SambaDcOptions = {}): Promise<SambaD
         const file = path.join(dir, `import-${randomBytes(4).toString('hex')}.ldif`);
         await writeFile(file, text);
         try {
-          await run(LDBMODIFY, [`--configfile=${conf}`, '-H', path.join(dir, 'private', 'sam.ldb'), file], {
-            maxBuffer: 64 * 1024 * 1024,
-          });
+          await run(
+            LDBMODIFY,
+            [`--configfile=${conf}`, '--nosync', '-H', path.join(dir, 'private', 'sam.ldb'), file],
+            {
+              maxBuffer: 64 * 1024 * 1024,
+            },
+          );
         } finally {
           await rm(file, { force: true });
         }
