@@ -29,16 +29,43 @@ export class SyncApi {
     this.fetch = options.fetch ?? fetch;
   }
 
-  startRun(): Promise<{ runId: string }> {
-    return this.call('POST', '/v1/sync/runs');
+  /**
+   * Starts a run. The mode goes along for a cloud that knows run modes (its delta runs' `complete` removes
+   * nobody); a cloud that does not ignores the body, and says nothing of the mode in its reply.
+   */
+  startRun(mode: 'full' | 'delta'): Promise<{ runId: string; mode?: string }> {
+    return this.call('POST', '/v1/sync/runs', { mode });
   }
 
   pushUsers(runId: string, users: SyncUser[]): Promise<BatchReply> {
     return this.call('PUT', `/v1/sync/runs/${encodeURIComponent(runId)}/users`, { users });
   }
 
-  complete(runId: string): Promise<CompleteReply> {
-    return this.call('POST', `/v1/sync/runs/${encodeURIComponent(runId)}/complete`);
+  /**
+   * Completes a run. A cloud that hands a large removal to the background answers 202 with a status URL: it is
+   * followed until the run says `completed`.
+   */
+  async complete(
+    runId: string,
+    options: { pollMs?: number; maxWaitMs?: number } = {},
+  ): Promise<CompleteReply> {
+    const reply = await this.call<CompleteReply | { status: 'completing'; statusUrl: string }>(
+      'POST',
+      `/v1/sync/runs/${encodeURIComponent(runId)}/complete`,
+    );
+    if (!('status' in reply) || reply.status !== 'completing') return reply as CompleteReply;
+    const deadline = Date.now() + (options.maxWaitMs ?? 30 * 60_000);
+    const statusPath = reply.statusUrl.startsWith('/')
+      ? reply.statusUrl
+      : `/v1/sync/runs/${encodeURIComponent(runId)}`;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 2000));
+      const run = await this.call<{ status?: string; result?: CompleteReply }>('GET', statusPath);
+      if (run.status === 'completed' && run.result) return run.result;
+    }
+    throw new SyncApiError(
+      `the run ${runId} was still completing after ${Math.round((options.maxWaitMs ?? 1_800_000) / 60_000)} minutes`,
+    );
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

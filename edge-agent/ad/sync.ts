@@ -139,7 +139,8 @@ export class AdSync {
       const mode = requested === 'delta' && this.deltaPossible(marks, connections) ? 'delta' : 'full';
       outcome.mode = mode;
 
-      const { runId } = await api.startRun();
+      const opened = await api.startRun(mode);
+      const runId = opened.runId;
       outcome.runId = runId;
       log.info('ad sync started', { runId, mode, domains: config.domains.map((d) => d.name) });
 
@@ -218,6 +219,10 @@ export class AdSync {
       if (mode === 'full') {
         outcome.completed = await api.complete(runId);
         next.lastFullAt = this.now().toISOString();
+      } else if (opened.mode === 'delta') {
+        // only a cloud that confirmed the run is a delta may be told it is complete: anywhere else `complete`
+        // would remove every user this run did not send
+        outcome.completed = await api.complete(runId);
       }
       await this.marks.write(next);
       outcome.seconds = (performance.now() - started) / 1000;
