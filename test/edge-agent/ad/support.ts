@@ -2,7 +2,7 @@
  * The local stack (the same HTTP API an agent reaches) with a fresh tenant per test, and the agent-side AD
  * configuration that points a connector at a Samba DC and that tenant's sync key.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AdConfig, AdConfig as AdConfigSchema } from '../../../edge-agent/ad/config.ts';
@@ -119,4 +119,13 @@ export function adConfig(
   });
 }
 
-export const stateDir = () => mkdtempSync(path.join(tmpdir(), 'smspass-ad-state-'));
+const stateDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+});
+/** A fresh agent state folder, removed when the test process ends. */
+export const stateDir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'smspass-ad-state-'));
+  stateDirs.push(dir);
+  return dir;
+};
