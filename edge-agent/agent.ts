@@ -23,6 +23,7 @@ import {
   SmsJob,
   wantsReport,
 } from '../functions/contracts/index.ts';
+import type { AdConnector } from './ad/connector.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { type AgentConfig, readMqttCredentials } from './config.ts';
 import { type JobResultEvent, Journal, type KeptJob } from './journal.ts';
@@ -69,6 +70,8 @@ export interface AgentOptions {
   changeCheckMs?: number;
   /** The AD connector's bind, for a RADIUS front whose first factor is `ldap`. */
   ldapBind?: LdapBind;
+  /** How the AD connector reaches the sync API; tests pass an in-process one. */
+  fetch?: typeof fetch;
 }
 
 export interface AgentStats {
@@ -97,6 +100,8 @@ export interface Agent {
   readonly journal: Journal;
   /** The RADIUS front, when the configuration has a `radius` section. */
   readonly radius: RadiusServer | undefined;
+  /** The AD connector, once loaded (an `ad` section, or the first RPC request). */
+  readonly ad: AdConnector | undefined;
   /** Sends in progress. */
   readonly inFlight: number;
   /**
@@ -168,6 +173,21 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   for (const entry of journal.all()) if (entry.event?.type === 'job.sent') remember(entry.event);
 
   const publish = (event: AgentEvent) => link.publishEvent(event);
+
+  // ldapts and the connector load only for an agent with AD, or when an RPC request comes to one without
+  let ad: AdConnector | undefined;
+  let adLoading: Promise<AdConnector> | undefined;
+  const loadAd = () => {
+    adLoading ??= import('./ad/connector.ts').then(async ({ startAdConnector }) => {
+      ad = await startAdConnector(config, log, options.fetch ? { fetch: options.fetch } : {});
+      return ad;
+    });
+    return adLoading;
+  };
+  const onRpcRequest = async (payload: Buffer) => {
+    const reply = await (await loadAd()).handleRpc(payload);
+    if (reply) void link.publishRpcResponse(JSON.stringify(reply));
+  };
   /** Which connection of the link each result was published in (results of an earlier run have none). */
   const publishedIn = new WeakMap<object, number>();
 
@@ -357,6 +377,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(options.backoff ? { backoff: options.backoff } : {}),
     log,
     onJob,
+    onRpcRequest,
     onConnect: () => {
       void publish({
         v: 1,
@@ -365,6 +386,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         version: AGENT_VERSION,
         modemGroups: sender.groups(),
         jobVersions: [...JOB_VERSIONS],
+        ...(config.ad && { adDomains: config.ad.domains.map((d) => d.name) }),
       });
       publishStatuses();
     },
@@ -449,6 +471,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     changeTimer.unref();
   }
 
+  if (config.ad) await loadAd();
   link.start();
   let radius: RadiusServer | undefined;
   if (config.radius) {
@@ -468,6 +491,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     link,
     journal,
     radius,
+    get ad() {
+      return ad;
+    },
     get inFlight() {
       return inflight.size;
     },
@@ -485,6 +511,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         const started = Date.now();
         const deadline = started + (options.stopDeadlineMs ?? STOP_DEADLINE_MS);
         stopping = true;
+        // a sync under way stops at its next page, without complete: it removes nobody
+        const adStopped = adLoading?.then((c) => c.stop()).catch(() => {});
         clearInterval(statusTimer);
         clearInterval(changeTimer);
         // RADIUS logins in hand are answered (a gateway would otherwise retry elsewhere); none is taken
@@ -518,6 +546,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         const flushed = await link.flush(flushMs);
         if (!flushed) log.warn('stopping with events not yet acknowledged', { pending: link.pending });
         await link.close(Math.max(500, Math.min(3_000, deadline - Date.now())));
+        await adStopped;
         await journal.close();
         log.info('agent stopped', { ms: Date.now() - started, kept: stats.kept });
       })();

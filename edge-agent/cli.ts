@@ -1,6 +1,6 @@
 /**
  * `edge-agent run|check|send --config FILE`: the daemon and its two operator tools; `edge-agent enroll` makes
- * the box's key and configuration from a one-time token.
+ * the box's key and configuration from a one-time token; `edge-agent ad-test` tries the AD section.
  * Exit codes: 0 fine, 1 a modem or send failed or the enrolment was refused, 2 bad usage or a bad
  * configuration (each bad field named).
  */
@@ -27,6 +27,7 @@ const USAGE = `usage:
   edge-agent run   --config FILE
   edge-agent check --config FILE
   edge-agent send  --config FILE --modem ID --to +45... --text "..." [--flash]
+  edge-agent ad-test --config FILE
 `;
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -180,6 +181,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await check(config, log, io);
       case 'send':
         return await send(config, { ...values, modem: oneModem(values.modem) }, log, io);
+      case 'ad-test':
+        return await (await import('./ad/ad-test.ts')).adTest(config, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command satisfies never)}`);
     }
@@ -203,9 +206,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-type Command = 'run' | 'check' | 'send' | 'enroll';
+type Command = 'run' | 'check' | 'send' | 'enroll' | 'ad-test';
 const isCommand = (value: string | undefined): value is Command =>
-  value === 'run' || value === 'check' || value === 'send' || value === 'enroll';
+  value === 'run' || value === 'check' || value === 'send' || value === 'enroll' || value === 'ad-test';
 
 function oneModem(modems: string[] | undefined): string | undefined {
   if (modems && modems.length > 1) throw new UsageError('send takes one --modem');

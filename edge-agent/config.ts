@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
 import { ID_PATTERN } from '../functions/contracts/index.ts';
+import { AdConfig } from './ad/config.ts';
 import { LOG_LEVELS } from './log.ts';
 import { PROFILE_NAMES } from './modem/at/profiles.ts';
 import { parseTransportUrl } from './modem/transport/transport-url.ts';
@@ -90,6 +91,8 @@ export const AgentConfig = z
       .strict()
       .default({ level: 'info' }),
     radius: RadiusConfig.optional(),
+    /** The AD connector (edge-agent/ad/config.ts); without it the agent reads no directory. */
+    ad: AdConfig.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -148,6 +151,14 @@ export function parseConfig(raw: unknown, baseDir = process.cwd()): AgentConfig 
   }
   if (config.radius?.api.authKeyFile !== undefined)
     config.radius.api.authKeyFile = path.resolve(baseDir, config.radius.api.authKeyFile);
+  if (config.ad) {
+    for (const d of config.ad.domains) {
+      d.caFile = resolve(d.caFile);
+      d.bindPasswordFile = resolve(d.bindPasswordFile);
+    }
+    if (config.ad.sync) config.ad.sync.keyFile = resolve(config.ad.sync.keyFile);
+    config.ad.rpcKeyFile = resolve(config.ad.rpcKeyFile);
+  }
   return config;
 }
 

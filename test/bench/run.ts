@@ -1,7 +1,9 @@
 /**
  * `npm run bench [name …]`: every benchmark, one after another; each prints its own figures beside a
- * baseline measured in the same run. Names: login, challenges, dispatch, verify, sync, edge, bundles, cost, radius.
+ * baseline measured in the same run. Names: login, challenges, dispatch, verify, sync, ad-sync, edge, bundles,
+ * cost, radius.
  */
+import { benchAdSync } from './ad-sync.ts';
 import { benchBundles } from './bundles.ts';
 import { benchChallenges } from './challenges.ts';
 import { benchCost } from './cost.ts';
@@ -20,6 +22,7 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['dispatch', () => benchDispatch()],
   ['verify', () => benchVerify()],
   ['sync', () => benchSync()],
+  ['ad-sync', () => benchAdSync()],
   ['edge', () => benchEdge()],
   ['bundles', () => benchBundles()],
   ['cost', () => benchCost()],
