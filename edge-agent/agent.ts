@@ -324,6 +324,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const link = new MqttLink({
     url: config.mqtt.url,
+    stage: config.stage,
     tenantId: config.tenantId,
     agentId: config.agentId,
     ...credentials,

@@ -69,7 +69,9 @@ async function readExisting(file: string): Promise<Record<string, unknown> | und
 export async function enroll(options: EnrollOptions): Promise<Enrolled> {
   const token = parseEnrolmentToken(options.token.trim());
   if (!token)
-    throw new ConfigError('bad token', ['--token: not an enrolment token (sp.enrol.<tenant>.<agent>.…)']);
+    throw new ConfigError('bad token', [
+      '--token: not an enrolment token (sp.enrol.<stage>.<tenant>.<agent>.…)',
+    ]);
   const name = thingName(token);
   const configFile = path.resolve(options.config);
   const dir = path.dirname(configFile);
@@ -89,6 +91,7 @@ export async function enroll(options: EnrollOptions): Promise<Enrolled> {
   const oldMqtt = (existing?.mqtt ?? {}) as Record<string, unknown>;
   const draft = (mqtt: Record<string, unknown>) => ({
     ...existing,
+    stage: token.stage,
     tenantId: token.tenantId,
     agentId: token.agentId,
     stateDir: existing?.stateDir ?? options.stateDir ?? 'state',

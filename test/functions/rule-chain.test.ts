@@ -44,7 +44,12 @@ beforeAll(async () => {
     router: new AgentRouter({ directory: cloud.stores.directory, clock, cacheMs: 0 }),
     runner,
   });
-  events = new EventProcessor({ ...cloud.stores, log: cloud.log, runner });
+  events = new EventProcessor({
+    stage: 'local',
+    ...cloud.stores,
+    log: cloud.log,
+    runner,
+  });
 });
 afterAll(async () => cloud?.close());
 
@@ -102,7 +107,7 @@ describe('routing to agents', () => {
     });
     const bridged = (payload: object, receivedAt: number) =>
       JSON.stringify({
-        topic: `t/${tenantId}/a/${agentId}/events`,
+        topic: `s/local/t/${tenantId}/a/${agentId}/events`,
         payload: Buffer.from(JSON.stringify(payload)).toString('base64'),
         receivedAt,
       });
@@ -169,7 +174,7 @@ const stepMessage = (c: Challenge, step: number): DispatchMessage => ({
 
 const eventFrom = (tenantId: string, agentId: string, event: AgentEvent) =>
   JSON.stringify({
-    topic: `t/${tenantId}/a/${agentId}/events`,
+    topic: `s/local/t/${tenantId}/a/${agentId}/events`,
     payload: Buffer.from(JSON.stringify(event)).toString('base64'),
     receivedAt: nowMs,
   });
