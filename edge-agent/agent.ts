@@ -28,6 +28,9 @@ import { type Logger, silentLogger } from './log.ts';
 import { MqttLink } from './mqtt/link.ts';
 import type { DeliveryReport, SendOutcome, SmsSender } from './ports.ts';
 
+/** How long after a job was handed to a modem its delivery report may still confirm it after a restart. */
+const UNKNOWN_REPORT_WINDOW_MS = 15 * 60_000;
+
 export const AGENT_VERSION = '0.1.0';
 
 type ModemStatus = Omit<ModemStatusEvent, 'v' | 'at' | 'type'>;
@@ -152,6 +155,25 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   for (const entry of journal.all()) if (entry.event?.type === 'job.sent') remember(entry.event);
 
   const publish = (event: AgentEvent) => link.publishEvent(event);
+
+  /**
+   * Jobs the last process handed to a modem and never heard back about (reported `job.unknown`). Their message
+   * references died with it, so a report is matched by modem, recipient (the journal's keyed hash) and time:
+   * the newest such job handed to that modem for that number within the window.
+   */
+  const outcomeUnknown: Array<{ jobId: string; modem: string; recipient: string; at: number }> = [];
+  const unknownJobOf = (report: DeliveryReport): string | undefined => {
+    if (report.recipient === undefined) return undefined;
+    const tag = journal.recipientTag(report.recipient);
+    const received = now().getTime();
+    let best = -1;
+    outcomeUnknown.forEach((c, i) => {
+      const fits =
+        c.modem === report.modem && c.recipient === tag && received - c.at <= UNKNOWN_REPORT_WINDOW_MS;
+      if (fits && (best < 0 || c.at > (outcomeUnknown[best]?.at ?? 0))) best = i;
+    });
+    return best < 0 ? undefined : outcomeUnknown.splice(best, 1)[0]?.jobId;
+  };
   /** Which connection of the link each result was published in (results of an earlier run have none). */
   const publishedIn = new WeakMap<object, number>();
 
@@ -213,7 +235,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         { to: job.to, text: job.text, flash: job.flash, modemGroup: job.modemGroup },
         controller.signal,
         // durable before the modem gets AT+CMGS: from here a restart must not send it again
-        { onHandedToModem: (modem) => journal.handed(job.id, modem) },
+        { onHandedToModem: (modem) => journal.handed(job.id, modem, job.to) },
       );
     } catch (err) {
       log.error('sender threw', { jobId: job.id, err });
@@ -349,6 +371,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const unreported = journal.unreported();
   for (const entry of journal.interruptedAtOpen) {
     stats.interruptedAtStart++;
+    if (entry.modem !== undefined && entry.recipient !== undefined && entry.handedAt !== undefined)
+      outcomeUnknown.push({
+        jobId: entry.id,
+        modem: entry.modem,
+        recipient: entry.recipient,
+        at: entry.handedAt,
+      });
     log.warn('job was at a modem when the agent stopped; reporting its outcome unknown', {
       jobId: entry.id,
       modem: entry.modem,
@@ -380,7 +409,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
 
   sender.onDeliveryReport((report: DeliveryReport) => {
-    const jobId = deliveryIndex.get(`${report.modem}:${report.messageRef}`);
+    const jobId = report.unmatched
+      ? unknownJobOf(report)
+      : deliveryIndex.get(`${report.modem}:${report.messageRef}`);
     if (!jobId) {
       stats.unmatchedReports++;
       log.info('delivery report for no known job', { modem: report.modem, messageRef: report.messageRef });
