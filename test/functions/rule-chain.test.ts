@@ -18,7 +18,7 @@ let cloud: CloudFixture;
 let nowMs = Date.now();
 const clock = { now: () => nowMs };
 const queued: Array<{ message: DispatchMessage; delay: number }> = [];
-const published: Array<{ agentId: string; id: string }> = [];
+const published: Array<{ agentId: string; id: string; expiresAt?: string }> = [];
 let runner: ChainRunner;
 let dispatcher: Dispatcher;
 let events: EventProcessor;
@@ -35,7 +35,7 @@ beforeAll(async () => {
     challenges: cloud.stores.challenges,
     publisher: {
       publishJob: async (_t, agentId, job) => {
-        published.push({ agentId, id: job.id });
+        published.push({ agentId, id: job.id, expiresAt: job.expiresAt });
       },
     },
     keys: cloud.keys,
@@ -209,6 +209,23 @@ describe('failover', () => {
     expect(queued.map((q) => [q.message.kind, q.message.step, q.delay])).toEqual([['step', 1, 0]]);
   });
 
+  it('gives a job that a later rule backs up the deadline of its rule, so a kept job never goes out beside the next', async () => {
+    const agentId = cloud.seed.agent.agentId;
+    const c = await challengeWith([sms('default', 30), sms('default', 45)], agentId);
+    published.length = 0;
+    queued.length = 0;
+    expect(await dispatcher.dispatch({ ...stepMessage(c, 0), agentId })).toBe('published');
+    // the agent drops the job at this deadline: the moment the timer armed beside it fails the step over
+    expect(published).toEqual([
+      { agentId, id: `${c.id}.0`, expiresAt: new Date(nowMs + 30_000).toISOString() },
+    ]);
+    expect(queued.map((q) => [q.message.kind, q.delay])).toEqual([['timer', 30]]);
+    // the last rule has nothing after it: its job lives as long as the challenge
+    published.length = 0;
+    expect(await dispatcher.dispatch({ ...stepMessage(c, 1), agentId })).toBe('published');
+    expect(published).toEqual([{ agentId, id: `${c.id}.1`, expiresAt: c.expiresAt }]);
+  });
+
   it('moves on when a rule needs a delivery report and only job.sent came', async () => {
     const agentId = cloud.seed.agent.agentId;
     const c = await challengeWith([sms('default', 30, true), sms('default', 30)], agentId);
@@ -266,7 +283,7 @@ describe('failover', () => {
     });
     published.length = 0;
     expect(await dispatcher.dispatch(queued[0]!.message)).toBe('published');
-    expect(published).toEqual([{ agentId, id: `${c.id}.1` }]);
+    expect(published).toEqual([{ agentId, id: `${c.id}.1`, expiresAt: c.expiresAt }]);
     expect(await events.process(eventFrom(c.tenantId, agentId, failed(`${c.id}.1`)))).toBe('applied');
     const stored = await cloud.stores.challenges.get(c.tenantId, c.id, true);
     expect(stored?.status).toBe('failed');
