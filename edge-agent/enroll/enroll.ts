@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import { EnrolReply, parseEnrolmentToken } from '../../functions/contracts/agents.ts';
 import { thingName } from '../../functions/contracts/topics.ts';
 import { AgentConfig, ConfigError, fieldPath } from '../config.ts';
@@ -62,7 +61,11 @@ function parseModems(specs: string[]) {
 async function readExisting(file: string): Promise<Record<string, unknown> | undefined> {
   if (!existsSync(file)) return undefined;
   const text = await readFile(file, 'utf8');
-  const raw = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
+  // yaml is loaded only for a YAML file: a resident agent that never enrols or reads YAML does not carry it
+  const raw =
+    path.extname(file).toLowerCase() === '.json'
+      ? JSON.parse(text)
+      : (await import('yaml')).default.parse(text);
   return raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : undefined;
 }
 
@@ -140,7 +143,7 @@ export async function enroll(options: EnrollOptions): Promise<Enrolled> {
   const text =
     path.extname(configFile).toLowerCase() === '.json'
       ? `${JSON.stringify(config, null, 2)}\n`
-      : YAML.stringify(config);
+      : (await import('yaml')).default.stringify(config);
   await writePrivate(configFile, text);
   return {
     thingName: reply.thingName,

@@ -20,7 +20,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { AtDriver } from '../../edge-agent/modem/at/at-driver.ts';
 import { TcpTransport } from '../../edge-agent/modem/transport/transport.ts';
 import { type RunningSimulator, startSimulator } from '../../edge-agent/simulator/server.ts';
-import { AgentEvent, jobsTopic, type SmsJob } from '../../functions/contracts/index.ts';
+import { AgentEvent, jobsTopic, parseAgentTopic, type SmsJob } from '../../functions/contracts/index.ts';
 import { type Broker, startBroker } from '../../functions/local/broker.ts';
 import { stageStandaloneAgent } from '../edge-agent/packaging/standalone-agent.ts';
 import { ms, summarize, table } from './stats.ts';
@@ -69,7 +69,7 @@ async function connectCloud(broker: Broker): Promise<Cloud> {
   const sentOn = new Map<string, string>();
   const waiters = new Set<() => void>();
   client.on('message', (topic, payload) => {
-    const agentId = topic.split('/')[3] ?? '';
+    const agentId = parseAgentTopic(topic)?.agentId ?? '';
     const parsed = AgentEvent.safeParse(JSON.parse(payload.toString('utf8')));
     if (!parsed.success) return;
     const event = parsed.data;
