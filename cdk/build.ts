@@ -241,6 +241,9 @@ export async function buildEdgeAgent(options: BuildEdgeAgentOptions): Promise<Bu
       target: 'node20',
       external: native.flatMap((dep) => [dep, `@${dep}/*`]),
       plugins: [edgeUnusedTransportsPlugin],
+      // readable-stream (mqtt.js, mqtt-packet, bl) is a copy of Node's own streams for browsers and old Nodes;
+      // on Node 20 the built-in one serves, and the agent does not hold a second stream implementation
+      alias: { 'readable-stream': 'node:stream' },
     },
   );
   await chmod(bundle.file, 0o755);

@@ -6,8 +6,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { AGENT_POLICY, type IotPolicyStatement } from '../functions/contracts/iot-policy.ts';
-import { IOT_EVENTS_RULE_SQL } from '../functions/contracts/messages.ts';
+import { agentPolicy, type IotPolicyStatement } from '../functions/contracts/iot-policy.ts';
+import { iotEventsRuleSql } from '../functions/contracts/messages.ts';
+import { stageThingNamePrefix } from '../functions/contracts/topics.ts';
 
 /**
  * The account's ATS data endpoint, looked up at deploy time (the endpoint is per account and region, so a
@@ -41,13 +42,15 @@ export function iotTopicArn(scope: Construct, topicPattern: string): string {
 
 export interface EventsTopicRuleProps {
   queue: sqs.IQueue;
-  /** The rule's SQL; defaults to the events topics. */
+  /** The stage whose agents' events the rule takes (topics under `s/{stage}/`). */
+  stage: string;
+  /** The rule's SQL; defaults to the stage's events topics. */
   sql?: string;
   description?: string;
 }
 
 /**
- * Forwards every `t/+/a/+/events` message (or, with another `sql`, every lifecycle event) to the events queue, wrapped with the topic it arrived on
+ * Forwards every `s/{stage}/t/+/a/+/events` message (or, with another `sql`, the stage's lifecycle events) to the events queue, wrapped with the topic it arrived on
  * (see `BridgedMessage` in functions/contracts/messages.ts). Messages the rule cannot deliver are logged.
  */
 export class EventsTopicRule extends Construct {
@@ -82,7 +85,7 @@ export class EventsTopicRule extends Construct {
     this.rule = new iot.CfnTopicRule(this, 'Rule', {
       topicRulePayload: {
         description: props.description ?? 'Agent events to the events queue',
-        sql: props.sql ?? IOT_EVENTS_RULE_SQL,
+        sql: props.sql ?? iotEventsRuleSql(props.stage),
         awsIotSqlVersion: '2016-03-23',
         ruleDisabled: false,
         actions: [{ sqs: { queueUrl: props.queue.queueUrl, roleArn: this.role.roleArn, useBase64: false } }],
@@ -101,7 +104,7 @@ export const agentPolicyName = (scope: Construct) => `${Stack.of(scope).stackNam
  * deactivates and reactivates the tenant's agents' certificates. Certificates get random ids, so those
  * actions cannot be narrowed to a name pattern; things can.
  */
-export function grantAgentEnrolment(admin: iam.IGrantable, operator: iam.IGrantable): void {
+export function grantAgentEnrolment(admin: iam.IGrantable, operator: iam.IGrantable, stage: string): void {
   const stack = Stack.of(admin as unknown as Construct);
   const arn = (resource: string, resourceName: string) =>
     stack.formatArn({ service: 'iot', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
@@ -109,7 +112,8 @@ export function grantAgentEnrolment(admin: iam.IGrantable, operator: iam.IGranta
   admin.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: ['iot:CreateThing', 'iot:DeleteThing', 'iot:AttachThingPrincipal', 'iot:DetachThingPrincipal'],
-      resources: [arn('thing', '*')],
+      // only this stage's things (`{stage}:{tenant}:{agent}`): another stage's agents are out of its reach
+      resources: [arn('thing', `${stageThingNamePrefix(stage)}*`)],
     }),
   );
   admin.grantPrincipal.addToPrincipalPolicy(
@@ -137,16 +141,17 @@ export function grantAgentEnrolment(admin: iam.IGrantable, operator: iam.IGranta
  *   the agent), and its certificate is attached to that thing;
  * - the agent must connect with its thing name as MQTT client id, so `iot:Connection.Thing.*` variables
  *   resolve and one certificate cannot impersonate another thing;
- * - publish, subscribe and receive are then limited to `t/<tenantId>/a/<agentId>/*` from those attributes.
- * Enrolment names things `<tenantId>:<agentId>` (`thingName` in functions/contracts/topics.ts: thing names
- * allow only `[a-zA-Z0-9:_-]`), unique per account and region; the name also says whose lifecycle events are
+ * - publish, subscribe and receive are then limited to `s/<stage>/t/<tenantId>/a/<agentId>/*`, the stage
+ *   written into this stage's policy and the ids from those attributes.
+ * Enrolment names things `<stage>:<tenantId>:<agentId>` (`thingName` in functions/contracts/topics.ts: thing
+ * names allow only `[a-zA-Z0-9:_-]`), unique per account and region; the name also says whose lifecycle events are
  * whose, and the topic scope comes from the attributes, not the name. There is no `iot:RetainPublish`: presence
  * comes from IoT Core's lifecycle events instead.
  */
 export class AgentPolicy extends Construct {
   readonly policy: iot.CfnPolicy;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: { stage: string }) {
     super(scope, id);
     const stack = Stack.of(this);
     // The statements are shared with the local broker, which enforces exactly these (functions/local/iot-rules.ts).
@@ -164,7 +169,7 @@ export class AgentPolicy extends Construct {
 
     this.policy = new iot.CfnPolicy(this, 'Policy', {
       policyName: agentPolicyName(this),
-      policyDocument: { Version: '2012-10-17', Statement: AGENT_POLICY.map(statement) },
+      policyDocument: { Version: '2012-10-17', Statement: agentPolicy(props.stage).map(statement) },
     });
   }
 }

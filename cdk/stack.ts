@@ -15,7 +15,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ACCEPTED_AUDIT_FIELDS } from '../functions/adapters/dynamo/keys.ts';
-import { IOT_PRESENCE_RULE_SQL } from '../functions/contracts/presence.ts';
+import { iotPresenceRuleSql } from '../functions/contracts/presence.ts';
+import { allAgentsFilter, STAGE_PATTERN } from '../functions/contracts/topics.ts';
 import { FAILED_RECORDS_METRIC, METRIC_NAMESPACE } from '../functions/queue/metrics.ts';
 import { REPO_ROOT } from './build.ts';
 import { ENV, FUNCTIONS, type FunctionName, HTTP_ROUTES } from './functions.ts';
@@ -51,7 +52,7 @@ export interface SmsPassStackProps extends StackProps {
 }
 
 /** Stage names fit every resource name the stack sets, IoT rule names (`[a-zA-Z0-9_]`) included. */
-export const STAGE_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
+export { STAGE_PATTERN };
 
 /** The stack of a stage: `SmsPass-dev`, `SmsPass-prod`. */
 export const stackName = (stage: string) => `SmsPass-${stage}`;
@@ -226,6 +227,7 @@ export class SmsPassStack extends Stack {
       [ENV.iotEndpoint]: iotEndpoint,
       [ENV.secretArn]: this.secret.secretArn,
       [ENV.credentialKeyArn]: this.credentialKey.keyArn,
+      [ENV.stage]: stage,
     });
     this.table.grantReadWriteData(dispatch);
     // Consumes the queue (granted by the event source) and re-enqueues with a delay for failover timers.
@@ -239,7 +241,10 @@ export class SmsPassStack extends Stack {
     this.dispatch.queue.grantSendMessages(dispatch);
     this.secret.grantRead(dispatch);
     dispatch.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['iot:Publish'], resources: [iotTopicArn(this, 't/*/a/*/jobs')] }),
+      new iam.PolicyStatement({
+        actions: ['iot:Publish'],
+        resources: [iotTopicArn(this, allAgentsFilter(stage, 'jobs').replaceAll('+', '*'))],
+      }),
     );
     // Provider steps: credentials open with the KMS key; e-mail rules with the SES transport send through SES.
     this.credentialKey.grantDecrypt(dispatch);
@@ -257,6 +262,7 @@ export class SmsPassStack extends Stack {
     const events = makeFunction('events', {
       [ENV.tableName]: this.table.tableName,
       [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
+      [ENV.stage]: stage,
     });
     this.table.grantReadWriteData(events);
     this.dispatch.queue.grantSendMessages(events);
@@ -292,10 +298,11 @@ export class SmsPassStack extends Stack {
       [ENV.credentialKeyArn]: this.credentialKey.keyArn,
       [ENV.iotEndpoint]: iotEndpoint,
       [ENV.agentPolicyName]: agentPolicyName(this),
+      [ENV.stage]: stage,
     });
     this.table.grantReadWriteData(admin);
     this.credentialKey.grant(admin, 'kms:Encrypt', 'kms:Decrypt');
-    grantAgentEnrolment(admin, operator);
+    grantAgentEnrolment(admin, operator, stage);
 
     this.functions = { auth, dispatch, events, sync, admin, operator };
 
@@ -328,17 +335,18 @@ export class SmsPassStack extends Stack {
       format: JSON.stringify(ACCESS_LOG_FORMAT),
     };
 
-    const eventsRule = new EventsTopicRule(this, 'AgentEventsRule', { queue: this.events.queue });
+    const eventsRule = new EventsTopicRule(this, 'AgentEventsRule', { queue: this.events.queue, stage });
     // Presence from IoT Core's own connect/disconnect events (reliable on ungraceful drops, no retain needed).
     const presenceRule = new EventsTopicRule(this, 'AgentPresenceRule', {
       queue: this.events.queue,
-      sql: IOT_PRESENCE_RULE_SQL,
+      stage,
+      sql: iotPresenceRuleSql(stage),
       description: 'Agent connected/disconnected (IoT Core lifecycle events) to the events queue',
     });
     // IoT rule names are account-wide: the stage keeps two stages' rules apart.
     eventsRule.rule.ruleName = `smspass_${stage}_agent_events`;
     presenceRule.rule.ruleName = `smspass_${stage}_agent_presence`;
-    const agentPolicy = new AgentPolicy(this, 'AgentPolicy');
+    const agentPolicy = new AgentPolicy(this, 'AgentPolicy', { stage });
 
     this.addAlarms(stage, [eventsRule, presenceRule]);
 

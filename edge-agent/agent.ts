@@ -34,6 +34,9 @@ import type { LdapBind } from './radius/first-factor.ts';
 import { startRadiusFront } from './radius/front.ts';
 import type { RadiusServer } from './radius/server.ts';
 
+/** How long after a job was handed to a modem its delivery report may still confirm it after a restart. */
+const UNKNOWN_REPORT_WINDOW_MS = 15 * 60_000;
+
 export const AGENT_VERSION = '0.1.0';
 
 type ModemStatus = Omit<ModemStatusEvent, 'v' | 'at' | 'type'>;
@@ -188,6 +191,24 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     const reply = await (await loadAd()).handleRpc(payload);
     if (reply) void link.publishRpcResponse(JSON.stringify(reply));
   };
+  /**
+   * Jobs the last process handed to a modem and never heard back about (reported `job.unknown`). Their message
+   * references died with it, so a report is matched by modem, recipient (the journal's keyed hash) and time:
+   * the newest such job handed to that modem for that number within the window.
+   */
+  const outcomeUnknown: Array<{ jobId: string; modem: string; recipient: string; at: number }> = [];
+  const unknownJobOf = (report: DeliveryReport): string | undefined => {
+    if (report.recipient === undefined) return undefined;
+    const tag = journal.recipientTag(report.recipient);
+    const received = now().getTime();
+    let best = -1;
+    outcomeUnknown.forEach((c, i) => {
+      const fits =
+        c.modem === report.modem && c.recipient === tag && received - c.at <= UNKNOWN_REPORT_WINDOW_MS;
+      if (fits && (best < 0 || c.at > (outcomeUnknown[best]?.at ?? 0))) best = i;
+    });
+    return best < 0 ? undefined : outcomeUnknown.splice(best, 1)[0]?.jobId;
+  };
   /** Which connection of the link each result was published in (results of an earlier run have none). */
   const publishedIn = new WeakMap<object, number>();
 
@@ -256,7 +277,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         },
         controller.signal,
         // durable before the modem gets AT+CMGS: from here a restart must not send it again
-        { onHandedToModem: (modem) => journal.handed(job.id, modem) },
+        { onHandedToModem: (modem) => journal.handed(job.id, modem, job.to) },
       );
     } catch (err) {
       log.error('sender threw', { jobId: job.id, err });
@@ -369,6 +390,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 
   const link = new MqttLink({
     url: config.mqtt.url,
+    stage: config.stage,
     tenantId: config.tenantId,
     agentId: config.agentId,
     ...credentials,
@@ -396,6 +418,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const unreported = journal.unreported();
   for (const entry of journal.interruptedAtOpen) {
     stats.interruptedAtStart++;
+    if (entry.modem !== undefined && entry.recipient !== undefined && entry.handedAt !== undefined)
+      outcomeUnknown.push({
+        jobId: entry.id,
+        modem: entry.modem,
+        recipient: entry.recipient,
+        at: entry.handedAt,
+      });
     log.warn('job was at a modem when the agent stopped; reporting its outcome unknown', {
       jobId: entry.id,
       modem: entry.modem,
@@ -427,7 +456,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
 
   sender.onDeliveryReport((report: DeliveryReport) => {
-    const jobId = deliveryIndex.get(`${report.modem}:${report.messageRef}`);
+    const jobId = report.unmatched
+      ? unknownJobOf(report)
+      : deliveryIndex.get(`${report.modem}:${report.messageRef}`);
     if (!jobId) {
       stats.unmatchedReports++;
       log.info('delivery report for no known job', { modem: report.modem, messageRef: report.messageRef });

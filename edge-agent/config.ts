@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
-import { ID_PATTERN } from '../functions/contracts/index.ts';
+import { ID_PATTERN, LOCAL_STAGE, STAGE_PATTERN } from '../functions/contracts/index.ts';
 import { AdConfig } from './ad/config.ts';
 import { LOG_LEVELS } from './log.ts';
 import { PROFILE_NAMES } from './modem/at/profiles.ts';
@@ -80,6 +80,11 @@ export type MqttConfig = z.output<typeof MqttConfig>;
 
 export const AgentConfig = z
   .object({
+    /** The deployment's stage, as enrolment wrote it: the topics and thing name carry it (`local` by default). */
+    stage: z
+      .string()
+      .regex(STAGE_PATTERN, 'must be 1 to 12 lowercase letters or digits, starting with a letter')
+      .default(LOCAL_STAGE),
     tenantId: topicId,
     agentId: topicId,
     mqtt: MqttConfig,

@@ -14,7 +14,7 @@
  * only the last line, so the sealed text lives on disk until the job is handed to a modem and the file is next
  * compacted (at the latest on the next start). A copy of the journal alone, without the key, reveals no text.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobFailedEvent, JobSentEvent, JobUnknownEvent, SmsJob } from '../functions/contracts/index.ts';
@@ -44,6 +44,13 @@ export interface JournalEntry {
   reported: boolean;
   /** The modem it was handed to (state `handed`). */
   modem?: string;
+  /** When it was handed to `modem` (state `handed`). */
+  handedAt?: number;
+  /**
+   * A keyed hash of the recipient (state `handed`; never the number itself), so that a delivery report that
+   * reaches the next process, which never heard the message reference, can still be matched to the job.
+   */
+  recipient?: string;
   /** The job itself while it is `received`; only in memory once loaded, and only if its seal opened. */
   job?: KeptJob;
 }
@@ -78,6 +85,9 @@ interface Line {
   e?: JobResultEvent;
   k?: 1;
   m?: string;
+  /** `handed` lines: when, and the recipient's keyed hash. */
+  h?: number;
+  r?: string;
   /** The sealed job (`received` lines only). */
   j?: string;
 }
@@ -92,6 +102,12 @@ class JobSeal {
     cipher.setAAD(Buffer.from(id, 'utf8'));
     const body = Buffer.concat([cipher.update(JSON.stringify(job), 'utf8'), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+  }
+
+  /** HMAC of the number's digits under a key of its own, derived from the journal key. */
+  recipientTag(to: string): string {
+    const key = createHmac('sha256', this.key).update('recipient-tag').digest();
+    return createHmac('sha256', key).update(to.replace(/\D/g, '')).digest('base64url').slice(0, 22);
   }
 
   open(id: string, sealed: string): KeptJob | undefined {
@@ -121,6 +137,8 @@ function toLine(entry: JournalEntry, seal: JobSeal): string {
   if (entry.event) line.e = entry.event;
   if (entry.reported) line.k = 1;
   if (entry.modem !== undefined) line.m = entry.modem;
+  if (entry.handedAt !== undefined) line.h = entry.handedAt;
+  if (entry.recipient !== undefined) line.r = entry.recipient;
   if (entry.state === 'received' && entry.job) line.j = seal.seal(entry.id, entry.job);
   return `${JSON.stringify(line)}\n`;
 }
@@ -147,6 +165,8 @@ function fromLine(text: string, seal: JobSeal): JournalEntry | undefined {
   };
   if (line.e && typeof line.e === 'object') entry.event = line.e;
   if (typeof line.m === 'string') entry.modem = line.m;
+  if (typeof line.h === 'number') entry.handedAt = line.h;
+  if (typeof line.r === 'string') entry.recipient = line.r;
   if (state === 'received' && typeof line.j === 'string') {
     const job = seal.open(line.id, line.j);
     if (job) entry.job = job;
@@ -250,9 +270,10 @@ export class Journal {
 
   /**
    * Records that the job goes to `modem` now: from here on a restart must not send it again. Resolves once the
-   * line is on disk; the caller writes `AT+CMGS` only then. The line carries no copy of the job.
+   * line is on disk; the caller writes `AT+CMGS` only then. The line carries no copy of the job, only a keyed
+   * hash of its recipient `to`.
    */
-  handed(id: string, modem: string): Promise<void> {
+  handed(id: string, modem: string, to?: string): Promise<void> {
     const prior = this.entries.get(id);
     if (!prior) return Promise.reject(new JournalError(`job ${id} was never journalled`));
     if (prior.state !== 'received' && prior.state !== 'handed')
@@ -264,9 +285,16 @@ export class Journal {
       expiresAt: prior.expiresAt,
       reported: false,
       modem,
+      handedAt: this.now(),
     };
+    if (to !== undefined) entry.recipient = this.seal.recipientTag(to);
     this.entries.set(id, entry);
     return this.append(entry);
+  }
+
+  /** The keyed hash `handed` lines hold for the number `to`. */
+  recipientTag(to: string): string {
+    return this.seal.recipientTag(to);
   }
 
   /** Records a job's result; creates the entry if the job was never `received` (invalid or expired ones). */

@@ -25,6 +25,13 @@ export interface DeliveryReport {
   /** TP-Status; 0 is "received by the SME". */
   status: number;
   at: Date;
+  /** The number the report is about, when the modem's report names it (PDU mode). */
+  recipient?: string | undefined;
+  /**
+   * True for a final report of no send this process made (its message reference is unknown here): after a
+   * restart, the report of a message the previous process handed to the modem.
+   */
+  unmatched?: boolean | undefined;
 }
 
 /** What the caller hears about a send while it runs. */

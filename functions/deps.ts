@@ -19,6 +19,7 @@ import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
 import { keyRoutes } from './admin/key-routes.ts';
 import { lockoutRoutes } from './admin/lockout-routes.ts';
 import { createAuthApp } from './auth/app.ts';
+import { LOCAL_STAGE } from './contracts/topics.ts';
 import { AgentRouter } from './core/agent-router.ts';
 import { ChainRunner } from './core/chain-runner.ts';
 import { ChallengeService } from './core/challenges.ts';
@@ -219,12 +220,15 @@ export function buildEventsHandler(
     sqs?: SQSClient;
     dispatchQueueUrl?: string;
     onBatch?: BatchOptions['onBatch'];
+    /** Whose agents' events these are (default: the local stack's). */
+    stage?: string;
   },
 ) {
   const { sqs, dispatchQueueUrl } = ctx;
   const usage = new UsageMeter(new DynamoUsageStore(ctx.dynamo, ctx.table), ctx.log);
   const processor = new EventProcessor({
     ...stores(ctx),
+    stage: ctx.stage ?? LOCAL_STAGE,
     log: ctx.log,
     usage,
     serviceEvents: new DynamoServiceEventStore(ctx.dynamo, ctx.table),

@@ -19,6 +19,7 @@ import { createAdminApp } from './admin/app.ts';
 import { messageLogRoutes } from './admin/message-log-routes.ts';
 import { serviceEventRoutes } from './admin/service-event-routes.ts';
 import { settingsRoutes } from './admin/settings-routes.ts';
+import { LOCAL_STAGE } from './contracts/topics.ts';
 import { AgentService } from './core/agents.ts';
 import { systemClock } from './core/clock.ts';
 import { MessageLogService } from './core/message-log.ts';
@@ -72,7 +73,9 @@ export function buildSyncApp(ctx: DirectoryContext) {
  * `identities` are the agents' things and certificates at the broker (IoT Core in AWS, the local CA and broker
  * locally); without them the admin app has no `/v1/agents` or `/v1/enrolments`.
  */
-export function buildAdminApp(ctx: DirectoryContext & { identities?: AgentIdentities }) {
+export function buildAdminApp(
+  ctx: DirectoryContext & { identities?: AgentIdentities /** Default: the local stack's. */; stage?: string },
+) {
   const s = directoryStores(ctx);
   const config = new TenantConfigService({
     config: s.config,
@@ -116,6 +119,7 @@ export function buildAdminApp(ctx: DirectoryContext & { identities?: AgentIdenti
     usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
     ...(ctx.identities && {
       agents: new AgentService({
+        stage: ctx.stage ?? LOCAL_STAGE,
         store: new DynamoAgentStore(ctx.dynamo, ctx.table),
         identities: ctx.identities,
         tenants: s.tenants,

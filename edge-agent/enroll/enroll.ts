@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import { EnrolReply, parseEnrolmentToken } from '../../functions/contracts/agents.ts';
 import { thingName } from '../../functions/contracts/topics.ts';
 import { AgentConfig, ConfigError, fieldPath } from '../config.ts';
@@ -62,14 +61,20 @@ function parseModems(specs: string[]) {
 async function readExisting(file: string): Promise<Record<string, unknown> | undefined> {
   if (!existsSync(file)) return undefined;
   const text = await readFile(file, 'utf8');
-  const raw = path.extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
+  // yaml is loaded only for a YAML file: a resident agent that never enrols or reads YAML does not carry it
+  const raw =
+    path.extname(file).toLowerCase() === '.json'
+      ? JSON.parse(text)
+      : (await import('yaml')).default.parse(text);
   return raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : undefined;
 }
 
 export async function enroll(options: EnrollOptions): Promise<Enrolled> {
   const token = parseEnrolmentToken(options.token.trim());
   if (!token)
-    throw new ConfigError('bad token', ['--token: not an enrolment token (sp.enrol.<tenant>.<agent>.…)']);
+    throw new ConfigError('bad token', [
+      '--token: not an enrolment token (sp.enrol.<stage>.<tenant>.<agent>.…)',
+    ]);
   const name = thingName(token);
   const configFile = path.resolve(options.config);
   const dir = path.dirname(configFile);
@@ -89,6 +94,7 @@ export async function enroll(options: EnrollOptions): Promise<Enrolled> {
   const oldMqtt = (existing?.mqtt ?? {}) as Record<string, unknown>;
   const draft = (mqtt: Record<string, unknown>) => ({
     ...existing,
+    stage: token.stage,
     tenantId: token.tenantId,
     agentId: token.agentId,
     stateDir: existing?.stateDir ?? options.stateDir ?? 'state',
@@ -137,7 +143,7 @@ export async function enroll(options: EnrollOptions): Promise<Enrolled> {
   const text =
     path.extname(configFile).toLowerCase() === '.json'
       ? `${JSON.stringify(config, null, 2)}\n`
-      : YAML.stringify(config);
+      : (await import('yaml')).default.stringify(config);
   await writePrivate(configFile, text);
   return {
     thingName: reply.thingName,

@@ -11,6 +11,7 @@ import {
   jobsTopic,
   rpcRequestTopic,
   rpcResponseTopic,
+  type StagedAgent,
   statusTopic,
   thingName,
 } from '../../functions/contracts/index.ts';
@@ -21,6 +22,8 @@ import { Outbox, type OutboxItem } from './outbox.ts';
 export interface MqttLinkOptions {
   /** `mqtt://host:port` for aedes/mosquitto, `mqtts://host:8883` (or :443) for AWS IoT Core. */
   url: string;
+  /** The deployment's stage: the prefix of every topic and part of the thing name. */
+  stage: string;
   tenantId: string;
   agentId: string;
   username?: string | undefined;
@@ -58,6 +61,17 @@ const OFFLINE: AgentStatus = { v: 1, state: 'offline' };
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 60_000 };
 
+/** Every topic the agent uses: it subscribes to `jobs` and `rpcReq`, and publishes on the others. */
+export function agentLinkTopics(address: StagedAgent) {
+  return {
+    jobs: jobsTopic(address),
+    rpcReq: rpcRequestTopic(address),
+    rpcRes: rpcResponseTopic(address),
+    events: eventsTopic(address),
+    status: statusTopic(address),
+  };
+}
+
 export class MqttLink {
   readonly stats: LinkStats = {
     connects: 0,
@@ -70,7 +84,7 @@ export class MqttLink {
   private client: MqttClient | undefined;
   private readonly outbox: Outbox;
   private readonly log: Logger;
-  private readonly topics: { jobs: string; rpcReq: string; rpcRes: string; events: string; status: string };
+  private readonly topics: ReturnType<typeof agentLinkTopics>;
   private inflight = 0;
   private subscribedConnects = 0;
   private attempt = 0;
@@ -80,14 +94,11 @@ export class MqttLink {
   private connectWaiters: Array<() => void> = [];
 
   constructor(private readonly options: MqttLinkOptions) {
-    const address = { tenantId: options.tenantId, agentId: options.agentId };
-    this.topics = {
-      jobs: jobsTopic(address),
-      rpcReq: rpcRequestTopic(address),
-      rpcRes: rpcResponseTopic(address),
-      events: eventsTopic(address),
-      status: statusTopic(address),
-    };
+    this.topics = agentLinkTopics({
+      stage: options.stage,
+      tenantId: options.tenantId,
+      agentId: options.agentId,
+    });
     this.outbox = new Outbox(options.outboxLimit ?? 10_000);
     this.log = (options.log ?? silentLogger).child({ component: 'mqtt' });
   }
@@ -112,7 +123,7 @@ export class MqttLink {
     const { options } = this;
     const clientOptions: IClientOptions = {
       // IoT Core's policy lets a certificate connect only with its thing's name as client id
-      clientId: thingName({ tenantId: options.tenantId, agentId: options.agentId }),
+      clientId: thingName({ stage: options.stage, tenantId: options.tenantId, agentId: options.agentId }),
       clean: false,
       protocolVersion: options.protocolVersion ?? 4,
       keepalive: options.keepaliveSeconds ?? 30,

@@ -178,6 +178,8 @@ export function handleCommand(modem: SimulatedModem, command: string): CommandRe
         throw new SimError('cms', 303);
       }
       s.cnmiDs = ds === undefined || Number.isNaN(ds) ? 0 : ds;
+      // after the OK, as a modem flushes the reports it buffered while no client listened (bfr 0)
+      if (s.cnmiDs === 1) setTimeout(() => modem.flushHeldReports(), 0);
       return OK;
     }
     case '+CSMS':

@@ -115,6 +115,8 @@ export class SimulatedModem {
   private nextMr = 0;
   private readonly sessions = new Set<ModemSession>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Status reports that fell due while no client was connected, for the next one that routes them. */
+  private heldReports: string[] = [];
   private readonly concat = new Map<string, PendingConcat>();
   private readonly outbox: Outbox | undefined;
 
@@ -246,15 +248,31 @@ export class SimulatedModem {
           dischargedAt,
           status,
         });
-        for (const s of this.sessions) s.unsolicited(`\r\n+CDS: ${tpduLength}\r\n${pdu}\r\n`);
+        this.report(`\r\n+CDS: ${tpduLength}\r\n${pdu}\r\n`);
       } else {
         const stamp = (d: Date) =>
           d.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d:\d\d:\d\d).*$/, '$1/$2/$3,$4+00');
         const line = `+CDS: 6,${mr},"${to}",${to.startsWith('+') ? 145 : 129},"${stamp(submittedAt)}","${stamp(dischargedAt)}",${status}`;
-        for (const s of this.sessions) s.unsolicited(`\r\n${line}\r\n`);
+        this.report(`\r\n${line}\r\n`);
       }
     }, this.options.deliveryDelayMs ?? 20);
     this.timers.add(timer);
+  }
+
+  private report(urc: string): void {
+    if (this.sessions.size === 0) {
+      this.heldReports = [...this.heldReports.slice(-63), urc];
+      return;
+    }
+    for (const s of this.sessions) s.unsolicited(urc);
+  }
+
+  /** Sends the reports held while no client was connected (a client just asked for reports again). */
+  flushHeldReports(): void {
+    if (this.sessions.size === 0) return;
+    const held = this.heldReports;
+    this.heldReports = [];
+    for (const urc of held) for (const s of this.sessions) s.unsolicited(urc);
   }
 
   nextDelay(): number {

@@ -10,6 +10,7 @@ import { buildAdminApp } from '../deps.ts';
 export const handler = handle(
   buildAdminApp({
     ...awsBaseContext('admin'),
+    stage: requireEnv(ENV.stage),
     // Seals providers' secret params under the credential key, which dispatch opens them with.
     cipher: new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
     // Agent enrolment: things, certificates from the agents' requests, the stack's agent policy.

@@ -4,7 +4,8 @@
  * schema the cloud writes it with.
  */
 import * as z from 'zod';
-import { ID_PATTERN } from './topics.ts';
+import type { RouteDoc } from './openapi.ts';
+import { ID_PATTERN, STAGE_PATTERN } from './topics.ts';
 
 const agentId = z.string().regex(ID_PATTERN, 'must be 1 to 64 letters, digits, "_" or "-"');
 const modemGroup = z.string().min(1).max(64);
@@ -30,17 +31,17 @@ export const AgentPatchRequest = z
 export type AgentPatchRequest = z.output<typeof AgentPatchRequest>;
 
 /**
- * A one-time enrolment token: `sp.enrol.<tenant>.<agent>.<secret>`. The agent learns its own thing name from
- * it (the common name its certificate request must carry); only the secret's SHA-256 is stored.
+ * A one-time enrolment token: `sp.enrol.<stage>.<tenant>.<agent>.<secret>`. The agent learns its own thing
+ * name from it (the common name its certificate request must carry); only the secret's SHA-256 is stored.
  */
 export const ENROLMENT_TOKEN =
-  /^sp\.enrol\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{32})$/;
+  /^sp\.enrol\.([a-z][a-z0-9]{0,11})\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{32})$/;
 
 export function parseEnrolmentToken(
   token: string,
-): { tenantId: string; agentId: string; secret: string } | undefined {
+): { stage: string; tenantId: string; agentId: string; secret: string } | undefined {
   const m = ENROLMENT_TOKEN.exec(token);
-  return m ? { tenantId: m[1]!, agentId: m[2]!, secret: m[3]! } : undefined;
+  return m ? { stage: m[1]!, tenantId: m[2]!, agentId: m[3]!, secret: m[4]! } : undefined;
 }
 
 /** At most 16 KiB: a P-384 or RSA-4096 request is well under 4 KiB. */
@@ -56,8 +57,17 @@ export type EnrolRequest = z.output<typeof EnrolRequest>;
 export const EnrolReply = z.object({
   tenantId: z.string(),
   agentId: z.string(),
-  /** The IoT thing name, and so the MQTT client id. */
+  /** The IoT thing name, and so the MQTT client id: `{stage}:{tenantId}:{agentId}`. */
   thingName: z.string(),
+  /** The deployment's stage; every topic of the agent starts with `topicPrefix`. */
+  stage: z.string().regex(STAGE_PATTERN).describe('The stage of the deployment the agent enrolled with'),
+  /** `s/{stage}/t/{tenantId}/a/{agentId}/`: the contract's `t/{tenant}/a/{agent}/…` under the stage prefix. */
+  topicPrefix: z
+    .string()
+    .describe(
+      'The stage prefix: every topic of the agent is the contract topic t/{tenant}/a/{agent}/… under s/{stage}/, ' +
+        'i.e. this prefix followed by jobs, events, status, rpc/req or rpc/res',
+    ),
   modemGroups: z.array(z.string()),
   mqtt: z.object({
     url: z.string(),
@@ -68,3 +78,18 @@ export const EnrolReply = z.object({
   }),
 });
 export type EnrolReply = z.output<typeof EnrolReply>;
+
+export const ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/enrolments',
+    summary:
+      "Trade a one-time enrolment token and the box's certificate request for its certificate, broker endpoint, " +
+      'thing name and stage prefix (topics s/{stage}/t/{tenant}/a/{agent}/…)',
+    tag: 'agents',
+    auth: 'none',
+    body: EnrolRequest,
+    replies: { 201: { description: 'What the agent needs to connect', schema: EnrolReply } },
+    errors: [400, 401, 404, 410],
+  },
+];

@@ -14,6 +14,8 @@ export const ENV = {
   agentPolicyName: 'AGENT_POLICY_NAME',
   /** The operator's background jobs (tenant purges), consumed by the operator function itself. */
   jobsQueueUrl: 'JOBS_QUEUE_URL',
+  /** The stage (`dev`, `prod`, …): the agents' topics and thing names carry it (contracts/topics.ts). */
+  stage: 'STAGE',
   /** The logger's threshold; the stack leaves it unset, which means `info`. */
   logLevel: 'LOG_LEVEL',
 } as const;

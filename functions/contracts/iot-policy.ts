@@ -8,6 +8,8 @@
  * registration, never by the agent), not from its name.
  */
 
+import { agentPrefixPattern } from './topics.ts';
+
 export type IotAction = 'iot:Connect' | 'iot:Publish' | 'iot:RetainPublish' | 'iot:Receive' | 'iot:Subscribe';
 
 /** The ARN resource type each action is checked against (`client/…`, `topic/…`, `topicfilter/…`). */
@@ -26,18 +28,28 @@ const variable = (name: string) => `\${${name}}`;
 export const THING_NAME_VARIABLE = variable('iot:Connection.Thing.ThingName');
 export const thingAttributeVariable = (key: string) => variable(`iot:Connection.Thing.Attributes[${key}]`);
 
-const ownSubtree = `t/${thingAttributeVariable('tenantId')}/a/${thingAttributeVariable('agentId')}/*`;
+/**
+ * An agent's own subtree, `s/{stage}/t/{tenantId}/a/{agentId}/*`: the same layout as `agentTopicPrefix` in
+ * topics.ts, with the thing's attributes in place of the ids. The stage is written into each stage's own
+ * policy rather than read from an attribute, so a thing made by one stage's enrolment (whose grants reach only
+ * its own things and its own policy) can never be given another stage's topics.
+ */
+export const agentSubtreeResource = (stage: string) =>
+  `${agentPrefixPattern(stage, thingAttributeVariable('tenantId'), thingAttributeVariable('agentId'))}*`;
 
 /**
  * Connect as one's own thing; publish, receive and subscribe within one's own subtree. No
  * `iot:RetainPublish`: presence comes from lifecycle events (functions/contracts/presence.ts), so an agent
  * never needs a retained message, and a retained publish gets it disconnected.
  */
-export const AGENT_POLICY: readonly IotPolicyStatement[] = [
-  { actions: ['iot:Connect'], resourceType: 'client', resource: THING_NAME_VARIABLE, thingAttached: true },
-  { actions: ['iot:Publish', 'iot:Receive'], resourceType: 'topic', resource: ownSubtree },
-  { actions: ['iot:Subscribe'], resourceType: 'topicfilter', resource: ownSubtree },
-];
+export function agentPolicy(stage: string): readonly IotPolicyStatement[] {
+  const ownSubtree = agentSubtreeResource(stage);
+  return [
+    { actions: ['iot:Connect'], resourceType: 'client', resource: THING_NAME_VARIABLE, thingAttached: true },
+    { actions: ['iot:Publish', 'iot:Receive'], resourceType: 'topic', resource: ownSubtree },
+    { actions: ['iot:Subscribe'], resourceType: 'topicfilter', resource: ownSubtree },
+  ];
+}
 
 export interface IotThing {
   name: string;

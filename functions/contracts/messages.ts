@@ -3,6 +3,7 @@
  * Both sides validate with these schemas; version 1 is the contract.
  */
 import * as z from 'zod';
+import { allEventsFilter } from './topics.ts';
 
 const isoTime = z.iso.datetime({ offset: true });
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number');
@@ -18,7 +19,7 @@ const smsJobFields = {
   expiresAt: isoTime,
 };
 
-/** Cloud → agent on `t/{tenant}/a/{agent}/jobs`, version 1: the agent always asks for a delivery report. */
+/** Cloud → agent on `t/{tenant}/a/{agent}/jobs` (under the stage prefix `s/{stage}/`, see topics.ts), version 1: the agent always asks for a delivery report. */
 export const SmsJobV1 = z.object({ v: z.literal(1), ...smsJobFields }).strict();
 /**
  * Version 2 says whether to ask the network for a delivery report (TP-SRR). A report costs an event per SMS
@@ -169,7 +170,7 @@ export type AgentStatus = z.infer<typeof AgentStatus>;
 
 /**
  * What reaches the events queue. The IoT rule
- * `SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/events'`
+ * `SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 's/{stage}/t/+/a/+/events'`
  * (or the local bridge) wraps each agent message with the topic it arrived on: only the topic, which the
  * broker's ACL vouches for, says which tenant and agent sent it. The payload stays opaque base64 so that
  * nothing an agent writes can shadow the topic.
@@ -183,8 +184,12 @@ export const BridgedMessage = z
   .strict();
 export type BridgedMessage = z.infer<typeof BridgedMessage>;
 
-export const IOT_EVENTS_RULE_SQL =
-  "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/events'";
+/** An IoT rule that wraps each message on `filter` as a `BridgedMessage` (the local bridge does the same). */
+export const bridgedRuleSql = (filter: string, where?: string) =>
+  `SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM '${filter}'${where ? ` WHERE ${where}` : ''}`;
+
+/** The stage's agents' events to the events queue; only the stage's own topics, so stages share an account. */
+export const iotEventsRuleSql = (stage: string) => bridgedRuleSql(allEventsFilter(stage));
 
 /** Parses bytes from MQTT as JSON; returns undefined for anything that is not JSON. */
 export function parseJson(bytes: Buffer | string): unknown {

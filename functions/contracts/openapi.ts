@@ -8,6 +8,7 @@
  */
 import * as z from 'zod';
 import * as admin from './admin.ts';
+import * as agents from './agents.ts';
 import * as api from './api.ts';
 import * as keys from './keys.ts';
 import * as lockout from './lockout.ts';
@@ -334,6 +335,7 @@ export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   auth: { ...api, ROUTES: AUTH_ROUTES },
   sync: { ...sync, ROUTES: SYNC_ROUTES },
   admin: { ...admin, ROUTES: ADMIN_ROUTES },
+  agents,
   keys: { ...keys, ROUTES: ADMIN_SECURITY_ROUTES },
   lockout,
   messageLog,

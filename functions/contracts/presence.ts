@@ -9,6 +9,8 @@
  * the agent vanishes without a word (power cut, NAT timeout), and no agent bug can fake or forget them.
  */
 import * as z from 'zod';
+import { bridgedRuleSql } from './messages.ts';
+import { stageThingNamePrefix } from './topics.ts';
 
 export const PRESENCE_TOPIC_PREFIX = '$aws/events/presence/';
 /** What the local bridge subscribes to; the IoT rule's SQL reads the same topics. */
@@ -41,10 +43,19 @@ export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
 
 /**
  * The IoT rule that forwards lifecycle events, wrapped like agents' events (see `BridgedMessage`): the
- * topic says connected or disconnected and names the client.
+ * topic says connected or disconnected and names the client. Lifecycle events are account-wide, so each
+ * stage's rule keeps only the clients whose thing name carries its stage (the local bridge does the same with
+ * `isStagePresence`).
  */
-export const IOT_PRESENCE_RULE_SQL =
-  "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM '$aws/events/presence/+/+'";
+export const iotPresenceRuleSql = (stage: string) =>
+  bridgedRuleSql(ALL_PRESENCE_FILTER, `startswith(clientId, '${stageThingNamePrefix(stage)}')`);
+
+/** Whether a lifecycle event's topic is about a client of `stage`, as the stage's presence rule decides. */
+export const isStagePresence = (stage: string, topic: string) => {
+  if (!topic.startsWith(PRESENCE_TOPIC_PREFIX)) return false;
+  const clientId = topic.slice(topic.indexOf('/', PRESENCE_TOPIC_PREFIX.length) + 1);
+  return clientId.startsWith(stageThingNamePrefix(stage));
+};
 
 /** An agent's thing name (its MQTT client id) and back: one definition, in topics.ts. */
 export { parseThingName as parseAgentThingName, thingName as agentThingName } from './topics.ts';

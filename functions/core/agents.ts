@@ -11,7 +11,7 @@ import {
   type EnrolReply,
   parseEnrolmentToken,
 } from '../contracts/agents.ts';
-import { thingName } from '../contracts/topics.ts';
+import { agentTopicPrefix, parseThingName, thingName, thingNameFits } from '../contracts/topics.ts';
 import { AlreadyExistsError } from './admin-errors.ts';
 import type { Clock } from './clock.ts';
 import { checkCsr } from './csr.ts';
@@ -37,16 +37,25 @@ export class TokenUsedError extends DomainError {
   }
 }
 
+export class AgentIdTooLongError extends DomainError {
+  constructor(name: string) {
+    super(
+      'invalid_request',
+      `agentId: the thing name ${JSON.stringify(name)} would exceed AWS IoT's 128 characters; choose a shorter agentId.`,
+    );
+  }
+}
+
 const INVALID_TOKEN = 'A valid enrolment token is required.';
 
 const tokenHash = (secret: string) => createHash('sha256').update(secret).digest('hex');
 
 /** What an admin sees of an agent: never the certificate reference or a secret hash. */
-export function agentView(agent: AgentRecord) {
+export function agentView(agent: AgentRecord, stage: string) {
   return {
     agentId: agent.agentId,
     displayName: agent.displayName ?? null,
-    thingName: agent.thingName ?? thingName(agent),
+    thingName: agent.thingName ?? thingName({ stage, ...agent }),
     modemGroups: agent.modemGroups,
     enrolled: agent.certificateFingerprint !== undefined,
     enrolledAt: agent.enrolledAt ?? null,
@@ -60,6 +69,8 @@ export function agentView(agent: AgentRecord) {
 export class AgentService {
   constructor(
     private readonly deps: {
+      /** The stage this deployment is: its agents' thing names and topics carry it. */
+      stage: string;
       store: AgentStore;
       identities: AgentIdentities;
       tenants: Pick<TenantStore, 'get'>;
@@ -73,7 +84,19 @@ export class AgentService {
     return new Date(this.deps.clock.now()).toISOString();
   }
 
+  private view(agent: AgentRecord) {
+    return agentView(agent, this.deps.stage);
+  }
+
+  private staged(address: { tenantId: string; agentId: string }) {
+    return { stage: this.deps.stage, tenantId: address.tenantId, agentId: address.agentId };
+  }
+
   async register(actor: KeyActor, request: AgentCreateRequest) {
+    if (!thingNameFits(this.staged({ tenantId: actor.tenantId, agentId: request.agentId })))
+      throw new AgentIdTooLongError(
+        thingName(this.staged({ tenantId: actor.tenantId, agentId: request.agentId })),
+      );
     const at = this.now();
     const record: AgentRecord = {
       tenantId: actor.tenantId,
@@ -93,21 +116,21 @@ export class AgentService {
       actor: `key:${actor.keyPrefix}`,
       action: 'agent.registered',
       target: `agent:${request.agentId}`,
-      after: { ...agentView(record), enrolmentExpiresAt: enrolment.expiresAt },
+      after: { ...this.view(record), enrolmentExpiresAt: enrolment.expiresAt },
     });
-    return { ...agentView(record), enrolment };
+    return { ...this.view(record), enrolment };
   }
 
   private async newToken(tenantId: string, agentId: string) {
     const secret = randomBytes(24).toString('base64url');
     const expiresAt = new Date(this.deps.clock.now() + ENROLMENT_TOKEN_TTL_SECONDS * 1000).toISOString();
     await this.deps.store.putToken(tokenHash(secret), { tenantId, agentId, expiresAt });
-    return { token: `sp.enrol.${tenantId}.${agentId}.${secret}`, expiresAt };
+    return { token: `sp.enrol.${this.deps.stage}.${tenantId}.${agentId}.${secret}`, expiresAt };
   }
 
   async list(actor: KeyActor) {
     const agents = await this.deps.store.list(actor.tenantId);
-    return agents.filter((a) => a.tenantId === actor.tenantId).map(agentView);
+    return agents.filter((a) => a.tenantId === actor.tenantId).map((a) => this.view(a));
   }
 
   private async own(actor: KeyActor, agentId: string): Promise<AgentRecord> {
@@ -127,7 +150,7 @@ export class AgentService {
       })),
     );
     modems.sort((a, b) => a.modem.localeCompare(b.modem));
-    return { ...agentView(agent), modems };
+    return { ...this.view(agent), modems };
   }
 
   async update(actor: KeyActor, agentId: string, patch: AgentPatchRequest) {
@@ -152,7 +175,7 @@ export class AgentService {
       before: { displayName: before.displayName ?? null, modemGroups: before.modemGroups },
       after: { displayName: after.displayName ?? null, modemGroups: after.modemGroups },
     });
-    return agentView(after);
+    return this.view(after);
   }
 
   /** Removes the agent first (the broker refuses it from then on), then revokes its certificate and session. */
@@ -161,14 +184,14 @@ export class AgentService {
     const removed = await this.deps.store.delete(actor.tenantId, agentId);
     if (!removed) throw new NotFoundError(`Agent "${agentId}"`);
     const at = this.now();
-    const name = removed.thingName ?? thingName(removed);
+    const name = removed.thingName ?? thingName(this.staged(removed));
     await this.deps.audit.record({
       tenantId: actor.tenantId,
       at,
       actor: `key:${actor.keyPrefix}`,
       action: 'agent.deleted',
       target: `agent:${agentId}`,
-      before: agentView(removed),
+      before: this.view(removed),
     });
     if (removed.certificateRef)
       await this.revoke(actor.tenantId, name, removed.certificateRef, `key:${actor.keyPrefix}`);
@@ -182,7 +205,7 @@ export class AgentService {
       at: this.now(),
       actor,
       action: 'agent.certificate_revoked',
-      target: `agent:${name.slice(name.indexOf(':') + 1)}`,
+      target: `agent:${parseThingName(name)?.agentId ?? name}`,
       details: { thingName: name },
     });
   }
@@ -196,10 +219,15 @@ export class AgentService {
     if (!parsed) throw new UnauthorizedError(INVALID_TOKEN);
     const hash = tokenHash(parsed.secret);
     const stored = await this.deps.store.getToken(hash);
-    if (!stored || stored.tenantId !== parsed.tenantId || stored.agentId !== parsed.agentId)
+    if (
+      !stored ||
+      parsed.stage !== this.deps.stage ||
+      stored.tenantId !== parsed.tenantId ||
+      stored.agentId !== parsed.agentId
+    )
       throw new UnauthorizedError(INVALID_TOKEN);
     const address = { tenantId: stored.tenantId, agentId: stored.agentId };
-    const name = thingName(address);
+    const name = thingName(this.staged(address));
     const at = this.now();
     if (stored.usedAt) throw new TokenUsedError();
     if (stored.expiresAt <= at) throw new TokenExpiredError();
@@ -246,6 +274,8 @@ export class AgentService {
     return {
       ...address,
       thingName: name,
+      stage: this.deps.stage,
+      topicPrefix: agentTopicPrefix(this.staged(address)),
       modemGroups: agent.modemGroups,
       mqtt: {
         url: endpoint.mqttUrl,

@@ -99,6 +99,21 @@ export function openDispatchPayload(keys: DeploymentKeys, message: DispatchMessa
   return parsed.data;
 }
 
+/**
+ * Until when an agent may still send a step's job. Where a later rule takes over at this rule's timeout, the
+ * job must not go out after it: an agent that kept it over an outage (or a broker that queued it for an
+ * offline agent's session) would otherwise send it beside the next rule's message, and the user would get two.
+ * The agent drops a job at its `expiresAt`, so the deadline goes there; a last rule has only the challenge's.
+ */
+export function jobDeadline(
+  message: Pick<DispatchMessage, 'expiresAt' | 'hasNext'>,
+  rule: Rule,
+  now: number,
+): string {
+  if (!message.hasNext) return message.expiresAt;
+  return new Date(Math.min(now + rule.timeoutSeconds * 1000, Date.parse(message.expiresAt))).toISOString();
+}
+
 export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -194,7 +209,7 @@ export class Dispatcher {
       text,
       flash: message.flash,
       modemGroup: group,
-      expiresAt: message.expiresAt,
+      expiresAt: jobDeadline(message, rule, clock.now()),
     };
     // A delivery report only where the chain waits for it; an agent that predates version 2 always asks.
     version ??= await router.jobVersion(message.tenantId, agentId);

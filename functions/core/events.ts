@@ -33,6 +33,8 @@ export type EventOutcome = 'applied' | 'ignored' | 'rejected';
 export { OUTCOME_UNKNOWN, UNKNOWN_OUTCOME_WAIT_SECONDS };
 
 export interface EventProcessorDeps {
+  /** The deployment's stage: only its agents' topics and thing names are heard. */
+  stage: string;
   directory: DirectoryStore;
   challenges: ChallengeStore;
   log: Logger;
@@ -57,6 +59,8 @@ export class EventProcessor {
     if (bridged.data.topic.startsWith(PRESENCE_TOPIC_PREFIX)) return this.presence(bridged.data.topic, raw);
     const address = parseAgentTopic(bridged.data.topic);
     if (address?.kind !== 'events') return this.drop('bad_topic');
+    // another stage's agents are strangers here, whatever their ids (the rule takes only this stage's topics)
+    if (address.stage !== this.deps.stage) return this.drop('other_stage');
     // Agent state is ordered by when the cloud heard it: agents' clocks may be off, the broker's is ours.
     const heardAt = new Date(bridged.data.receivedAt ?? Date.now()).toISOString();
 
@@ -197,10 +201,10 @@ export class EventProcessor {
     // the topic is IoT Core's own and names the client; a payload naming another is not to be trusted
     if (topic !== `${PRESENCE_TOPIC_PREFIX}${event.eventType}/${event.clientId}`)
       return this.drop('bad_topic');
-    // the policy holds an agent's client id to its thing name, `{tenantId}:{agentId}`; others (the cloud's
-    // own clients) are not agents
+    // the policy holds an agent's client id to its thing name, `{stage}:{tenantId}:{agentId}`; others (the
+    // cloud's own clients, another stage's agents) are not this stage's agents
     const agent = parseAgentThingName(event.clientId);
-    if (!agent) return 'ignored';
+    if (agent?.stage !== this.deps.stage) return 'ignored';
     const connected = event.eventType === 'connected';
     const at = new Date(event.timestamp).toISOString();
     await this.deps.serviceEvents?.record(

@@ -15,6 +15,7 @@ import { publishBatchMetrics } from '../queue/metrics.ts';
 
 const publisher = new IotJobPublisher(
   new IoTDataPlaneClient({ endpoint: `https://${requireEnv(ENV.iotEndpoint)}` }),
+  requireEnv(ENV.stage),
 );
 
 export const { handler } = buildDispatchHandler({

@@ -6,6 +6,7 @@ import { publishBatchMetrics } from '../queue/metrics.ts';
 
 export const { handler } = buildEventsHandler({
   ...awsBaseContext('events'),
+  stage: requireEnv(ENV.stage),
   // A failed job moves the rule chain on by queueing the next step.
   sqs: new SQSClient({}),
   dispatchQueueUrl: requireEnv(ENV.dispatchQueueUrl),

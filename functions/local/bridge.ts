@@ -1,13 +1,18 @@
 /**
- * The local stand-in for the IoT topic rules: everything agents publish on their events topics, and the
- * broker's lifecycle events (connected/disconnected, see iot-rules.ts), go to the events queue, wrapped
- * with the topic it arrived on, exactly as the rules' SQL shapes them.
+ * The local stand-in for one stage's IoT topic rules: everything the stage's agents publish on their events
+ * topics, and the broker's lifecycle events (connected/disconnected, see iot-rules.ts) of the stage's clients,
+ * go to the events queue, wrapped with the topic it arrived on, exactly as the rules' SQL shapes and filters them.
  * The broker gets its PUBACK only once SQS has the message, so a crash here loses nothing.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../adapters/log.ts';
-import { ALL_EVENTS_FILTER, ALL_PRESENCE_FILTER, type BridgedMessage } from '../contracts/index.ts';
+import {
+  ALL_PRESENCE_FILTER,
+  allEventsFilter,
+  type BridgedMessage,
+  isStagePresence,
+} from '../contracts/index.ts';
 
 export interface EventsBridge {
   readonly forwarded: number;
@@ -18,10 +23,14 @@ export async function startEventsBridge(options: {
   sqs: SQSClient;
   queueUrl: string;
   log: Logger;
+  /** The stage whose rules this stands for. */
+  stage: string;
 }): Promise<EventsBridge> {
-  const { mqtt, sqs, queueUrl, log } = options;
+  const { mqtt, sqs, queueUrl, log, stage } = options;
   let forwarded = 0;
   mqtt.handleMessage = (packet, callback) => {
+    // the presence rule's WHERE: lifecycle events are the whole account's, and only this stage's are taken
+    if (packet.topic.startsWith('$') && !isStagePresence(stage, packet.topic)) return callback();
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const body: BridgedMessage = {
       topic: packet.topic,
@@ -42,7 +51,7 @@ export async function startEventsBridge(options: {
         callback(error instanceof Error ? error : new Error(String(error)));
       });
   };
-  await mqtt.subscribeAsync([ALL_EVENTS_FILTER, ALL_PRESENCE_FILTER], { qos: 1 });
+  await mqtt.subscribeAsync([allEventsFilter(stage), ALL_PRESENCE_FILTER], { qos: 1 });
   return {
     get forwarded() {
       return forwarded;

@@ -1,6 +1,7 @@
 /**
  * The local stand-in for AWS IoT Core: an aedes broker (MQTT 3.1.1) on 127.0.0.1 that authenticates every
- * client and keeps each agent inside its own `t/{tenant}/a/{agent}/…` subtree, as an IoT policy would.
+ * client and keeps each agent inside its own `s/{stage}/t/{tenant}/a/{agent}/…` subtree, as an IoT policy
+ * would. One broker stands for one account, so agents of several stages may share it.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -8,11 +9,11 @@ import { Aedes, type AuthenticateError, type Client, type ConnectPacket } from '
 import { parseAgentTopic, type TopicKind, thingName } from '../contracts/index.ts';
 
 /**
- * Who a connection is. An agent is an IoT thing: `thingName` is the name its login established (a
- * certificate's thing), by default `{tenantId}:{agentId}`; iot-rules.ts holds its client id to it.
+ * Who a connection is. An agent is an IoT thing of one stage: `thingName` is the name its login established (a
+ * certificate's thing), by default `{stage}:{tenantId}:{agentId}`; iot-rules.ts holds its client id to it.
  */
 export type Principal =
-  | { kind: 'agent'; tenantId: string; agentId: string; thingName?: string }
+  | { kind: 'agent'; stage: string; tenantId: string; agentId: string; thingName?: string }
   | { kind: 'service' };
 
 /** The client certificate a TLS client presented, already verified against the broker's CA. */
@@ -91,13 +92,14 @@ function isOwnTopic(
   const parsed = parseAgentTopic(topic);
   return (
     parsed !== undefined &&
+    parsed.stage === principal.stage &&
     parsed.tenantId === principal.tenantId &&
     parsed.agentId === principal.agentId &&
     kinds.has(parsed.kind)
   );
 }
 
-/** As IoT Core's policy demands: an agent's client id is its thing name, `{tenant}:{agent}`. */
+/** As IoT Core's policy demands: an agent's client id is its thing name, `{stage}:{tenant}:{agent}`. */
 function clientIdFits(principal: Principal & { kind: 'agent' }, clientId: string): boolean {
   return clientId === (principal.thingName ?? thingName(principal));
 }

@@ -8,7 +8,7 @@ import { AgentConfig } from '../../edge-agent/config.ts';
 import { createLogger as createAgentLogger } from '../../edge-agent/log.ts';
 import { ModemPool } from '../../edge-agent/modem/pool/pool.ts';
 import { type RunningSimulator, startSimulator } from '../../edge-agent/simulator/server.ts';
-import { thingName } from '../contracts/topics.ts';
+import { LOCAL_STAGE, thingName } from '../contracts/topics.ts';
 import { DEMO_MODEM_GROUP } from './seed.ts';
 
 export interface LocalEdge {
@@ -56,11 +56,16 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       );
     }
     const config = AgentConfig.parse({
+      stage: LOCAL_STAGE,
       tenantId: options.tenantId,
       agentId: options.agent.agentId,
       mqtt: {
         url: options.mqttUrl,
-        username: thingName({ tenantId: options.tenantId, agentId: options.agent.agentId }),
+        username: thingName({
+          stage: LOCAL_STAGE,
+          tenantId: options.tenantId,
+          agentId: options.agent.agentId,
+        }),
         password: options.agent.secret,
       },
       stateDir: options.stateDir,

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Aedes, AuthenticateError, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import {
-  AGENT_POLICY,
+  agentPolicy,
   type IotPolicyStatement,
   type IotThing,
   policyAllows,
@@ -86,8 +86,8 @@ export interface IotRefusal {
 }
 
 export interface IotRulesOptions {
-  /** The agents' policy; the deployed one by default. */
-  policy?: readonly IotPolicyStatement[];
+  /** The agents' policy of a stage; the deployed one by default (each stage deploys its own). */
+  policy?: (stage: string) => readonly IotPolicyStatement[];
   /** Each refusal as it happens (the stack logs them with the AWS page). */
   onRefusal?(refusal: IotRefusal): void;
 }
@@ -99,12 +99,16 @@ export interface IotRules {
 const NOT_AUTHORIZED = 5;
 const IDENTIFIER_REJECTED = 2;
 
-/** What the service side (the IoT rule and the dispatch role in AWS) is: not a thing, no policy of its own. */
-function thingOf(principal: Principal): IotThing | undefined {
+/**
+ * What the service side (the IoT rule and the dispatch role in AWS) is: not a thing, no policy of its own. An
+ * agent's certificate carries its stage's policy, as enrolment in that stage attached it.
+ */
+function thingOf(principal: Principal): (IotThing & { stage: string }) | undefined {
   if (principal.kind !== 'agent') return undefined;
   return {
     name: principal.thingName ?? agentThingName(principal),
     attributes: { tenantId: principal.tenantId, agentId: principal.agentId },
+    stage: principal.stage,
   };
 }
 
@@ -117,7 +121,14 @@ export function enforceIotRules(
   options: IotRulesOptions = {},
 ): IotRules {
   const { aedes } = broker;
-  const policy = options.policy ?? AGENT_POLICY;
+  const policies = new Map<string, readonly IotPolicyStatement[]>();
+  const policyOf = (thing: { stage: string }) => {
+    const known = policies.get(thing.stage);
+    if (known) return known;
+    const policy = (options.policy ?? agentPolicy)(thing.stage);
+    policies.set(thing.stage, policy);
+    return policy;
+  };
   const refusals: IotRefusal[] = [];
   const refuse = (rule: IotRuleId, clientId: string, detail: string): IotRefusal => {
     const refusal = { rule, clientId, detail };
@@ -132,7 +143,7 @@ export function enforceIotRules(
   /** The first rule a message breaks, or undefined. Shared by publishes and the last will. */
   function publishRefusal(
     clientId: string,
-    thing: IotThing | undefined,
+    thing: (IotThing & { stage: string }) | undefined,
     message: { topic: string; qos: number; retain: boolean; payload: PublishPacket['payload'] },
   ): IotRefusal | undefined {
     const { topic } = message;
@@ -147,9 +158,9 @@ export function enforceIotRules(
       return refuse('topicSlashes', clientId, `${slashes(topic)} slashes in ${topic}`);
     if (topic.startsWith('$')) return refuse('reservedTopics', clientId, `publish to ${topic}`);
     if (thing) {
-      if (!policyAllows(policy, thing, 'iot:Publish', topic))
+      if (!policyAllows(policyOf(thing), thing, 'iot:Publish', topic))
         return refuse('policy', clientId, `iot:Publish on ${topic}`);
-      if (message.retain && !policyAllows(policy, thing, 'iot:RetainPublish', topic))
+      if (message.retain && !policyAllows(policyOf(thing), thing, 'iot:RetainPublish', topic))
         return refuse('retainPublish', clientId, `retained publish on ${topic}`);
     } else if (message.retain) {
       // the service side publishes through the dispatch role, which grants iot:Publish only
@@ -167,7 +178,7 @@ export function enforceIotRules(
     if (thing) {
       if (!IOT_CORE_RULES.thingName.pattern.test(thing.name))
         return refuse('thingName', clientId, `thing name ${JSON.stringify(thing.name)}`);
-      if (!policyAllows(policy, thing, 'iot:Connect', clientId))
+      if (!policyAllows(policyOf(thing), thing, 'iot:Connect', clientId))
         return refuse('clientIdIsThingName', clientId, `thing ${thing.name} connected as ${clientId}`);
     }
     const will = packet?.will;
@@ -227,7 +238,7 @@ export function enforceIotRules(
       refusal = refuse('topicBytes', client.id, `${Buffer.byteLength(sub.topic)}-byte topic filter`);
     else if (slashes(sub.topic) > IOT_CORE_RULES.topicSlashes.max)
       refusal = refuse('topicSlashes', client.id, `${slashes(sub.topic)} slashes in ${sub.topic}`);
-    else if (thing && !policyAllows(policy, thing, 'iot:Subscribe', sub.topic))
+    else if (thing && !policyAllows(policyOf(thing), thing, 'iot:Subscribe', sub.topic))
       refusal = refuse('policy', client.id, `iot:Subscribe on ${sub.topic}`);
     else if (!topics.has(sub.topic) && topics.size >= IOT_CORE_RULES.subscriptionsPerConnection.max)
       refusal = refuse('subscriptionsPerConnection', client.id, `subscription ${topics.size + 1}`);
@@ -242,7 +253,7 @@ export function enforceIotRules(
   aedes.authorizeForward = (client, packet) => {
     const principal = broker.principalOf(client);
     const thing = principal && thingOf(principal);
-    if (thing && !policyAllows(policy, thing, 'iot:Receive', packet.topic)) return null;
+    if (thing && !policyAllows(policyOf(thing), thing, 'iot:Receive', packet.topic)) return null;
     return authorizeForward(client, packet);
   };
 

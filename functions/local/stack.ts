@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { createLogger, type Logger } from '../adapters/log.ts';
+import { LOCAL_STAGE } from '../contracts/topics.ts';
 import type { MailTransport } from '../core/channels/email.ts';
 import type { SmtpSettings } from '../core/channels/mail-params.ts';
 import type { Clock } from '../core/clock.ts';
@@ -136,6 +137,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         port: options.ports?.mqtt ?? 0,
         tls: { port: options.ports?.mqtts ?? 0, ca, host: options.listen },
         directory,
+        stage: LOCAL_STAGE,
         log,
       }),
     );
@@ -154,7 +156,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }),
     );
     const { pollers } = started.add(await startQueuePollers({ aws, handlers: cloud.handlers, log }));
-    started.add(await startBridge({ mqtt, aws, log }));
+    started.add(await startBridge({ mqtt, aws, log, stage: LOCAL_STAGE }));
     const api = started.add(
       await startApiServer({ apps: cloud.apps, port: options.ports?.api ?? 0, host: options.listen, log }),
     );

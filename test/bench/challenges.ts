@@ -438,7 +438,7 @@ async function countWholeLogins(
       new SendMessageCommand({
         QueueUrl: eventsQueue.url,
         MessageBody: JSON.stringify({
-          topic: eventsTopic({ tenantId: seed.tenantId, agentId: seed.agent.agentId }),
+          topic: eventsTopic({ stage: 'local', tenantId: seed.tenantId, agentId: seed.agent.agentId }),
           payload,
           receivedAt: Date.now(),
         }),

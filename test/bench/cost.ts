@@ -277,7 +277,7 @@ export async function benchCost(options: { logins?: number } = {}) {
         new SendMessageCommand({
           QueueUrl: eventsQueue.url,
           MessageBody: JSON.stringify({
-            topic: eventsTopic({ tenantId, agentId: seed.agent.agentId }),
+            topic: eventsTopic({ stage: 'local', tenantId, agentId: seed.agent.agentId }),
             payload: payload.toString('base64'),
             receivedAt: Date.now(),
           }),

@@ -20,7 +20,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { AtDriver } from '../../edge-agent/modem/at/at-driver.ts';
 import { TcpTransport } from '../../edge-agent/modem/transport/transport.ts';
 import { type RunningSimulator, startSimulator } from '../../edge-agent/simulator/server.ts';
-import { AgentEvent, jobsTopic, type SmsJob } from '../../functions/contracts/index.ts';
+import { AgentEvent, jobsTopic, parseAgentTopic, type SmsJob } from '../../functions/contracts/index.ts';
 import { type Broker, startBroker } from '../../functions/local/broker.ts';
 import { stageStandaloneAgent } from '../edge-agent/packaging/standalone-agent.ts';
 import { ms, summarize, table } from './stats.ts';
@@ -69,7 +69,7 @@ async function connectCloud(broker: Broker): Promise<Cloud> {
   const sentOn = new Map<string, string>();
   const waiters = new Set<() => void>();
   client.on('message', (topic, payload) => {
-    const agentId = topic.split('/')[3] ?? '';
+    const agentId = parseAgentTopic(topic)?.agentId ?? '';
     const parsed = AgentEvent.safeParse(JSON.parse(payload.toString('utf8')));
     if (!parsed.success) return;
     const event = parsed.data;
@@ -83,7 +83,7 @@ async function connectCloud(broker: Broker): Promise<Cloud> {
     }
     for (const w of waiters) w();
   });
-  await client.subscribeAsync(`t/${TENANT}/a/+/events`, { qos: 1 });
+  await client.subscribeAsync(`s/local/t/${TENANT}/a/+/events`, { qos: 1 });
   return {
     client,
     results,
@@ -321,7 +321,7 @@ async function throughput(cloud: Cloud, agent: RunningAgent, count: number): Pro
   const n = agent.sims.length;
   const idleRss = (await memory(agent.child.pid!)).rss;
   const ids = Array.from({ length: count }, (_, i) => `tp-n${n}-${i}`);
-  const topic = jobsTopic({ tenantId: TENANT, agentId: agent.agentId });
+  const topic = jobsTopic({ stage: 'local', tenantId: TENANT, agentId: agent.agentId });
   const done = () => ids.every((id) => cloud.results.has(id));
   const started = performance.now();
   await Promise.all(ids.map((id) => cloud.client.publishAsync(topic, JSON.stringify(job(id)), { qos: 1 })));
@@ -354,7 +354,7 @@ async function throughput(cloud: Cloud, agent: RunningAgent, count: number): Pro
 
 /** Job published → first `AT+CMGS` byte at the modem, one job at a time so every modem is idle. */
 async function latency(cloud: Cloud, agent: RunningAgent, samples: number): Promise<number[]> {
-  const topic = jobsTopic({ tenantId: TENANT, agentId: agent.agentId });
+  const topic = jobsTopic({ stage: 'local', tenantId: TENANT, agentId: agent.agentId });
   const byName = new Map(agent.sims.map((s) => [s.name, s]));
   // Only the time to the first byte counts here; a short send keeps the run short and the modems idle.
   for (const sim of agent.sims) sim.modem.options.sendDelayMs = 0;
@@ -424,7 +424,7 @@ export async function benchEdge(options: EdgeBenchOptions = {}): Promise<void> {
       if (username === SERVICE.username) return given === SERVICE.password ? { kind: 'service' } : null;
       const [tenantId, agentId] = (username ?? '').split('.');
       if (tenantId !== TENANT || !agentId || given !== agentSecret(agentId)) return null;
-      return { kind: 'agent', tenantId, agentId };
+      return { kind: 'agent', stage: 'local', tenantId, agentId };
     },
   });
   const cloud = await connectCloud(broker);

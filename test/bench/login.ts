@@ -92,7 +92,7 @@ export async function benchLogin(options: LoginBenchOptions = {}) {
         }
       }
     });
-    await watcher.subscribeAsync(['t/+/a/+/jobs', 't/+/a/+/events'], { qos: 0 });
+    await watcher.subscribeAsync(['s/local/t/+/a/+/jobs', 's/local/t/+/a/+/events'], { qos: 0 });
 
     const api = stack.json.apiUrl;
     const headers = { authorization: `Bearer ${stack.json.authKey}`, 'content-type': 'application/json' };

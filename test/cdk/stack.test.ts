@@ -5,8 +5,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ROUTES } from '../../cdk/functions.ts';
 import { SmsPassStack } from '../../cdk/stack.ts';
-import { IOT_EVENTS_RULE_SQL } from '../../functions/contracts/messages.ts';
-import { IOT_PRESENCE_RULE_SQL } from '../../functions/contracts/presence.ts';
+import { agentLinkTopics } from '../../edge-agent/mqtt/link.ts';
+import {
+  type IotAction,
+  type IotPolicyStatement,
+  policyAllows,
+} from '../../functions/contracts/iot-policy.ts';
+import { iotEventsRuleSql } from '../../functions/contracts/messages.ts';
+import { iotPresenceRuleSql } from '../../functions/contracts/presence.ts';
+import { thingName } from '../../functions/contracts/topics.ts';
 
 /** The same feature flags `npx cdk synth` runs with. */
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -162,10 +169,11 @@ describe('SmsPassStack', () => {
       'DISPATCH_QUEUE_URL',
       'IOT_ENDPOINT',
       'SECRET_ARN',
+      'STAGE',
       'TABLE_NAME',
     ]);
     // Events queues the next rule's step when a job fails.
-    expect(env(stack.functions.events)).toEqual(['DISPATCH_QUEUE_URL', 'TABLE_NAME']);
+    expect(env(stack.functions.events)).toEqual(['DISPATCH_QUEUE_URL', 'STAGE', 'TABLE_NAME']);
   });
 
   it('consumes every queue with partial batch failure reporting', () => {
@@ -236,7 +244,7 @@ describe('SmsPassStack', () => {
           .sort(),
       ).toEqual(
         fn === stack.functions.admin
-          ? ['AGENT_POLICY_NAME', 'CREDENTIAL_KEY_ARN', 'IOT_ENDPOINT', 'TABLE_NAME']
+          ? ['AGENT_POLICY_NAME', 'CREDENTIAL_KEY_ARN', 'IOT_ENDPOINT', 'STAGE', 'TABLE_NAME']
           : fn === stack.functions.operator
             ? ['JOBS_QUEUE_URL', 'TABLE_NAME']
             : ['TABLE_NAME'],
@@ -292,7 +300,7 @@ describe('SmsPassStack', () => {
   it('forwards agent events and lifecycle (presence) events from IoT Core to the events queue, with roles that can only send there', () => {
     const rules = Object.values(template.findResources('AWS::IoT::TopicRule'));
     expect(rules.map((r) => r.Properties.TopicRulePayload.Sql).sort()).toEqual(
-      [IOT_EVENTS_RULE_SQL, IOT_PRESENCE_RULE_SQL].sort(),
+      [iotEventsRuleSql('dev'), iotPresenceRuleSql('dev')].sort(),
     );
     const eventsQueueId = logicalId(stack.events.queue.node.defaultChild);
     for (const rule of rules) {
@@ -315,7 +323,7 @@ describe('SmsPassStack', () => {
     const document = JSON.stringify(policies[0]?.Properties.PolicyDocument);
     const own =
       // biome-ignore lint/suspicious/noTemplateCurlyInString: IoT policy variables, resolved by IoT Core
-      't/${iot:Connection.Thing.Attributes[tenantId]}/a/${iot:Connection.Thing.Attributes[agentId]}/*';
+      's/dev/t/${iot:Connection.Thing.Attributes[tenantId]}/a/${iot:Connection.Thing.Attributes[agentId]}/*';
     expect(document).toContain(`:topic/${own}`);
     expect(document).toContain(`:topicfilter/${own}`);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: IoT policy variables, resolved by IoT Core
@@ -323,6 +331,42 @@ describe('SmsPassStack', () => {
     expect(document).not.toMatch(/:topic(filter)?\/\*"/);
     // presence comes from lifecycle events: an agent never publishes retained
     expect(document).not.toContain('iot:RetainPublish');
+  });
+
+  it('grants exactly the topics the agent link uses, and none of another stage or agent', () => {
+    // The deployed document read back into statements, so this checks what IoT Core would evaluate.
+    const policy = Object.values(template.findResources('AWS::IoT::Policy'))[0]?.Properties.PolicyDocument;
+    const deployed: IotPolicyStatement[] = (policy.Statement as Statement[]).map((s) => {
+      const join = (s.Resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      const arn = join[1].filter((part) => typeof part === 'string').join('');
+      const [, type, resource] = /:(client|topic|topicfilter)\/(.*)$/.exec(arn) ?? [];
+      return {
+        actions: actionsOf(s) as IotAction[],
+        resourceType: type as IotPolicyStatement['resourceType'],
+        resource: resource ?? '',
+      };
+    });
+    const me = { stage: 'dev', tenantId: 'acme', agentId: 'branch-1' };
+    const thing = { name: thingName(me), attributes: { tenantId: me.tenantId, agentId: me.agentId } };
+    const allows = (action: IotAction, name: string) => policyAllows(deployed, thing, action, name);
+    const topics = agentLinkTopics(me);
+    expect(allows('iot:Connect', thing.name)).toBe(true);
+    for (const t of [topics.jobs, topics.rpcReq]) {
+      expect(allows('iot:Subscribe', t), t).toBe(true);
+      expect(allows('iot:Receive', t), t).toBe(true);
+    }
+    for (const t of [topics.events, topics.status, topics.rpcRes])
+      expect(allows('iot:Publish', t), t).toBe(true);
+    // the same ids in another stage, another agent of the tenant, and the unprefixed layout: all refused
+    for (const other of [
+      agentLinkTopics({ ...me, stage: 'prod' }),
+      agentLinkTopics({ ...me, agentId: 'branch-2' }),
+    ])
+      for (const t of Object.values(other))
+        for (const action of ['iot:Publish', 'iot:Receive', 'iot:Subscribe'] as const)
+          expect(allows(action, t), `${action} ${t}`).toBe(false);
+    expect(allows('iot:Subscribe', `t/${me.tenantId}/a/${me.agentId}/jobs`)).toBe(false);
+    expect(allows('iot:Connect', thingName({ ...me, stage: 'prod' }))).toBe(false);
   });
 
   it('lets only dispatch publish to IoT, and only on agents jobs topics', () => {
@@ -333,7 +377,7 @@ describe('SmsPassStack', () => {
     expect(actionsOf(publish[0]!)).toEqual(['iot:Publish']);
     const resources = resourcesOf(publish[0]!);
     expect(resources).toHaveLength(1);
-    expect(JSON.stringify(resources[0])).toMatch(/:topic\/t\/\*\/a\/\*\/jobs"/);
+    expect(JSON.stringify(resources[0])).toMatch(/:topic\/s\/dev\/t\/\*\/a\/\*\/jobs"/);
 
     for (const fn of [stack.functions.auth, stack.functions.events]) {
       expect(

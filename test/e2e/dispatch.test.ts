@@ -202,7 +202,7 @@ beforeAll(async () => {
   watcher.on('message', (topic, payload) =>
     jobs.push({ topic, id: (JSON.parse(payload.toString()) as { id: string }).id }),
   );
-  await watcher.subscribeAsync('t/+/a/+/jobs', { qos: 1 });
+  await watcher.subscribeAsync('s/local/t/+/a/+/jobs', { qos: 1 });
 }, 60_000);
 
 afterAll(async () => {

@@ -85,7 +85,7 @@ describe('enrolling an edge agent on the local stack', () => {
     });
     expect(registered.status).toBe(201);
     const agent = (await registered.json()) as { thingName: string; enrolment: { token: string } };
-    expect(agent.thingName).toBe(`${tenantId}:branch-1`);
+    expect(agent.thingName).toBe(`local:${tenantId}:branch-1`);
 
     const config = path.join(dir, 'etc', 'config.yaml');
     const enrolled = await cli([
@@ -100,13 +100,18 @@ describe('enrolling an edge agent on the local stack', () => {
       `default=${sim.url}`,
     ]).done;
     expect(enrolled, enrolled.err).toMatchObject({ code: 0 });
-    expect(enrolled.out).toContain(`enrolled as ${tenantId}:branch-1`);
+    expect(enrolled.out).toContain(`enrolled as local:${tenantId}:branch-1`);
     // The private key stays on the box, readable by its owner only.
     const key = path.join(dir, 'etc', 'agent.key');
     expect(statSync(key).mode & 0o777).toBe(0o600);
     expect(readFileSync(key, 'utf8')).toContain('PRIVATE KEY');
     const written = await loadConfig(config);
-    expect(written).toMatchObject({ tenantId, agentId: 'branch-1', mqtt: { url: stack.broker.tlsUrl } });
+    expect(written).toMatchObject({
+      stage: 'local',
+      tenantId,
+      agentId: 'branch-1',
+      mqtt: { url: stack.broker.tlsUrl },
+    });
 
     // The token was single use.
     const again = await cli([
@@ -164,7 +169,7 @@ describe('enrolling an edge agent on the local stack', () => {
       stack.broker.stats.refusedConnects > refusedBefore ? true : undefined,
     );
     const clients = (stack.broker.aedes as unknown as { clients: Record<string, unknown> }).clients;
-    expect(Object.keys(clients)).not.toContain(`${tenantId}:branch-1`);
+    expect(Object.keys(clients)).not.toContain(`local:${tenantId}:branch-1`);
     run.child.kill('SIGTERM');
     await run.done;
 

@@ -60,7 +60,7 @@ describe('a whole SMS login on the local stack', () => {
     });
     const jobs: Array<{ topic: string; payload: unknown }> = [];
     watcher.on('message', (topic, payload) => jobs.push({ topic, payload: JSON.parse(payload.toString()) }));
-    await watcher.subscribeAsync('t/+/a/+/jobs', { qos: 1 });
+    await watcher.subscribeAsync('s/local/t/+/a/+/jobs', { qos: 1 });
 
     // 1. the challenge
     const res = await api('/v1/challenges', {
@@ -90,7 +90,7 @@ describe('a whole SMS login on the local stack', () => {
     const job = await until('the MQTT job', () =>
       jobs.find((j) => (j.payload as { id?: string }).id === `${id}.0`),
     );
-    expect(job.topic).toBe(`t/${stack.json.tenantId}/a/${stack.seed.agent.agentId}/jobs`);
+    expect(job.topic).toBe(`s/local/t/${stack.json.tenantId}/a/${stack.seed.agent.agentId}/jobs`);
     const smsJob = SmsJob.parse(job.payload);
     expect(smsJob.to).toBe('+4520123456');
     const code = /code is (\d{6})/.exec(smsJob.text)?.[1];

@@ -90,10 +90,10 @@ describe('registering and enrolling agents', () => {
     expect(r.body).toMatchObject({
       agentId: 'branch-1',
       displayName: 'Branch 1',
-      thingName: 'demo:branch-1',
+      thingName: 'local:demo:branch-1',
       modemGroups: ['default'],
       enrolled: false,
-      enrolment: { token: expect.stringMatching(/^sp\.enrol\.demo\.branch-1\.[A-Za-z0-9_-]{32}$/) },
+      enrolment: { token: expect.stringMatching(/^sp\.enrol\.local\.demo\.branch-1\.[A-Za-z0-9_-]{32}$/) },
     });
     const expiresIn = Date.parse((r.body.enrolment as { expiresAt: string }).expiresAt) - clock.now();
     expect(expiresIn).toBeGreaterThan(0);
@@ -117,7 +117,7 @@ describe('registering and enrolling agents', () => {
 
   it('gives a token to exactly one of 300 parallel enrolments', async () => {
     const token = await register('race-1');
-    const { csrPem } = makeKeyAndCsr('demo:race-1');
+    const { csrPem } = makeKeyAndCsr('local:demo:race-1');
     const results = await Promise.all(Array.from({ length: 300 }, () => enrol(token, csrPem)));
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
@@ -129,18 +129,24 @@ describe('registering and enrolling agents', () => {
       mqtt: { url: string; certificatePem: string; caPem: string };
       modemGroups: string[];
     };
-    expect(winner).toMatchObject({ tenantId: 'demo', agentId: 'race-1', thingName: 'demo:race-1' });
+    expect(winner).toMatchObject({
+      tenantId: 'demo',
+      agentId: 'race-1',
+      thingName: 'local:demo:race-1',
+      stage: 'local',
+      topicPrefix: 's/local/t/demo/a/race-1/',
+    });
     expect(winner.mqtt.url).toBe(stack.broker.tlsUrl);
     const cert = new X509Certificate(winner.mqtt.certificatePem);
-    expect(cert.subject).toBe('CN=demo:race-1');
+    expect(cert.subject).toBe('CN=local:demo:race-1');
     expect(cert.verify(new X509Certificate(winner.mqtt.caPem).publicKey)).toBe(true);
     const shown = await call(admin(), '/v1/agents/race-1');
-    expect(shown.body).toMatchObject({ enrolled: true, thingName: 'demo:race-1' });
+    expect(shown.body).toMatchObject({ enrolled: true, thingName: 'local:demo:race-1' });
   });
 
   it('refuses an expired token (401) and an unknown or forged one (401)', async () => {
     const token = await register('late-1');
-    const { csrPem } = makeKeyAndCsr('demo:late-1');
+    const { csrPem } = makeKeyAndCsr('local:demo:late-1');
     offsetMs = 3601_000;
     try {
       const late = await enrol(token, csrPem);
@@ -151,9 +157,11 @@ describe('registering and enrolling agents', () => {
     const forged = `${token.slice(0, -4)}AAAA`;
     expect(errorCode(await enrol(forged, csrPem))).toBe('unauthorized');
     expect((await enrol('sp.enrol.demo.late-1', csrPem)).status).toBe(401);
+    // another stage's token, even with this stage's secret, is not this deployment's
+    expect((await enrol(token.replace('sp.enrol.local.', 'sp.enrol.prod.'), csrPem)).status).toBe(401);
     // a token names its agent: another agent's name in it does not match the stored token
     const moved = token.replace('.late-1.', '.race-1.');
-    expect((await enrol(moved, makeKeyAndCsr('demo:race-1').csrPem)).status).toBe(401);
+    expect((await enrol(moved, makeKeyAndCsr('local:demo:race-1').csrPem)).status).toBe(401);
   });
 
   it('refuses bad certificate requests with invalid_csr (400) and keeps the token for a good one', async () => {
@@ -162,15 +170,15 @@ describe('registering and enrolling agents', () => {
       ['not PEM', 'hello'],
       ['not DER', toPem('CERTIFICATE REQUEST', Buffer.from('not der at all'))],
       ['a URL', stack.json.apiUrl],
-      ['Ed25519 key', csrWith('demo:csr-1', generateKeyPairSync('ed25519'), '1.3.101.112')],
+      ['Ed25519 key', csrWith('local:demo:csr-1', generateKeyPairSync('ed25519'), '1.3.101.112')],
       [
         'RSA 1024',
-        csrWith('demo:csr-1', generateKeyPairSync('rsa', { modulusLength: 1024 }), OID.sha256WithRsa),
+        csrWith('local:demo:csr-1', generateKeyPairSync('rsa', { modulusLength: 1024 }), OID.sha256WithRsa),
       ],
-      ['another thing name', makeKeyAndCsr('demo:csr-2').csrPem],
+      ['another thing name', makeKeyAndCsr('local:demo:csr-2').csrPem],
       ['the dotted name', makeKeyAndCsr('demo.csr-1').csrPem],
     ];
-    const good = makeKeyAndCsr('demo:csr-1').csrPem;
+    const good = makeKeyAndCsr('local:demo:csr-1').csrPem;
     // A signature that does not match the key: the agent would not hold the key it asks a certificate for.
     const tampered = Buffer.from(good.split('\n').slice(1, -2).join(''), 'base64');
     tampered[tampered.length - 3]! ^= 0xff;
@@ -188,7 +196,11 @@ describe('registering and enrolling agents', () => {
 
   it('accepts an RSA 2048 request as IoT Core does', async () => {
     const token = await register('rsa-1');
-    const csr = csrWith('demo:rsa-1', generateKeyPairSync('rsa', { modulusLength: 2048 }), OID.sha256WithRsa);
+    const csr = csrWith(
+      'local:demo:rsa-1',
+      generateKeyPairSync('rsa', { modulusLength: 2048 }),
+      OID.sha256WithRsa,
+    );
     expect((await enrol(token, csr)).status).toBe(201);
   });
 });
@@ -228,7 +240,7 @@ describe('managing agents', () => {
     });
     expect(renamed.body).toMatchObject({
       agentId: 'mgmt-1',
-      thingName: 'demo:mgmt-1',
+      thingName: 'local:demo:mgmt-1',
       displayName: 'Head office',
     });
     const noop = await call(admin(), '/v1/agents/mgmt-1', { method: 'PATCH', body: { agentId: 'x' } });
@@ -261,11 +273,11 @@ describe('managing agents', () => {
     expect((await call(b, '/v1/agents')).body.agents).toEqual([]);
     // B's token of the same agent id is B's agent, and cannot enrol A's.
     const bToken = await register('iso-1', b);
-    expect((await enrol(bToken, makeKeyAndCsr('demo:iso-1').csrPem)).status).toBe(400);
-    const bEnrolled = await enrol(bToken, makeKeyAndCsr('globex:iso-1').csrPem);
-    expect(bEnrolled.body).toMatchObject({ tenantId: 'globex', thingName: 'globex:iso-1' });
+    expect((await enrol(bToken, makeKeyAndCsr('local:demo:iso-1').csrPem)).status).toBe(400);
+    const bEnrolled = await enrol(bToken, makeKeyAndCsr('local:globex:iso-1').csrPem);
+    expect(bEnrolled.body).toMatchObject({ tenantId: 'globex', thingName: 'local:globex:iso-1' });
     // A's token still works for A's agent only
-    expect((await enrol(token, makeKeyAndCsr('globex:iso-1').csrPem)).status).toBe(400);
+    expect((await enrol(token, makeKeyAndCsr('local:globex:iso-1').csrPem)).status).toBe(400);
     expect((await call(admin(), '/v1/agents/iso-1')).body).toMatchObject({ enrolled: false });
     // An auth key of A is not an admin key
     expect((await call(stack.json.authKey, '/v1/agents')).status).toBe(403);

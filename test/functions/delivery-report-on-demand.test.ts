@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Rule } from '../../functions/contracts/admin.ts';
-import type { SmsJob } from '../../functions/contracts/index.ts';
+import { eventsTopic, type SmsJob } from '../../functions/contracts/index.ts';
 import { AgentRouter } from '../../functions/core/agent-router.ts';
 import { ChainRunner, stepMessage } from '../../functions/core/chain-runner.ts';
 import { chainSealContext, Dispatcher } from '../../functions/core/dispatch.ts';
@@ -37,7 +37,7 @@ beforeAll(async () => {
     router: new AgentRouter({ directory: cloud.stores.directory, clock, cacheMs: 0 }),
     runner,
   });
-  events = new EventProcessor({ ...cloud.stores, log: cloud.log, runner });
+  events = new EventProcessor({ ...cloud.stores, log: cloud.log, runner, stage: 'local' });
 });
 afterAll(async () => cloud?.close());
 
@@ -86,7 +86,7 @@ async function agentOnline(extra: Record<string, unknown>) {
     ...extra,
   };
   const body = JSON.stringify({
-    topic: `t/${cloud.seed.tenantId}/a/${cloud.seed.agent.agentId}/events`,
+    topic: eventsTopic({ stage: 'local', tenantId: cloud.seed.tenantId, agentId: cloud.seed.agent.agentId }),
     payload: Buffer.from(JSON.stringify(event)).toString('base64'),
     receivedAt: Date.now(),
   });

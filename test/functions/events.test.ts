@@ -9,7 +9,11 @@ let cloud: CloudFixture;
 let events: EventProcessor;
 beforeAll(async () => {
   cloud = await startCloud();
-  events = new EventProcessor({ ...cloud.stores, log: cloud.log });
+  events = new EventProcessor({
+    stage: 'local',
+    ...cloud.stores,
+    log: cloud.log,
+  });
 });
 afterAll(async () => cloud?.close());
 
@@ -60,7 +64,9 @@ const sent = (jobId: string): AgentEvent => ({
 describe('the events processor', () => {
   it('marks the step and the challenge sent when the agent that got the job reports it', async () => {
     const c = await dispatchedChallenge('acme', 'edge-1');
-    expect(await events.process(bridged('t/acme/a/edge-1/events', sent(`${c.id}.0`)))).toBe('applied');
+    expect(await events.process(bridged('s/local/t/acme/a/edge-1/events', sent(`${c.id}.0`)))).toBe(
+      'applied',
+    );
     const after = await cloud.stores.challenges.get('acme', c.id, true);
     expect(after?.status).toBe('sent');
     expect(after?.deliveries[0]).toMatchObject({ status: 'sent', modem: 'modem-1' });
@@ -68,13 +74,17 @@ describe('the events processor', () => {
 
   it("ignores another tenant's agent reporting on this tenant's job", async () => {
     const c = await dispatchedChallenge('acme', 'edge-1');
-    expect(await events.process(bridged('t/globex/a/edge-1/events', sent(`${c.id}.0`)))).toBe('rejected');
+    expect(await events.process(bridged('s/local/t/globex/a/edge-1/events', sent(`${c.id}.0`)))).toBe(
+      'rejected',
+    );
     expect((await cloud.stores.challenges.get('acme', c.id, true))?.status).toBe('pending');
   });
 
   it('ignores another agent of the same tenant reporting on a job it was not given', async () => {
     const c = await dispatchedChallenge('acme', 'edge-1');
-    expect(await events.process(bridged('t/acme/a/edge-2/events', sent(`${c.id}.0`)))).toBe('rejected');
+    expect(await events.process(bridged('s/local/t/acme/a/edge-2/events', sent(`${c.id}.0`)))).toBe(
+      'rejected',
+    );
     expect((await cloud.stores.challenges.get('acme', c.id, true))?.status).toBe('pending');
   });
 
@@ -89,8 +99,10 @@ describe('the events processor', () => {
       messageRef: 7,
       status: 0,
     };
-    expect(await events.process(bridged('t/acme/a/edge-1/events', delivered))).toBe('applied');
-    expect(await events.process(bridged('t/acme/a/edge-1/events', sent(`${c.id}.0`)))).toBe('rejected');
+    expect(await events.process(bridged('s/local/t/acme/a/edge-1/events', delivered))).toBe('applied');
+    expect(await events.process(bridged('s/local/t/acme/a/edge-1/events', sent(`${c.id}.0`)))).toBe(
+      'rejected',
+    );
     expect((await cloud.stores.challenges.get('acme', c.id, true))?.status).toBe('delivered');
   });
 
@@ -98,15 +110,18 @@ describe('the events processor', () => {
     const c = await dispatchedChallenge('acme', 'edge-1');
     const bad = [
       'not json',
-      JSON.stringify({ topic: 't/acme/a/edge-1/events' }),
-      JSON.stringify({ topic: 't/acme/a/edge-1/events', payload: '!!!not base64' }),
-      bridged('t/acme/a/edge-1/events', 'garbage'),
-      bridged('t/acme/a/edge-1/events', { ...sent(`${c.id}.0`), extra: 1 }),
-      bridged('t/acme/a/edge-1/events', { ...sent(`${c.id}.0`), type: 'job.teleported' }),
-      bridged('t/acme/a/edge-1/events', sent('not-a-job-id')),
-      bridged('t/acme/a/edge-1/jobs', sent(`${c.id}.0`)),
-      bridged('t/../a/edge-1/events', sent(`${c.id}.0`)),
-      bridged('t/acme/a/edge-1/status', { v: 1, state: 'maybe' }),
+      JSON.stringify({ topic: 's/local/t/acme/a/edge-1/events' }),
+      JSON.stringify({ topic: 's/local/t/acme/a/edge-1/events', payload: '!!!not base64' }),
+      bridged('s/local/t/acme/a/edge-1/events', 'garbage'),
+      bridged('s/local/t/acme/a/edge-1/events', { ...sent(`${c.id}.0`), extra: 1 }),
+      bridged('s/local/t/acme/a/edge-1/events', { ...sent(`${c.id}.0`), type: 'job.teleported' }),
+      bridged('s/local/t/acme/a/edge-1/events', sent('not-a-job-id')),
+      bridged('s/local/t/acme/a/edge-1/jobs', sent(`${c.id}.0`)),
+      bridged('s/local/t/../a/edge-1/events', sent(`${c.id}.0`)),
+      bridged('s/local/t/acme/a/edge-1/status', { v: 1, state: 'maybe' }),
+      // the unprefixed layout, and the same agent's job in another stage sharing the account
+      bridged('t/acme/a/edge-1/events', sent(`${c.id}.0`)),
+      bridged('s/prod/t/acme/a/edge-1/events', sent(`${c.id}.0`)),
     ];
     for (const body of bad) expect(await events.process(body)).toBe('rejected');
     expect((await cloud.stores.challenges.get('acme', c.id, true))?.status).toBe('pending');
@@ -117,12 +132,12 @@ describe('the events processor', () => {
     const before = (await cloud.stores.directory.getAgent('acme', 'edge-1'))?.state;
     expect(
       await events.process(
-        bridged('t/acme/a/edge-1/status', { v: 1, state: 'offline', at: '2026-01-01T00:00:00.000Z' }),
+        bridged('s/local/t/acme/a/edge-1/status', { v: 1, state: 'offline', at: '2026-01-01T00:00:00.000Z' }),
       ),
     ).toBe('rejected');
     expect(
       await events.process(
-        bridged('t/acme/a/edge-1/events', {
+        bridged('s/local/t/acme/a/edge-1/events', {
           v: 1,
           type: 'agent.online',
           at: '2026-01-01T00:00:01.000Z',

@@ -42,8 +42,8 @@ describe('IoT Core adapter', () => {
       policyName: 'SmsPass-edge-agent',
       dataEndpoint: 'abc-ats.iot.eu-west-1.amazonaws.com',
     });
-    const name = thingName({ tenantId: 'acme', agentId: 'branch-1' });
-    expect(name).toBe('acme:branch-1');
+    const name = thingName({ stage: 'prod', tenantId: 'acme', agentId: 'branch-1' });
+    expect(name).toBe('prod:acme:branch-1');
     expect(name).toMatch(THING_NAME_PATTERN);
     const { csrPem } = makeKeyAndCsr(name);
     const issued = await identities.issue({ thingName: name, tenantId: 'acme', agentId: 'branch-1', csrPem });
@@ -52,7 +52,7 @@ describe('IoT Core adapter', () => {
       {
         command: 'CreateThingCommand',
         input: {
-          thingName: 'acme:branch-1',
+          thingName: 'prod:acme:branch-1',
           attributePayload: { attributes: { tenantId: 'acme', agentId: 'branch-1' } },
         },
       },
@@ -61,7 +61,7 @@ describe('IoT Core adapter', () => {
         input: { certificateSigningRequest: csrPem, setAsActive: true },
       },
       { command: 'AttachPolicyCommand', input: { policyName: 'SmsPass-edge-agent', target: ARN } },
-      { command: 'AttachThingPrincipalCommand', input: { thingName: 'acme:branch-1', principal: ARN } },
+      { command: 'AttachThingPrincipalCommand', input: { thingName: 'prod:acme:branch-1', principal: ARN } },
     ]);
     expect(await identities.endpoint()).toEqual({
       mqttUrl: 'mqtts://abc-ats.iot.eu-west-1.amazonaws.com:8883',
@@ -84,12 +84,12 @@ describe('IoT Core adapter', () => {
   it('revokes: deactivate first, then detach the policy and the thing, then delete the thing', async () => {
     const { iot, calls } = recordingClient();
     const identities = new IotAgentIdentities(iot, { policyName: 'SmsPass-edge-agent', dataEndpoint: 'e' });
-    await identities.revoke({ thingName: 'acme:branch-1', certificateRef: ARN });
+    await identities.revoke({ thingName: 'prod:acme:branch-1', certificateRef: ARN });
     expect(calls).toEqual([
       { command: 'UpdateCertificateCommand', input: { certificateId: '0123abcd', newStatus: 'INACTIVE' } },
       { command: 'DetachPolicyCommand', input: { policyName: 'SmsPass-edge-agent', target: ARN } },
-      { command: 'DetachThingPrincipalCommand', input: { thingName: 'acme:branch-1', principal: ARN } },
-      { command: 'DeleteThingCommand', input: { thingName: 'acme:branch-1' } },
+      { command: 'DetachThingPrincipalCommand', input: { thingName: 'prod:acme:branch-1', principal: ARN } },
+      { command: 'DeleteThingCommand', input: { thingName: 'prod:acme:branch-1' } },
     ]);
   });
 

@@ -52,7 +52,12 @@ beforeAll(async () => {
     router: new AgentRouter({ directory: cloud.stores.directory, clock, cacheMs: 0 }),
     runner,
   });
-  events = new EventProcessor({ ...cloud.stores, log: cloud.log, runner });
+  events = new EventProcessor({
+    stage: 'local',
+    ...cloud.stores,
+    log: cloud.log,
+    runner,
+  });
 });
 afterAll(async () => cloud?.close());
 
@@ -100,7 +105,7 @@ async function challengeWith(chain: Rule[], agentId: string): Promise<Challenge>
 
 const from = (agentId: string, event: unknown) =>
   JSON.stringify({
-    topic: `t/${cloud.seed.tenantId}/a/${agentId}/events`,
+    topic: `s/local/t/${cloud.seed.tenantId}/a/${agentId}/events`,
     payload: Buffer.from(JSON.stringify(event)).toString('base64'),
     receivedAt: nowMs,
   });

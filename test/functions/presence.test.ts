@@ -17,6 +17,7 @@ const clock = { now: () => now };
 beforeAll(async () => {
   t = await startDirectory({ clock });
   events = new EventProcessor({
+    stage: 'local',
     ...t.stores,
     log: t.log,
     serviceEvents: new DynamoServiceEventStore(t.dynamo, TABLE),
@@ -34,7 +35,7 @@ function lifecycle(
   versionNumber: number,
   timestamp: number,
   extra: Partial<LifecycleEvent> = {},
-  clientId = 'acme:edge-1',
+  clientId = 'local:acme:edge-1',
 ): string {
   const event: LifecycleEvent = {
     clientId,
@@ -140,9 +141,9 @@ describe('agent presence from lifecycle events', () => {
   it('takes presence from nothing the agent says: its status topic and agent.online change nothing', async () => {
     await events.process(lifecycle('disconnected', 300, now + 20_000_000));
     expect(await stateOf()).toBe('offline');
-    await events.process(bridged('t/acme/a/edge-1/status', { v: 1, state: 'online' }));
+    await events.process(bridged('s/local/t/acme/a/edge-1/status', { v: 1, state: 'online' }));
     await events.process(
-      bridged('t/acme/a/edge-1/events', {
+      bridged('s/local/t/acme/a/edge-1/events', {
         v: 1,
         type: 'agent.online',
         at: new Date(now).toISOString(),
@@ -155,9 +156,12 @@ describe('agent presence from lifecycle events', () => {
 
   it("ignores the cloud's own clients and drops an event whose payload names another client than its topic", async () => {
     expect(await events.process(lifecycle('connected', 1, now, {}, 'cloud-events-bridge'))).toBe('ignored');
+    // the same agent's thing in another stage of the account is not this stage's agent
+    expect(await events.process(lifecycle('connected', 2, now, {}, 'prod:acme:edge-1'))).toBe('ignored');
+    expect(await stateOf()).not.toBe('online');
     const forged = JSON.parse(lifecycle('connected', 999, now + 30_000_000)) as { payload: string };
     const body = JSON.stringify({
-      topic: presenceTopic('connected', 'globex:edge-1'),
+      topic: presenceTopic('connected', 'local:globex:edge-1'),
       payload: forged.payload,
       receivedAt: now,
     });
@@ -197,7 +201,7 @@ describe('the service-status log', () => {
     now += 1_000;
     const sendReport = async (event: AgentEvent) => {
       now += 1_000;
-      await events.process(bridged('t/acme/a/edge-1/events', event));
+      await events.process(bridged('s/local/t/acme/a/edge-1/events', event));
     };
     await sendReport(modemStatus(true));
     await sendReport(modemStatus(true));

@@ -18,7 +18,7 @@ let cloud: CloudFixture;
 let nowMs = Date.now();
 const clock = { now: () => nowMs };
 const queued: Array<{ message: DispatchMessage; delay: number }> = [];
-const published: Array<{ agentId: string; id: string }> = [];
+const published: Array<{ agentId: string; id: string; expiresAt?: string }> = [];
 let runner: ChainRunner;
 let dispatcher: Dispatcher;
 let events: EventProcessor;
@@ -35,7 +35,7 @@ beforeAll(async () => {
     challenges: cloud.stores.challenges,
     publisher: {
       publishJob: async (_t, agentId, job) => {
-        published.push({ agentId, id: job.id });
+        published.push({ agentId, id: job.id, expiresAt: job.expiresAt });
       },
     },
     keys: cloud.keys,
@@ -44,7 +44,12 @@ beforeAll(async () => {
     router: new AgentRouter({ directory: cloud.stores.directory, clock, cacheMs: 0 }),
     runner,
   });
-  events = new EventProcessor({ ...cloud.stores, log: cloud.log, runner });
+  events = new EventProcessor({
+    stage: 'local',
+    ...cloud.stores,
+    log: cloud.log,
+    runner,
+  });
 });
 afterAll(async () => cloud?.close());
 
@@ -102,7 +107,7 @@ describe('routing to agents', () => {
     });
     const bridged = (payload: object, receivedAt: number) =>
       JSON.stringify({
-        topic: `t/${tenantId}/a/${agentId}/events`,
+        topic: `s/local/t/${tenantId}/a/${agentId}/events`,
         payload: Buffer.from(JSON.stringify(payload)).toString('base64'),
         receivedAt,
       });
@@ -169,7 +174,7 @@ const stepMessage = (c: Challenge, step: number): DispatchMessage => ({
 
 const eventFrom = (tenantId: string, agentId: string, event: AgentEvent) =>
   JSON.stringify({
-    topic: `t/${tenantId}/a/${agentId}/events`,
+    topic: `s/local/t/${tenantId}/a/${agentId}/events`,
     payload: Buffer.from(JSON.stringify(event)).toString('base64'),
     receivedAt: nowMs,
   });
@@ -202,6 +207,23 @@ describe('failover', () => {
       [1, 'queued', undefined],
     ]);
     expect(queued.map((q) => [q.message.kind, q.message.step, q.delay])).toEqual([['step', 1, 0]]);
+  });
+
+  it('gives a job that a later rule backs up the deadline of its rule, so a kept job never goes out beside the next', async () => {
+    const agentId = cloud.seed.agent.agentId;
+    const c = await challengeWith([sms('default', 30), sms('default', 45)], agentId);
+    published.length = 0;
+    queued.length = 0;
+    expect(await dispatcher.dispatch({ ...stepMessage(c, 0), agentId })).toBe('published');
+    // the agent drops the job at this deadline: the moment the timer armed beside it fails the step over
+    expect(published).toEqual([
+      { agentId, id: `${c.id}.0`, expiresAt: new Date(nowMs + 30_000).toISOString() },
+    ]);
+    expect(queued.map((q) => [q.message.kind, q.delay])).toEqual([['timer', 30]]);
+    // the last rule has nothing after it: its job lives as long as the challenge
+    published.length = 0;
+    expect(await dispatcher.dispatch({ ...stepMessage(c, 1), agentId })).toBe('published');
+    expect(published).toEqual([{ agentId, id: `${c.id}.1`, expiresAt: c.expiresAt }]);
   });
 
   it('moves on when a rule needs a delivery report and only job.sent came', async () => {
@@ -261,7 +283,7 @@ describe('failover', () => {
     });
     published.length = 0;
     expect(await dispatcher.dispatch(queued[0]!.message)).toBe('published');
-    expect(published).toEqual([{ agentId, id: `${c.id}.1` }]);
+    expect(published).toEqual([{ agentId, id: `${c.id}.1`, expiresAt: c.expiresAt }]);
     expect(await events.process(eventFrom(c.tenantId, agentId, failed(`${c.id}.1`)))).toBe('applied');
     const stored = await cloud.stores.challenges.get(c.tenantId, c.id, true);
     expect(stored?.status).toBe('failed');

@@ -16,6 +16,7 @@ beforeAll(async () => {
   cloud = await startCloud();
   authenticate = brokerAuthenticator({
     directory: cloud.stores.directory,
+    stage: 'local',
     servicePassword: SERVICE_PASSWORD,
   });
 });
@@ -36,8 +37,9 @@ describe('broker logins', () => {
 
   it('lets an agent in with its own secret, as itself', async () => {
     const { tenantId, agent } = cloud.seed;
-    expect(await login(`${tenantId}:${agent.agentId}`, agent.secret)).toEqual({
+    expect(await login(`local:${tenantId}:${agent.agentId}`, agent.secret)).toEqual({
       kind: 'agent',
+      stage: 'local',
       tenantId,
       agentId: agent.agentId,
     });
@@ -46,13 +48,16 @@ describe('broker logins', () => {
   it('refuses another agent’s secret, unknown agents and malformed user names', async () => {
     const { tenantId, agent } = cloud.seed;
     const other = cloud.other;
-    expect(await login(`${tenantId}:${agent.agentId}`, other.agent.secret)).toBeNull();
-    expect(await login(`${tenantId}:${agent.agentId}`, '')).toBeNull();
-    expect(await login(`${tenantId}:no-such-agent`, agent.secret)).toBeNull();
-    expect(await login(`${other.tenantId}:${agent.agentId}`, agent.secret)).toBeNull();
+    expect(await login(`local:${tenantId}:${agent.agentId}`, other.agent.secret)).toBeNull();
+    expect(await login(`local:${tenantId}:${agent.agentId}`, '')).toBeNull();
+    expect(await login(`local:${tenantId}:no-such-agent`, agent.secret)).toBeNull();
+    expect(await login(`local:${other.tenantId}:${agent.agentId}`, agent.secret)).toBeNull();
     // the dotted form was never a legal IoT thing name
     for (const name of [
       tenantId,
+      // the unstaged name, and the same agent in another stage (whose directory this is not)
+      `${tenantId}:${agent.agentId}`,
+      `prod:${tenantId}:${agent.agentId}`,
       `${tenantId}:`,
       `:${agent.agentId}`,
       `${tenantId}:${agent.agentId}:x`,
@@ -65,8 +70,8 @@ describe('broker logins', () => {
     const { tenantId, agent } = cloud.other;
     const tenants = new DynamoTenantStore(cloud.dynamo, TABLE);
     await tenants.update(tenantId, { status: 'suspended' });
-    expect(await login(`${tenantId}:${agent.agentId}`, agent.secret)).toBeNull();
+    expect(await login(`local:${tenantId}:${agent.agentId}`, agent.secret)).toBeNull();
     await tenants.update(tenantId, { status: 'active' });
-    expect(await login(`${tenantId}:${agent.agentId}`, agent.secret)).toMatchObject({ kind: 'agent' });
+    expect(await login(`local:${tenantId}:${agent.agentId}`, agent.secret)).toMatchObject({ kind: 'agent' });
   });
 });

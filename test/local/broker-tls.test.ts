@@ -48,7 +48,7 @@ async function enrolAgent(agentId: string): Promise<Identity> {
     modemGroups: ['default'],
   });
   const token = (registered.body.enrolment as { token: string }).token;
-  const thingName = `demo:${agentId}`;
+  const thingName = `local:demo:${agentId}`;
   const { keyPem, csrPem } = makeKeyAndCsr(thingName);
   const res = await fetch(`${stack.json.apiUrl}/v1/enrolments`, {
     method: 'POST',
@@ -109,13 +109,16 @@ describe('agents over TLS on the local broker', () => {
     const id = await enrolAgent('tls-1');
     const client = await connect(id);
     expect(client.connected).toBe(true);
-    const granted = await client.subscribeAsync(jobsTopic({ tenantId: 'demo', agentId: 'tls-1' }), {
-      qos: 1,
-    });
+    const granted = await client.subscribeAsync(
+      jobsTopic({ stage: 'local', tenantId: 'demo', agentId: 'tls-1' }),
+      {
+        qos: 1,
+      },
+    );
     expect(granted[0]?.qos).toBe(1);
     // another agent's jobs: SUBACK 0x80
     const foreign = await client
-      .subscribeAsync(jobsTopic({ tenantId: 'demo', agentId: 'edge-1' }), { qos: 1 })
+      .subscribeAsync(jobsTopic({ stage: 'local', tenantId: 'demo', agentId: 'edge-1' }), { qos: 1 })
       .then(
         () => 'granted',
         () => 'refused',
@@ -126,7 +129,7 @@ describe('agents over TLS on the local broker', () => {
 
   it('refuses a client id that is not the certificate’s thing name', async () => {
     const id = await enrolAgent('tls-2');
-    expect(await attempt(id, 'demo:edge-1')).toBe('refused');
+    expect(await attempt(id, 'local:demo:edge-1')).toBe('refused');
     expect(await attempt(id, 'demo.tls-2')).toBe('refused');
   });
 
@@ -135,7 +138,7 @@ describe('agents over TLS on the local broker', () => {
     try {
       const rogue = LocalCa.open(dir);
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-      const leaf = rogue.signClient('demo:tls-3', publicKey.export({ type: 'spki', format: 'der' }));
+      const leaf = rogue.signClient('local:demo:tls-3', publicKey.export({ type: 'spki', format: 'der' }));
       const real = await enrolAgent('tls-3');
       const refusedBefore = stack.broker.stats.refusedConnects;
       const forged = {

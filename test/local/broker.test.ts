@@ -4,14 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsTopic, jobsTopic, rpcRequestTopic, statusTopic } from '../../functions/contracts/index.ts';
 import { type Broker, type Principal, startBroker } from '../../functions/local/broker.ts';
 
-const A1 = { tenantId: 'tenantA', agentId: 'agent1' };
-const A2 = { tenantId: 'tenantA', agentId: 'agent2' };
-const B1 = { tenantId: 'tenantB', agentId: 'agent1' };
+const A1 = { stage: 'local', tenantId: 'tenantA', agentId: 'agent1' };
+const A2 = { stage: 'local', tenantId: 'tenantA', agentId: 'agent2' };
+const B1 = { stage: 'local', tenantId: 'tenantB', agentId: 'agent1' };
 
 const accounts = new Map<string, { password: string; principal: Principal }>([
-  ['tenantA:agent1', { password: 'pw-a1', principal: { kind: 'agent', ...A1 } }],
-  ['tenantA:agent2', { password: 'pw-a2', principal: { kind: 'agent', ...A2 } }],
-  ['tenantB:agent1', { password: 'pw-b1', principal: { kind: 'agent', ...B1 } }],
+  ['local:tenantA:agent1', { password: 'pw-a1', principal: { kind: 'agent', ...A1 } }],
+  ['local:tenantA:agent2', { password: 'pw-a2', principal: { kind: 'agent', ...A2 } }],
+  ['local:tenantB:agent1', { password: 'pw-b1', principal: { kind: 'agent', ...B1 } }],
   ['service', { password: 'pw-service', principal: { kind: 'service' } }],
 ]);
 
@@ -69,39 +69,45 @@ describe('local broker (aedes stand-in for AWS IoT Core)', () => {
   });
 
   it('refuses a wrong password and an unknown user', async () => {
-    await expect(connect('tenantA:agent1', 'wrong')).rejects.toThrow(/bad user ?name or password/i);
+    await expect(connect('local:tenantA:agent1', 'wrong')).rejects.toThrow(/bad user ?name or password/i);
     await expect(connect('nobody', 'pw')).rejects.toThrow();
   });
 
   it('refuses an agent whose client id is not its own, so it cannot take over another session', async () => {
-    await expect(connect('tenantA:agent1', 'pw-a1', { clientId: 'tenantA:agent2' })).rejects.toThrow();
-    await expect(connect('tenantA:agent1', 'pw-a1', { clientId: 'tenantA:agent10' })).rejects.toThrow();
+    await expect(
+      connect('local:tenantA:agent1', 'pw-a1', { clientId: 'local:tenantA:agent2' }),
+    ).rejects.toThrow();
+    await expect(
+      connect('local:tenantA:agent1', 'pw-a1', { clientId: 'local:tenantA:agent10' }),
+    ).rejects.toThrow();
     // the client id is the thing name itself, as IoT Core's policy demands: no suffix, no dotted form
-    await expect(connect('tenantA:agent1', 'pw-a1', { clientId: 'tenantA:agent1.probe' })).rejects.toThrow();
-    await expect(connect('tenantA:agent1', 'pw-a1', { clientId: 'tenantA.agent1' })).rejects.toThrow();
-    const ok = await connect('tenantA:agent1', 'pw-a1', { clientId: 'tenantA:agent1' });
+    await expect(
+      connect('local:tenantA:agent1', 'pw-a1', { clientId: 'local:tenantA:agent1.probe' }),
+    ).rejects.toThrow();
+    await expect(connect('local:tenantA:agent1', 'pw-a1', { clientId: 'tenantA.agent1' })).rejects.toThrow();
+    const ok = await connect('local:tenantA:agent1', 'pw-a1', { clientId: 'local:tenantA:agent1' });
     expect(ok.connected).toBe(true);
     await ok.endAsync();
   });
 
   it('refuses a last will outside the agent status topic', async () => {
     await expect(
-      connect('tenantA:agent1', 'pw-a1', {
+      connect('local:tenantA:agent1', 'pw-a1', {
         will: { topic: jobsTopic(B1), payload: Buffer.from('x'), qos: 1, retain: true },
       }),
     ).rejects.toThrow();
   });
 
   it('lets an agent subscribe only to its own jobs and rpc/req topics', async () => {
-    const agent = await connect('tenantA:agent1', 'pw-a1');
+    const agent = await connect('local:tenantA:agent1', 'pw-a1');
     const topics = [
       jobsTopic(A1),
       rpcRequestTopic(A1),
       jobsTopic(B1),
       jobsTopic(A2),
       eventsTopic(A1),
-      't/tenantA/a/+/jobs',
-      't/tenantB/#',
+      's/local/t/tenantA/a/+/jobs',
+      's/local/t/tenantB/#',
       '#',
     ];
     // mqtt.js rejects a SUBSCRIBE with any refused entry and hands over the SUBACK on the error
@@ -118,7 +124,7 @@ describe('local broker (aedes stand-in for AWS IoT Core)', () => {
     const service = await connect('service', 'pw-service');
     const seen = inbox(service);
     await service.subscribeAsync('#', { qos: 1 });
-    const agent = await connect('tenantA:agent1', 'pw-a1');
+    const agent = await connect('local:tenantA:agent1', 'pw-a1');
     const before = broker.stats.refusedPublishes;
 
     await agent.publishAsync(eventsTopic(B1), 'forged-b', { qos: 1 });
@@ -143,7 +149,7 @@ describe('local broker (aedes stand-in for AWS IoT Core)', () => {
   });
 
   it('lets the service publish to any agent jobs topic', async () => {
-    const agentB = await connect('tenantB:agent1', 'pw-b1');
+    const agentB = await connect('local:tenantB:agent1', 'pw-b1');
     const seen = inbox(agentB);
     await agentB.subscribeAsync(jobsTopic(B1), { qos: 1 });
     const service = await connect('service', 'pw-service');
@@ -156,7 +162,7 @@ describe('local broker (aedes stand-in for AWS IoT Core)', () => {
     const service = await connect('service', 'pw-service');
     const seen = inbox(service);
     await service.subscribeAsync(statusTopic(A2), { qos: 1 });
-    const agent = await connect('tenantA:agent2', 'pw-a2', {
+    const agent = await connect('local:tenantA:agent2', 'pw-a2', {
       will: {
         topic: statusTopic(A2),
         payload: Buffer.from('{"v":1,"state":"offline"}'),

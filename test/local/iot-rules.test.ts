@@ -18,8 +18,8 @@ import { enforceIotRules, IOT_CORE_RULES } from '../../functions/local/iot-rules
 import { LocalCa } from '../../functions/local/local-ca.ts';
 import { type LocalBroker, startLocalBroker } from '../../functions/local/starters/mqtt-broker.ts';
 
-const A1 = { tenantId: 'acme', agentId: 'edge-1' };
-const B1 = { tenantId: 'globex', agentId: 'edge-1' };
+const A1 = { stage: 'local', tenantId: 'acme', agentId: 'edge-1' };
+const B1 = { stage: 'local', tenantId: 'globex', agentId: 'edge-1' };
 const agents = new Map(
   [A1, B1].map((a) => [`${a.tenantId}/${a.agentId}`, { ...a, secretHash: secretHash(`pw-${a.tenantId}`) }]),
 );
@@ -36,6 +36,7 @@ beforeAll(async () => {
     port: 0,
     tls: { port: 0, ca: LocalCa.open(mkdtempSync(join(tmpdir(), 'iot-rules-ca-'))) },
     directory,
+    stage: 'local',
     log: createLogger({}, { level: 'error' }),
   });
 });
@@ -51,9 +52,9 @@ async function connect(options: IClientOptions, url = local.broker.url): Promise
 }
 const asAgent = (a = A1, extra: IClientOptions = {}) =>
   connect({
-    username: `${a.tenantId}:${a.agentId}`,
+    username: `${a.stage}:${a.tenantId}:${a.agentId}`,
     password: `pw-${a.tenantId}`,
-    clientId: `${a.tenantId}:${a.agentId}`,
+    clientId: `${a.stage}:${a.tenantId}:${a.agentId}`,
     ...extra,
   });
 const asService = (clientId: string, extra: IClientOptions = {}) =>
@@ -85,7 +86,7 @@ describe('the local broker enforces AWS IoT Core rules', () => {
   it('holds an agent to its thing name as client id ({tenant}:{agent}), as the iot:Connect policy does', async () => {
     const refused = /identifier rejected|not authori[sz]ed/i;
     await expect(asAgent(A1, { clientId: 'acme.edge-1' })).rejects.toThrow(refused);
-    await expect(asAgent(A1, { clientId: 'acme:edge-2' })).rejects.toThrow(refused);
+    await expect(asAgent(A1, { clientId: 'local:acme:edge-2' })).rejects.toThrow(refused);
     const ok = await asAgent(A1);
     expect(ok.connected).toBe(true);
     await ok.endAsync();
@@ -157,7 +158,7 @@ describe('the local broker enforces AWS IoT Core rules', () => {
   it('disconnects any client that publishes to a reserved $aws topic (lifecycle events cannot be forged)', async () => {
     for (const client of [await asAgent(), await asService('svc-reserved')]) {
       const gone = closed(client);
-      client.publish('$aws/events/presence/connected/globex:edge-1', '{}', { qos: 1 });
+      client.publish('$aws/events/presence/connected/local:globex:edge-1', '{}', { qos: 1 });
       await gone;
     }
   });
@@ -182,9 +183,9 @@ describe('the local broker enforces AWS IoT Core rules', () => {
     watcher.on('message', (topic, payload) => seen.push({ topic, event: JSON.parse(payload.toString()) }));
     await watcher.subscribeAsync(ALL_PRESENCE_FILTER, { qos: 1 });
     const until = async (n: number) => {
-      while (seen.filter((s) => s.event.clientId === 'acme:edge-1').length < n)
+      while (seen.filter((s) => s.event.clientId === 'local:acme:edge-1').length < n)
         await new Promise((r) => setTimeout(r, 20));
-      return seen.filter((s) => s.event.clientId === 'acme:edge-1');
+      return seen.filter((s) => s.event.clientId === 'local:acme:edge-1');
     };
 
     const first = await asAgent();
@@ -205,7 +206,7 @@ describe('the local broker enforces AWS IoT Core rules', () => {
       ['connected', undefined],
       ['disconnected', 'AUTH_ERROR'],
     ]);
-    expect(seen[0]?.topic).toBe('$aws/events/presence/connected/acme:edge-1');
+    expect(seen[0]?.topic).toBe('$aws/events/presence/connected/local:acme:edge-1');
     const versions = events.map((e) => e.versionNumber);
     expect(versions[0]).toBe(versions[1]);
     expect(versions[2]).toBeGreaterThan(versions[1]!);

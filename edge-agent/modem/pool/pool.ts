@@ -123,6 +123,7 @@ export class ModemPool implements SmsSender {
   private readonly statusReports: boolean;
   private readonly validityMinutes: number | undefined;
   private readonly deliveryListeners = new Set<(report: DeliveryReport) => void>();
+  private unheardReports: DeliveryReport[] = [];
   private readonly statusListeners = new Set<(status: ModemStatus) => void>();
   /** `${modem}:${mr}` → when the part was sent, for parts still waiting for a final report. */
   private readonly awaitingReport = new Map<string, number>();
@@ -193,6 +194,9 @@ export class ModemPool implements SmsSender {
 
   onDeliveryReport(listener: (report: DeliveryReport) => void): void {
     this.deliveryListeners.add(listener);
+    // reports a modem flushed while it started, before anyone listened (those of an earlier process)
+    const early = this.unheardReports.splice(0);
+    for (const report of early) this.notify(listener, report);
   }
 
   /** Called whenever a modem's health, registration or block state changes (for `modem.status` on change). */
@@ -556,6 +560,19 @@ export class ModemPool implements SmsSender {
           const oldest = this.earlyReports.keys().next().value;
           if (oldest !== undefined) this.earlyReports.delete(oldest);
         }
+      } else if (report.recipient !== undefined && deliveryOutcome(report.status) !== 'pending') {
+        // a send of an earlier process (the agent restarted): the agent may match it by recipient
+        const delivery: DeliveryReport = {
+          modem: slot.id,
+          messageRef: report.messageReference,
+          status: report.status,
+          at: report.at,
+          recipient: report.recipient,
+          unmatched: true,
+        };
+        if (this.deliveryListeners.size === 0)
+          this.unheardReports = [...this.unheardReports.slice(-63), delivery];
+        for (const listener of this.deliveryListeners) this.notify(listener, delivery);
       }
       return;
     }

@@ -10,6 +10,7 @@ import type { Logger } from '../../adapters/log.ts';
 import { pooledSmtpTransports } from '../../adapters/mail/smtp-transport-factory.ts';
 import { MqttJobPublisher } from '../../adapters/mqtt/mqtt-publisher.ts';
 import type { FunctionName } from '../../contracts/routes.ts';
+import { LOCAL_STAGE } from '../../contracts/topics.ts';
 import { Bulkheads } from '../../core/channels/bulkhead.ts';
 import type { MailTransport } from '../../core/channels/email.ts';
 import type { SmtpSettings } from '../../core/channels/mail-params.ts';
@@ -78,7 +79,7 @@ export function wireCloudFunctions(options: {
     const { handler: dispatchHandler } = buildDispatchHandler({
       ...ctx,
       ...queueCtx,
-      publisher: new MqttJobPublisher(serviceClient),
+      publisher: new MqttJobPublisher(serviceClient, LOCAL_STAGE),
       channels: {
         http: new FetchHttpTransport(),
         bulkheads: new Bulkheads(),

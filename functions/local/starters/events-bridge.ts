@@ -9,12 +9,13 @@ export function startBridge(options: {
   mqtt: Pick<LocalBroker, 'connectService'>;
   aws: Pick<AwsStandIns, 'sqs' | 'queues'>;
   log: Logger;
+  stage: string;
 }): Promise<Part> {
-  const { mqtt, aws, log } = options;
+  const { mqtt, aws, log, stage } = options;
   return startPart(log, async (stops) => {
     const client = await mqtt.connectService('cloud-events-bridge');
     stops.push(() => client.endAsync(true));
-    await startEventsBridge({ mqtt: client, sqs: aws.sqs, queueUrl: aws.queues.events.url, log });
+    await startEventsBridge({ mqtt: client, sqs: aws.sqs, queueUrl: aws.queues.events.url, log, stage });
     return {};
   });
 }

@@ -35,6 +35,8 @@ export function startLocalBroker(options: {
   /** MQTT over TLS for enrolled agents, with client certificates the local CA signed. */
   tls: { port: number; ca: LocalCa; host?: string | undefined };
   directory: Pick<DirectoryStore, 'getAgent' | 'getTenant'>;
+  /** The stage of the directory's agents. */
+  stage: string;
   log: Logger;
 }): Promise<LocalBroker> {
   return startPart(options.log, async (stops) => {
@@ -50,7 +52,11 @@ export function startLocalBroker(options: {
         cert: server.certificatePem,
         ca: options.tls.ca.certificatePem,
       },
-      authenticate: brokerAuthenticator({ directory: options.directory, servicePassword }),
+      authenticate: brokerAuthenticator({
+        directory: options.directory,
+        servicePassword,
+        stage: options.stage,
+      }),
     });
     stops.push(() => broker.close());
     // What IoT Core would refuse fails here too; the log names the rule and the AWS page for it.

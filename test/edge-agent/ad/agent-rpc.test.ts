@@ -21,7 +21,7 @@ import { AGENT, agentPassword, type Observer, observe, startTestBroker, TENANT }
 import { domainConfig, newTenant, startStack, type TestTenant } from './support.ts';
 
 const runs = sambaAvailable(it);
-const address = { tenantId: TENANT, agentId: AGENT };
+const address = { stage: 'local', tenantId: TENANT, agentId: AGENT };
 
 describe.skipIf(!runs)('AD RPC over MQTT', () => {
   let dc: SambaDc;

@@ -22,7 +22,7 @@ export interface BrokerUnderTest {
  * the `service` user read and write everything.
  */
 export function agentSuite(label: string, startBroker: () => Promise<BrokerUnderTest>): void {
-  const address = { tenantId: TENANT, agentId: AGENT };
+  const address = { stage: 'local', tenantId: TENANT, agentId: AGENT };
   const PASSCODE_TEXT = 'Your code is 481516';
 
   let broker: BrokerUnderTest;

@@ -105,13 +105,15 @@ describe('edge-agent CLI', () => {
 
   it('run drives the real modem pool from MQTT jobs until asked to stop', async () => {
     const broker = await startTestBroker();
-    const cloud = await observe(broker.url, [eventsTopic({ tenantId: TENANT, agentId: AGENT })]);
+    const cloud = await observe(broker.url, [
+      eventsTopic({ stage: 'local', tenantId: TENANT, agentId: AGENT }),
+    ]);
     let stop!: (signal: string) => void;
     const t = io(new Promise((r) => (stop = r)));
     const running = main(['run', '--config', await configFile({}, broker.url)], t.cli);
     await cloud.waitFor((seen) => seen.some((m) => m.payload.includes('"agent.online"')));
     await cloud.client.publishAsync(
-      jobsTopic({ tenantId: TENANT, agentId: AGENT }),
+      jobsTopic({ stage: 'local', tenantId: TENANT, agentId: AGENT }),
       JSON.stringify({
         v: 1,
         id: 'cli-job',

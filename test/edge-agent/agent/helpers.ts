@@ -19,7 +19,9 @@ export function startTestBroker(port = 0): Promise<Broker> {
       if (username === SERVICE.username) return given === SERVICE.password ? { kind: 'service' } : null;
       const [tenantId, agentId, ...rest] = (username ?? '').split('.');
       if (!tenantId || !agentId || rest.length > 0) return null;
-      return given === agentPassword(tenantId, agentId) ? { kind: 'agent', tenantId, agentId } : null;
+      return given === agentPassword(tenantId, agentId)
+        ? { kind: 'agent', stage: 'local', tenantId, agentId }
+        : null;
     },
   });
 }

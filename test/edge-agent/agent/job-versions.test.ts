@@ -28,7 +28,7 @@ class ReportingSender extends FakeSender {
   }
 }
 
-const address = { tenantId: TENANT, agentId: AGENT };
+const address = { stage: 'local', tenantId: TENANT, agentId: AGENT };
 let broker: Awaited<ReturnType<typeof startTestBroker>>;
 let cloud: Observer;
 let stateDir: string;

@@ -114,6 +114,7 @@ describe.skipIf(!existsSync(OPENSSL))('MqttLink over mqtts with a client certifi
     });
     const link = new MqttLink({
       url: `mqtts://127.0.0.1:${port}`,
+      stage: 'local',
       tenantId: TENANT,
       agentId: AGENT,
       tls: { cert: pki.agentCert, key: pki.agentKey, ca: pki.ca },
@@ -125,7 +126,7 @@ describe.skipIf(!existsSync(OPENSSL))('MqttLink over mqtts with a client certifi
     aedes.publish(
       {
         cmd: 'publish',
-        topic: jobsTopic({ tenantId: TENANT, agentId: AGENT }),
+        topic: jobsTopic({ stage: 'local', tenantId: TENANT, agentId: AGENT }),
         payload: Buffer.from('job'),
         qos: 1,
         retain: false,
@@ -144,6 +145,7 @@ describe.skipIf(!existsSync(OPENSSL))('MqttLink over mqtts with a client certifi
     });
     const link = new MqttLink({
       url: `mqtts://127.0.0.1:${port}`,
+      stage: 'local',
       tenantId: TENANT,
       agentId: AGENT,
       // trusting only the agent's own certificate: the broker's chain cannot verify

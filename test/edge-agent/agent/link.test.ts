@@ -6,7 +6,7 @@ import { type AgentEvent, eventsTopic, jobsTopic, statusTopic } from '../../../f
 import type { Broker } from '../../../functions/local/broker.ts';
 import { AGENT, agentPassword, type Observer, observe, startTestBroker, TENANT } from './helpers.ts';
 
-const address = { tenantId: TENANT, agentId: AGENT };
+const address = { stage: 'local', tenantId: TENANT, agentId: AGENT };
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -15,6 +15,7 @@ afterEach(async () => {
 function link(broker: Broker, extra: Partial<MqttLinkOptions> = {}): MqttLink {
   const l = new MqttLink({
     url: broker.url,
+    stage: 'local',
     tenantId: TENANT,
     agentId: AGENT,
     username: `${TENANT}.${AGENT}`,

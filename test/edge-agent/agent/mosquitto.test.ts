@@ -5,9 +5,9 @@ import { agentSuite } from './agent-suite.ts';
 import { AGENT, agentPassword, OTHER_TENANT, observe, SERVICE, TENANT } from './helpers.ts';
 import { haveMosquitto, MOSQUITTO, type RunningMosquitto, startMosquitto } from './mosquitto.ts';
 
-const A1 = { tenantId: TENANT, agentId: AGENT };
-const A2 = { tenantId: TENANT, agentId: 'agent2' };
-const B1 = { tenantId: OTHER_TENANT, agentId: AGENT };
+const A1 = { stage: 'local', tenantId: TENANT, agentId: AGENT };
+const A2 = { stage: 'local', tenantId: TENANT, agentId: 'agent2' };
+const B1 = { stage: 'local', tenantId: OTHER_TENANT, agentId: AGENT };
 const AGENTS = [A1, A2, B1];
 
 if (!haveMosquitto) {
@@ -42,7 +42,7 @@ describe.skipIf(!haveMosquitto)('mosquitto peer', () => {
       const agent = await asAgent(A1);
       // mosquitto's acl_file checks read access at delivery, so it may grant these subscriptions (aedes
       // answers 0x80); either way nothing of B or of a sibling agent may arrive
-      const topics = [jobsTopic(A1), jobsTopic(B1), jobsTopic(A2), 't/tenantB/#', '#'];
+      const topics = [jobsTopic(A1), jobsTopic(B1), jobsTopic(A2), 's/local/t/tenantB/#', '#'];
       await agent.client.subscribeAsync(topics, { qos: 1 }).catch(() => {});
       const service = await observe(broker.url, []);
       await service.client.publishAsync(jobsTopic(B1), 'job-for-b', { qos: 1 });
@@ -75,6 +75,7 @@ describe.skipIf(!haveMosquitto)('mosquitto peer', () => {
       });
       const link = new MqttLink({
         url: broker.url,
+        stage: A2.stage,
         tenantId: A2.tenantId,
         agentId: A2.agentId,
         username: `${A2.tenantId}.${A2.agentId}`,

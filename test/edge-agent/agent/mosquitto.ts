@@ -30,7 +30,7 @@ async function freePort(): Promise<number> {
  * ACL entries per agent user. mosquitto's `pattern t/%u/…` cannot split `{tenant}.{agent}` into two topic
  * levels, so every agent gets its own `user` block, the way a provisioning script would write it.
  */
-function aclFor(agents: Array<{ tenantId: string; agentId: string }>): string {
+function aclFor(agents: Array<{ stage: string; tenantId: string; agentId: string }>): string {
   const blocks = agents.map((a) => {
     const prefix = agentTopicPrefix(a);
     return [
@@ -47,7 +47,7 @@ function aclFor(agents: Array<{ tenantId: string; agentId: string }>): string {
 
 /** Debian's mosquitto on a loopback port, with a password file and a per-agent ACL. */
 export async function startMosquitto(
-  agents: Array<{ tenantId: string; agentId: string }>,
+  agents: Array<{ stage: string; tenantId: string; agentId: string }>,
 ): Promise<RunningMosquitto> {
   const dir = await mkdtemp(path.join(tmpdir(), 'mosquitto-'));
   const passwd = path.join(dir, 'passwd');

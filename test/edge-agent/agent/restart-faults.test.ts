@@ -17,7 +17,7 @@ import { AGENT, agentPassword, type Observer, observe, startTestBroker, TENANT }
 
 const REPO = path.join(import.meta.dirname, '../../..');
 const CLI = path.join(REPO, 'edge-agent/cli.ts');
-const address = { tenantId: TENANT, agentId: AGENT };
+const address = { stage: 'local', tenantId: TENANT, agentId: AGENT };
 
 interface AgentProcess {
   child: ChildProcess;
