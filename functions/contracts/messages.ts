@@ -173,6 +173,10 @@ export type BridgedMessage = z.infer<typeof BridgedMessage>;
 export const IOT_EVENTS_RULE_SQL =
   "SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM 't/+/a/+/events'";
 
+/** Agents' RPC replies take the same way as their events, wrapped the same (the events function takes them). */
+export const ALL_RPC_RESPONSES_FILTER = 't/+/a/+/rpc/res';
+export const IOT_RPC_RULE_SQL = `SELECT encode(*, 'base64') AS payload, topic() AS topic, timestamp() AS receivedAt FROM '${ALL_RPC_RESPONSES_FILTER}'`;
+
 /** Parses bytes from MQTT as JSON; returns undefined for anything that is not JSON. */
 export function parseJson(bytes: Buffer | string): unknown {
   try {

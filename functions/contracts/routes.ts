@@ -39,6 +39,8 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/challenges/{id}/verify', fn: 'auth' },
   { method: 'GET', path: '/v1/challenges/{id}', fn: 'auth' },
   { method: 'POST', path: '/v1/challenges/{id}/resend', fn: 'auth' },
+  // AD password checks through an edge agent: functions/auth/password-check-routes.ts.
+  { method: 'POST', path: '/v1/password-checks', fn: 'auth' },
 
   { method: 'POST', path: '/v1/sync/runs', fn: 'sync' },
   { method: 'PUT', path: '/v1/sync/runs/{runId}/users', fn: 'sync' },

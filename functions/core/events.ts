@@ -17,6 +17,7 @@ import {
   parseAgentThingName,
   parseAgentTopic,
   parseJson,
+  RpcReply,
 } from '../contracts/index.ts';
 import { type ChainRunner, stepMessage } from './chain-runner.ts';
 import { OUTCOME_UNKNOWN, UNKNOWN_OUTCOME_WAIT_SECONDS } from './challenge-transitions.ts';
@@ -25,6 +26,7 @@ import type { ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
 import type { ServiceEventStore } from './ports/service-events.ts';
+import type { RpcService } from './rpc.ts';
 import { modemTransition } from './service-events.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
@@ -42,6 +44,8 @@ export interface EventProcessorDeps {
   usage?: UsageMeter;
   /** The tenant's service-status log (agents connected/disconnected, modems up/blocked/recovered). */
   serviceEvents?: ServiceEventStore;
+  /** Takes agents' RPC replies and records the AD domains they announce; without it both are dropped. */
+  rpc?: Pick<RpcService, 'answer' | 'noteDomains'>;
 }
 
 export class EventProcessor {
@@ -56,6 +60,7 @@ export class EventProcessor {
     const raw = parseJson(Buffer.from(bridged.data.payload, 'base64'));
     if (bridged.data.topic.startsWith(PRESENCE_TOPIC_PREFIX)) return this.presence(bridged.data.topic, raw);
     const address = parseAgentTopic(bridged.data.topic);
+    if (address?.kind === 'rpc/res') return this.rpcReply(address.tenantId, address.agentId, raw);
     if (address?.kind !== 'events') return this.drop('bad_topic');
     // Agent state is ordered by when the cloud heard it: agents' clocks may be off, the broker's is ours.
     const heardAt = new Date(bridged.data.receivedAt ?? Date.now()).toISOString();
@@ -65,9 +70,13 @@ export class EventProcessor {
     const event = parsed.data;
     const { tenantId, agentId } = address;
     switch (event.type) {
-      case 'agent.online':
-        // presence is the lifecycle events' alone: this one could arrive after a newer disconnect
-        return 'ignored';
+      case 'agent.online': {
+        // Presence is the lifecycle events' alone (this one could arrive after a newer disconnect); what it
+        // tells of the agent's AD connector is kept, ordered by when the cloud heard it.
+        if (!this.deps.rpc) return 'ignored';
+        const noted = await this.deps.rpc.noteDomains(tenantId, agentId, event.adDomains ?? [], heardAt);
+        return noted ? 'applied' : 'ignored';
+      }
       case 'modem.status': {
         // The routing view (latest per modem) orders by when the cloud heard it; the history keeps the details.
         const recorded = await this.deps.directory.recordModemStatus(tenantId, agentId, {
@@ -224,6 +233,18 @@ export class EventProcessor {
       ...(event.disconnectReason && { reason: event.disconnectReason }),
     });
     return applied ? 'applied' : 'ignored';
+  }
+
+  /**
+   * An RPC reply: the topic names the agent answering, so a reply is taken only for a request that agent was
+   * asked, once, and before its expiry (RpcService.answer). Anything else changes nothing.
+   */
+  private async rpcReply(tenantId: string, agentId: string, raw: unknown): Promise<EventOutcome> {
+    if (!this.deps.rpc) return this.drop('rpc_unconfigured');
+    const parsed = RpcReply.safeParse(raw);
+    if (!parsed.success) return this.drop('bad_rpc_reply');
+    if (await this.deps.rpc.answer(tenantId, agentId, parsed.data)) return 'applied';
+    return this.drop('rpc_reply_not_taken');
   }
 
   /** A modem's report that changes its health (first report, blocked, recovered) goes into the service log. */

@@ -1,13 +1,18 @@
 /**
- * The local stand-in for the IoT topic rules: everything agents publish on their events topics, and the
- * broker's lifecycle events (connected/disconnected, see iot-rules.ts), go to the events queue, wrapped
+ * The local stand-in for the IoT topic rules: everything agents publish on their events and `rpc/res` topics,
+ * and the broker's lifecycle events (connected/disconnected, see iot-rules.ts), go to the events queue, wrapped
  * with the topic it arrived on, exactly as the rules' SQL shapes them.
  * The broker gets its PUBACK only once SQS has the message, so a crash here loses nothing.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../adapters/log.ts';
-import { ALL_EVENTS_FILTER, ALL_PRESENCE_FILTER, type BridgedMessage } from '../contracts/index.ts';
+import {
+  ALL_EVENTS_FILTER,
+  ALL_PRESENCE_FILTER,
+  ALL_RPC_RESPONSES_FILTER,
+  type BridgedMessage,
+} from '../contracts/index.ts';
 
 export interface EventsBridge {
   readonly forwarded: number;
@@ -42,7 +47,7 @@ export async function startEventsBridge(options: {
         callback(error instanceof Error ? error : new Error(String(error)));
       });
   };
-  await mqtt.subscribeAsync([ALL_EVENTS_FILTER, ALL_PRESENCE_FILTER], { qos: 1 });
+  await mqtt.subscribeAsync([ALL_EVENTS_FILTER, ALL_PRESENCE_FILTER, ALL_RPC_RESPONSES_FILTER], { qos: 1 });
   return {
     get forwarded() {
       return forwarded;

@@ -9,6 +9,7 @@ import { FetchHttpTransport } from '../../adapters/http/fetch-transport.ts';
 import type { Logger } from '../../adapters/log.ts';
 import { pooledSmtpTransports } from '../../adapters/mail/smtp-transport-factory.ts';
 import { MqttJobPublisher } from '../../adapters/mqtt/mqtt-publisher.ts';
+import { MqttRpcPublisher } from '../../adapters/mqtt/rpc-publisher.ts';
 import type { FunctionName } from '../../contracts/routes.ts';
 import { Bulkheads } from '../../core/channels/bulkhead.ts';
 import type { MailTransport } from '../../core/channels/email.ts';
@@ -74,7 +75,8 @@ export function wireCloudFunctions(options: {
       ...(options.clock && { clock: options.clock }),
     };
     const queueCtx = { sqs: aws.sqs, dispatchQueueUrl: aws.queues.dispatch.url, agentCacheMs: 1000 };
-    const auth = buildAuthApp({ ...ctx, ...queueCtx });
+    const rpcPublisher = new MqttRpcPublisher(serviceClient);
+    const auth = buildAuthApp({ ...ctx, ...queueCtx, rpcPublisher });
     const { handler: dispatchHandler } = buildDispatchHandler({
       ...ctx,
       ...queueCtx,
