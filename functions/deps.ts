@@ -298,4 +298,5 @@ export {
   buildOperatorApp,
   buildOperatorFunction,
   buildSyncApp,
+  buildSyncFunction,
 } from './directory-deps.ts';

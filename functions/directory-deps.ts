@@ -10,6 +10,7 @@ import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoMessageLogStore } from './adapters/dynamo/message-log-store.ts';
 import { DynamoServiceEventStore } from './adapters/dynamo/service-event-store.ts';
+import { DynamoSyncHistoryStore } from './adapters/dynamo/sync-history-store.ts';
 import { DynamoSyncStore } from './adapters/dynamo/sync-store.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
@@ -26,6 +27,7 @@ import type { AgentIdentities } from './core/ports/agent-registry.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
 import { ServiceEventService } from './core/service-events.ts';
 import { SyncService } from './core/sync.ts';
+import { SyncHistoryService } from './core/sync-history.ts';
 import { TenantConfigService } from './core/tenant-config.ts';
 import { TenantSettingsService } from './core/tenant-settings.ts';
 import { TenantService } from './core/tenants.ts';
@@ -55,8 +57,18 @@ export function directoryStores(ctx: DirectoryContext) {
   };
 }
 
-export function buildSyncApp(ctx: DirectoryContext) {
+/**
+ * The sync service and app. `scheduleRemoval` starts a large `complete`'s removal where it outlives the request
+ * (the Lambda entry queues a job); by default it runs in this process, in the background.
+ */
+export function buildSyncFunction(
+  ctx: DirectoryContext & {
+    scheduleRemoval?: (tenantId: string, runId: string) => Promise<void>;
+    inline?: { maxScanned: number; maxRemovals: number };
+  },
+) {
   const s = directoryStores(ctx);
+  const historyStore = new DynamoSyncHistoryStore(ctx.dynamo, ctx.table);
   const sync = new SyncService({
     store: s.sync,
     users: s.users,
@@ -64,8 +76,22 @@ export function buildSyncApp(ctx: DirectoryContext) {
     limit: s.limit,
     audit: s.audit,
     clock: s.clock,
+    history: historyStore,
+    log: ctx.log,
+    ...(ctx.scheduleRemoval && { scheduleRemoval: ctx.scheduleRemoval }),
+    ...(ctx.inline && { inline: ctx.inline }),
   });
-  return createSyncApp({ sync, directory: s.directory, log: ctx.log });
+  const app = createSyncApp({
+    sync,
+    directory: s.directory,
+    log: ctx.log,
+    history: new SyncHistoryService(historyStore),
+  });
+  return { sync, app };
+}
+
+export function buildSyncApp(ctx: DirectoryContext) {
+  return buildSyncFunction(ctx).app;
 }
 
 /**

@@ -14,7 +14,7 @@ import { passwordCheckRoutes } from './password-check-routes.ts';
 export interface AuthAppDeps {
   challenges: ChallengeService;
   log: Logger;
-  /** `POST /v1/password-checks`, when the function can reach edge agents. */
+  /** `POST /v1/password-checks`; without it (a function that cannot reach agents) the route answers 503. */
   passwordChecks?: PasswordCheckService | undefined;
 }
 
@@ -86,7 +86,7 @@ export function createAuthApp({ challenges, log, passwordChecks }: AuthAppDeps) 
     return c.json(await challenges.view(c.get('key'), id), 200);
   });
 
-  if (passwordChecks) app.route('/', passwordCheckRoutes(passwordChecks));
+  app.route('/', passwordCheckRoutes(passwordChecks));
 
   app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));
   app.onError((error, c) => toErrorResponse(error, c, log));

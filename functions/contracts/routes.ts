@@ -45,6 +45,9 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/sync/runs', fn: 'sync' },
   { method: 'PUT', path: '/v1/sync/runs/{runId}/users', fn: 'sync' },
   { method: 'POST', path: '/v1/sync/runs/{runId}/complete', fn: 'sync' },
+  // Run history (admin or sync key) and a large complete's status: functions/sync/app.ts.
+  { method: 'GET', path: '/v1/sync/runs', fn: 'sync' },
+  { method: 'GET', path: '/v1/sync/runs/{runId}', fn: 'sync' },
 
   ...collection('/v1/modem-groups'),
   ...collection('/v1/providers'),
