@@ -9,6 +9,7 @@ import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoMessageLogStore } from './adapters/dynamo/message-log-store.ts';
+import { DynamoRpcAgentDirectory } from './adapters/dynamo/rpc-store.ts';
 import { DynamoServiceEventStore } from './adapters/dynamo/service-event-store.ts';
 import { DynamoSyncHistoryStore } from './adapters/dynamo/sync-history-store.ts';
 import { DynamoSyncStore } from './adapters/dynamo/sync-store.ts';
@@ -25,16 +26,18 @@ import { systemClock } from './core/clock.ts';
 import { MessageLogService } from './core/message-log.ts';
 import type { AgentIdentities } from './core/ports/agent-registry.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
+import type { RpcPublisher } from './core/ports/rpc.ts';
 import { ServiceEventService } from './core/service-events.ts';
 import { SyncService } from './core/sync.ts';
 import { SyncHistoryService } from './core/sync-history.ts';
+import { SyncNowService } from './core/sync-now.ts';
 import { TenantConfigService } from './core/tenant-config.ts';
 import { TenantSettingsService } from './core/tenant-settings.ts';
 import { TenantService } from './core/tenants.ts';
 import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
 import { UsernameSettingsService } from './core/username-settings.ts';
-import { buildAdminSecurityRoutes, type CloudContext, tokenService } from './deps.ts';
+import { buildAdminSecurityRoutes, type CloudContext, rpcService, tokenService } from './deps.ts';
 import { createOperatorApp } from './operator/app.ts';
 import { createSyncApp } from './sync/app.ts';
 
@@ -98,7 +101,9 @@ export function buildSyncApp(ctx: DirectoryContext) {
  * `identities` are the agents' things and certificates at the broker (IoT Core in AWS, the local CA and broker
  * locally); without them the admin app has no `/v1/agents` or `/v1/enrolments`.
  */
-export function buildAdminApp(ctx: DirectoryContext & { identities?: AgentIdentities }) {
+export function buildAdminApp(
+  ctx: DirectoryContext & { identities?: AgentIdentities; rpcPublisher?: RpcPublisher },
+) {
   const s = directoryStores(ctx);
   const config = new TenantConfigService({
     config: s.config,
@@ -140,6 +145,11 @@ export function buildAdminApp(ctx: DirectoryContext & { identities?: AgentIdenti
       new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),
     ),
     usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
+    syncNow: new SyncNowService({
+      ...(ctx.rpcPublisher && { rpc: rpcService(ctx, ctx.rpcPublisher) }),
+      agents: new DynamoRpcAgentDirectory(ctx.dynamo, ctx.table),
+      log: ctx.log,
+    }),
     ...(ctx.identities && {
       agents: new AgentService({
         store: new DynamoAgentStore(ctx.dynamo, ctx.table),

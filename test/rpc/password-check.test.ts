@@ -275,3 +275,55 @@ describe('RPC replies', () => {
     }
   }, 30_000);
 });
+
+describe('POST /v1/agents/{id}/sync', () => {
+  const syncNow = (agentId: string, body?: unknown, key = stack.json.adminKey) =>
+    fetch(`${stack.json.apiUrl}/v1/agents/${agentId}/sync`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+
+  it('sends ad.sync to the agent and returns its reply', async () => {
+    agent.handler = (r) => {
+      expect(r.method).toBe('ad.sync');
+      return rpcOk<'ad.sync'>(r.id, { started: (r.params as { mode: string }).mode === 'full' });
+    };
+    const full = await syncNow(agent.agentId, { mode: 'full' });
+    expect(full.status).toBe(200);
+    expect(await full.json()).toEqual({ agentId: agent.agentId, started: true });
+    const delta = await syncNow(agent.agentId);
+    expect(await delta.json()).toEqual({ agentId: agent.agentId, started: false });
+  });
+
+  it('is tenant-scoped, and needs an admin key', async () => {
+    const other = await fetch(`${stack.json.apiUrl}/v1/operator/tenants`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.json.operatorKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'globex',
+        name: 'Globex',
+        defaultCountry: 'DK',
+        allowedCountries: ['DK'],
+        userLimit: 10,
+      }),
+    });
+    const { adminKey } = (await other.json()) as { adminKey: string };
+    const before = agent.requests.length;
+    const res = await syncNow(agent.agentId, undefined, adminKey);
+    expect(res.status).toBe(404);
+    expect((await syncNow(agent.agentId, undefined, stack.json.syncKey)).status).toBe(403);
+    expect(agent.requests.length).toBe(before);
+  });
+
+  it("passes the agent's refusal on as 503 with its code", async () => {
+    agent.handler = (r) => rpcFail(r.id, { code: 'not_configured', message: 'no ad section' });
+    const res = await syncNow(agent.agentId);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('not_configured');
+    expect((await syncNow('no-such-agent')).status).toBe(404);
+  });
+});

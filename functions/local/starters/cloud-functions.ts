@@ -102,7 +102,11 @@ export function wireCloudFunctions(options: {
       apps: {
         auth,
         sync: buildSyncApp(ctx),
-        admin: buildAdminApp({ ...ctx, identities: new LocalAgentIdentities(options.ca, mqtt.broker) }),
+        admin: buildAdminApp({
+          ...ctx,
+          identities: new LocalAgentIdentities(options.ca, mqtt.broker),
+          rpcPublisher,
+        }),
         operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(mqtt.broker) }),
       },
       handlers: { dispatch, events: eventsHandler },
