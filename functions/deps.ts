@@ -11,6 +11,7 @@ import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
+import { DynamoResetStore } from './adapters/dynamo/reset-store.ts';
 import { DynamoRpcAgentDirectory, DynamoRpcStore } from './adapters/dynamo/rpc-store.ts';
 import { DynamoServiceEventStore } from './adapters/dynamo/service-event-store.ts';
 import { DynamoTokenStore } from './adapters/dynamo/token-store.ts';
@@ -37,6 +38,7 @@ import { KeysService } from './core/keys-service.ts';
 import { LockoutService } from './core/lockout-service.ts';
 import { PasswordCheckService } from './core/password-check.ts';
 import { PasswordGuard } from './core/password-guard.ts';
+import { PasswordResetService } from './core/password-reset.ts';
 import type { JobPublisher } from './core/ports/agents.ts';
 import type { CredentialCipher } from './core/ports/credentials.ts';
 import type { Logger } from './core/ports/log.ts';
@@ -49,6 +51,7 @@ import { UsageMeter } from './core/usage-meter.ts';
 import { createDispatchHandler } from './dispatch/handler.ts';
 import { createEventsHandler } from './events/handler.ts';
 import type { BatchOptions } from './queue/batch.ts';
+import { passwordResetRoutes } from './selfservice/password-reset-routes.ts';
 
 export interface CloudContext {
   dynamo: DynamoDBClient;
@@ -300,3 +303,34 @@ export {
   buildSyncApp,
   buildSyncFunction,
 } from './directory-deps.ts';
+
+/** The self-service password reset (functions/selfservice/password-reset-routes.ts), mounted where the stack serves it. */
+export function buildPasswordResetApp(
+  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; rpcPublisher: RpcPublisher },
+) {
+  const clock = ctx.clock ?? systemClock;
+  const s = stores(ctx);
+  const { guards } = abuseStores(ctx);
+  const challenges = new ChallengeService({
+    ...s,
+    queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
+    keys: ctx.keys,
+    clock,
+    ...abuseStores(ctx),
+    log: ctx.log,
+    chains: new ChainResolver({ config: new DynamoConfigStore(ctx.dynamo, ctx.table), clock }),
+    router: new AgentRouter({ directory: s.directory, clock }),
+  });
+  const resets = new PasswordResetService({
+    directory: s.directory,
+    users: new DynamoUserStore(ctx.dynamo, ctx.table),
+    guards,
+    guard: passwordGuard(ctx),
+    challenges,
+    rpc: rpcService(ctx, ctx.rpcPublisher),
+    store: new DynamoResetStore(ctx.dynamo, ctx.table),
+    clock,
+    log: ctx.log,
+  });
+  return passwordResetRoutes(resets, ctx.log);
+}

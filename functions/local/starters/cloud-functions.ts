@@ -24,8 +24,10 @@ import {
   buildDispatchHandler,
   buildEventsHandler,
   buildOperatorApp,
+  buildPasswordResetApp,
   buildSyncApp,
 } from '../../deps.ts';
+import { PASSWORD_RESET_BASE } from '../../selfservice/password-reset-routes.ts';
 import { brokerSessions } from '../broker.ts';
 import type { FetchApp } from '../http-router.ts';
 import type { LocalCa } from '../local-ca.ts';
@@ -98,9 +100,19 @@ export function wireCloudFunctions(options: {
         }
       : dispatchHandler;
 
+    // The self-service password reset has no function of its own yet (the self-service API will mount it):
+    // locally it answers its own paths in front of the auth app, which takes every unlisted path.
+    const passwordReset = buildPasswordResetApp({ ...ctx, ...queueCtx, rpcPublisher });
+    const authWithReset: FetchApp = {
+      fetch: (request) =>
+        new URL(request.url).pathname.startsWith(PASSWORD_RESET_BASE)
+          ? passwordReset.fetch(request)
+          : auth.fetch(request),
+    };
+
     return {
       apps: {
-        auth,
+        auth: authWithReset,
         sync: buildSyncApp(ctx),
         admin: buildAdminApp({
           ...ctx,
