@@ -47,7 +47,7 @@ export interface EventsTopicRuleProps {
 }
 
 /**
- * Forwards every `t/+/a/+/events` message (or, with another `sql`, every lifecycle event) to the events queue, wrapped with the topic it arrived on
+ * Forwards every `t/+/a/+/events` message (or, with another `sql`, every lifecycle event or RPC reply) to the events queue, wrapped with the topic it arrived on
  * (see `BridgedMessage` in functions/contracts/messages.ts). Messages the rule cannot deliver are logged.
  */
 export class EventsTopicRule extends Construct {

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ROUTES } from '../../cdk/functions.ts';
 import { SmsPassStack } from '../../cdk/stack.ts';
-import { IOT_EVENTS_RULE_SQL } from '../../functions/contracts/messages.ts';
+import { IOT_EVENTS_RULE_SQL, IOT_RPC_RULE_SQL } from '../../functions/contracts/messages.ts';
 import { IOT_PRESENCE_RULE_SQL } from '../../functions/contracts/presence.ts';
 
 /** The same feature flags `npx cdk synth` runs with. */
@@ -265,6 +265,8 @@ describe('SmsPassStack', () => {
               'iot:DeleteThing',
               'iot:DetachPolicy',
               'iot:DetachThingPrincipal',
+              // sync now: an RPC request on rpc/req
+              'iot:Publish',
               'iot:UpdateCertificate',
             ]
           : fn === stack.functions.operator
@@ -292,7 +294,7 @@ describe('SmsPassStack', () => {
   it('forwards agent events and lifecycle (presence) events from IoT Core to the events queue, with roles that can only send there', () => {
     const rules = Object.values(template.findResources('AWS::IoT::TopicRule'));
     expect(rules.map((r) => r.Properties.TopicRulePayload.Sql).sort()).toEqual(
-      [IOT_EVENTS_RULE_SQL, IOT_PRESENCE_RULE_SQL].sort(),
+      [IOT_EVENTS_RULE_SQL, IOT_PRESENCE_RULE_SQL, IOT_RPC_RULE_SQL].sort(),
     );
     const eventsQueueId = logicalId(stack.events.queue.node.defaultChild);
     for (const rule of rules) {

@@ -28,6 +28,7 @@ const post = async (path: string, body: unknown) => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: replies are asserted field by field in the tests
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 const start = (username: string, personalPasscode = PERSONAL) =>
