@@ -50,7 +50,7 @@ export interface EventsTopicRuleProps {
 }
 
 /**
- * Forwards every `s/{stage}/t/+/a/+/events` message (or, with another `sql`, the stage's lifecycle events) to the events queue, wrapped with the topic it arrived on
+ * Forwards every `s/{stage}/t/+/a/+/events` message (or, with another `sql`, the stage's lifecycle events or RPC replies) to the events queue, wrapped with the topic it arrived on
  * (see `BridgedMessage` in functions/contracts/messages.ts). Messages the rule cannot deliver are logged.
  */
 export class EventsTopicRule extends Construct {

@@ -15,6 +15,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { ACCEPTED_AUDIT_FIELDS } from '../functions/adapters/dynamo/keys.ts';
+import { iotRpcRuleSql } from '../functions/contracts/messages.ts';
 import { iotPresenceRuleSql } from '../functions/contracts/presence.ts';
 import { allAgentsFilter, STAGE_PATTERN } from '../functions/contracts/topics.ts';
 import { FAILED_RECORDS_METRIC, METRIC_NAMESPACE } from '../functions/queue/metrics.ts';
@@ -303,6 +304,13 @@ export class SmsPassStack extends Stack {
     this.table.grantReadWriteData(admin);
     this.credentialKey.grant(admin, 'kms:Encrypt', 'kms:Decrypt');
     grantAgentEnrolment(admin, operator, stage);
+    // Sync now: an RPC request on the agent's rpc/req topic, of this stage's agents only.
+    admin.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iot:Publish'],
+        resources: [iotTopicArn(this, allAgentsFilter(stage, 'rpc/req').replaceAll('+', '*'))],
+      }),
+    );
 
     this.functions = { auth, dispatch, events, sync, admin, operator };
 
@@ -343,12 +351,20 @@ export class SmsPassStack extends Stack {
       sql: iotPresenceRuleSql(stage),
       description: 'Agent connected/disconnected (IoT Core lifecycle events) to the events queue',
     });
+    // Agents' RPC replies (rpc/res) take the events' way; the events function takes each for the request it answers.
+    const rpcRule = new EventsTopicRule(this, 'AgentRpcRule', {
+      queue: this.events.queue,
+      stage,
+      sql: iotRpcRuleSql(stage),
+      description: 'Agent RPC replies (rpc/res) to the events queue',
+    });
     // IoT rule names are account-wide: the stage keeps two stages' rules apart.
     eventsRule.rule.ruleName = `smspass_${stage}_agent_events`;
     presenceRule.rule.ruleName = `smspass_${stage}_agent_presence`;
+    rpcRule.rule.ruleName = `smspass_${stage}_agent_rpc`;
     const agentPolicy = new AgentPolicy(this, 'AgentPolicy', { stage });
 
-    this.addAlarms(stage, [eventsRule, presenceRule]);
+    this.addAlarms(stage, [eventsRule, presenceRule, rpcRule]);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
@@ -464,7 +480,7 @@ export class SmsPassStack extends Stack {
         .addMetricFilter('ErrorCount', {
           filterPattern: logs.FilterPattern.allEvents(),
           metricNamespace: `SmsPass/${stage}`,
-          metricName: `IotRuleErrors${i === 0 ? 'Events' : 'Status'}`,
+          metricName: `IotRuleErrors${['Events', 'Status', 'Rpc'][i] ?? i}`,
           metricValue: '1',
         })
         .metric({ period: fiveMinutes, statistic: 'Sum' });

@@ -11,6 +11,8 @@ import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
+import { DynamoResetStore } from './adapters/dynamo/reset-store.ts';
+import { DynamoRpcAgentDirectory, DynamoRpcStore } from './adapters/dynamo/rpc-store.ts';
 import { DynamoServiceEventStore } from './adapters/dynamo/service-event-store.ts';
 import { DynamoTokenStore } from './adapters/dynamo/token-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
@@ -19,6 +21,7 @@ import { SqsDispatchQueue } from './adapters/sqs/dispatch-queue.ts';
 import { keyRoutes } from './admin/key-routes.ts';
 import { lockoutRoutes } from './admin/lockout-routes.ts';
 import { createAuthApp } from './auth/app.ts';
+import { PASSWORD_CHECK_TIMEOUT_MS } from './contracts/password.ts';
 import { LOCAL_STAGE } from './contracts/topics.ts';
 import { AgentRouter } from './core/agent-router.ts';
 import { ChainRunner } from './core/chain-runner.ts';
@@ -34,9 +37,14 @@ import { Dispatcher } from './core/dispatch.ts';
 import { EventProcessor } from './core/events.ts';
 import { KeysService } from './core/keys-service.ts';
 import { LockoutService } from './core/lockout-service.ts';
+import { PasswordCheckService } from './core/password-check.ts';
+import { PasswordGuard } from './core/password-guard.ts';
+import { PasswordResetService } from './core/password-reset.ts';
 import type { JobPublisher } from './core/ports/agents.ts';
 import type { CredentialCipher } from './core/ports/credentials.ts';
 import type { Logger } from './core/ports/log.ts';
+import type { RpcPublisher } from './core/ports/rpc.ts';
+import { RpcService } from './core/rpc.ts';
 import { ChainResolver } from './core/rule-chain.ts';
 import type { DeploymentKeys } from './core/secrets.ts';
 import { TokenService } from './core/tokens.ts';
@@ -44,6 +52,7 @@ import { UsageMeter } from './core/usage-meter.ts';
 import { createDispatchHandler } from './dispatch/handler.ts';
 import { createEventsHandler } from './events/handler.ts';
 import type { BatchOptions } from './queue/batch.ts';
+import { passwordResetRoutes } from './selfservice/password-reset-routes.ts';
 
 export interface CloudContext {
   dynamo: DynamoDBClient;
@@ -74,7 +83,13 @@ export function stores(ctx: Pick<CloudContext, 'dynamo' | 'table'>) {
 }
 
 export function buildAuthApp(
-  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; agentCacheMs?: number },
+  ctx: CloudContext & {
+    sqs: SQSClient;
+    dispatchQueueUrl: string;
+    agentCacheMs?: number;
+    /** Reaches edge agents for `POST /v1/password-checks`; without it that route is not served. */
+    rpcPublisher?: RpcPublisher;
+  },
 ) {
   const clock = ctx.clock ?? systemClock;
   const s = stores(ctx);
@@ -93,7 +108,48 @@ export function buildAuthApp(
     }),
     ...(ctx.cipher && { totp: tokenService(ctx, ctx.cipher) }),
   });
-  return createAuthApp({ challenges: service, log: ctx.log });
+  const passwordChecks =
+    ctx.rpcPublisher &&
+    new PasswordCheckService({
+      directory: s.directory,
+      users: new DynamoUserStore(ctx.dynamo, ctx.table),
+      guard: passwordGuard(ctx),
+      rpc: rpcService(ctx, ctx.rpcPublisher),
+      log: ctx.log,
+      timeoutMs: PASSWORD_CHECK_TIMEOUT_MS,
+    });
+  return createAuthApp({ challenges: service, log: ctx.log, passwordChecks });
+}
+
+/** The cloud's side of the agent RPC; without a publisher it only takes replies (the events function). */
+export function rpcService(
+  ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock' | 'log'>,
+  publisher?: RpcPublisher,
+) {
+  return new RpcService({
+    store: new DynamoRpcStore(ctx.dynamo, ctx.table),
+    agents: new DynamoRpcAgentDirectory(ctx.dynamo, ctx.table),
+    publisher: publisher ?? {
+      publishRequest: async () => {
+        throw new Error('this function sends no RPC requests');
+      },
+    },
+    clock: ctx.clock ?? systemClock,
+    log: ctx.log,
+  });
+}
+
+/** Rate limits and the shared lockout for password checks and resets. */
+export function passwordGuard(ctx: Pick<CloudContext, 'dynamo' | 'table' | 'clock' | 'log' | 'keys'>) {
+  const { guards, limiter, audit } = abuseStores(ctx);
+  return new PasswordGuard({
+    guards,
+    limiter,
+    audit,
+    keys: ctx.keys,
+    clock: ctx.clock ?? systemClock,
+    log: ctx.log,
+  });
 }
 
 /**
@@ -232,6 +288,7 @@ export function buildEventsHandler(
     log: ctx.log,
     usage,
     serviceEvents: new DynamoServiceEventStore(ctx.dynamo, ctx.table),
+    rpc: rpcService(ctx),
     ...(sqs && dispatchQueueUrl && { runner: chainRunner({ ...ctx, sqs, dispatchQueueUrl }) }),
   });
   return {
@@ -248,4 +305,36 @@ export {
   buildOperatorApp,
   buildOperatorFunction,
   buildSyncApp,
+  buildSyncFunction,
 } from './directory-deps.ts';
+
+/** The self-service password reset (functions/selfservice/password-reset-routes.ts), mounted where the stack serves it. */
+export function buildPasswordResetApp(
+  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; rpcPublisher: RpcPublisher },
+) {
+  const clock = ctx.clock ?? systemClock;
+  const s = stores(ctx);
+  const { guards } = abuseStores(ctx);
+  const challenges = new ChallengeService({
+    ...s,
+    queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
+    keys: ctx.keys,
+    clock,
+    ...abuseStores(ctx),
+    log: ctx.log,
+    chains: new ChainResolver({ config: new DynamoConfigStore(ctx.dynamo, ctx.table), clock }),
+    router: new AgentRouter({ directory: s.directory, clock }),
+  });
+  const resets = new PasswordResetService({
+    directory: s.directory,
+    users: new DynamoUserStore(ctx.dynamo, ctx.table),
+    guards,
+    guard: passwordGuard(ctx),
+    challenges,
+    rpc: rpcService(ctx, ctx.rpcPublisher),
+    store: new DynamoResetStore(ctx.dynamo, ctx.table),
+    clock,
+    log: ctx.log,
+  });
+  return passwordResetRoutes(resets, ctx.log);
+}

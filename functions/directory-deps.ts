@@ -9,7 +9,9 @@ import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
 import { DynamoDirectoryStore } from './adapters/dynamo/directory-store.ts';
 import { DynamoGuardStore } from './adapters/dynamo/guard-store.ts';
 import { DynamoMessageLogStore } from './adapters/dynamo/message-log-store.ts';
+import { DynamoRpcAgentDirectory } from './adapters/dynamo/rpc-store.ts';
 import { DynamoServiceEventStore } from './adapters/dynamo/service-event-store.ts';
+import { DynamoSyncHistoryStore } from './adapters/dynamo/sync-history-store.ts';
 import { DynamoSyncStore } from './adapters/dynamo/sync-store.ts';
 import { DynamoTenantStore } from './adapters/dynamo/tenant-store.ts';
 import { DynamoUsageStore } from './adapters/dynamo/usage-store.ts';
@@ -25,15 +27,18 @@ import { systemClock } from './core/clock.ts';
 import { MessageLogService } from './core/message-log.ts';
 import type { AgentIdentities } from './core/ports/agent-registry.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
+import type { RpcPublisher } from './core/ports/rpc.ts';
 import { ServiceEventService } from './core/service-events.ts';
 import { SyncService } from './core/sync.ts';
+import { SyncHistoryService } from './core/sync-history.ts';
+import { SyncNowService } from './core/sync-now.ts';
 import { TenantConfigService } from './core/tenant-config.ts';
 import { TenantSettingsService } from './core/tenant-settings.ts';
 import { TenantService } from './core/tenants.ts';
 import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
 import { UsernameSettingsService } from './core/username-settings.ts';
-import { buildAdminSecurityRoutes, type CloudContext, tokenService } from './deps.ts';
+import { buildAdminSecurityRoutes, type CloudContext, rpcService, tokenService } from './deps.ts';
 import { createOperatorApp } from './operator/app.ts';
 import { createSyncApp } from './sync/app.ts';
 
@@ -56,8 +61,18 @@ export function directoryStores(ctx: DirectoryContext) {
   };
 }
 
-export function buildSyncApp(ctx: DirectoryContext) {
+/**
+ * The sync service and app. `scheduleRemoval` starts a large `complete`'s removal where it outlives the request
+ * (the Lambda entry queues a job); by default it runs in this process, in the background.
+ */
+export function buildSyncFunction(
+  ctx: DirectoryContext & {
+    scheduleRemoval?: (tenantId: string, runId: string) => Promise<void>;
+    inline?: { maxScanned: number; maxRemovals: number };
+  },
+) {
   const s = directoryStores(ctx);
+  const historyStore = new DynamoSyncHistoryStore(ctx.dynamo, ctx.table);
   const sync = new SyncService({
     store: s.sync,
     users: s.users,
@@ -65,8 +80,22 @@ export function buildSyncApp(ctx: DirectoryContext) {
     limit: s.limit,
     audit: s.audit,
     clock: s.clock,
+    history: historyStore,
+    log: ctx.log,
+    ...(ctx.scheduleRemoval && { scheduleRemoval: ctx.scheduleRemoval }),
+    ...(ctx.inline && { inline: ctx.inline }),
   });
-  return createSyncApp({ sync, directory: s.directory, log: ctx.log });
+  const app = createSyncApp({
+    sync,
+    directory: s.directory,
+    log: ctx.log,
+    history: new SyncHistoryService(historyStore),
+  });
+  return { sync, app };
+}
+
+export function buildSyncApp(ctx: DirectoryContext) {
+  return buildSyncFunction(ctx).app;
 }
 
 /**
@@ -74,7 +103,11 @@ export function buildSyncApp(ctx: DirectoryContext) {
  * locally); without them the admin app has no `/v1/agents` or `/v1/enrolments`.
  */
 export function buildAdminApp(
-  ctx: DirectoryContext & { identities?: AgentIdentities /** Default: the local stack's. */; stage?: string },
+  ctx: DirectoryContext & {
+    identities?: AgentIdentities /** Default: the local stack's. */;
+    stage?: string;
+    rpcPublisher?: RpcPublisher;
+  },
 ) {
   const s = directoryStores(ctx);
   const config = new TenantConfigService({
@@ -117,6 +150,11 @@ export function buildAdminApp(
       new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),
     ),
     usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
+    syncNow: new SyncNowService({
+      ...(ctx.rpcPublisher && { rpc: rpcService(ctx, ctx.rpcPublisher) }),
+      agents: new DynamoRpcAgentDirectory(ctx.dynamo, ctx.table),
+      log: ctx.log,
+    }),
     ...(ctx.identities && {
       agents: new AgentService({
         stage: ctx.stage ?? LOCAL_STAGE,

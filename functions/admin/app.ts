@@ -8,6 +8,7 @@ import { describeProviderKinds } from '../core/channels/provider-kinds.ts';
 import type { AuditLog } from '../core/ports/audit.ts';
 import type { DirectoryStore } from '../core/ports/directory.ts';
 import type { Logger } from '../core/ports/log.ts';
+import type { SyncNowService } from '../core/sync-now.ts';
 import type { TenantConfigService } from '../core/tenant-config.ts';
 import type { TokenService } from '../core/tokens.ts';
 import type { UserAdminService } from '../core/user-admin.ts';
@@ -19,6 +20,7 @@ import { openApiHandler } from '../http/openapi-route.ts';
 import { tenantOf } from '../http/principal.ts';
 import { agentRoutes, enrolmentRoutes } from './agent-routes.ts';
 import { configRoutes } from './config-routes.ts';
+import { syncNowRoutes } from './sync-now-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { pageOptions, userRoutes } from './user-routes.ts';
 import { usernameRoutes } from './username-routes.ts';
@@ -43,6 +45,8 @@ export interface AdminAppDeps {
   usernames?: UsernameSettingsService;
   /** Edge agents (`/v1/agents`) and their enrolment (`/v1/enrolments`, token instead of key). */
   agents?: AgentService;
+  /** `POST /v1/agents/{id}/sync`, when the function can reach agents. */
+  syncNow?: SyncNowService | undefined;
 }
 
 export function createAdminApp({
@@ -58,6 +62,7 @@ export function createAdminApp({
   tokens,
   usernames,
   agents,
+  syncNow,
 }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
@@ -84,6 +89,7 @@ export function createAdminApp({
   if (settings) app.route('/v1/settings', settings);
   if (tokens) app.route('/v1', tokenRoutes(tokens));
   if (usernames) app.route('/v1/settings/usernames', usernameRoutes(usernames));
+  if (syncNow) app.route('/v1/agents', syncNowRoutes(syncNow));
   if (agents) app.route('/v1/agents', agentRoutes(agents));
 
   app.get('/v1/audit', async (c) => {

@@ -1,8 +1,10 @@
 import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { handle } from 'hono/aws-lambda';
 import { KmsCredentialCipher } from '../adapters/credentials/kms-cipher.ts';
 import { IotAgentIdentities } from '../adapters/iot/iot-identities.ts';
+import { IotRpcPublisher } from '../adapters/mqtt/rpc-publisher.ts';
 import { awsBaseContext, requireEnv } from '../aws-env.ts';
 import { ENV } from '../contracts/env.ts';
 import { buildAdminApp } from '../deps.ts';
@@ -18,5 +20,10 @@ export const handler = handle(
       policyName: requireEnv(ENV.agentPolicyName),
       dataEndpoint: requireEnv(ENV.iotEndpoint),
     }),
+    // Sync now: an RPC on the agent's rpc/req topic through IoT Core's data plane.
+    rpcPublisher: new IotRpcPublisher(
+      new IoTDataPlaneClient({ endpoint: `https://${requireEnv(ENV.iotEndpoint)}` }),
+      requireEnv(ENV.stage),
+    ),
   }),
 );

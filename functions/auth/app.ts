@@ -5,18 +5,22 @@ import { CHALLENGE_ID, ChallengeRequest, VerifyRequest } from '../contracts/api.
 import { bearerKey, type ParsedKey, parseKey } from '../core/api-keys.ts';
 import type { ChallengeService } from '../core/challenges.ts';
 import { DomainError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
+import type { PasswordCheckService } from '../core/password-check.ts';
 import type { Logger } from '../core/ports/log.ts';
 import { errorBody, toErrorResponse } from '../http/errors.ts';
 import { readJson } from '../http/json-body.ts';
+import { passwordCheckRoutes } from './password-check-routes.ts';
 
 export interface AuthAppDeps {
   challenges: ChallengeService;
   log: Logger;
+  /** `POST /v1/password-checks`; without it (a function that cannot reach agents) the route answers 503. */
+  passwordChecks?: PasswordCheckService | undefined;
 }
 
 type Env = { Variables: { key: ParsedKey } };
 
-export function createAuthApp({ challenges, log }: AuthAppDeps) {
+export function createAuthApp({ challenges, log, passwordChecks }: AuthAppDeps) {
   const app = new Hono<Env>();
 
   const requireKey: MiddlewareHandler<Env> = async (c, next) => {
@@ -81,6 +85,8 @@ export function createAuthApp({ challenges, log }: AuthAppDeps) {
     const id = challengeId(c.req.param('id'));
     return c.json(await challenges.view(c.get('key'), id), 200);
   });
+
+  app.route('/', passwordCheckRoutes(passwordChecks));
 
   app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));
   app.onError((error, c) => toErrorResponse(error, c, log));

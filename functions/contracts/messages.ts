@@ -3,7 +3,7 @@
  * Both sides validate with these schemas; version 1 is the contract.
  */
 import * as z from 'zod';
-import { allEventsFilter } from './topics.ts';
+import { allEventsFilter, allRpcResponsesFilter } from './topics.ts';
 
 const isoTime = z.iso.datetime({ offset: true });
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number');
@@ -190,6 +190,9 @@ export const bridgedRuleSql = (filter: string, where?: string) =>
 
 /** The stage's agents' events to the events queue; only the stage's own topics, so stages share an account. */
 export const iotEventsRuleSql = (stage: string) => bridgedRuleSql(allEventsFilter(stage));
+
+/** Agents' RPC replies take the same way as their events, wrapped the same (the events function takes them). */
+export const iotRpcRuleSql = (stage: string) => bridgedRuleSql(allRpcResponsesFilter(stage));
 
 /** Parses bytes from MQTT as JSON; returns undefined for anything that is not JSON. */
 export function parseJson(bytes: Buffer | string): unknown {

@@ -13,6 +13,9 @@ import * as api from './api.ts';
 import * as keys from './keys.ts';
 import * as lockout from './lockout.ts';
 import * as messageLog from './message-log.ts';
+import * as password from './password.ts';
+import * as rpc from './rpc.ts';
+import * as sealed from './sealed.ts';
 import * as serviceEvents from './service-events.ts';
 import * as sync from './sync.ts';
 import * as tokens from './tokens.ts';
@@ -161,8 +164,9 @@ const SYNC_ROUTES: RouteDoc[] = [
     summary: 'Start a sync run',
     tag: 'sync',
     auth: 'sync',
+    body: sync.StartRunRequest,
     replies: { 201: { description: 'The run', schema: z.object({ runId: z.string() }) } },
-    errors: [401],
+    errors: [400, 401],
   },
   {
     method: 'put',
@@ -185,7 +189,8 @@ const SYNC_ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/v1/sync/runs/{runId}/complete',
-    summary: 'Complete a run: users not seen in a complete run are removed',
+    summary:
+      'Complete a run: a full run removes the users it did not see (nobody when a batch did not finish); a delta run removes nobody',
     tag: 'sync',
     auth: 'sync',
     replies: {
@@ -193,8 +198,105 @@ const SYNC_ROUTES: RouteDoc[] = [
         description: 'The counts',
         schema: z.object({ created: z.int(), updated: z.int(), removed: z.int(), rejected: z.int() }),
       },
+      202: {
+        description:
+          'The removal is large: it runs in the background; poll statusUrl (GET /v1/sync/runs/{runId}) until status is completed',
+        schema: z.object({ runId: z.string(), status: z.literal('completing'), statusUrl: z.string() }),
+      },
     },
     errors: [401, 404, 409],
+  },
+  {
+    method: 'get',
+    path: '/v1/sync/runs',
+    summary: 'Sync run history, newest first (admin or sync key)',
+    tag: 'sync',
+    auth: 'admin',
+    query: z.object({ limit: z.int().min(1).max(100).optional(), cursor: z.string().optional() }),
+    replies: { 200: { description: 'Runs with mode, status and counts' } },
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/v1/sync/runs/{runId}',
+    summary:
+      'One run: status (open, completing, completed), counts, and its newest rejected users with reasons',
+    tag: 'sync',
+    auth: 'admin',
+    replies: { 200: { description: 'The run' } },
+    errors: [401, 404],
+  },
+];
+
+const PASSWORD_ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/password-checks',
+    summary:
+      "Check a user's AD password through an edge agent (sealed for the agent's key); counted in the user's lockout",
+    tag: 'passwords',
+    auth: 'auth',
+    body: password.PasswordCheckRequest,
+    replies: {
+      200: { description: 'valid, or invalid with attemptsLeft', schema: password.PasswordCheckReply },
+    },
+    errors: [400, 401, 423, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/v1/agents/{id}/sync',
+    summary: 'Sync now: an ad.sync RPC to the agent; the run reports through the sync API',
+    tag: 'agents',
+    auth: 'admin',
+    body: z.object({ mode: sync.SyncMode.optional() }),
+    replies: {
+      200: {
+        description: "The agent's answer",
+        schema: z.object({ agentId: z.string(), started: z.boolean() }),
+      },
+    },
+    errors: [401, 403, 404, 503],
+  },
+  {
+    method: 'post',
+    path: '/v1/self/password-reset',
+    summary: 'Start a self-service password reset: a passcode goes out through the user’s rule chain',
+    tag: 'passwords',
+    auth: 'none',
+    body: password.ResetStartRequest,
+    replies: {
+      201: {
+        description: 'The reset (the same shape for every name)',
+        schema: z.object({
+          resetId: z.string(),
+          expiresAt: z.string(),
+          channel: z.string(),
+          destination: z.string(),
+        }),
+      },
+    },
+    errors: [400, 401, 423, 429],
+  },
+  {
+    method: 'post',
+    path: '/v1/self/password-reset/{resetId}/verify',
+    summary: 'Verify the passcode of a reset',
+    tag: 'passwords',
+    auth: 'none',
+    body: password.ResetVerifyRequest,
+    replies: { 200: { description: 'accept or reject', schema: api.VerifyReply } },
+    errors: [400, 404, 409, 423],
+  },
+  {
+    method: 'post',
+    path: '/v1/self/password-reset/{resetId}/password',
+    summary:
+      'Set the new AD password (once); 422 password_policy carries a reason and a message for the user',
+    tag: 'passwords',
+    auth: 'none',
+    body: password.ResetPasswordRequest,
+    replies: { 200: { description: 'Changed', schema: z.object({ result: z.literal('changed') }) } },
+    errors: [400, 404, 409, 422, 503],
   },
 ];
 
@@ -339,6 +441,16 @@ export const CONTRACT_MODULES: Record<string, Record<string, unknown>> = {
   keys: { ...keys, ROUTES: ADMIN_SECURITY_ROUTES },
   lockout,
   messageLog,
+  password: { ...password, ROUTES: PASSWORD_ROUTES },
+  // The agent RPC's shapes (rpc/req and rpc/res on MQTT, not HTTP): envelopes, replies, errors, sealed secrets.
+  rpc: {
+    RpcEnvelope: rpc.RpcEnvelope,
+    RpcReply: rpc.RpcReply,
+    RpcError: rpc.RpcError,
+    RpcErrorCode: rpc.RpcErrorCode,
+    PasswordPolicyReason: rpc.PasswordPolicyReason,
+    Sealed: sealed.Sealed,
+  },
   serviceEvents,
   tokens: { ...tokens, ROUTES: TOKEN_ROUTES },
   usernames,
@@ -361,6 +473,7 @@ const ERROR_TEXT: Record<number, string> = {
   422: 'no_delivery_route (or another unprocessable request)',
   423: 'user_locked',
   429: 'rate_limited, with Retry-After',
+  503: 'directory_unavailable (no agent of the domain online, or no reply before the deadline), with Retry-After',
 };
 
 const isSchema = (value: unknown): value is z.ZodType => value instanceof z.ZodType;

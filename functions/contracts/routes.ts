@@ -39,10 +39,15 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/challenges/{id}/verify', fn: 'auth' },
   { method: 'GET', path: '/v1/challenges/{id}', fn: 'auth' },
   { method: 'POST', path: '/v1/challenges/{id}/resend', fn: 'auth' },
+  // AD password checks through an edge agent: functions/auth/password-check-routes.ts.
+  { method: 'POST', path: '/v1/password-checks', fn: 'auth' },
 
   { method: 'POST', path: '/v1/sync/runs', fn: 'sync' },
   { method: 'PUT', path: '/v1/sync/runs/{runId}/users', fn: 'sync' },
   { method: 'POST', path: '/v1/sync/runs/{runId}/complete', fn: 'sync' },
+  // Run history (admin or sync key) and a large complete's status: functions/sync/app.ts.
+  { method: 'GET', path: '/v1/sync/runs', fn: 'sync' },
+  { method: 'GET', path: '/v1/sync/runs/{runId}', fn: 'sync' },
 
   ...collection('/v1/modem-groups'),
   ...collection('/v1/providers'),
@@ -95,6 +100,8 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'GET', path: '/v1/agents/{id}', fn: 'admin' },
   { method: 'PATCH', path: '/v1/agents/{id}', fn: 'admin' },
   { method: 'DELETE', path: '/v1/agents/{id}', fn: 'admin' },
+  // Sync now through the agent's RPC topic: functions/admin/sync-now-routes.ts.
+  { method: 'POST', path: '/v1/agents/{id}/sync', fn: 'admin' },
   { method: 'POST', path: '/v1/enrolments', fn: 'admin' },
 
   { method: 'GET', path: '/v1/operator/tenants', fn: 'operator' },

@@ -53,6 +53,21 @@ export const SyncBatch = z
 
 export const RUN_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
+/**
+ * `full` (the default): the run sends every user, and `complete` removes the users it did not see. `delta`: the
+ * run sends only users that changed (uSNChanged), and its `complete` never removes anyone.
+ */
+export const SyncMode = z.enum(['full', 'delta']);
+export type SyncMode = z.infer<typeof SyncMode>;
+export const StartRunRequest = z.object({ mode: SyncMode.default('full') }).strict();
+
+/** `202` from `complete` when the removal is too large for one request: poll `statusUrl` until `completed`. */
+export interface CompleteAccepted {
+  runId: string;
+  status: 'completing';
+  statusUrl: string;
+}
+
 export type RejectReason =
   | 'user_limit_reached'
   | 'invalid_phone'

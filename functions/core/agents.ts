@@ -233,7 +233,8 @@ export class AgentService {
     if (stored.expiresAt <= at) throw new TokenExpiredError();
     const tenant = await this.deps.tenants.get(address.tenantId);
     if (tenant?.status !== 'active') throw new UnauthorizedError(INVALID_TOKEN);
-    checkCsr(csrPem, name);
+    // The key the agent made on its box: RPC secrets are sealed for it (contracts/sealed.ts).
+    const publicKeyPem = checkCsr(csrPem, name).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
     const taken = await this.deps.store.takeToken(hash, at);
     if (taken === 'used') throw new TokenUsedError();
@@ -255,7 +256,12 @@ export class AgentService {
     const recorded = await this.deps.store.setCertificate(
       address.tenantId,
       address.agentId,
-      { thingName: name, certificateRef: issued.certificateRef, certificateFingerprint: fingerprint },
+      {
+        thingName: name,
+        certificateRef: issued.certificateRef,
+        certificateFingerprint: fingerprint,
+        publicKeyPem,
+      },
       this.now(),
     );
     if (!recorded) {

@@ -106,19 +106,27 @@ export class ChallengeService {
     this.defences = new ChallengeDefences(deps);
   }
 
-  async create(key: ParsedKey, typed: ChallengeRequest): Promise<CreatedChallenge> {
+  /**
+   * `internal`: the cloud's own flow (the self-service password reset) asks, holding no auth key; with `decoy`
+   * the challenge sends nothing whoever the user is, exactly as for an unknown name.
+   */
+  async create(
+    key: ParsedKey,
+    typed: ChallengeRequest,
+    internal?: { decoy: boolean },
+  ): Promise<CreatedChallenge> {
     const started = performance.now();
     const { challenges, keys, clock } = this.deps;
     // From here on the name is the tenant's canonical one: every typed form of a user shares limits and lockout.
     const loaded = await this.logins.load(key, typed.username);
     const request = { ...typed, username: loaded.username };
-    const record = assertKeyGrants(key, loaded.key, 'auth');
+    const record = internal ? undefined : assertKeyGrants(key, loaded.key, 'auth');
     const tenant = loaded.tenant;
     if (tenant?.status !== 'active') throw new UnauthorizedError();
 
     const now = clock.now();
     const nowIso = new Date(now).toISOString();
-    const user = loaded.user;
+    const user = internal?.decoy ? undefined : loaded.user;
     const guard = loaded.guard;
 
     if (guard?.lockedUntil && guard.lockedUntil > nowIso)
@@ -269,11 +277,12 @@ export class ChallengeService {
     challengeId: string,
     passcode: string,
     client?: { ip?: string | undefined },
+    internal = false,
   ): Promise<VerifyResult> {
     const { challenges, directory, keys, clock } = this.deps;
     const tenantId = key.tenantId;
     const loaded = await directory.loadForRequest(key.hash, tenantId, { challengeId });
-    const record = assertKeyGrants(key, loaded.key, 'auth');
+    const record = internal ? undefined : assertKeyGrants(key, loaded.key, 'auth');
     if (loaded.tenant?.status !== 'active') throw new UnauthorizedError();
     const { lockout } = tenantSecurity(loaded.tenant);
     let current = loaded.challenge;

@@ -45,6 +45,11 @@ export const ERROR_CODES = [
   'token_expired',
   'token_used',
   'invalid_csr',
+  // AD through the edge agent's RPC: no agent could answer in time; AD refused a new password; a reset that
+  // is not (or no longer) at the step asked for.
+  'directory_unavailable',
+  'password_policy',
+  'reset_state',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -106,5 +111,12 @@ export class NoDeliveryRouteError extends DomainError {
 export class RateLimitedError extends DomainError {
   constructor(retryAfterSeconds: number) {
     super('rate_limited', 'Too many requests; retry later.', { retryAfterSeconds });
+  }
+}
+
+/** No edge agent that serves the user's AD domain answered in time (none online, or no reply before the deadline). */
+export class DirectoryUnavailableError extends DomainError {
+  constructor(message = 'The directory (Active Directory) cannot be reached right now; try again shortly.') {
+    super('directory_unavailable', message, { retryAfterSeconds: 5 });
   }
 }

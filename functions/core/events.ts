@@ -17,6 +17,7 @@ import {
   parseAgentThingName,
   parseAgentTopic,
   parseJson,
+  RpcReply,
 } from '../contracts/index.ts';
 import { type ChainRunner, stepMessage } from './chain-runner.ts';
 import { OUTCOME_UNKNOWN, UNKNOWN_OUTCOME_WAIT_SECONDS } from './challenge-transitions.ts';
@@ -25,6 +26,7 @@ import type { ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
 import type { ServiceEventStore } from './ports/service-events.ts';
+import type { RpcService } from './rpc.ts';
 import { modemTransition } from './service-events.ts';
 import type { UsageMeter } from './usage-meter.ts';
 
@@ -44,6 +46,8 @@ export interface EventProcessorDeps {
   usage?: UsageMeter;
   /** The tenant's service-status log (agents connected/disconnected, modems up/blocked/recovered). */
   serviceEvents?: ServiceEventStore;
+  /** Takes agents' RPC replies and records the AD domains they announce; without it both are dropped. */
+  rpc?: Pick<RpcService, 'answer' | 'noteDomains'>;
 }
 
 export class EventProcessor {
@@ -58,9 +62,10 @@ export class EventProcessor {
     const raw = parseJson(Buffer.from(bridged.data.payload, 'base64'));
     if (bridged.data.topic.startsWith(PRESENCE_TOPIC_PREFIX)) return this.presence(bridged.data.topic, raw);
     const address = parseAgentTopic(bridged.data.topic);
-    if (address?.kind !== 'events') return this.drop('bad_topic');
-    // another stage's agents are strangers here, whatever their ids (the rule takes only this stage's topics)
+    if (address?.kind !== 'events' && address?.kind !== 'rpc/res') return this.drop('bad_topic');
+    // another stage's agents are strangers here, whatever their ids (the rules take only this stage's topics)
     if (address.stage !== this.deps.stage) return this.drop('other_stage');
+    if (address.kind === 'rpc/res') return this.rpcReply(address.tenantId, address.agentId, raw);
     // Agent state is ordered by when the cloud heard it: agents' clocks may be off, the broker's is ours.
     const heardAt = new Date(bridged.data.receivedAt ?? Date.now()).toISOString();
 
@@ -69,11 +74,14 @@ export class EventProcessor {
     const event = parsed.data;
     const { tenantId, agentId } = address;
     switch (event.type) {
-      case 'agent.online':
+      case 'agent.online': {
         // Presence is the lifecycle events' alone: this one could arrive after a newer disconnect. What it says
-        // about the agent's software holds whichever came first: the job versions it takes.
+        // about the agent's software holds whichever came first: the job versions it takes, and the AD domains
+        // its connector serves (ordered by when the cloud heard it).
         await this.deps.directory.setAgentJobVersions(tenantId, agentId, event.jobVersions ?? [1]);
+        if (this.deps.rpc) await this.deps.rpc.noteDomains(tenantId, agentId, event.adDomains ?? [], heardAt);
         return 'applied';
+      }
       case 'modem.status': {
         // The routing view (latest per modem) orders by when the cloud heard it; the history keeps the details.
         const recorded = await this.deps.directory.recordModemStatus(tenantId, agentId, {
@@ -230,6 +238,18 @@ export class EventProcessor {
       ...(event.disconnectReason && { reason: event.disconnectReason }),
     });
     return applied ? 'applied' : 'ignored';
+  }
+
+  /**
+   * An RPC reply: the topic names the agent answering, so a reply is taken only for a request that agent was
+   * asked, once, and before its expiry (RpcService.answer). Anything else changes nothing.
+   */
+  private async rpcReply(tenantId: string, agentId: string, raw: unknown): Promise<EventOutcome> {
+    if (!this.deps.rpc) return this.drop('rpc_unconfigured');
+    const parsed = RpcReply.safeParse(raw);
+    if (!parsed.success) return this.drop('bad_rpc_reply');
+    if (await this.deps.rpc.answer(tenantId, agentId, parsed.data)) return 'applied';
+    return this.drop('rpc_reply_not_taken');
   }
 
   /** A modem's report that changes its health (first report, blocked, recovered) goes into the service log. */

@@ -3,7 +3,7 @@
  * complete run did not see. Knows nothing of DynamoDB or HTTP.
  */
 import { createHash } from 'node:crypto';
-import type { BatchReply, CompleteReply, RejectReason, SyncUser } from '../contracts/sync.ts';
+import type { BatchReply, CompleteReply, RejectReason, SyncMode, SyncUser } from '../contracts/sync.ts';
 import { MAX_KNOWN_DOMAINS } from '../contracts/usernames.ts';
 import { RunStateError, SyncBusyError } from './admin-errors.ts';
 import type { Clock } from './clock.ts';
@@ -13,7 +13,9 @@ import { mapPool } from './map-pool.ts';
 import type { Tenant } from './model.ts';
 import { normalisePhone } from './phone-numbers.ts';
 import type { AuditLog } from './ports/audit.ts';
+import type { Logger } from './ports/log.ts';
 import type { SyncedUser, SyncRun, SyncStore, WriteOutcome } from './ports/sync.ts';
+import type { SyncHistoryStore } from './ports/sync-history.ts';
 import type { ConfigStore, IntegrationPolicy } from './ports/tenant-config.ts';
 import type { UserStore } from './ports/users.ts';
 import type { Reservation, UserLimit } from './user-limit.ts';
@@ -51,6 +53,16 @@ const tag = (id: string) => createHash('sha256').update(id).digest('base64url').
  */
 const seenTag = (syncId: string, username: string) => tag(`${syncId}\n${username.toLowerCase()}`);
 
+type StaleUser = { username: string; syncId: string; syncedAt: string };
+interface RunSeen {
+  tags: Set<string>;
+  ids: Set<string>;
+  counts: { created: number; updated: number; rejected: number };
+}
+/** Not seen by the run, and not written by another run after this one began (that is newer than what it saw). */
+const isStale = (u: StaleUser, seen: RunSeen, runCreatedAt: string) =>
+  !seen.tags.has(seenTag(u.syncId, u.username)) && !seen.ids.has(u.syncId) && u.syncedAt < runCreatedAt;
+
 /** A user ready to store; `unmapped`: the tenant maps AD groups and the user is in none of them. */
 interface Candidate {
   user: SyncedUser;
@@ -71,7 +83,24 @@ export interface SyncServiceDeps {
   limit: UserLimit;
   audit: AuditLog;
   clock: Clock;
+  /** The console's run history; without it nothing is recorded there. */
+  history?: SyncHistoryStore | undefined;
+  /**
+   * Starts a large removal where it outlives the request (a job on the jobs queue in AWS); by default it runs
+   * in this process, in the background, as the local stack has no request deadline to outlive.
+   */
+  scheduleRemoval?: ((tenantId: string, runId: string) => Promise<void>) | undefined;
+  /** How much one `complete` request may do itself before it hands the removal to the background. */
+  inline?: { maxScanned: number; maxRemovals: number } | undefined;
+  log?: Logger | undefined;
 }
+
+/** A `complete` reads at most this many stored users, and removes at most this many, inside the request. */
+export const INLINE_COMPLETE = { maxScanned: 5000, maxRemovals: 500 };
+/** Rejected users kept per batch for the console (the counts stay exact). */
+export const REJECTIONS_PER_BATCH = 25;
+
+export type CompleteOutcome = { state: 'completed'; result: CompleteReply } | { state: 'completing' };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const fold = (s: string) =>
@@ -99,15 +128,23 @@ export function resolveGroupPolicy(
 export class SyncService {
   constructor(private readonly deps: SyncServiceDeps) {}
 
-  async startRun(tenantId: string): Promise<{ runId: string }> {
+  async startRun(tenantId: string, mode: SyncMode = 'full'): Promise<{ runId: string }> {
     const now = this.deps.clock.now();
     const run: SyncRun = {
-      runId: newId(),
+      // Time first, so that run ids (and the history under them) sort by when the run began.
+      runId: `${now.toString(36).padStart(9, '0')}${newId(12)}`,
       status: 'open',
+      mode,
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + RUN_LIFETIME_MS).toISOString(),
     };
     await this.deps.store.createRun(tenantId, run);
+    await this.deps.history?.started(tenantId, {
+      runId: run.runId,
+      mode,
+      status: 'open',
+      createdAt: run.createdAt,
+    });
     return { runId: run.runId };
   }
 
@@ -274,6 +311,16 @@ export class SyncService {
       updated: [...updatedTags],
       rejected: rejected.length,
     });
+    if (rejected.length > 0 && this.deps.history) {
+      const names = new Map(users.map((u) => [u.id, u.username]));
+      await this.deps.history.putRejections(
+        tenantId,
+        runId,
+        digest,
+        rejected.slice(0, REJECTIONS_PER_BATCH).map((r) => ({ ...r, username: names.get(r.id) ?? '' })),
+        new Date(clock.now()).toISOString(),
+      );
+    }
     return { accepted: created + renamedCount + updated + unchanged, rejected };
   }
 
@@ -347,33 +394,96 @@ export class SyncService {
     return renamed;
   }
 
-  async complete(tenantId: string, runId: string, actor: string): Promise<CompleteReply> {
-    const { store, users, limit, clock, audit } = this.deps;
+  /**
+   * Ends a run. A delta run removes nobody. A full run removes the users it did not see, only when every batch
+   * finished (a connector that died halfway removes nobody). A removal small enough is done here; a larger one
+   * (more than `inline.maxRemovals` users, or more than `inline.maxScanned` stored users to look through) is
+   * handed to the background, and the run reads `completing` until it is done: no request does unbounded work.
+   */
+  async complete(tenantId: string, runId: string, actor: string): Promise<CompleteOutcome> {
+    const { store, clock } = this.deps;
     const run = await store.getRun(tenantId, runId);
     if (!run) throw new NotFoundError('The sync run');
-    if (run.status === 'completed' && run.result) return run.result;
-    const now = clock.now();
-    if (run.expiresAt <= new Date(now).toISOString())
+    if (run.status === 'completed' && run.result) return { state: 'completed', result: run.result };
+    if (run.status === 'completing') return { state: 'completing' };
+    if (run.expiresAt <= new Date(clock.now()).toISOString())
       throw new RunStateError(
         'run_expired',
         'The sync run expired before it was completed; start a new run.',
       );
+    const seen = await this.runSeen(tenantId, runId);
+    if ((run.mode ?? 'full') === 'delta') return this.finish(tenantId, run, seen.counts, 0, actor);
 
-    const batches = await store.listBatches(tenantId, runId);
+    const inline = this.deps.inline ?? INLINE_COMPLETE;
+    const stale: StaleUser[] = [];
+    let scanned = 0;
+    let tooLarge = false;
+    for await (const page of store.listSyncedUsers(tenantId)) {
+      scanned += page.length;
+      stale.push(...page.filter((u) => isStale(u, seen, run.createdAt)));
+      if (scanned > inline.maxScanned || stale.length > inline.maxRemovals) {
+        tooLarge = true;
+        break;
+      }
+    }
+    if (!tooLarge) {
+      const removed = await this.remove(tenantId, run, stale);
+      return this.finish(tenantId, run, seen.counts, removed, actor);
+    }
+    if (!(await store.markCompleting(tenantId, runId))) {
+      const again = await store.getRun(tenantId, runId);
+      if (again?.status === 'completed' && again.result) return { state: 'completed', result: again.result };
+      if (again?.status === 'completing') return { state: 'completing' };
+      throw new NotFoundError('The sync run');
+    }
+    await this.deps.history?.update(tenantId, runId, { status: 'completing' });
+    const schedule =
+      this.deps.scheduleRemoval ??
+      (async (t: string, r: string) => {
+        this.runRemoval(t, r, actor).catch((error: unknown) => {
+          // The run stays `completing`; the next `complete` of it schedules nothing, so say so loudly.
+          this.deps.log?.error('sync removal failed', { tenantId: t, runId: r, error });
+        });
+      });
+    await schedule(tenantId, runId);
+    return { state: 'completing' };
+  }
+
+  /**
+   * The background half of a large `complete` (a job, or in-process locally): removes the users the run did not
+   * see, page by page, and completes the run. Safe to run twice: deletes are conditional, and a completed run is
+   * left alone.
+   */
+  async runRemoval(tenantId: string, runId: string, actor = 'system'): Promise<void> {
+    const { store } = this.deps;
+    const run = await store.getRun(tenantId, runId);
+    if (run?.status !== 'completing') return;
+    const seen = await this.runSeen(tenantId, runId);
+    let removed = 0;
+    for await (const page of store.listSyncedUsers(tenantId)) {
+      const stale = page.filter((u) => isStale(u, seen, run.createdAt));
+      if (stale.length > 0) removed += await this.remove(tenantId, run, stale);
+    }
+    await this.finish(tenantId, run, seen.counts, removed, actor);
+  }
+
+  /** What the run's batches saw and counted; throws when a batch did not finish (nobody is removed then). */
+  private async runSeen(tenantId: string, runId: string): Promise<RunSeen> {
+    const batches = await this.deps.store.listBatches(tenantId, runId);
     const unfinished = batches.filter((b) => b.state !== 'done').length;
     if (unfinished > 0)
       throw new RunStateError(
         'run_has_errors',
         `${unfinished} batch(es) of this run did not finish; nobody was removed. Send them again, or start a new run.`,
       );
-    const seen = new Set<string>();
-    const seenIds = new Set<string>();
+    const tags = new Set<string>();
+    const ids = new Set<string>();
     const createdTags = new Set<string>();
     const updatedTags = new Set<string>();
     let rejected = 0;
     for (const b of batches) {
-      for (const t of b.seen) seen.add(t);
-      for (const id of b.legacySeen ?? []) seenIds.add(id);
+      for (const t of b.seen) tags.add(t);
+      for (const id of b.legacySeen ?? []) ids.add(id);
       for (const t of b.created) createdTags.add(t);
       for (const t of b.updated) updatedTags.add(t);
       rejected += b.rejected;
@@ -381,39 +491,45 @@ export class SyncService {
     // A user in two batches of the run counts once, and a user this run created is not also "updated".
     const created = createdTags.size;
     const updated = [...updatedTags].filter((t) => !createdTags.has(t)).length;
+    return { tags, ids, counts: { created, updated, rejected } };
+  }
 
-    let removed = 0;
-    for await (const page of store.listSyncedUsers(tenantId)) {
-      // Users another run wrote after this one began are newer than what this run saw: keep them.
-      const stale = page.filter(
-        (u) =>
-          !seen.has(seenTag(u.syncId, u.username)) && !seenIds.has(u.syncId) && u.syncedAt < run.createdAt,
+  private async remove(tenantId: string, run: SyncRun, stale: StaleUser[]): Promise<number> {
+    if (stale.length === 0) return 0;
+    const { users, limit } = this.deps;
+    return limit.removing(tenantId, async () => {
+      const gone = await mapPool(stale, DELETE_CONCURRENCY, (u) =>
+        users.delete(tenantId, u.username, { syncId: u.syncId, syncedBefore: run.createdAt }),
       );
-      if (stale.length === 0) continue;
-      removed += await limit.removing(tenantId, async () => {
-        const gone = await mapPool(stale, DELETE_CONCURRENCY, (u) =>
-          users.delete(tenantId, u.username, { syncId: u.syncId, syncedBefore: run.createdAt }),
-        );
-        return gone.filter(Boolean).length;
-      });
-    }
+      return gone.filter(Boolean).length;
+    });
+  }
 
-    const result = { created, updated, removed, rejected };
+  private async finish(
+    tenantId: string,
+    run: SyncRun,
+    counts: RunSeen['counts'],
+    removed: number,
+    actor: string,
+  ): Promise<CompleteOutcome> {
+    const { store, limit, clock, audit } = this.deps;
+    const result = { created: counts.created, updated: counts.updated, removed, rejected: counts.rejected };
     const at = new Date(clock.now()).toISOString();
-    if (!(await store.completeRun(tenantId, runId, result, at))) {
-      const again = await store.getRun(tenantId, runId);
-      if (again?.result) return again.result;
+    if (!(await store.completeRun(tenantId, run.runId, result, at))) {
+      const again = await store.getRun(tenantId, run.runId);
+      if (again?.result) return { state: 'completed', result: again.result };
     }
     await limit.recount(tenantId);
+    await this.deps.history?.update(tenantId, run.runId, { status: 'completed', result, completedAt: at });
     await audit.record({
       tenantId,
       at,
       actor,
       action: 'sync.completed',
-      target: `sync-run:${runId}`,
-      details: result,
+      target: `sync-run:${run.runId}`,
+      details: { ...result, mode: run.mode ?? 'full' },
     });
-    return result;
+    return { state: 'completed', result };
   }
 
   /** Waits for the tenant's create lock; a batch that cannot get it in time is refused whole (retry it). */
@@ -456,10 +572,10 @@ export class SyncService {
   private async openRun(tenantId: string, runId: string): Promise<SyncRun> {
     const run = await this.deps.store.getRun(tenantId, runId);
     if (!run) throw new NotFoundError('The sync run');
-    if (run.status === 'completed')
+    if (run.status !== 'open')
       throw new RunStateError(
         'run_completed',
-        'The sync run is completed; start a new run to send more users.',
+        'The sync run is completed (or completing); start a new run to send more users.',
       );
     if (run.expiresAt <= new Date(this.deps.clock.now()).toISOString())
       throw new RunStateError('run_expired', 'The sync run expired; start a new run.');

@@ -1,7 +1,8 @@
 /**
- * The local stand-in for one stage's IoT topic rules: everything the stage's agents publish on their events
- * topics, and the broker's lifecycle events (connected/disconnected, see iot-rules.ts) of the stage's clients,
- * go to the events queue, wrapped with the topic it arrived on, exactly as the rules' SQL shapes and filters them.
+ * The local stand-in for one stage's IoT topic rules: everything the stage's agents publish on their events and
+ * `rpc/res` topics, and the broker's lifecycle events (connected/disconnected, see iot-rules.ts) of the stage's
+ * clients, go to the events queue, wrapped with the topic it arrived on, exactly as the rules' SQL shapes and
+ * filters them.
  * The broker gets its PUBACK only once SQS has the message, so a crash here loses nothing.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -10,6 +11,7 @@ import type { Logger } from '../adapters/log.ts';
 import {
   ALL_PRESENCE_FILTER,
   allEventsFilter,
+  allRpcResponsesFilter,
   type BridgedMessage,
   isStagePresence,
 } from '../contracts/index.ts';
@@ -51,7 +53,9 @@ export async function startEventsBridge(options: {
         callback(error instanceof Error ? error : new Error(String(error)));
       });
   };
-  await mqtt.subscribeAsync([allEventsFilter(stage), ALL_PRESENCE_FILTER], { qos: 1 });
+  await mqtt.subscribeAsync([allEventsFilter(stage), ALL_PRESENCE_FILTER, allRpcResponsesFilter(stage)], {
+    qos: 1,
+  });
   return {
     get forwarded() {
       return forwarded;

@@ -101,7 +101,7 @@ describe('alarms', () => {
 
   it('count IoT rule errors from the rules error logs', () => {
     const filters = resourcesOf(json).filter(([, r]) => r.Type === 'AWS::Logs::MetricFilter');
-    expect(filters).toHaveLength(2);
+    expect(filters).toHaveLength(3);
     for (const [, filter] of filters) {
       const [transform] = filter.Properties.MetricTransformations as Array<Record<string, string>>;
       const alarm = alarmOn(transform!.MetricName!, transform!.MetricNamespace);
@@ -273,7 +273,11 @@ describe('stages', () => {
     const rules = resourcesOf(prod.json)
       .filter(([, r]) => r.Type === 'AWS::IoT::TopicRule')
       .map(([, r]) => r.Properties.RuleName as string);
-    expect(rules.sort()).toEqual(['smspass_prod_agent_events', 'smspass_prod_agent_presence']);
+    expect(rules.sort()).toEqual([
+      'smspass_prod_agent_events',
+      'smspass_prod_agent_presence',
+      'smspass_prod_agent_rpc',
+    ]);
     for (const rule of rules) expect(rule).toMatch(/^[a-zA-Z0-9_]+$/);
     // Function names carry it too, and so the metrics the handlers log under them.
     expect(

@@ -11,7 +11,7 @@ import {
   type IotPolicyStatement,
   policyAllows,
 } from '../../functions/contracts/iot-policy.ts';
-import { iotEventsRuleSql } from '../../functions/contracts/messages.ts';
+import { iotEventsRuleSql, iotRpcRuleSql } from '../../functions/contracts/messages.ts';
 import { iotPresenceRuleSql } from '../../functions/contracts/presence.ts';
 import { thingName } from '../../functions/contracts/topics.ts';
 
@@ -273,6 +273,8 @@ describe('SmsPassStack', () => {
               'iot:DeleteThing',
               'iot:DetachPolicy',
               'iot:DetachThingPrincipal',
+              // sync now: an RPC request on rpc/req
+              'iot:Publish',
               'iot:UpdateCertificate',
             ]
           : fn === stack.functions.operator
@@ -300,7 +302,7 @@ describe('SmsPassStack', () => {
   it('forwards agent events and lifecycle (presence) events from IoT Core to the events queue, with roles that can only send there', () => {
     const rules = Object.values(template.findResources('AWS::IoT::TopicRule'));
     expect(rules.map((r) => r.Properties.TopicRulePayload.Sql).sort()).toEqual(
-      [iotEventsRuleSql('dev'), iotPresenceRuleSql('dev')].sort(),
+      [iotEventsRuleSql('dev'), iotPresenceRuleSql('dev'), iotRpcRuleSql('dev')].sort(),
     );
     const eventsQueueId = logicalId(stack.events.queue.node.defaultChild);
     for (const rule of rules) {

@@ -110,20 +110,27 @@ export class DynamoAgentStore implements AgentStore {
   setCertificate(
     tenantId: string,
     agentId: string,
-    certificate: { thingName: string; certificateRef: string; certificateFingerprint: string },
+    certificate: {
+      thingName: string;
+      certificateRef: string;
+      certificateFingerprint: string;
+      publicKeyPem?: string;
+    },
     at: string,
   ): Promise<boolean> {
     return conditionalUpdate(this.client, {
       TableName: this.table,
       Key: marshall(agentItem(tenantId, agentId)),
       UpdateExpression:
-        'SET thingName = :thing, certificateRef = :ref, certificateFingerprint = :fp, enrolledAt = :at, updatedAt = :at',
+        'SET thingName = :thing, certificateRef = :ref, certificateFingerprint = :fp, enrolledAt = :at, updatedAt = :at' +
+        (certificate.publicKeyPem ? ', agentPublicKey = :key' : ''),
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: marshall({
         ':thing': certificate.thingName,
         ':ref': certificate.certificateRef,
         ':fp': certificate.certificateFingerprint,
         ':at': at,
+        ...(certificate.publicKeyPem && { ':key': certificate.publicKeyPem }),
       }),
     });
   }

@@ -19,7 +19,7 @@ import type {
   WriteOutcome,
 } from '../../core/ports/sync.ts';
 import type { ManagedUser } from '../../core/ports/users.ts';
-import { isConditionalCheckFailed } from './errors.ts';
+import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
 import {
   createLockItem,
   syncBatchItem,
@@ -90,10 +90,11 @@ export class DynamoSyncStore implements SyncStore {
       }),
     );
     if (!out.Item) return undefined;
-    const { runId: id, status, createdAt, expiresAt, result, completedAt } = unmarshall(out.Item);
+    const { runId: id, status, mode, createdAt, expiresAt, result, completedAt } = unmarshall(out.Item);
     return {
       runId: id,
       status,
+      ...(mode && { mode }),
       createdAt,
       expiresAt,
       ...(result && { result }),
@@ -108,11 +109,12 @@ export class DynamoSyncStore implements SyncStore {
           TableName: this.table,
           Key: marshall(syncRunItem(tenantId, runId)),
           UpdateExpression: 'SET #status = :done, #result = :result, completedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :open',
+          ConditionExpression: 'attribute_exists(pk) AND #status IN (:open, :completing)',
           ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
           ExpressionAttributeValues: marshall({
             ':done': 'completed',
             ':open': 'open',
+            ':completing': 'completing',
             ':result': result,
             ':at': at,
           }),
@@ -123,6 +125,17 @@ export class DynamoSyncStore implements SyncStore {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
+  }
+
+  markCompleting(tenantId: string, runId: string): Promise<boolean> {
+    return conditionalUpdate(this.client, {
+      TableName: this.table,
+      Key: marshall(syncRunItem(tenantId, runId)),
+      UpdateExpression: 'SET #status = :completing',
+      ConditionExpression: 'attribute_exists(pk) AND #status = :open',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: marshall({ ':open': 'open', ':completing': 'completing' }),
+    });
   }
 
   async getUsers(tenantId: string, usernames: string[]) {

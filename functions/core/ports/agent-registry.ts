@@ -34,7 +34,13 @@ export interface AgentStore {
   setCertificate(
     tenantId: string,
     agentId: string,
-    certificate: { thingName: string; certificateRef: string; certificateFingerprint: string },
+    certificate: {
+      thingName: string;
+      certificateRef: string;
+      certificateFingerprint: string;
+      /** The enrolled key (SPKI PEM), which RPC secrets are sealed for. */
+      publicKeyPem?: string;
+    },
     at: string,
   ): Promise<boolean>;
   /** Removes the agent and hands back what it was, or undefined when there was none. */

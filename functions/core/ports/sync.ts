@@ -1,10 +1,14 @@
 /** The AD sync's runs, batches and user writes. */
+import type { SyncMode } from '../../contracts/sync.ts';
 import type { User } from '../model.ts';
 import type { ManagedUser } from './users.ts';
 
 export interface SyncRun {
   runId: string;
-  status: 'open' | 'completed';
+  /** `completing`: a large removal runs in the background; the run takes no more batches. */
+  status: 'open' | 'completing' | 'completed';
+  /** Absent on runs made before modes existed: those are full runs. */
+  mode?: SyncMode | undefined;
   createdAt: string;
   expiresAt: string;
   result?: { created: number; updated: number; removed: number; rejected: number };
@@ -61,6 +65,8 @@ export type WriteOutcome = 'written' | 'conflict' | 'failed';
 export interface SyncStore {
   createRun(tenantId: string, run: SyncRun): Promise<void>;
   getRun(tenantId: string, runId: string): Promise<SyncRun | undefined>;
+  /** Moves an open run to `completing` (no more batches); false when it was not open. */
+  markCompleting(tenantId: string, runId: string): Promise<boolean>;
   /** Marks the run completed with its result; false if it already was. */
   completeRun(
     tenantId: string,

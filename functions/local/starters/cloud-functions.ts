@@ -9,6 +9,7 @@ import { FetchHttpTransport } from '../../adapters/http/fetch-transport.ts';
 import type { Logger } from '../../adapters/log.ts';
 import { pooledSmtpTransports } from '../../adapters/mail/smtp-transport-factory.ts';
 import { MqttJobPublisher } from '../../adapters/mqtt/mqtt-publisher.ts';
+import { MqttRpcPublisher } from '../../adapters/mqtt/rpc-publisher.ts';
 import type { FunctionName } from '../../contracts/routes.ts';
 import { LOCAL_STAGE } from '../../contracts/topics.ts';
 import { Bulkheads } from '../../core/channels/bulkhead.ts';
@@ -24,8 +25,10 @@ import {
   buildDispatchHandler,
   buildEventsHandler,
   buildOperatorApp,
+  buildPasswordResetApp,
   buildSyncApp,
 } from '../../deps.ts';
+import { PASSWORD_RESET_BASE } from '../../selfservice/password-reset-routes.ts';
 import { brokerSessions } from '../broker.ts';
 import type { FetchApp } from '../http-router.ts';
 import type { LocalCa } from '../local-ca.ts';
@@ -75,7 +78,8 @@ export function wireCloudFunctions(options: {
       ...(options.clock && { clock: options.clock }),
     };
     const queueCtx = { sqs: aws.sqs, dispatchQueueUrl: aws.queues.dispatch.url, agentCacheMs: 1000 };
-    const auth = buildAuthApp({ ...ctx, ...queueCtx });
+    const rpcPublisher = new MqttRpcPublisher(serviceClient, LOCAL_STAGE);
+    const auth = buildAuthApp({ ...ctx, ...queueCtx, rpcPublisher });
     const { handler: dispatchHandler } = buildDispatchHandler({
       ...ctx,
       ...queueCtx,
@@ -97,11 +101,25 @@ export function wireCloudFunctions(options: {
         }
       : dispatchHandler;
 
+    // The self-service password reset has no function of its own yet (the self-service API will mount it):
+    // locally it answers its own paths in front of the auth app, which takes every unlisted path.
+    const passwordReset = buildPasswordResetApp({ ...ctx, ...queueCtx, rpcPublisher });
+    const authWithReset: FetchApp = {
+      fetch: (request) =>
+        new URL(request.url).pathname.startsWith(PASSWORD_RESET_BASE)
+          ? passwordReset.fetch(request)
+          : auth.fetch(request),
+    };
+
     return {
       apps: {
-        auth,
+        auth: authWithReset,
         sync: buildSyncApp(ctx),
-        admin: buildAdminApp({ ...ctx, identities: new LocalAgentIdentities(options.ca, mqtt.broker) }),
+        admin: buildAdminApp({
+          ...ctx,
+          identities: new LocalAgentIdentities(options.ca, mqtt.broker),
+          rpcPublisher,
+        }),
         operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(mqtt.broker) }),
       },
       handlers: { dispatch, events: eventsHandler },
