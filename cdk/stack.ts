@@ -297,7 +297,20 @@ export class SmsPassStack extends Stack {
     this.credentialKey.grant(admin, 'kms:Encrypt', 'kms:Decrypt');
     grantAgentEnrolment(admin, operator);
 
-    this.functions = { auth, dispatch, events, sync, admin, operator };
+    // The portal's API signs users in by passcode (the auth function's path: queue, secret) and enrols
+    // authenticator apps (seals their seeds with the credential key).
+    const selfservice = makeFunction('selfservice', {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
+      [ENV.secretArn]: this.secret.secretArn,
+      [ENV.credentialKeyArn]: this.credentialKey.keyArn,
+    });
+    this.table.grantReadWriteData(selfservice);
+    this.dispatch.queue.grantSendMessages(selfservice);
+    this.secret.grantRead(selfservice);
+    this.credentialKey.grant(selfservice, 'kms:Encrypt', 'kms:Decrypt');
+
+    this.functions = { auth, dispatch, events, sync, admin, operator, selfservice };
 
     this.api = new apigwv2.HttpApi(this, 'HttpApi', {
       apiName: `smspass-${stage}`,

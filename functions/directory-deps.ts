@@ -3,6 +3,7 @@
  * Lambda entries pass AWS clients, the local stack passes clients pointed at dynalite.
  */
 
+import type { Hono } from 'hono';
 import { DynamoAgentStore } from './adapters/dynamo/agent-store.ts';
 import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
 import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
@@ -33,6 +34,7 @@ import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
 import { UsernameSettingsService } from './core/username-settings.ts';
 import { buildAdminSecurityRoutes, type CloudContext, tokenService } from './deps.ts';
+import type { KeyAuthEnv } from './http/key-auth.ts';
 import { createOperatorApp } from './operator/app.ts';
 import { createSyncApp } from './sync/app.ts';
 
@@ -72,7 +74,9 @@ export function buildSyncApp(ctx: DirectoryContext) {
  * `identities` are the agents' things and certificates at the broker (IoT Core in AWS, the local CA and broker
  * locally); without them the admin app has no `/v1/agents` or `/v1/enrolments`.
  */
-export function buildAdminApp(ctx: DirectoryContext & { identities?: AgentIdentities }) {
+export function buildAdminApp(
+  ctx: DirectoryContext & { identities?: AgentIdentities; enrolmentLinks?: Hono<KeyAuthEnv> },
+) {
   const s = directoryStores(ctx);
   const config = new TenantConfigService({
     config: s.config,
@@ -114,6 +118,7 @@ export function buildAdminApp(ctx: DirectoryContext & { identities?: AgentIdenti
       new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),
     ),
     usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
+    ...(ctx.enrolmentLinks && { enrolmentLinks: ctx.enrolmentLinks }),
     ...(ctx.identities && {
       agents: new AgentService({
         store: new DynamoAgentStore(ctx.dynamo, ctx.table),

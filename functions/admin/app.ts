@@ -43,6 +43,8 @@ export interface AdminAppDeps {
   usernames?: UsernameSettingsService;
   /** Edge agents (`/v1/agents`) and their enrolment (`/v1/enrolments`, token instead of key). */
   agents?: AgentService;
+  /** `POST /v1/users/{id}/enrolment-links`, built by `buildEnrolmentLinkRoutes` in selfservice-deps.ts. */
+  enrolmentLinks?: Hono<KeyAuthEnv>;
 }
 
 export function createAdminApp({
@@ -58,6 +60,7 @@ export function createAdminApp({
   tokens,
   usernames,
   agents,
+  enrolmentLinks,
 }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
@@ -75,6 +78,7 @@ export function createAdminApp({
   app.route('/v1/group-policies', routes.groups);
   app.route('/v1/integration-policies', routes.integration);
   app.route('/v1/users', userRoutes(users));
+  if (enrolmentLinks) app.route('/v1/users', enrolmentLinks);
   if (security) {
     app.route('/v1/keys', security.keys);
     app.route('/v1', security.lockouts);

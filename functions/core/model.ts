@@ -190,6 +190,10 @@ export interface Challenge {
   refusal?: string;
   /** For a challenge that sends nothing: the plan its status follows, so that it reads like a real one. */
   decoy?: DecoyPlan;
+  /** Set on the self-service portal's challenges; the auth API neither verifies nor resends them. */
+  purpose?: 'self_sign_in' | 'number_check' | 'notice';
+  /** For a number check: the change its accept applies (only while the number is still `from`). */
+  change?: { field: 'mobile' | 'secondaryMobile'; from: string; to: string; toType: PhoneType };
 }
 
 /** A static last-resort code: a keyed hash, valid only inside the window an admin sets. */

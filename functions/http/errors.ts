@@ -49,6 +49,9 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   token_expired: 401,
   token_used: 410,
   invalid_csr: 400,
+  invalid_phone: 400,
+  number_changed: 409,
+  nothing_missing: 409,
 };
 
 /** Turns a thrown error into the JSON error reply; anything unexpected is logged and hidden. */

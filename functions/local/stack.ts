@@ -104,6 +104,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const started = new StopSteps(log);
   const stop = () => started.run();
 
+  // Set once the API server listens; enrolment links are only mailed after that.
+  let portalUrl = '';
   try {
     const keys = new DeploymentKeys(loadOrCreateSecret(folder));
     const aws = started.add(
@@ -140,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clock: options.clock,
         smtp: options.smtp,
         tapDispatch: options.tap?.dispatchBatch,
+        portalUrl: () => portalUrl,
       }),
     );
     const { pollers } = started.add(await startQueuePollers({ aws, handlers: cloud.handlers, log }));
@@ -173,10 +176,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await sweepAfterRestart({ aws, table: TABLE_NAME, log, clock: options.clock }),
     );
 
+    portalUrl = `${api.url}/portal`;
     const json: StackJson = {
       apiUrl: api.url,
       adminUrl: `${api.url}/admin`,
-      portalUrl: `${api.url}/portal`,
+      portalUrl,
       tenantId: seed.tenantId,
       authKey: seed.keys.auth,
       syncKey: seed.keys.sync,

@@ -13,6 +13,7 @@ import type { FunctionName } from '../../contracts/routes.ts';
 import { Bulkheads } from '../../core/channels/bulkhead.ts';
 import type { MailTransport } from '../../core/channels/email.ts';
 import type { SmtpSettings } from '../../core/channels/mail-params.ts';
+import { ProviderChannels } from '../../core/channels/provider-kinds.ts';
 import type { Clock } from '../../core/clock.ts';
 import { CachingCredentialCipher } from '../../core/credential-cipher.ts';
 import type { CredentialCipher } from '../../core/ports/credentials.ts';
@@ -25,6 +26,7 @@ import {
   buildOperatorApp,
   buildSyncApp,
 } from '../../deps.ts';
+import { buildEnrolmentLinkRoutes, buildSelfServiceApp } from '../../selfservice-deps.ts';
 import { brokerSessions } from '../broker.ts';
 import type { FetchApp } from '../http-router.ts';
 import type { LocalCa } from '../local-ca.ts';
@@ -36,7 +38,7 @@ import { type Part, startPart } from './part.ts';
 type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 export interface CloudFunctions extends Part {
-  apps: Record<Extract<FunctionName, 'auth' | 'sync' | 'admin' | 'operator'>, FetchApp>;
+  apps: Record<Extract<FunctionName, 'auth' | 'sync' | 'admin' | 'operator' | 'selfservice'>, FetchApp>;
   handlers: { dispatch: QueueHandler; events: QueueHandler };
   /** Provider credentials' cipher (a key file under the data folder). */
   cipher: CredentialCipher;
@@ -54,6 +56,8 @@ export function wireCloudFunctions(options: {
   clock: Clock | undefined;
   smtp: ((settings: SmtpSettings) => MailTransport) | undefined;
   tapDispatch: ((event: SQSEvent) => void) | undefined;
+  /** The portal's base URL, known once the API server listens: enrolment links lead there. */
+  portalUrl: () => string;
 }): Promise<CloudFunctions> {
   const { aws, mqtt, log, tapDispatch } = options;
   return startPart(log, async (stops) => {
@@ -96,11 +100,32 @@ export function wireCloudFunctions(options: {
         }
       : dispatchHandler;
 
+    // Enrolment links go by the tenant's e-mail provider, through the same provider channels dispatch uses.
+    const providers = new ProviderChannels({
+      cipher,
+      http: new FetchHttpTransport(),
+      bulkheads: new Bulkheads(),
+      smtp,
+      log,
+      allowPrivateNetworks: true,
+      allowPlainHttp: true,
+    });
+    const enrolmentLinks = buildEnrolmentLinkRoutes({
+      ...ctx,
+      portalUrl: options.portalUrl,
+      channelFor: (provider) => providers.channelFor(provider),
+    });
+
     return {
       apps: {
         auth,
         sync: buildSyncApp(ctx),
-        admin: buildAdminApp({ ...ctx, identities: new LocalAgentIdentities(options.ca, mqtt.broker) }),
+        selfservice: buildSelfServiceApp({ ...ctx, ...queueCtx }),
+        admin: buildAdminApp({
+          ...ctx,
+          identities: new LocalAgentIdentities(options.ca, mqtt.broker),
+          enrolmentLinks,
+        }),
         operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(mqtt.broker) }),
       },
       handlers: { dispatch, events: eventsHandler },
