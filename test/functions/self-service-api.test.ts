@@ -52,12 +52,12 @@ async function queued(): Promise<Queued[]> {
 }
 const codeIn = (text: string) => /code is ([A-Za-z0-9]+)\./.exec(text)?.[1] ?? '';
 
-// biome-ignore lint/suspicious/noExplicitAny: replies are asserted field by field
 async function call(
   method: string,
   path: string,
   body?: unknown,
   session?: string,
+  // biome-ignore lint/suspicious/noExplicitAny: replies are asserted field by field
 ): Promise<{ status: number; body: any }> {
   const res = await self.request(path, {
     method,
