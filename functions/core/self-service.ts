@@ -324,7 +324,10 @@ export class SelfService {
     return { result: 'accept' as const, field: change.field, number: maskPhone(change.to) };
   }
 
-  /** A notice never holds a code; failing to send it must not undo the change, so it is logged, not thrown. */
+  /**
+   * A notice never holds a code, and names only the new number's last two digits (plain GSM-7: one SMS part).
+   * Failing to send it must not undo the change, so it is logged, not thrown.
+   */
   private async notifyOldNumber(
     tenantId: string,
     username: string,
@@ -340,7 +343,7 @@ export class SelfService {
         {
           purpose: 'notice',
           only: { number: oldNumber },
-          notice: `Your sign-in number was changed to ${maskPhone(newNumber)} at ${at} UTC. If this was not you, contact your IT support now.`,
+          notice: `Your sign-in number was changed to a number ending in ${newNumber.slice(-2)} at ${at} UTC. If this was not you, contact your IT support now.`,
         },
       );
     } catch (error) {
