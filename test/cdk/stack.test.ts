@@ -202,13 +202,13 @@ describe('SmsPassStack', () => {
     });
   });
 
-  it('routes every route of the table, once, to its function: sync, admin and operator included', () => {
+  it('routes every route of the table, once, to its function: sync, admin, operator and selfservice included', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
     const keys = routes.map((r) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     expect(new Set(keys).size).toBe(keys.length);
     const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 4);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 5);
     const fnOfIntegration = (id: string) =>
       integrations[id]?.Properties.IntegrationUri['Fn::GetAtt'][0] as string | undefined;
     for (const route of routes) {
@@ -409,12 +409,12 @@ describe('SmsPassStack', () => {
     });
     const given = synth({ iotEndpoint: 'abc-ats.iot.eu-west-1.amazonaws.com' });
     given.template.resourceCountIs('Custom::AWS', 0);
-    // Six functions, and the log retention helper CDK adds for the API's access log group.
+    // Seven functions, and the log retention helper CDK adds for the API's access log group.
     expect(
       Object.values(given.template.findResources('AWS::Lambda::Function')).filter((f) =>
         String(f.Properties.Description ?? '').startsWith('SmsPass '),
       ),
-    ).toHaveLength(6);
+    ).toHaveLength(7);
     given.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com' }) },
     });
