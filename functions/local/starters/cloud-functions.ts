@@ -25,6 +25,7 @@ import {
   buildOperatorApp,
   buildSyncApp,
 } from '../../deps.ts';
+import { buildWebApp } from '../../web-deps.ts';
 import { brokerSessions } from '../broker.ts';
 import type { FetchApp } from '../http-router.ts';
 import type { LocalCa } from '../local-ca.ts';
@@ -36,7 +37,7 @@ import { type Part, startPart } from './part.ts';
 type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 export interface CloudFunctions extends Part {
-  apps: Record<Extract<FunctionName, 'auth' | 'sync' | 'admin' | 'operator'>, FetchApp>;
+  apps: Record<Extract<FunctionName, 'auth' | 'sync' | 'admin' | 'operator' | 'web'>, FetchApp>;
   handlers: { dispatch: QueueHandler; events: QueueHandler };
   /** Provider credentials' cipher (a key file under the data folder). */
   cipher: CredentialCipher;
@@ -54,6 +55,8 @@ export function wireCloudFunctions(options: {
   clock: Clock | undefined;
   smtp: ((settings: SmtpSettings) => MailTransport) | undefined;
   tapDispatch: ((event: SQSEvent) => void) | undefined;
+  /** Whether the console's session cookie is Secure (and `__Host-` prefixed); see functions/web-deps.ts. */
+  secureCookies?: boolean | undefined;
 }): Promise<CloudFunctions> {
   const { aws, mqtt, log, tapDispatch } = options;
   return startPart(log, async (stops) => {
@@ -102,6 +105,14 @@ export function wireCloudFunctions(options: {
         sync: buildSyncApp(ctx),
         admin: buildAdminApp({ ...ctx, identities: new LocalAgentIdentities(options.ca, mqtt.broker) }),
         operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(mqtt.broker) }),
+        web: buildWebApp({
+          ...ctx,
+          identities: new LocalAgentIdentities(options.ca, mqtt.broker),
+          agentSessions: brokerSessions(mqtt.broker),
+          secureCookies: options.secureCookies ?? true,
+          // The local router hands the apps a Request only, and the stack listens on loopback.
+          clientIp: () => '127.0.0.1',
+        }),
       },
       handlers: { dispatch, events: eventsHandler },
       cipher,
