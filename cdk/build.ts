@@ -10,6 +10,7 @@ import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { bundleWebAssets } from '../functions/web/bundle-assets.ts';
 import { buildEdgeArchives } from './edge-archive.ts';
 import { EDGE_AGENT, FUNCTIONS } from './functions.ts';
 
@@ -144,6 +145,9 @@ export async function buildFunctions(options: BuildFunctionsOptions): Promise<Bu
     plugins: options.lambdaCredentials === false ? [] : [lambdaCredentialsPlugin],
   };
   await mkdir(outDir, { recursive: true });
+  // The web function carries its pages' scripts and styles inside its bundle, built here once
+  // (functions/web/assets.ts reads them); the code that bundles them on a local stack stays out.
+  const webAssets = specs.some((s) => s.name === 'web') ? await bundleWebAssets(rootDir) : undefined;
   return Promise.all(
     specs.map(({ name, entry }) =>
       bundleOne(
@@ -151,7 +155,16 @@ export async function buildFunctions(options: BuildFunctionsOptions): Promise<Bu
         entry,
         path.join(outDir, name, 'index.mjs'),
         path.join(outDir, `${name}.meta.json`),
-        esbuildOptions,
+        name === 'web' && webAssets
+          ? {
+              ...esbuildOptions,
+              define: {
+                ...esbuildOptions.define,
+                __WEB_ASSETS__: JSON.stringify(JSON.stringify(webAssets)),
+              },
+              external: ['esbuild'],
+            }
+          : esbuildOptions,
       ),
     ),
   );

@@ -37,6 +37,11 @@ export const FUNCTIONS = {
   dispatch: { entry: 'functions/dispatch/lambda.ts', memoryMiB: 256, timeoutSeconds: 30 },
   /** Consumer of the events queue: job receipts, modem health, RPC replies from agents. */
   events: { entry: 'functions/events/lambda.ts', memoryMiB: 256, timeoutSeconds: 30 },
+  /**
+   * Server-rendered console and portal pages with their bundled scripts and styles. The memory is for scrypt at
+   * sign-in (32 MiB a hash) and the CPU share that comes with it.
+   */
+  web: { entry: 'functions/web/lambda.ts', memoryMiB: 512, timeoutSeconds: 30 },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 export const EDGE_AGENT = {

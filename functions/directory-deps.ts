@@ -77,6 +77,29 @@ export function buildSyncApp(ctx: DirectoryContext) {
 export function buildAdminApp(
   ctx: DirectoryContext & { identities?: AgentIdentities; enrolmentLinks?: Hono<KeyAuthEnv> },
 ) {
+  const s = adminServices(ctx);
+  return createAdminApp({
+    config: s.config,
+    users: s.users,
+    audit: s.audit,
+    directory: s.directory,
+    log: ctx.log,
+    security: buildAdminSecurityRoutes(ctx),
+    ...(s.tokens && { tokens: s.tokens }),
+    messageLog: messageLogRoutes(s.messageLog),
+    serviceEvents: serviceEventRoutes(s.serviceEvents),
+    settings: settingsRoutes(s.settings),
+    usernames: s.usernames,
+    ...(s.agents && { agents: s.agents }),
+    ...(ctx.enrolmentLinks && { enrolmentLinks: ctx.enrolmentLinks }),
+  });
+}
+
+/**
+ * The tenant admin's domain services, as the admin API's routes call them; the console's pages (the web
+ * function) call the very same ones.
+ */
+export function adminServices(ctx: DirectoryContext & { identities?: AgentIdentities }) {
   const s = directoryStores(ctx);
   const config = new TenantConfigService({
     config: s.config,
@@ -97,40 +120,40 @@ export function buildAdminApp(
     // An admin's unlock also clears the lock that failed passcodes leave.
     lockouts: new DynamoGuardStore(ctx.dynamo, ctx.table),
   });
-  return createAdminApp({
+  return {
+    stores: s,
     config,
     users,
     audit: s.audit,
     directory: s.directory,
-    log: ctx.log,
-    security: buildAdminSecurityRoutes(ctx),
-    ...(ctx.cipher && { tokens: tokenService(ctx, ctx.cipher) }),
-    messageLog: messageLogRoutes(
-      new MessageLogService({
-        store: new DynamoMessageLogStore(ctx.dynamo, ctx.table, () => s.clock.now()),
-        clock: s.clock,
-      }),
-    ),
-    serviceEvents: serviceEventRoutes(
-      new ServiceEventService({ store: new DynamoServiceEventStore(ctx.dynamo, ctx.table), clock: s.clock }),
-    ),
-    settings: settingsRoutes(
-      new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),
-    ),
-    usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
-    ...(ctx.enrolmentLinks && { enrolmentLinks: ctx.enrolmentLinks }),
-    ...(ctx.identities && {
-      agents: new AgentService({
-        store: new DynamoAgentStore(ctx.dynamo, ctx.table),
-        identities: ctx.identities,
-        tenants: s.tenants,
-        audit: s.audit,
-        clock: s.clock,
-        modemHistory: (tenantId, agentId, modem, limit) =>
-          s.directory.modemHistory(tenantId, agentId, modem, limit),
-      }),
+    tokens: ctx.cipher ? tokenService(ctx, ctx.cipher) : undefined,
+    messageLog: new MessageLogService({
+      store: new DynamoMessageLogStore(ctx.dynamo, ctx.table, () => s.clock.now()),
+      clock: s.clock,
     }),
-  });
+    serviceEvents: new ServiceEventService({
+      store: new DynamoServiceEventStore(ctx.dynamo, ctx.table),
+      clock: s.clock,
+    }),
+    settings: new TenantSettingsService({
+      tenants: s.tenants,
+      config: s.config,
+      audit: s.audit,
+      clock: s.clock,
+    }),
+    usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
+    agents: ctx.identities
+      ? new AgentService({
+          store: new DynamoAgentStore(ctx.dynamo, ctx.table),
+          identities: ctx.identities,
+          tenants: s.tenants,
+          audit: s.audit,
+          clock: s.clock,
+          modemHistory: (tenantId, agentId, modem, limit) =>
+            s.directory.modemHistory(tenantId, agentId, modem, limit),
+        })
+      : undefined,
+  };
 }
 
 /**

@@ -16,6 +16,7 @@ export const FUNCTION_NAMES = [
   'selfservice',
   'dispatch',
   'events',
+  'web',
 ] as const;
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -24,7 +25,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpRouteSpec {
   method: HttpMethod;
-  /** API Gateway path syntax: `{param}` segments. */
+  /** API Gateway path syntax: `{param}` segments; a last `{proxy+}` takes the rest of the path. */
   path: string;
   fn: FunctionName;
 }
@@ -37,6 +38,13 @@ const collection = (base: string): HttpRouteSpec[] => [
   { method: 'PUT', path: `${base}/{id}`, fn: 'admin' },
   { method: 'DELETE', path: `${base}/{id}`, fn: 'admin' },
 ];
+
+/** A section of pages: its root and everything under it, read and posted. */
+const pages = (base: string): HttpRouteSpec[] =>
+  [base, `${base}/{proxy+}`].flatMap((path) => [
+    { method: 'GET', path, fn: 'web' } as const,
+    { method: 'POST', path, fn: 'web' } as const,
+  ]);
 
 /**
  * Every route of the HTTP API; the local stack serves exactly these too. A route an app serves but this table
@@ -131,4 +139,10 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'DELETE', path: '/v1/self/personal-passcode', fn: 'selfservice' },
   { method: 'POST', path: '/v1/self/authenticator', fn: 'selfservice' },
   { method: 'POST', path: '/v1/self/authenticator/{tokenId}/confirm', fn: 'selfservice' },
+
+  // Server-rendered pages and their bundled scripts and styles: functions/web/app.tsx. Forms post to the page
+  // that shows them, so each page path takes GET and POST.
+  ...pages('/admin'),
+  ...pages('/portal'),
+  { method: 'GET', path: '/assets/{proxy+}', fn: 'web' },
 ];

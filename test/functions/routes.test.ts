@@ -91,6 +91,15 @@ describe('the route table', () => {
       401,
       'unauthorized',
     ]);
+    const web = { fetch: (r: Request) => new Response(`web ${new URL(r.url).pathname}`) };
+    const pages = routeByFunction({ auth: t.app, web });
+    for (const path of ['/admin', '/admin/users/alice', '/portal', '/portal/a/b/c', '/assets/console.x.js'])
+      expect(await (await pages(new Request(`http://local${path}`))).text()).toBe(`web ${path}`);
+    const form = await pages(new Request('http://local/admin/sign-in', { method: 'POST' }));
+    expect(await form.text()).toBe('web /admin/sign-in');
+    // Greedy `{proxy+}` still needs a segment, and a page section is not a prefix match on its name.
+    expect((await pages(new Request('http://local/administrator'))).status).toBe(404);
+    expect((await pages(new Request('http://local/assets/x.js', { method: 'POST' }))).status).toBe(404);
     const unknown = await get('/v1/nothing-here', t.seed.keys.admin);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: { code: 'not_found', message: 'No such route.' } });

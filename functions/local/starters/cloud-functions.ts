@@ -27,6 +27,7 @@ import {
   buildSyncApp,
 } from '../../deps.ts';
 import { buildEnrolmentLinkRoutes, buildSelfServiceApp } from '../../selfservice-deps.ts';
+import { buildWebApp } from '../../web-deps.ts';
 import { brokerSessions } from '../broker.ts';
 import type { FetchApp } from '../http-router.ts';
 import type { LocalCa } from '../local-ca.ts';
@@ -38,7 +39,10 @@ import { type Part, startPart } from './part.ts';
 type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 export interface CloudFunctions extends Part {
-  apps: Record<Extract<FunctionName, 'auth' | 'sync' | 'admin' | 'operator' | 'selfservice'>, FetchApp>;
+  apps: Record<
+    Extract<FunctionName, 'auth' | 'sync' | 'admin' | 'operator' | 'selfservice' | 'web'>,
+    FetchApp
+  >;
   handlers: { dispatch: QueueHandler; events: QueueHandler };
   /** Provider credentials' cipher (a key file under the data folder). */
   cipher: CredentialCipher;
@@ -58,6 +62,8 @@ export function wireCloudFunctions(options: {
   tapDispatch: ((event: SQSEvent) => void) | undefined;
   /** The portal's base URL, known once the API server listens: enrolment links lead there. */
   portalUrl: () => string;
+  /** Whether the console's session cookie is Secure (and `__Host-` prefixed); see functions/web-deps.ts. */
+  secureCookies?: boolean | undefined;
 }): Promise<CloudFunctions> {
   const { aws, mqtt, log, tapDispatch } = options;
   return startPart(log, async (stops) => {
@@ -127,6 +133,14 @@ export function wireCloudFunctions(options: {
           enrolmentLinks,
         }),
         operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(mqtt.broker) }),
+        web: buildWebApp({
+          ...ctx,
+          identities: new LocalAgentIdentities(options.ca, mqtt.broker),
+          agentSessions: brokerSessions(mqtt.broker),
+          secureCookies: options.secureCookies ?? true,
+          // The local router hands the apps a Request only, and the stack listens on loopback.
+          clientIp: () => '127.0.0.1',
+        }),
       },
       handlers: { dispatch, events: eventsHandler },
       cipher,
