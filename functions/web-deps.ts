@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { adminConsole } from '../web/admin/app.tsx';
 import { operatorPages } from '../web/admin/operator.tsx';
 import { tenantPages } from '../web/admin/tenant.tsx';
+import { portalApp } from '../web/portal/app.tsx';
 import { DynamoAdminAccountStore } from './adapters/dynamo/admin-account-store.ts';
 import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
@@ -16,11 +17,19 @@ import { LockoutService } from './core/lockout-service.ts';
 import type { AgentIdentities } from './core/ports/agent-registry.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
 import type { CredentialCipher } from './core/ports/credentials.ts';
+import { PORTAL_SESSION, type SelfService } from './core/self-service.ts';
 import { WebSessions } from './core/web-sessions.ts';
 import { abuseStores } from './deps.ts';
 import { adminServices, buildOperatorFunction, type DirectoryContext } from './directory-deps.ts';
 import { createWebApp } from './web/app.tsx';
 import { SessionCookie } from './web/session-http.ts';
+
+/** Portal sessions are shorter than the console's: used for minutes, often from a phone. */
+export const PORTAL_WEB_SESSION = {
+  kind: 'portal',
+  idleSeconds: PORTAL_SESSION.idleSeconds,
+  absoluteSeconds: PORTAL_SESSION.absoluteSeconds,
+} as const;
 
 /** Console sessions: 15 idle minutes, 8 hours at most (a working day), whatever the activity. */
 export const ADMIN_SESSION = { kind: 'admin', idleSeconds: 15 * 60, absoluteSeconds: 8 * 3600 } as const;
@@ -32,6 +41,8 @@ export interface WebContext extends DirectoryContext {
   /** False only for the plain-HTTP local stack (see README: the cookie then has no `__Host-` prefix). */
   secureCookies: boolean;
   clientIp: (c: Context) => string;
+  /** The self-service domain (selfservice-deps.ts); without it there are no portal pages. */
+  selfService?: SelfService;
 }
 
 export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher }) {
@@ -71,5 +82,15 @@ export function buildWebApp(ctx: WebContext) {
       lockouts: new LockoutService({ guards, audit, clock, directory: s.directory }),
     }),
   });
-  return createWebApp({ admin, log: ctx.log });
+  const portal =
+    ctx.selfService &&
+    portalApp({
+      self: ctx.selfService,
+      sessions: new SessionCookie(
+        new WebSessions(new DynamoWebSessionStore(ctx.dynamo, ctx.table), clock, PORTAL_WEB_SESSION),
+        { name: 'smspass-portal', secure: ctx.secureCookies },
+      ),
+      clientIp: ctx.clientIp,
+    });
+  return createWebApp({ admin, ...(portal && { portal }), log: ctx.log });
 }

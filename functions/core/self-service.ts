@@ -107,13 +107,25 @@ export class SelfService {
   }
 
   async finishSignIn(tenant: string, signInId: string, passcode: string, ip?: string): Promise<SignInResult> {
+    const checked = await this.checkSignIn(tenant, signInId, passcode, ip);
+    if (checked.result !== 'accept') return checked;
+    const opened = await this.openSession(tenant, checked.username, 'full', PORTAL_SESSION);
+    return { result: 'accept', ...opened };
+  }
+
+  /** The sign-in's verdict and, on accept, whom it signs in; the caller opens the session (token or cookie). */
+  async checkSignIn(
+    tenant: string,
+    signInId: string,
+    passcode: string,
+    ip?: string,
+  ): Promise<{ result: 'accept'; username: string } | Extract<VerifyResult, { result: 'reject' }>> {
     const { verdict, challenge } = await this.forTenant(() =>
       this.deps.challenges.verifyForSelf(tenant, signInId, passcode, { purpose: 'self_sign_in' }, { ip }),
     );
     if (verdict.result !== 'accept') return verdict;
-    const opened = await this.openSession(tenant, challenge.username, 'full', PORTAL_SESSION);
     await this.audit(tenant, challenge.username, 'self.signed_in', { method: 'passcode' });
-    return { result: 'accept', ...opened };
+    return { result: 'accept', username: challenge.username };
   }
 
   /** The live session a token names, its idle end moved on; 401 for anything else. */
@@ -406,6 +418,13 @@ export class SelfService {
 
   /** Takes a link once: a short session that may only fill in what is missing. */
   async redeemLink(tenant: string, secret: string) {
+    const taken = await this.takeLink(tenant, secret);
+    const opened = await this.openSession(tenant, taken.username, 'enrolment', LINK_SESSION);
+    return { ...opened, missing: taken.missing };
+  }
+
+  /** Takes a link once and says whom it is for; the caller opens the session (token or cookie). */
+  async takeLink(tenant: string, secret: string) {
     const link = await this.deps.store.useLink(tenant, linkHash(tenant, secret), this.nowIso());
     if (!link)
       throw new SelfServiceError(
@@ -414,9 +433,8 @@ export class SelfService {
       );
     const user = await this.deps.users.get(tenant, link.username);
     if (!user) throw new NotFoundError('The user');
-    const opened = await this.openSession(tenant, user.username, 'enrolment', LINK_SESSION);
     await this.audit(tenant, user.username, 'self.enrolment_link_used', {});
-    return { ...opened, missing: missingOf(user) };
+    return { username: user.username, missing: missingOf(user) };
   }
 
   private audit(tenantId: string, username: string, action: string, details: Record<string, string>) {

@@ -40,11 +40,15 @@ type Env = { Variables: { session: SessionContext } };
 export function clientIp(c: Context): string | undefined {
   const env = c.env as
     | {
+        event?: { requestContext?: { http?: { sourceIp?: string } } };
         requestContext?: { http?: { sourceIp?: string } };
         incoming?: { socket?: { remoteAddress?: string } };
       }
     | undefined;
-  const raw = env?.requestContext?.http?.sourceIp ?? env?.incoming?.socket?.remoteAddress;
+  const raw =
+    env?.event?.requestContext?.http?.sourceIp ??
+    env?.requestContext?.http?.sourceIp ??
+    env?.incoming?.socket?.remoteAddress;
   const ip = raw?.startsWith('::ffff:') && isIP(raw.slice(7)) === 4 ? raw.slice(7) : raw;
   return ip && isIP(ip) ? ip : undefined;
 }

@@ -26,7 +26,8 @@ import {
   buildOperatorApp,
   buildSyncApp,
 } from '../../deps.ts';
-import { buildEnrolmentLinkRoutes, buildSelfServiceApp } from '../../selfservice-deps.ts';
+import { createSelfServiceApp } from '../../selfservice/app.ts';
+import { buildEnrolmentLinkRoutes, buildSelfService } from '../../selfservice-deps.ts';
 import { buildWebApp } from '../../web-deps.ts';
 import { brokerSessions } from '../broker.ts';
 import type { FetchApp } from '../http-router.ts';
@@ -116,6 +117,8 @@ export function wireCloudFunctions(options: {
       allowPrivateNetworks: true,
       allowPlainHttp: true,
     });
+    // The JSON API and the portal pages share one self-service domain.
+    const selfService = buildSelfService({ ...ctx, ...queueCtx });
     const enrolmentLinks = buildEnrolmentLinkRoutes({
       ...ctx,
       portalUrl: options.portalUrl,
@@ -126,7 +129,7 @@ export function wireCloudFunctions(options: {
       apps: {
         auth,
         sync: buildSyncApp(ctx),
-        selfservice: buildSelfServiceApp({ ...ctx, ...queueCtx }),
+        selfservice: createSelfServiceApp({ self: selfService, log }),
         admin: buildAdminApp({
           ...ctx,
           identities: new LocalAgentIdentities(options.ca, mqtt.broker),
@@ -140,6 +143,7 @@ export function wireCloudFunctions(options: {
           secureCookies: options.secureCookies ?? true,
           // The local router hands the apps a Request only, and the stack listens on loopback.
           clientIp: () => '127.0.0.1',
+          selfService,
         }),
       },
       handlers: { dispatch, events: eventsHandler },
