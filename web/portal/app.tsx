@@ -177,6 +177,7 @@ export function portalApp(deps: PortalDeps) {
       return c.html(
         <ConfirmPage
           csrf={c.get('session').csrf}
+          username={c.get('who').username}
           changeId={started.changeId}
           destination={started.destination}
         />,
@@ -193,6 +194,7 @@ export function portalApp(deps: PortalDeps) {
       c.html(
         <ConfirmPage
           csrf={c.get('session').csrf}
+          username={c.get('who').username}
           changeId={changeId}
           destination={form.destination ?? ''}
           error={error}
@@ -246,6 +248,7 @@ export function portalApp(deps: PortalDeps) {
       return c.html(
         <AppPage
           csrf={c.get('session').csrf}
+          username={c.get('who').username}
           tokenId={enrolled.tokenId}
           qrSvg={enrolled.qrSvg}
           secret={enrolled.secret}
@@ -490,9 +493,15 @@ function ProfilePage(props: {
   );
 }
 
-function ConfirmPage(props: { csrf: string; changeId: string; destination: string; error?: string }) {
+function ConfirmPage(props: {
+  csrf: string;
+  username: string;
+  changeId: string;
+  destination: string;
+  error?: string;
+}) {
   return (
-    <Page title="Confirm the change">
+    <Page title="Confirm the change" csrf={props.csrf} username={props.username}>
       {props.error && <Notice kind="error">{props.error}</Notice>}
       <p>We sent a passcode to your current number, {props.destination}.</p>
       <form method="post" action="/portal/numbers/confirm">
@@ -509,9 +518,9 @@ function ConfirmPage(props: { csrf: string; changeId: string; destination: strin
   );
 }
 
-function AppPage(props: { csrf: string; tokenId: string; qrSvg: string; secret: string }) {
+function AppPage(props: { csrf: string; username: string; tokenId: string; qrSvg: string; secret: string }) {
   return (
-    <Page title="Set up your authenticator app">
+    <Page title="Set up your authenticator app" csrf={props.csrf} username={props.username}>
       <p>Scan the code with your authenticator app, then type the 6 digits it shows.</p>
       <div class="qr">{raw(props.qrSvg)}</div>
       <p class="hint">
