@@ -208,7 +208,7 @@ describe('SmsPassStack', () => {
     expect(keys.sort()).toEqual(HTTP_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     expect(new Set(keys).size).toBe(keys.length);
     const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 5);
+    template.resourceCountIs('AWS::ApiGatewayV2::Integration', 6);
     const fnOfIntegration = (id: string) =>
       integrations[id]?.Properties.IntegrationUri['Fn::GetAtt'][0] as string | undefined;
     for (const route of routes) {
@@ -410,12 +410,12 @@ describe('SmsPassStack', () => {
     });
     const given = synth({ iotEndpoint: 'abc-ats.iot.eu-west-1.amazonaws.com' });
     given.template.resourceCountIs('Custom::AWS', 0);
-    // Seven functions, and the log retention helper CDK adds for the API's access log group.
+    // Eight functions, and the log retention helper CDK adds for the API's access log group.
     expect(
       Object.values(given.template.findResources('AWS::Lambda::Function')).filter((f) =>
         String(f.Properties.Description ?? '').startsWith('SmsPass '),
       ),
-    ).toHaveLength(7);
+    ).toHaveLength(8);
     given.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ IOT_ENDPOINT: 'abc-ats.iot.eu-west-1.amazonaws.com' }) },
     });

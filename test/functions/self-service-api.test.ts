@@ -355,7 +355,7 @@ describe('changing a number', () => {
     expect(accepted).toHaveLength(1);
     expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
     expect((await queued()).filter((q) => q.text.includes('was changed'))).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('lets only the first of two checks of the same old number change it', async () => {
     await putUser('acme', 'finn', { mobile: '+4520300021', mobileType: 'mobile', groupPolicyId: groupId });
@@ -527,7 +527,7 @@ describe('enrolment links', () => {
     );
     expect(fill.body).toEqual({ applied: true, number: '+45 •• •• •• 63' });
     expect((await d.dir.users.get('acme', 'ivan'))?.secondaryMobile).toBe('+4520300063');
-  });
+  }, 120_000);
 
   it('refuses a link for a user who lacks nothing, and for another tenant’s user', async () => {
     await putUser('acme', 'jon', {
