@@ -10,6 +10,7 @@ import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { bundleWebAssets } from '../functions/web/bundle-assets.ts';
 import { buildEdgeArchives } from './edge-archive.ts';
 import { EDGE_AGENT, FUNCTIONS } from './functions.ts';
 
@@ -171,6 +172,9 @@ export async function buildFunctions(options: BuildFunctionsOptions): Promise<Bu
     plugins: options.lambdaCredentials === false ? [] : [lambdaCredentialsPlugin],
   };
   await mkdir(outDir, { recursive: true });
+  // The web function carries its pages' scripts and styles inside its bundle, built here once
+  // (functions/web/assets.ts reads them); the code that bundles them on a local stack stays out.
+  const webAssets = specs.some((s) => s.name === 'web') ? await bundleWebAssets(rootDir) : undefined;
   return Promise.all(
     specs.map(({ name, entry }) => {
       const leaveOut = LEFT_OUT[name];
@@ -179,12 +183,18 @@ export async function buildFunctions(options: BuildFunctionsOptions): Promise<Bu
         entry,
         path.join(outDir, name, 'index.mjs'),
         path.join(outDir, `${name}.meta.json`),
-        leaveOut
-          ? {
-              ...esbuildOptions,
-              plugins: [...(esbuildOptions.plugins ?? []), leaveOutPlugin(name, leaveOut)],
-            }
-          : esbuildOptions,
+        {
+          ...esbuildOptions,
+          ...(leaveOut && { plugins: [...(esbuildOptions.plugins ?? []), leaveOutPlugin(name, leaveOut)] }),
+          ...(name === 'web' &&
+            webAssets && {
+              define: {
+                ...esbuildOptions.define,
+                __WEB_ASSETS__: JSON.stringify(JSON.stringify(webAssets)),
+              },
+              external: ['esbuild'],
+            }),
+        },
       );
     }),
   );

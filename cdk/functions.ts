@@ -31,10 +31,17 @@ export const FUNCTIONS = {
   admin: { entry: 'functions/admin/lambda.ts', memoryMiB: 512, timeoutSeconds: 30 },
   /** Operator API: tenants, limits, usage, suspension. Deleting a tenant purges its partition. */
   operator: { entry: 'functions/operator/lambda.ts', memoryMiB: 512, timeoutSeconds: 300 },
+  /** Self-service JSON API: portal sign-in by passcode, the user's own numbers, passcode and app. */
+  selfservice: { entry: 'functions/selfservice/lambda.ts', memoryMiB: 512, timeoutSeconds: 10 },
   /** Consumer of the dispatch queue: runs rule chains and publishes jobs to agents over IoT Core. */
   dispatch: { entry: 'functions/dispatch/lambda.ts', memoryMiB: 256, timeoutSeconds: 30 },
   /** Consumer of the events queue: job receipts, modem health, RPC replies from agents. */
   events: { entry: 'functions/events/lambda.ts', memoryMiB: 256, timeoutSeconds: 30 },
+  /**
+   * Server-rendered console and portal pages with their bundled scripts and styles. The memory is for scrypt at
+   * sign-in (32 MiB a hash) and the CPU share that comes with it.
+   */
+  web: { entry: 'functions/web/lambda.ts', memoryMiB: 512, timeoutSeconds: 30 },
 } as const satisfies Record<FunctionName, FunctionSpec>;
 
 export const EDGE_AGENT = {

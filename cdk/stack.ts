@@ -312,7 +312,38 @@ export class SmsPassStack extends Stack {
       }),
     );
 
-    this.functions = { auth, dispatch, events, sync, admin, operator };
+    // The portal's API signs users in by passcode (the auth function's path: queue, secret) and enrols
+    // authenticator apps (seals their seeds with the credential key).
+    const selfservice = makeFunction('selfservice', {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
+      [ENV.secretArn]: this.secret.secretArn,
+      [ENV.credentialKeyArn]: this.credentialKey.keyArn,
+    });
+    this.table.grantReadWriteData(selfservice);
+    this.dispatch.queue.grantSendMessages(selfservice);
+    this.secret.grantRead(selfservice);
+    this.credentialKey.grant(selfservice, 'kms:Encrypt', 'kms:Decrypt');
+
+    // The console and portal pages call the same services as the admin and operator APIs (and send a test
+    // passcode as the auth API does), so they get the same wiring and grants; sign-in TOTP seeds are sealed
+    // with the credential key.
+    const web = makeFunction('web', {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.credentialKeyArn]: this.credentialKey.keyArn,
+      [ENV.iotEndpoint]: iotEndpoint,
+      [ENV.agentPolicyName]: agentPolicyName(this),
+      [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
+      [ENV.secretArn]: this.secret.secretArn,
+      [ENV.stage]: stage,
+    });
+    this.table.grantReadWriteData(web);
+    this.credentialKey.grant(web, 'kms:Encrypt', 'kms:Decrypt');
+    this.dispatch.queue.grantSendMessages(web);
+    this.secret.grantRead(web);
+    grantAgentEnrolment(web, web, stage);
+
+    this.functions = { auth, dispatch, events, sync, admin, operator, selfservice, web };
 
     this.api = new apigwv2.HttpApi(this, 'HttpApi', {
       apiName: `smspass-${stage}`,

@@ -91,9 +91,27 @@ export function buildAuthApp(
     rpcPublisher?: RpcPublisher;
   },
 ) {
+  const s = stores(ctx);
+  const passwordChecks =
+    ctx.rpcPublisher &&
+    new PasswordCheckService({
+      directory: s.directory,
+      users: new DynamoUserStore(ctx.dynamo, ctx.table),
+      guard: passwordGuard(ctx),
+      rpc: rpcService(ctx, ctx.rpcPublisher),
+      log: ctx.log,
+      timeoutMs: PASSWORD_CHECK_TIMEOUT_MS,
+    });
+  return createAuthApp({ challenges: buildChallengeService(ctx), log: ctx.log, passwordChecks });
+}
+
+/** The challenge lifecycle as the auth API runs it; the self-service portal signs users in with the same. */
+export function buildChallengeService(
+  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; agentCacheMs?: number },
+) {
   const clock = ctx.clock ?? systemClock;
   const s = stores(ctx);
-  const service = new ChallengeService({
+  return new ChallengeService({
     ...s,
     queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
     keys: ctx.keys,
@@ -108,17 +126,6 @@ export function buildAuthApp(
     }),
     ...(ctx.cipher && { totp: tokenService(ctx, ctx.cipher) }),
   });
-  const passwordChecks =
-    ctx.rpcPublisher &&
-    new PasswordCheckService({
-      directory: s.directory,
-      users: new DynamoUserStore(ctx.dynamo, ctx.table),
-      guard: passwordGuard(ctx),
-      rpc: rpcService(ctx, ctx.rpcPublisher),
-      log: ctx.log,
-      timeoutMs: PASSWORD_CHECK_TIMEOUT_MS,
-    });
-  return createAuthApp({ challenges: service, log: ctx.log, passwordChecks });
 }
 
 /** The cloud's side of the agent RPC; without a publisher it only takes replies (the events function). */

@@ -3,6 +3,7 @@
  * Lambda entries pass AWS clients, the local stack passes clients pointed at dynalite.
  */
 
+import type { Hono } from 'hono';
 import { DynamoAgentStore } from './adapters/dynamo/agent-store.ts';
 import { DynamoAuditLog } from './adapters/dynamo/audit-store.ts';
 import { DynamoConfigStore } from './adapters/dynamo/config-store.ts';
@@ -39,6 +40,7 @@ import { UserAdminService } from './core/user-admin.ts';
 import { UserLimit } from './core/user-limit.ts';
 import { UsernameSettingsService } from './core/username-settings.ts';
 import { buildAdminSecurityRoutes, type CloudContext, rpcService, tokenService } from './deps.ts';
+import type { KeyAuthEnv } from './http/key-auth.ts';
 import { createOperatorApp } from './operator/app.ts';
 import { createSyncApp } from './sync/app.ts';
 
@@ -107,7 +109,34 @@ export function buildAdminApp(
     identities?: AgentIdentities /** Default: the local stack's. */;
     stage?: string;
     rpcPublisher?: RpcPublisher;
+    enrolmentLinks?: Hono<KeyAuthEnv>;
   },
+) {
+  const s = adminServices(ctx);
+  return createAdminApp({
+    config: s.config,
+    users: s.users,
+    audit: s.audit,
+    directory: s.directory,
+    log: ctx.log,
+    security: buildAdminSecurityRoutes(ctx),
+    ...(s.tokens && { tokens: s.tokens }),
+    messageLog: messageLogRoutes(s.messageLog),
+    serviceEvents: serviceEventRoutes(s.serviceEvents),
+    settings: settingsRoutes(s.settings),
+    usernames: s.usernames,
+    syncNow: s.syncNow,
+    ...(s.agents && { agents: s.agents }),
+    ...(ctx.enrolmentLinks && { enrolmentLinks: ctx.enrolmentLinks }),
+  });
+}
+
+/**
+ * The tenant admin's domain services, as the admin API's routes call them; the console's pages (the web
+ * function) call the very same ones.
+ */
+export function adminServices(
+  ctx: DirectoryContext & { identities?: AgentIdentities; stage?: string; rpcPublisher?: RpcPublisher },
 ) {
   const s = directoryStores(ctx);
   const config = new TenantConfigService({
@@ -129,45 +158,46 @@ export function buildAdminApp(
     // An admin's unlock also clears the lock that failed passcodes leave.
     lockouts: new DynamoGuardStore(ctx.dynamo, ctx.table),
   });
-  return createAdminApp({
+  return {
+    stores: s,
     config,
     users,
     audit: s.audit,
     directory: s.directory,
-    log: ctx.log,
-    security: buildAdminSecurityRoutes(ctx),
-    ...(ctx.cipher && { tokens: tokenService(ctx, ctx.cipher) }),
-    messageLog: messageLogRoutes(
-      new MessageLogService({
-        store: new DynamoMessageLogStore(ctx.dynamo, ctx.table, () => s.clock.now()),
-        clock: s.clock,
-      }),
-    ),
-    serviceEvents: serviceEventRoutes(
-      new ServiceEventService({ store: new DynamoServiceEventStore(ctx.dynamo, ctx.table), clock: s.clock }),
-    ),
-    settings: settingsRoutes(
-      new TenantSettingsService({ tenants: s.tenants, config: s.config, audit: s.audit, clock: s.clock }),
-    ),
+    tokens: ctx.cipher ? tokenService(ctx, ctx.cipher) : undefined,
+    messageLog: new MessageLogService({
+      store: new DynamoMessageLogStore(ctx.dynamo, ctx.table, () => s.clock.now()),
+      clock: s.clock,
+    }),
+    serviceEvents: new ServiceEventService({
+      store: new DynamoServiceEventStore(ctx.dynamo, ctx.table),
+      clock: s.clock,
+    }),
+    settings: new TenantSettingsService({
+      tenants: s.tenants,
+      config: s.config,
+      audit: s.audit,
+      clock: s.clock,
+    }),
     usernames: new UsernameSettingsService({ tenants: s.tenants, audit: s.audit, clock: s.clock }),
     syncNow: new SyncNowService({
       ...(ctx.rpcPublisher && { rpc: rpcService(ctx, ctx.rpcPublisher) }),
       agents: new DynamoRpcAgentDirectory(ctx.dynamo, ctx.table),
       log: ctx.log,
     }),
-    ...(ctx.identities && {
-      agents: new AgentService({
-        stage: ctx.stage ?? LOCAL_STAGE,
-        store: new DynamoAgentStore(ctx.dynamo, ctx.table),
-        identities: ctx.identities,
-        tenants: s.tenants,
-        audit: s.audit,
-        clock: s.clock,
-        modemHistory: (tenantId, agentId, modem, limit) =>
-          s.directory.modemHistory(tenantId, agentId, modem, limit),
-      }),
-    }),
-  });
+    agents: ctx.identities
+      ? new AgentService({
+          stage: ctx.stage ?? LOCAL_STAGE,
+          store: new DynamoAgentStore(ctx.dynamo, ctx.table),
+          identities: ctx.identities,
+          tenants: s.tenants,
+          audit: s.audit,
+          clock: s.clock,
+          modemHistory: (tenantId, agentId, modem, limit) =>
+            s.directory.modemHistory(tenantId, agentId, modem, limit),
+        })
+      : undefined,
+  };
 }
 
 /**

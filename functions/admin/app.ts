@@ -47,6 +47,8 @@ export interface AdminAppDeps {
   agents?: AgentService;
   /** `POST /v1/agents/{id}/sync`, when the function can reach agents. */
   syncNow?: SyncNowService | undefined;
+  /** `POST /v1/users/{id}/enrolment-links`, built by `buildEnrolmentLinkRoutes` in selfservice-deps.ts. */
+  enrolmentLinks?: Hono<KeyAuthEnv>;
 }
 
 export function createAdminApp({
@@ -63,6 +65,7 @@ export function createAdminApp({
   usernames,
   agents,
   syncNow,
+  enrolmentLinks,
 }: AdminAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   // Before the key check, so a client can read the OpenAPI document of every API before it holds a key.
@@ -80,6 +83,7 @@ export function createAdminApp({
   app.route('/v1/group-policies', routes.groups);
   app.route('/v1/integration-policies', routes.integration);
   app.route('/v1/users', userRoutes(users));
+  if (enrolmentLinks) app.route('/v1/users', enrolmentLinks);
   if (security) {
     app.route('/v1/keys', security.keys);
     app.route('/v1', security.lockouts);

@@ -98,7 +98,19 @@ export const RadiusReplyAttributes = z
   .strict();
 export type RadiusReplyAttributes = z.infer<typeof RadiusReplyAttributes>;
 
-export const SELF_SERVICE_FIELDS = ['smsType', 'mobile', 'pin', 'personalPasscode'] as const;
+/**
+ * What a group policy may let users change in the self-service portal. `pin` is accepted for the policies of
+ * the product this replaces, but nothing checks a PIN at login yet, so the portal offers no PIN field.
+ */
+export const SELF_SERVICE_FIELDS = [
+  'smsType',
+  'mobile',
+  'secondaryMobile',
+  'pin',
+  'personalPasscode',
+  'authenticator',
+] as const;
+export type SelfServiceField = (typeof SELF_SERVICE_FIELDS)[number];
 
 export const GroupPolicyInput = z
   .object({
@@ -109,7 +121,10 @@ export const GroupPolicyInput = z
     channels: z.array(Channel).min(1).max(CHANNEL_KINDS.length),
     passcode: PasscodeOverrides.optional(),
     selfService: z
-      .object({ enabled: z.boolean(), fields: z.array(z.enum(SELF_SERVICE_FIELDS)).max(4) })
+      .object({
+        enabled: z.boolean(),
+        fields: z.array(z.enum(SELF_SERVICE_FIELDS)).max(SELF_SERVICE_FIELDS.length),
+      })
       .strict(),
     secondaryPhone: z.boolean(),
     /** The login page's host for the origin-bound code line; null turns the tenant's off for the group. */

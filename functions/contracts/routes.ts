@@ -8,7 +8,16 @@
  * Every deployable function. cdk/functions.ts gives each its entry and sizing; the route table below names
  * the HTTP ones.
  */
-export const FUNCTION_NAMES = ['auth', 'sync', 'admin', 'operator', 'dispatch', 'events'] as const;
+export const FUNCTION_NAMES = [
+  'auth',
+  'sync',
+  'admin',
+  'operator',
+  'selfservice',
+  'dispatch',
+  'events',
+  'web',
+] as const;
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -16,7 +25,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface HttpRouteSpec {
   method: HttpMethod;
-  /** API Gateway path syntax: `{param}` segments. */
+  /** API Gateway path syntax: `{param}` segments; a last `{proxy+}` takes the rest of the path. */
   path: string;
   fn: FunctionName;
 }
@@ -29,6 +38,13 @@ const collection = (base: string): HttpRouteSpec[] => [
   { method: 'PUT', path: `${base}/{id}`, fn: 'admin' },
   { method: 'DELETE', path: `${base}/{id}`, fn: 'admin' },
 ];
+
+/** A section of pages: its root and everything under it, read and posted. */
+const pages = (base: string): HttpRouteSpec[] =>
+  [base, `${base}/{proxy+}`].flatMap((path) => [
+    { method: 'GET', path, fn: 'web' } as const,
+    { method: 'POST', path, fn: 'web' } as const,
+  ]);
 
 /**
  * Every route of the HTTP API; the local stack serves exactly these too. A route an app serves but this table
@@ -61,6 +77,8 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'DELETE', path: '/v1/users/{id}', fn: 'admin' },
   { method: 'POST', path: '/v1/users/{id}/lock', fn: 'admin' },
   { method: 'POST', path: '/v1/users/{id}/unlock', fn: 'admin' },
+  // Enrolment links to the self-service portal: functions/admin/enrolment-link-routes.ts.
+  { method: 'POST', path: '/v1/users/{id}/enrolment-links', fn: 'admin' },
   { method: 'GET', path: '/v1/users/{id}/effective-settings', fn: 'admin' },
   { method: 'GET', path: '/v1/audit', fn: 'admin' },
   // The tenant's own settings: functions/admin/settings-routes.ts.
@@ -114,4 +132,24 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/operator/tenants/{id}/resume', fn: 'operator' },
   { method: 'GET', path: '/v1/operator/tenants/{id}/usage', fn: 'operator' },
   { method: 'GET', path: '/v1/operator/audit', fn: 'operator' },
+
+  // The self-service JSON API: functions/selfservice/app.ts.
+  { method: 'POST', path: '/v1/self/sign-in', fn: 'selfservice' },
+  { method: 'POST', path: '/v1/self/sign-in/{id}/verify', fn: 'selfservice' },
+  { method: 'POST', path: '/v1/self/enrolment-links/redeem', fn: 'selfservice' },
+  { method: 'DELETE', path: '/v1/self/session', fn: 'selfservice' },
+  { method: 'GET', path: '/v1/self/profile', fn: 'selfservice' },
+  { method: 'PATCH', path: '/v1/self/profile', fn: 'selfservice' },
+  { method: 'POST', path: '/v1/self/number-changes', fn: 'selfservice' },
+  { method: 'POST', path: '/v1/self/number-changes/{id}/confirm', fn: 'selfservice' },
+  { method: 'PUT', path: '/v1/self/personal-passcode', fn: 'selfservice' },
+  { method: 'DELETE', path: '/v1/self/personal-passcode', fn: 'selfservice' },
+  { method: 'POST', path: '/v1/self/authenticator', fn: 'selfservice' },
+  { method: 'POST', path: '/v1/self/authenticator/{tokenId}/confirm', fn: 'selfservice' },
+
+  // Server-rendered pages and their bundled scripts and styles: functions/web/app.tsx. Forms post to the page
+  // that shows them, so each page path takes GET and POST.
+  ...pages('/admin'),
+  ...pages('/portal'),
+  { method: 'GET', path: '/assets/{proxy+}', fn: 'web' },
 ];

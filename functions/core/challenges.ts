@@ -22,8 +22,18 @@ import { DeliveryPlanner } from './delivery-planning.ts';
 import { checkDestination, DestinationRefusedError } from './destination.ts';
 import { NotFoundError, RateLimitedError, UnauthorizedError, UserLockedError } from './errors.ts';
 import { newId } from './ids.ts';
+import type { LoginLoad } from './login-names.ts';
 import { LoginNames } from './login-names.ts';
-import type { ApiKeyRecord, Challenge, ChallengeStatus, Delivery, DeliveryChannel, Tenant } from './model.ts';
+import type {
+  ApiKeyRecord,
+  Challenge,
+  ChallengeStatus,
+  Delivery,
+  DeliveryChannel,
+  PhoneType,
+  Tenant,
+  User,
+} from './model.ts';
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
@@ -34,7 +44,7 @@ import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
 import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
 import { queueFirstStep } from './recovery.ts';
-import type { ChainResolver, ResolvedChain } from './rule-chain.ts';
+import { type ChainResolver, defaultChain, type ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 import { passcodeOf, radiusOf, resolveSettings, securityOf } from './settings.ts';
 
@@ -59,6 +69,40 @@ export interface ChallengeView {
   status: ChallengeStatus;
   deliveries: Array<{ step: number; channel: string; status: string; at: string }>;
 }
+
+/**
+ * Why the self-service portal starts a challenge. None of them is verifiable through the auth API, and each
+ * verifier accepts only its own purpose, so a code for one thing never signs in or confirms another.
+ */
+export type ChallengePurpose = 'self_sign_in' | 'number_check' | 'notice';
+
+/** What the portal asks of a challenge it starts (see `createForSelf`). */
+export interface SelfChallengeOptions {
+  purpose: ChallengePurpose;
+  /** A reason to refuse the user quietly (answered like an unknown name), e.g. self-service is off. */
+  admit?: (resolved: ResolvedChain, user: User) => string | undefined;
+  /** Only this number, by the rules of the user's chain that reach a phone (the default SMS rule without any). */
+  only?: { number: string; type?: PhoneType | undefined };
+  /** A text with no passcode in it, sent in place of the passcode message (the challenge is never verifiable). */
+  notice?: string;
+  /** The number change the challenge confirms, read back by whoever verifies it. */
+  change?: Challenge['change'];
+}
+
+/** The user as a number check sees them: that number as the mobile, no other destination. */
+function toNumber(user: User, only: { number: string; type?: PhoneType | undefined }): User {
+  const { mobileType: _old, secondaryMobileType: _second, ...rest } = user;
+  return {
+    ...rest,
+    mobile: only.number,
+    secondaryMobile: null,
+    email: null,
+    ...(only.type && { mobileType: only.type }),
+  };
+}
+
+/** The key hash a portal request loads with: no key item has it, so nothing is granted by it. */
+const NO_KEY = '-';
 
 export interface ChallengeServiceDeps {
   directory: DirectoryStore;
@@ -116,17 +160,48 @@ export class ChallengeService {
     internal?: { decoy: boolean },
   ): Promise<CreatedChallenge> {
     const started = performance.now();
-    const { challenges, keys, clock } = this.deps;
     // From here on the name is the tenant's canonical one: every typed form of a user shares limits and lockout.
     const loaded = await this.logins.load(key, typed.username);
-    const request = { ...typed, username: loaded.username };
     const record = internal ? undefined : assertKeyGrants(key, loaded.key, 'auth');
+    return this.begin(started, loaded, typed, keyActor(record), undefined, internal?.decoy === true);
+  }
+
+  /**
+   * A challenge the self-service portal starts: no API key (the portal's user has none), the same limits,
+   * lockout, decoys and rule chain as a login, and a purpose that only the portal's verify accepts.
+   */
+  async createForSelf(
+    tenantId: string,
+    typed: ChallengeRequest,
+    options: SelfChallengeOptions,
+  ): Promise<CreatedChallenge> {
+    const started = performance.now();
+    const loaded = await this.logins.load({ kind: 'auth', tenantId, hash: NO_KEY }, typed.username);
+    return this.begin(started, loaded, typed, 'self-service', options);
+  }
+
+  private async begin(
+    started: number,
+    loaded: LoginLoad,
+    typed: ChallengeRequest,
+    actor: string,
+    options: SelfChallengeOptions | undefined,
+    decoy = false,
+  ): Promise<CreatedChallenge> {
+    const { challenges, keys, clock } = this.deps;
+    const request = { ...typed, username: loaded.username };
     const tenant = loaded.tenant;
     if (tenant?.status !== 'active') throw new UnauthorizedError();
 
     const now = clock.now();
     const nowIso = new Date(now).toISOString();
-    const user = internal?.decoy ? undefined : loaded.user;
+    const only = options?.only;
+    // A number check goes to that one number: the user as the chain sees them has no other destination.
+    const user: User | undefined = decoy
+      ? undefined
+      : loaded.user && only
+        ? toNumber(loaded.user, only)
+        : loaded.user;
     const guard = loaded.guard;
 
     if (guard?.lockedUntil && guard.lockedUntil > nowIso)
@@ -135,7 +210,13 @@ export class ChallengeService {
 
     // Everything below runs on the user's resolved settings (settings.ts), the same values effective-settings
     // shows; a stranger gets the tenant's. The chain is already cut to the channels the settings allow.
-    const resolved = await this.planner.chainFor(tenant, user);
+    let resolved = await this.planner.chainFor(tenant, user);
+    if (only) {
+      const phoneRules = resolved.rules
+        .filter((r) => channelUnit(r.channel).reaches === 'phone')
+        .map((r) => ({ ...r, target: 'primary' as const }));
+      resolved = { ...resolved, rules: phoneRules.length > 0 ? phoneRules : defaultChain(resolved.settings) };
+    }
     const settings = passcodeOf(resolved.settings);
     assertPasscodeSettings(settings);
     const security = securityOf(resolved.settings);
@@ -152,6 +233,7 @@ export class ChallengeService {
     // A known user whom no rule may reach is answered exactly like an unknown name (no enumeration); the
     // reason goes to the message log, where the tenant admin looks.
     let refusal = user && !reachable ? 'no_route' : undefined;
+    if (user && !refusal && options?.admit) refusal = options.admit(resolved, user);
     const mobile = usesMobile ? (user?.mobile ?? null) : null;
     if (mobile) {
       try {
@@ -203,12 +285,22 @@ export class ChallengeService {
       ...(security.bindClientIp && clientIp && { boundIp: clientIp }),
       ...(personal && { personal }),
       ...(radius && { radius }),
+      ...(options && { purpose: options.purpose }),
+      ...(options?.change && { change: options.change }),
     };
     let step0: DispatchMessage | undefined;
     if (quiet) {
       await this.planner.planDecoy(tenant, resolved, challenge, code, { refusal, to: mobile });
     } else {
-      step0 = await this.planner.planDelivery(tenant, user, resolved, challenge, code, nowIso);
+      step0 = await this.planner.planDelivery(
+        tenant,
+        user,
+        resolved,
+        challenge,
+        code,
+        nowIso,
+        options?.notice,
+      );
     }
     // The audit entry goes with the challenge in the same store call (which may make the item itself the entry).
     await challenges.create(challenge, {
@@ -218,7 +310,7 @@ export class ChallengeService {
       audit: {
         tenantId: tenant.id,
         at: nowIso,
-        actor: keyActor(record),
+        actor,
         action: 'challenge.created',
         target: `challenge:${id}`,
         details: {
@@ -227,6 +319,7 @@ export class ChallengeService {
           clientIp: clientIp ?? null,
           clientName: request.client?.name ?? null,
           knownUser: challenge.userKnown,
+          ...(options && { purpose: options.purpose }),
         },
       },
     });
@@ -252,6 +345,7 @@ export class ChallengeService {
     const nowIso = new Date(clock.now()).toISOString();
     if (
       !old ||
+      old.purpose ||
       effectiveStatus(old, nowIso) === 'accepted' ||
       old.status === 'rejected' ||
       old.expiresAt <= nowIso
@@ -279,10 +373,46 @@ export class ChallengeService {
     client?: { ip?: string | undefined },
     internal = false,
   ): Promise<VerifyResult> {
-    const { challenges, directory, keys, clock } = this.deps;
-    const tenantId = key.tenantId;
-    const loaded = await directory.loadForRequest(key.hash, tenantId, { challengeId });
+    const loaded = await this.deps.directory.loadForRequest(key.hash, key.tenantId, { challengeId });
     const record = internal ? undefined : assertKeyGrants(key, loaded.key, 'auth');
+    // The portal's challenges are the portal's: an auth client cannot spend (or learn about) them.
+    if (loaded.challenge?.purpose) throw new NotFoundError('The challenge');
+    return this.settle(loaded, key.tenantId, challengeId, passcode, client, keyActor(record));
+  }
+
+  /**
+   * The portal's verify: only a challenge of the expected purpose (and, when named, of that user) counts; any
+   * other is not found. Answers with the challenge as read, for the number change it may carry.
+   */
+  async verifyForSelf(
+    tenantId: string,
+    challengeId: string,
+    passcode: string,
+    expect: { purpose: ChallengePurpose; username?: string },
+    client?: { ip?: string | undefined },
+  ): Promise<{ verdict: VerifyResult; challenge: Challenge }> {
+    const loaded = await this.deps.directory.loadForRequest(NO_KEY, tenantId, { challengeId });
+    const found = loaded.challenge;
+    if (
+      !found ||
+      found.purpose !== expect.purpose ||
+      expect.purpose === 'notice' ||
+      (expect.username !== undefined && found.username.toLowerCase() !== expect.username.toLowerCase())
+    )
+      throw new NotFoundError('The challenge');
+    const verdict = await this.settle(loaded, tenantId, challengeId, passcode, client, 'self-service');
+    return { verdict, challenge: found };
+  }
+
+  private async settle(
+    loaded: Awaited<ReturnType<DirectoryStore['loadForRequest']>>,
+    tenantId: string,
+    challengeId: string,
+    passcode: string,
+    client: { ip?: string | undefined } | undefined,
+    actor: string,
+  ): Promise<VerifyResult> {
+    const { challenges, keys, clock } = this.deps;
     if (loaded.tenant?.status !== 'active') throw new UnauthorizedError();
     const { lockout } = tenantSecurity(loaded.tenant);
     let current = loaded.challenge;
@@ -294,7 +424,6 @@ export class ChallengeService {
 
     const typed = canonicalPasscode(passcode);
     const hash = keys.passcodeHash(tenantId, challengeId, typed);
-    const actor = keyActor(record);
     const outcome = await this.judge(current, typed, hash, nowIso, { ip: client?.ip, actor });
     const failures = await this.defences.admit(current, outcome.kind === 'wrong', lockout, nowIso);
 

@@ -93,17 +93,21 @@ export class DeliveryPlanner {
     challenge: Challenge,
     code: string,
     nowIso: string,
+    /** A notice without a passcode, sent in place of the passcode message. */
+    notice?: string,
   ): Promise<DispatchMessage> {
     const { keys } = this.deps;
     const chain = resolved.rules;
     const rule = chain[0]!;
     const { settings } = resolved;
-    const text = composeMessage(settings, {
-      code,
-      minutes: Math.round(settings['passcode.validitySeconds'].value / 60),
-      ...(challenge.client.ip && { ip: challenge.client.ip }),
-      ...(challenge.client.name && { client: challenge.client.name }),
-    });
+    const text =
+      notice ??
+      composeMessage(settings, {
+        code,
+        minutes: Math.round(settings['passcode.validitySeconds'].value / 60),
+        ...(challenge.client.ip && { ip: challenge.client.ip }),
+        ...(challenge.client.name && { client: challenge.client.name }),
+      });
     let secondary = settings.secondaryPhone.value ? user.secondaryMobile : null;
     if (secondary) {
       try {

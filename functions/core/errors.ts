@@ -50,6 +50,11 @@ export const ERROR_CODES = [
   'directory_unavailable',
   'password_policy',
   'reset_state',
+  // The self-service portal: a number no passcode can go to, a number that changed under a check, a link for
+  // a user who lacks nothing.
+  'invalid_phone',
+  'number_changed',
+  'nothing_missing',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

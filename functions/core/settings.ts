@@ -4,7 +4,13 @@
  * what this returns, and the challenge path runs on exactly what this returns: nothing reads `tenant.*`
  * settings anywhere else. Each value says where it came from, so an admin can see why a user gets what they get.
  */
-import type { Channel, PasscodeOverrides, Rule, TenantCeilings } from '../contracts/admin.ts';
+import type {
+  Channel,
+  PasscodeOverrides,
+  Rule,
+  SelfServiceField,
+  TenantCeilings,
+} from '../contracts/admin.ts';
 import { DEFAULT_LIMITS, DEFAULT_LOCKOUT, MAX_LOCK_SECONDS, NIST_MAX_FAILURES } from './abuse-policy.ts';
 import { AboveCeilingError, WeakPasscodeError } from './admin-errors.ts';
 import type { Tenant } from './model.ts';
@@ -34,6 +40,8 @@ export interface EffectiveSettings {
   channels: Resolved<Channel[]>;
   /** Whether rules that target the secondary number run. */
   secondaryPhone: Resolved<boolean>;
+  /** Whether the self-service portal signs the user in, and what it lets them change. */
+  selfService: Resolved<{ enabled: boolean; fields: SelfServiceField[] }>;
   'security.allowPersonalPasscode': Resolved<boolean>;
   'security.bindClientIp': Resolved<boolean>;
   'security.allowedCountries': Resolved<string[]>;
@@ -56,6 +64,7 @@ export const TENANT_DEFAULTS = {
   flash: false,
   channels: ['sms_modem'] as Channel[],
   secondaryPhone: true,
+  selfService: { enabled: false, fields: [] as SelfServiceField[] },
 };
 
 const pick = <T>(tenantValue: T | undefined, fallback: T, groupValue?: T, userValue?: T): Resolved<T> => {
@@ -122,6 +131,7 @@ export function resolveSettings(
     defaultModemGroup: pick(tenant.defaultModemGroup, tenant.defaultModemGroup),
     channels: pick(undefined, TENANT_DEFAULTS.channels, group?.channels),
     secondaryPhone: pick(undefined, TENANT_DEFAULTS.secondaryPhone, group?.secondaryPhone),
+    selfService: pick(undefined, TENANT_DEFAULTS.selfService, group?.selfService),
     'security.allowPersonalPasscode':
       personal.value && ceil.allowPersonalPasscode === false ? { value: false, from: 'operator' } : personal,
     'security.bindClientIp': pick(bool(sec.bindClientIp), false),

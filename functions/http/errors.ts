@@ -52,6 +52,9 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   directory_unavailable: 503,
   password_policy: 422,
   reset_state: 409,
+  invalid_phone: 400,
+  number_changed: 409,
+  nothing_missing: 409,
 };
 
 /** Turns a thrown error into the JSON error reply; anything unexpected is logged and hidden. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makePrivate } from './private-files.ts';
 import type { DemoSeed } from './seed.ts';
+import type { ConsoleLogins } from './seed-console.ts';
 
 /** The `.local/stack.json` a newcomer reads (DESIGN.md "The local stack"). */
 export interface StackJson {
@@ -25,6 +26,8 @@ export interface StackJson {
   simulator: { outbox: string };
   /** The demo agent's RADIUS front (`npm start` only), for radtest and radclient. */
   radius?: { host: string; port: number; secret: string };
+  /** Sign-ins for the console at `adminUrl`: password, then the TOTP code of `totpSecret`. */
+  console: ConsoleLogins;
 }
 
 export interface DataFolder {
@@ -62,6 +65,16 @@ export function readPrevious(folder: DataFolder): Partial<DemoSeed> | undefined 
       keys: { auth: saved.authKey, sync: saved.syncKey, admin: saved.adminKey, operator: saved.operatorKey },
       agent,
     };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The console sign-ins the previous run handed out, for the seed to keep. */
+export function readPreviousConsole(folder: DataFolder): Partial<ConsoleLogins> | undefined {
+  if (!folder.persistent) return undefined;
+  try {
+    return (JSON.parse(readFileSync(join(folder.dir, 'stack.json'), 'utf8')) as Partial<StackJson>).console;
   } catch {
     return undefined;
   }

@@ -10,7 +10,8 @@ export interface FetchApp {
 
 const compiled = HTTP_ROUTES.map((route) => ({
   ...route,
-  pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+  // `{proxy+}` is API Gateway's greedy parameter: one or more whole segments.
+  pattern: new RegExp(`^${route.path.replace(/\{[^}]+\+\}/g, '.+').replace(/\{[^}]+\}/g, '[^/]+')}$`),
 }));
 
 export function routeByFunction(apps: Partial<Record<FunctionName, FetchApp>>) {

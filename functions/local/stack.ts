@@ -19,13 +19,21 @@ import type { Clock } from '../core/clock.ts';
 import type { CredentialCipher } from '../core/ports/credentials.ts';
 import { DeploymentKeys } from '../core/secrets.ts';
 import { stores } from '../deps.ts';
+import { adminAccounts } from '../web-deps.ts';
 import type { Broker } from './broker.ts';
-import { loadOrCreateSecret, openDataFolder, type StackJson, writeStackFiles } from './data-folder.ts';
+import {
+  loadOrCreateSecret,
+  openDataFolder,
+  readPreviousConsole,
+  type StackJson,
+  writeStackFiles,
+} from './data-folder.ts';
 import type { LocalEdge } from './edge.ts';
 import { LocalCa } from './local-ca.ts';
 import type { SqsPoller } from './poller.ts';
 import type { RestartRecovery } from './recovery.ts';
 import type { DemoSeed } from './seed.ts';
+import { seedConsoleAccounts } from './seed-console.ts';
 import { startApiServer } from './starters/api-server.ts';
 import { startAwsStandIns } from './starters/aws-stand-ins.ts';
 import { wireCloudFunctions } from './starters/cloud-functions.ts';
@@ -83,6 +91,8 @@ export interface LocalStackOptions {
   queues?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
   /** The cloud's clock (tests of time-based codes); the edge agents keep the real one. */
   clock?: Clock;
+  /** Whether the console's session cookie is Secure and `__Host-` prefixed (default true). */
+  secureCookies?: boolean;
   /** How e-mail providers reach SMTP servers (default: pooled nodemailer transports). */
   smtp?: (settings: SmtpSettings) => MailTransport;
 }
@@ -116,6 +126,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const started = new StopSteps(log);
   const stop = () => started.run();
 
+  // Set once the API server listens; enrolment links are only mailed after that.
+  let portalUrl = '';
   try {
     const keys = new DeploymentKeys(loadOrCreateSecret(folder));
     const aws = started.add(
@@ -153,7 +165,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         clock: options.clock,
         smtp: options.smtp,
         tapDispatch: options.tap?.dispatchBatch,
+        portalUrl: () => portalUrl,
+        secureCookies: options.secureCookies,
       }),
+    );
+    const consoleLogins = await seedConsoleAccounts(
+      adminAccounts({ dynamo: aws.dynamo, table: TABLE_NAME, log, cipher: cloud.cipher }),
+      seed.tenantId,
+      readPreviousConsole(folder),
     );
     const { pollers } = started.add(await startQueuePollers({ aws, handlers: cloud.handlers, log }));
     started.add(await startBridge({ mqtt, aws, log, stage: LOCAL_STAGE }));
@@ -195,10 +214,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await sweepAfterRestart({ aws, table: TABLE_NAME, log, clock: options.clock }),
     );
 
+    portalUrl = `${api.url}/portal`;
     const json: StackJson = {
       apiUrl: api.url,
       adminUrl: `${api.url}/admin`,
-      portalUrl: `${api.url}/portal`,
+      portalUrl,
       tenantId: seed.tenantId,
       authKey: seed.keys.auth,
       syncKey: seed.keys.sync,
@@ -214,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           secret: DEMO_RADIUS_SECRET,
         },
       }),
+      console: consoleLogins,
     };
     writeStackFiles(folder, json, seed.agent);
 

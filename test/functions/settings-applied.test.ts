@@ -13,6 +13,7 @@ import { DispatchMessage } from '../../functions/contracts/queue.ts';
 import { openDispatchPayload } from '../../functions/core/dispatch.ts';
 import type { SettingLevel, SettingName } from '../../functions/core/settings.ts';
 import { DEFAULT_TEMPLATE } from '../../functions/core/tenants.ts';
+import { buildSelfServiceApp } from '../../functions/selfservice-deps.ts';
 import { jsonRequest, TABLE } from '../support/cloud.ts';
 import { type DirectoryFixture, startDirectory } from '../support/directory.ts';
 
@@ -24,10 +25,21 @@ let offset = 0;
 const clock = { now: () => BASE + offset };
 
 let d: DirectoryFixture;
+/** The self-service portal's API, which applies `selfService`. */
+let portal: ReturnType<typeof buildSelfServiceApp>;
 let serial = 0;
 
 beforeAll(async () => {
   d = await startDirectory({ clock });
+  portal = buildSelfServiceApp({
+    dynamo: d.dynamo,
+    table: TABLE,
+    keys: d.keys,
+    log: d.log,
+    clock,
+    sqs: d.sqs,
+    dispatchQueueUrl: d.queueUrl,
+  });
 }, 60_000);
 afterAll(() => d?.close());
 
@@ -155,6 +167,33 @@ class Case {
       Object.assign(sent, { message, text: opened.text, targets: opened.targets });
     }
     return sent;
+  }
+
+  /**
+   * What the self-service portal does for the user: whether a sign-in sends a code at all, and once signed in
+   * with it, which fields the profile lets them change.
+   */
+  async portal(username = 'ann'): Promise<{ enabled: boolean; fields: unknown }> {
+    await d.drainQueue();
+    const started = await portal.request(
+      '/v1/self/sign-in',
+      jsonRequest({ tenant: this.tenantId, username }),
+    );
+    const { signInId } = (await started.json()) as { signInId: string };
+    const step0 = (await d.drainQueue())
+      .map((raw) => DispatchMessage.parse(JSON.parse(raw)))
+      .find((m) => m.challengeId === signInId);
+    if (!step0) return { enabled: false, fields: [] };
+    const passcode = codeIn(openDispatchPayload(d.keys, step0).text);
+    const verified = await portal.request(
+      `/v1/self/sign-in/${signInId}/verify`,
+      jsonRequest({ tenant: this.tenantId, passcode }),
+    );
+    const { session } = (await verified.json()) as { session: string };
+    const profile = await portal.request('/v1/self/profile', {
+      headers: { authorization: `Bearer ${session}` },
+    });
+    return { enabled: true, fields: ((await profile.json()) as { editable: unknown }).editable };
   }
 
   async verify(challengeId: unknown, passcode: string, ip = '203.0.113.7') {
@@ -406,6 +445,29 @@ const ROWS: Row[] = [
             { channel: 'email', target: 'email', route: 'mail', timeoutSeconds: 30 },
           ]);
         },
+      },
+    ],
+  },
+  {
+    setting: 'selfService',
+    // Off: the portal answers the user like an unknown name and sends nothing. On: the profile offers exactly
+    // the fields the policy names.
+    observe: (c) => c.portal(),
+    expected: (v) => {
+      const value = v as { enabled: boolean; fields: string[] };
+      return { enabled: value.enabled, fields: value.enabled ? value.fields : [] };
+    },
+    levels: [
+      { level: 'default', value: { enabled: false, fields: [] } },
+      {
+        level: 'group',
+        value: { enabled: true, fields: ['smsType', 'mobile'] },
+        set: (c) => c.group({ selfService: { enabled: true, fields: ['smsType', 'mobile'] } }),
+      },
+      {
+        level: 'group',
+        value: { enabled: false, fields: ['mobile'] },
+        set: (c) => c.group({ selfService: { enabled: false, fields: ['mobile'] } }),
       },
     ],
   },

@@ -11,7 +11,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SOURCE_DIRS = ['functions', 'edge-agent', 'cdk'];
+const SOURCE_DIRS = ['functions', 'edge-agent', 'cdk', 'web'];
 
 /** Packages that are infrastructure: the domain reaches them only through ports that adapters implement. */
 const INFRASTRUCTURE_PACKAGES = [
@@ -30,9 +30,13 @@ const INFRASTRUCTURE_PACKAGES = [
 ];
 
 /** The hono apps, the queue handlers and what they share; their lambda.ts entries are composition, not app. */
-const APP_FOLDERS = ['admin', 'auth', 'sync', 'operator', 'dispatch', 'events', 'queue', 'http'].map(
-  (d) => `functions/${d}`,
-);
+const APP_FOLDERS = [
+  ...['admin', 'auth', 'sync', 'operator', 'dispatch', 'events', 'queue', 'http', 'web'].map(
+    (d) => `functions/${d}`,
+  ),
+  // The pages of the web function.
+  'web',
+];
 
 /**
  * What the shared contracts may build on besides themselves. node:crypto because every consumer runs on Node

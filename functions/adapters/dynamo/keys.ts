@@ -114,3 +114,11 @@ export const keyListPartition = (tenantId: string) => `KEYS#${tenantId || '-'}`;
 export const serviceEventPartition = (tenantId: string) => `SVCEV#${tenantId}`;
 export const serviceEventAgentPartition = (tenantId: string, agentId: string) =>
   `SVCEV#${tenantId}#${agentId}`;
+/** A browser session under its tenant (the operator's under `OPERATOR`), keyed by the hash of its id. */
+export const webSessionItem = (kind: string, tenantId: string, idHash: string) => ({
+  pk: tenantId === '-' ? 'OPERATOR' : `TENANT#${tenantId}`,
+  sk: `WEBSESSION#${kind}#${idHash}`,
+});
+/** An admin account, found by its sign-in address at sign-in; gsi1 lists a tenant's (`-`: operators). */
+export const adminAccountItem = (email: string) => ({ pk: `ADMIN#${email}`, sk: 'ADMIN' });
+export const adminAccountListPartition = (tenantId: string) => `ADMINS#${tenantId}`;

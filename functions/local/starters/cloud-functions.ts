@@ -15,6 +15,7 @@ import { LOCAL_STAGE } from '../../contracts/topics.ts';
 import { Bulkheads } from '../../core/channels/bulkhead.ts';
 import type { MailTransport } from '../../core/channels/email.ts';
 import type { SmtpSettings } from '../../core/channels/mail-params.ts';
+import { ProviderChannels } from '../../core/channels/provider-kinds.ts';
 import type { Clock } from '../../core/clock.ts';
 import { CachingCredentialCipher } from '../../core/credential-cipher.ts';
 import type { CredentialCipher } from '../../core/ports/credentials.ts';
@@ -28,7 +29,10 @@ import {
   buildPasswordResetApp,
   buildSyncApp,
 } from '../../deps.ts';
+import { createSelfServiceApp } from '../../selfservice/app.ts';
 import { PASSWORD_RESET_BASE } from '../../selfservice/password-reset-routes.ts';
+import { buildEnrolmentLinkRoutes, buildSelfService } from '../../selfservice-deps.ts';
+import { buildWebApp } from '../../web-deps.ts';
 import { brokerSessions } from '../broker.ts';
 import type { FetchApp } from '../http-router.ts';
 import type { LocalCa } from '../local-ca.ts';
@@ -40,7 +44,10 @@ import { type Part, startPart } from './part.ts';
 type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
 export interface CloudFunctions extends Part {
-  apps: Record<Extract<FunctionName, 'auth' | 'sync' | 'admin' | 'operator'>, FetchApp>;
+  apps: Record<
+    Extract<FunctionName, 'auth' | 'sync' | 'admin' | 'operator' | 'selfservice' | 'web'>,
+    FetchApp
+  >;
   handlers: { dispatch: QueueHandler; events: QueueHandler };
   /** Provider credentials' cipher (a key file under the data folder). */
   cipher: CredentialCipher;
@@ -58,6 +65,10 @@ export function wireCloudFunctions(options: {
   clock: Clock | undefined;
   smtp: ((settings: SmtpSettings) => MailTransport) | undefined;
   tapDispatch: ((event: SQSEvent) => void) | undefined;
+  /** The portal's base URL, known once the API server listens: enrolment links lead there. */
+  portalUrl: () => string;
+  /** Whether the console's session cookie is Secure (and `__Host-` prefixed); see functions/web-deps.ts. */
+  secureCookies?: boolean | undefined;
 }): Promise<CloudFunctions> {
   const { aws, mqtt, log, tapDispatch } = options;
   return startPart(log, async (stops) => {
@@ -110,17 +121,45 @@ export function wireCloudFunctions(options: {
           ? passwordReset.fetch(request)
           : auth.fetch(request),
     };
+    // Enrolment links go by the tenant's e-mail provider, through the same provider channels dispatch uses.
+    const providers = new ProviderChannels({
+      cipher,
+      http: new FetchHttpTransport(),
+      bulkheads: new Bulkheads(),
+      smtp,
+      log,
+      allowPrivateNetworks: true,
+      allowPlainHttp: true,
+    });
+    // The JSON API and the portal pages share one self-service domain.
+    const selfService = buildSelfService({ ...ctx, ...queueCtx });
+    const enrolmentLinks = buildEnrolmentLinkRoutes({
+      ...ctx,
+      portalUrl: options.portalUrl,
+      channelFor: (provider) => providers.channelFor(provider),
+    });
 
     return {
       apps: {
         auth: authWithReset,
         sync: buildSyncApp(ctx),
+        selfservice: createSelfServiceApp({ self: selfService, log }),
         admin: buildAdminApp({
           ...ctx,
           identities: new LocalAgentIdentities(options.ca, mqtt.broker),
           rpcPublisher,
+          enrolmentLinks,
         }),
         operator: buildOperatorApp({ ...ctx, agentSessions: brokerSessions(mqtt.broker) }),
+        web: buildWebApp({
+          ...ctx,
+          identities: new LocalAgentIdentities(options.ca, mqtt.broker),
+          agentSessions: brokerSessions(mqtt.broker),
+          secureCookies: options.secureCookies ?? true,
+          // The local router hands the apps a Request only, and the stack listens on loopback.
+          clientIp: () => '127.0.0.1',
+          selfService,
+        }),
       },
       handlers: { dispatch, events: eventsHandler },
       cipher,

@@ -1,0 +1,118 @@
+/** Admin accounts: one item per sign-in address (read at sign-in), listed per tenant through gsi1. */
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { AlreadyExistsError } from '../../core/admin-errors.ts';
+import type { AdminAccount, AdminAccountStore } from '../../core/ports/admin-accounts.ts';
+import { conditionalUpdate, isConditionalCheckFailed } from './errors.ts';
+import { adminAccountItem, adminAccountListPartition } from './keys.ts';
+import { queryPages } from './query.ts';
+
+export class DynamoAdminAccountStore implements AdminAccountStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async create(account: AdminAccount, options: { replace?: boolean } = {}): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall(
+            {
+              ...adminAccountItem(account.email),
+              gsi1pk: adminAccountListPartition(account.tenantId),
+              gsi1sk: account.email,
+              ...account,
+            },
+            { removeUndefinedValues: true },
+          ),
+          ...(!options.replace && { ConditionExpression: 'attribute_not_exists(pk)' }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new AlreadyExistsError('The account');
+      throw error;
+    }
+  }
+
+  async get(email: string): Promise<AdminAccount | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall(adminAccountItem(email)),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? toAccount(unmarshall(out.Item)) : undefined;
+  }
+
+  async listByTenant(tenantId: string): Promise<AdminAccount[]> {
+    const accounts: AdminAccount[] = [];
+    for await (const out of queryPages(this.client, {
+      TableName: this.table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': adminAccountListPartition(tenantId) }),
+    }))
+      for (const raw of out.Items ?? []) accounts.push(toAccount(unmarshall(raw)));
+    return accounts;
+  }
+
+  admit(email: string, nowIso: string, max: number): Promise<boolean> {
+    return conditionalUpdate(this.client, {
+      TableName: this.table,
+      Key: marshall(adminAccountItem(email)),
+      UpdateExpression: 'ADD failures :one',
+      ConditionExpression:
+        'attribute_exists(pk) AND (attribute_not_exists(failures) OR failures < :max) AND ' +
+        '(attribute_not_exists(lockedUntil) OR lockedUntil <= :now)',
+      ExpressionAttributeValues: marshall({ ':one': 1, ':max': max, ':now': nowIso }),
+    });
+  }
+
+  async lock(email: string, max: number, until: string): Promise<void> {
+    await conditionalUpdate(this.client, {
+      TableName: this.table,
+      Key: marshall(adminAccountItem(email)),
+      UpdateExpression: 'SET lockedUntil = :until, failures = :zero',
+      ConditionExpression: 'failures >= :max',
+      ExpressionAttributeValues: marshall({ ':until': until, ':zero': 0, ':max': max }),
+    });
+  }
+
+  async succeeded(email: string): Promise<void> {
+    await conditionalUpdate(this.client, {
+      TableName: this.table,
+      Key: marshall(adminAccountItem(email)),
+      UpdateExpression: 'SET failures = :zero',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: marshall({ ':zero': 0 }),
+    });
+  }
+
+  useTotpStep(email: string, step: number): Promise<boolean> {
+    return conditionalUpdate(this.client, {
+      TableName: this.table,
+      Key: marshall(adminAccountItem(email)),
+      UpdateExpression: 'SET totpStep = :step',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(totpStep) OR totpStep < :step)',
+      ExpressionAttributeValues: marshall({ ':step': step }),
+    });
+  }
+
+  async setDisabled(email: string, disabledAt: string | null): Promise<void> {
+    await conditionalUpdate(this.client, {
+      TableName: this.table,
+      Key: marshall(adminAccountItem(email)),
+      UpdateExpression: disabledAt ? 'SET disabledAt = :at' : 'REMOVE disabledAt',
+      ConditionExpression: 'attribute_exists(pk)',
+      ...(disabledAt && { ExpressionAttributeValues: marshall({ ':at': disabledAt }) }),
+    });
+  }
+}
+
+function toAccount(item: Record<string, unknown>): AdminAccount {
+  const { pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _gs, ...rest } = item;
+  return rest as unknown as AdminAccount;
+}

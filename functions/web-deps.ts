@@ -1,0 +1,98 @@
+/**
+ * Builds the web function (console and portal pages) from clients and settings, with the same domain services
+ * the admin and operator APIs use: the Lambda entry passes AWS clients, the local stack local ones.
+ */
+import type { Context } from 'hono';
+import { adminConsole } from '../web/admin/app.tsx';
+import { operatorPages } from '../web/admin/operator.tsx';
+import { tenantPages } from '../web/admin/tenant.tsx';
+import { portalApp } from '../web/portal/app.tsx';
+import { DynamoAdminAccountStore } from './adapters/dynamo/admin-account-store.ts';
+import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
+import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
+import { DynamoWebSessionStore } from './adapters/dynamo/web-session-store.ts';
+import { AdminAccountService } from './core/admin-accounts.ts';
+import { KeysService } from './core/keys-service.ts';
+import { LockoutService } from './core/lockout-service.ts';
+import type { AgentIdentities } from './core/ports/agent-registry.ts';
+import type { AgentSessions } from './core/ports/agents.ts';
+import type { CredentialCipher } from './core/ports/credentials.ts';
+import { PORTAL_SESSION, type SelfService } from './core/self-service.ts';
+import { WebSessions } from './core/web-sessions.ts';
+import { abuseStores } from './deps.ts';
+import { adminServices, buildOperatorFunction, type DirectoryContext } from './directory-deps.ts';
+import { createWebApp } from './web/app.tsx';
+import { SessionCookie } from './web/session-http.ts';
+
+/** Portal sessions are shorter than the console's: used for minutes, often from a phone. */
+export const PORTAL_WEB_SESSION = {
+  kind: 'portal',
+  idleSeconds: PORTAL_SESSION.idleSeconds,
+  absoluteSeconds: PORTAL_SESSION.absoluteSeconds,
+} as const;
+
+/** Console sessions: 15 idle minutes, 8 hours at most (a working day), whatever the activity. */
+export const ADMIN_SESSION = { kind: 'admin', idleSeconds: 15 * 60, absoluteSeconds: 8 * 3600 } as const;
+
+export interface WebContext extends DirectoryContext {
+  cipher: CredentialCipher;
+  identities?: AgentIdentities;
+  /** The deployment stage whose agents the console enrols (default: the local stack's). */
+  stage?: string;
+  agentSessions?: AgentSessions;
+  /** False only for the plain-HTTP local stack (see README: the cookie then has no `__Host-` prefix). */
+  secureCookies: boolean;
+  clientIp: (c: Context) => string;
+  /** The self-service domain (selfservice-deps.ts); without it there are no portal pages. */
+  selfService?: SelfService;
+}
+
+export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher }) {
+  const s = adminServices(ctx);
+  return new AdminAccountService({
+    store: new DynamoAdminAccountStore(ctx.dynamo, ctx.table),
+    cipher: ctx.cipher,
+    limiter: new DynamoRateLimiter(ctx.dynamo, ctx.table),
+    audit: s.audit,
+    clock: s.stores.clock,
+    tenantActive: async (tenantId) => (await s.directory.getTenant(tenantId))?.status === 'active',
+  });
+}
+
+export function buildWebApp(ctx: WebContext) {
+  const s = adminServices(ctx);
+  const clock = s.stores.clock;
+  const accounts = adminAccounts(ctx);
+  const { guards, audit } = abuseStores(ctx);
+  const { tenants } = buildOperatorFunction({
+    ...ctx,
+    ...(ctx.agentSessions && { agentSessions: ctx.agentSessions }),
+  });
+  const sessions = new SessionCookie(
+    new WebSessions(new DynamoWebSessionStore(ctx.dynamo, ctx.table), clock, ADMIN_SESSION),
+    { name: 'smspass-admin', secure: ctx.secureCookies },
+  );
+  const admin = adminConsole({
+    accounts,
+    sessions,
+    clientIp: ctx.clientIp,
+    operator: operatorPages({ tenants, accounts, directory: s.directory }),
+    tenant: tenantPages({
+      ...s,
+      accounts,
+      keys: new KeysService({ store: new DynamoKeyStore(ctx.dynamo, ctx.table), audit, clock }),
+      lockouts: new LockoutService({ guards, audit, clock, directory: s.directory }),
+    }),
+  });
+  const portal =
+    ctx.selfService &&
+    portalApp({
+      self: ctx.selfService,
+      sessions: new SessionCookie(
+        new WebSessions(new DynamoWebSessionStore(ctx.dynamo, ctx.table), clock, PORTAL_WEB_SESSION),
+        { name: 'smspass-portal', secure: ctx.secureCookies },
+      ),
+      clientIp: ctx.clientIp,
+    });
+  return createWebApp({ admin, ...(portal && { portal }), log: ctx.log });
+}

@@ -1,0 +1,41 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'hono';
+import { handle } from 'hono/aws-lambda';
+import { KmsCredentialCipher } from '../adapters/credentials/kms-cipher.ts';
+import { IotAgentIdentities } from '../adapters/iot/iot-identities.ts';
+import { awsBaseContext, awsContext, requireEnv } from '../aws-env.ts';
+import { ENV } from '../contracts/env.ts';
+import { CachingCredentialCipher } from '../core/credential-cipher.ts';
+import { buildSelfService } from '../selfservice-deps.ts';
+import { buildWebApp } from '../web-deps.ts';
+
+/** API Gateway's view of the client's address (not a header the client could write). */
+const sourceIp = (c: Context) => {
+  const env = c.env as { event?: { requestContext?: { http?: { sourceIp?: string } } } } | undefined;
+  return env?.event?.requestContext?.http?.sourceIp ?? 'unknown';
+};
+
+export const handler = handle(
+  buildWebApp({
+    ...awsBaseContext('web'),
+    cipher: new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
+    identities: new IotAgentIdentities(new IoTClient({}), {
+      policyName: requireEnv(ENV.agentPolicyName),
+      dataEndpoint: requireEnv(ENV.iotEndpoint),
+    }),
+    stage: requireEnv(ENV.stage),
+    secureCookies: true,
+    clientIp: sourceIp,
+    // The portal pages sign users in by passcode, as the selfservice function does.
+    selfService: buildSelfService({
+      ...(await awsContext('web')),
+      sqs: new SQSClient({}),
+      dispatchQueueUrl: requireEnv(ENV.dispatchQueueUrl),
+      cipher: new CachingCredentialCipher(
+        new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
+      ),
+    }),
+  }),
+);

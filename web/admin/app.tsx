@@ -1,0 +1,139 @@
+/**
+ * The admin console (`/admin…`): sign-in, then the operator's pages (`/admin/operator/…`) or the tenant's
+ * (everything else), by role. The tenant is always the signed-in admin's own, taken from the session and never
+ * from the URL: an id of another tenant's object finds nothing and answers 404. Auditors see every tenant page
+ * but change nothing (403 on every post). Every post passes the CSRF guard.
+ */
+import { type Context, Hono } from 'hono';
+import type { AdminAccountService, AdminPrincipal } from '../../functions/core/admin-accounts.ts';
+import { SignInError } from '../../functions/core/admin-accounts.ts';
+import { DomainError } from '../../functions/core/errors.ts';
+import { NO_TENANT, type WebSession } from '../../functions/core/web-sessions.ts';
+import { ErrorPage } from '../../functions/web/error-page.tsx';
+import { csrfGuard, type SessionCookie } from '../../functions/web/session-http.ts';
+import type { ConsoleEnv } from './context.ts';
+import { formOf } from './context.ts';
+import { CodePage, SignInPage } from './sign-in.tsx';
+
+export interface ConsoleDeps {
+  accounts: AdminAccountService;
+  sessions: SessionCookie;
+  /** The client's address for the sign-in rate limit (API Gateway's source IP, or the socket's). */
+  clientIp: (c: Context) => string;
+  /** The operator's pages. */
+  operator: Hono<ConsoleEnv>;
+  /** The tenant admin's and auditor's pages. */
+  tenant: Hono<ConsoleEnv>;
+}
+
+type Stage = 'code' | 'in';
+const principalOf = (session: WebSession) =>
+  session.principal as unknown as AdminPrincipal & { stage: Stage };
+
+export const HOME = { operator: '/admin/operator', tenant: '/admin/users' } as const;
+const homeOf = (p: AdminPrincipal) => (p.role === 'operator' ? HOME.operator : HOME.tenant);
+
+export function adminConsole(deps: ConsoleDeps) {
+  const app = new Hono<ConsoleEnv>();
+  const { sessions, accounts } = deps;
+
+  // Loads the session first, so the CSRF guard can check the token of whoever is signed in (or half-way).
+  app.use('*', async (c, next) => {
+    const session = await sessions.read(c);
+    if (session) c.set('session', session);
+    await next();
+  });
+  app.use(
+    '*',
+    csrfGuard((c) => c.get('session')),
+  );
+
+  app.get('/', (c) => {
+    const session = c.get('session');
+    const p = session && principalOf(session);
+    return c.redirect(p?.stage === 'in' ? homeOf(p) : '/admin/sign-in', 303);
+  });
+
+  app.get('/sign-in', (c) => c.html(<SignInPage />));
+  app.post('/sign-in', async (c) => {
+    const form = await formOf(c);
+    const email = form.email ?? '';
+    try {
+      const who = await accounts.checkPassword(email, form.password ?? '', deps.clientIp(c));
+      // Half-way: the password is right; the session opens nothing until the code is too.
+      await sessions.start(c, who.tenantId, { ...who, stage: 'code' });
+      return c.redirect('/admin/sign-in/code', 303);
+    } catch (error) {
+      return c.html(<SignInPage email={email} error={signInMessage(error)} />, statusOf(error));
+    }
+  });
+
+  app.get('/sign-in/code', (c) => {
+    const session = c.get('session');
+    if (!session || principalOf(session).stage !== 'code') return c.redirect('/admin/sign-in', 303);
+    return c.html(<CodePage csrf={session.csrf} />);
+  });
+  app.post('/sign-in/code', async (c) => {
+    const session = c.get('session');
+    if (!session || principalOf(session).stage !== 'code') return c.redirect('/admin/sign-in', 303);
+    const form = await formOf(c);
+    try {
+      const who = await accounts.checkCode(principalOf(session).email, form.code ?? '', deps.clientIp(c));
+      // A new session id for the signed-in session: an id seen before sign-in is worthless after it.
+      await sessions.start(c, who.tenantId, { ...who, stage: 'in' });
+      return c.redirect(homeOf(who), 303);
+    } catch (error) {
+      return c.html(<CodePage csrf={session.csrf} error={signInMessage(error)} />, statusOf(error));
+    }
+  });
+
+  app.post('/sign-out', async (c) => {
+    await sessions.end(c);
+    return c.redirect('/admin/sign-in', 303);
+  });
+
+  // Every other page needs a signed-in session whose account is still enabled.
+  app.use('*', async (c, next) => {
+    const session = c.get('session');
+    const p = session && principalOf(session);
+    if (p?.stage !== 'in' || !(await accounts.stillActive(p))) {
+      if (c.req.method === 'GET') return c.redirect('/admin/sign-in', 303);
+      return c.html(<ErrorPage status={401} message="Your session has ended. Please sign in again." />, 401);
+    }
+    c.set('admin', { email: p.email, role: p.role, tenantId: p.tenantId });
+    return next();
+  });
+
+  app.use('/operator/*', async (c, next) => {
+    if (c.get('admin').role !== 'operator') return notFound(c);
+    return next();
+  });
+  app.use('/operator', async (c, next) => {
+    if (c.get('admin').role !== 'operator') return notFound(c);
+    return next();
+  });
+  app.route('/operator', deps.operator);
+
+  // Tenant pages: never an operator's (they have no tenant), and read-only for auditors.
+  app.use('*', async (c, next) => {
+    const admin = c.get('admin');
+    if (admin.role === 'operator' || admin.tenantId === NO_TENANT) return notFound(c);
+    if (admin.role === 'auditor' && c.req.method !== 'GET')
+      return c.html(<ErrorPage status={403} message="Auditors can look but not change anything." />, 403);
+    return next();
+  });
+  app.route('/', deps.tenant);
+  return app;
+}
+
+const notFound = (c: Context) => c.html(<ErrorPage status={404} message="There is no such page." />, 404);
+
+function signInMessage(error: unknown): string {
+  if (error instanceof SignInError) return error.message;
+  if (error instanceof DomainError && error.code === 'rate_limited')
+    return 'Too many sign-in attempts. Wait a minute and try again.';
+  throw error;
+}
+
+const statusOf = (error: unknown) =>
+  error instanceof DomainError && error.code === 'rate_limited' ? 429 : 401;
