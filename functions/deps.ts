@@ -75,9 +75,16 @@ export function stores(ctx: Pick<CloudContext, 'dynamo' | 'table'>) {
 export function buildAuthApp(
   ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; agentCacheMs?: number },
 ) {
+  return createAuthApp({ challenges: challengeService(ctx), log: ctx.log });
+}
+
+/** The challenge lifecycle as the auth API runs it; the console's test passcode runs the same. */
+export function challengeService(
+  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; agentCacheMs?: number },
+) {
   const clock = ctx.clock ?? systemClock;
   const s = stores(ctx);
-  const service = new ChallengeService({
+  return new ChallengeService({
     ...s,
     queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
     keys: ctx.keys,
@@ -92,7 +99,6 @@ export function buildAuthApp(
     }),
     ...(ctx.cipher && { totp: tokenService(ctx, ctx.cipher) }),
   });
-  return createAuthApp({ challenges: service, log: ctx.log });
 }
 
 /**

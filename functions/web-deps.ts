@@ -2,6 +2,7 @@
  * Builds the web function (console and portal pages) from clients and settings, with the same domain services
  * the admin and operator APIs use: the Lambda entry passes AWS clients, the local stack local ones.
  */
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'hono';
 import { adminConsole } from '../web/admin/app.tsx';
 import { operatorPages } from '../web/admin/operator.tsx';
@@ -16,8 +17,9 @@ import { LockoutService } from './core/lockout-service.ts';
 import type { AgentIdentities } from './core/ports/agent-registry.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
 import type { CredentialCipher } from './core/ports/credentials.ts';
+import type { DeploymentKeys } from './core/secrets.ts';
 import { WebSessions } from './core/web-sessions.ts';
-import { abuseStores } from './deps.ts';
+import { abuseStores, challengeService } from './deps.ts';
 import { adminServices, buildOperatorFunction, type DirectoryContext } from './directory-deps.ts';
 import { createWebApp } from './web/app.tsx';
 import { SessionCookie } from './web/session-http.ts';
@@ -32,6 +34,8 @@ export interface WebContext extends DirectoryContext {
   /** False only for the plain-HTTP local stack (see README: the cookie then has no `__Host-` prefix). */
   secureCookies: boolean;
   clientIp: (c: Context) => string;
+  /** What a test passcode needs to go out as a login's would; without it the users page offers none. */
+  challenges?: { keys: DeploymentKeys; sqs: SQSClient; dispatchQueueUrl: string };
 }
 
 export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher }) {
@@ -44,6 +48,13 @@ export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher
     clock: s.stores.clock,
     tenantActive: async (tenantId) => (await s.directory.getTenant(tenantId))?.status === 'active',
   });
+}
+
+/** A passcode sent to the user through their own rule chain, exactly as at a login, for the admin to try. */
+function testPasscode(ctx: Parameters<typeof challengeService>[0]) {
+  const service = challengeService(ctx);
+  return (tenantId: string, username: string, actor: string) =>
+    service.createOnBehalf(tenantId, actor, { username, client: { name: 'console test passcode' } });
 }
 
 export function buildWebApp(ctx: WebContext) {
@@ -69,6 +80,7 @@ export function buildWebApp(ctx: WebContext) {
       accounts,
       keys: new KeysService({ store: new DynamoKeyStore(ctx.dynamo, ctx.table), audit, clock }),
       lockouts: new LockoutService({ guards, audit, clock, directory: s.directory }),
+      ...(ctx.challenges && { testPasscode: testPasscode({ ...ctx, ...ctx.challenges }) }),
     }),
   });
   return createWebApp({ admin, log: ctx.log });

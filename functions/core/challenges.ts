@@ -104,12 +104,28 @@ export class ChallengeService {
   }
 
   async create(key: ParsedKey, typed: ChallengeRequest): Promise<CreatedChallenge> {
+    return this.createFor(key, typed, undefined);
+  }
+
+  /**
+   * A challenge asked for by the service's own pages rather than an auth client (the console's test passcode):
+   * no key, the actor named instead; everything else (chain, limits, lockout) exactly as a login's.
+   */
+  async createOnBehalf(tenantId: string, actor: string, typed: ChallengeRequest): Promise<CreatedChallenge> {
+    return this.createFor({ kind: 'auth', tenantId, hash: '-' }, typed, actor);
+  }
+
+  private async createFor(
+    key: ParsedKey,
+    typed: ChallengeRequest,
+    onBehalfOf: string | undefined,
+  ): Promise<CreatedChallenge> {
     const started = performance.now();
     const { challenges, keys, clock } = this.deps;
     // From here on the name is the tenant's canonical one: every typed form of a user shares limits and lockout.
     const loaded = await this.logins.load(key, typed.username);
     const request = { ...typed, username: loaded.username };
-    const record = assertKeyGrants(key, loaded.key, 'auth');
+    const record = onBehalfOf === undefined ? assertKeyGrants(key, loaded.key, 'auth') : undefined;
     const tenant = loaded.tenant;
     if (tenant?.status !== 'active') throw new UnauthorizedError();
 
@@ -205,7 +221,7 @@ export class ChallengeService {
       audit: {
         tenantId: tenant.id,
         at: nowIso,
-        actor: keyActor(record),
+        actor: onBehalfOf ?? keyActor(record),
         action: 'challenge.created',
         target: `challenge:${id}`,
         details: {

@@ -1,10 +1,11 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { KmsCredentialCipher } from '../adapters/credentials/kms-cipher.ts';
 import { IotAgentIdentities } from '../adapters/iot/iot-identities.ts';
-import { awsBaseContext, requireEnv } from '../aws-env.ts';
+import { awsContext, requireEnv } from '../aws-env.ts';
 import { ENV } from '../contracts/env.ts';
 import { buildWebApp } from '../web-deps.ts';
 
@@ -14,9 +15,11 @@ const sourceIp = (c: Context) => {
   return env?.event?.requestContext?.http?.sourceIp ?? 'unknown';
 };
 
+const { keys, ...ctx } = await awsContext('web');
+
 export const handler = handle(
   buildWebApp({
-    ...awsBaseContext('web'),
+    ...ctx,
     cipher: new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
     identities: new IotAgentIdentities(new IoTClient({}), {
       policyName: requireEnv(ENV.agentPolicyName),
@@ -24,5 +27,7 @@ export const handler = handle(
     }),
     secureCookies: true,
     clientIp: sourceIp,
+    // The console's test passcode goes out as a login's: through the dispatch queue.
+    challenges: { keys, sqs: new SQSClient({}), dispatchQueueUrl: requireEnv(ENV.dispatchQueueUrl) },
   }),
 );

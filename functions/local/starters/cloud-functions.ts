@@ -112,6 +112,7 @@ export function wireCloudFunctions(options: {
           secureCookies: options.secureCookies ?? true,
           // The local router hands the apps a Request only, and the stack listens on loopback.
           clientIp: () => '127.0.0.1',
+          challenges: { keys: options.keys, ...queueCtx },
         }),
       },
       handlers: { dispatch, events: eventsHandler },
