@@ -1,6 +1,7 @@
 /**
  * `npm run bench [name …]`: every benchmark, one after another; each prints its own figures beside a
- * baseline measured in the same run. Names: login, challenges, dispatch, verify, sync, edge, bundles, cost.
+ * baseline measured in the same run. Names: login, challenges, dispatch, verify, sync, edge, bundles, cost,
+ * pages.
  */
 import { benchBundles } from './bundles.ts';
 import { benchChallenges } from './challenges.ts';
@@ -8,6 +9,7 @@ import { benchCost } from './cost.ts';
 import { benchDispatch } from './dispatch.ts';
 import { benchEdge } from './edge.ts';
 import { benchLogin } from './login.ts';
+import { benchPages } from './pages.ts';
 import { benchSync } from './sync.ts';
 import { benchVerify } from './verify.ts';
 
@@ -21,6 +23,7 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['edge', () => benchEdge()],
   ['bundles', () => benchBundles()],
   ['cost', () => benchCost()],
+  ['pages', () => benchPages()],
 ];
 
 for (const [name, run] of benches) {
