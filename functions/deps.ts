@@ -105,7 +105,10 @@ export function buildAuthApp(
   return createAuthApp({ challenges: buildChallengeService(ctx), log: ctx.log, passwordChecks });
 }
 
-/** The challenge lifecycle as the auth API runs it; the self-service portal signs users in with the same. */
+/**
+ * The challenge lifecycle as the auth API runs it; the self-service portal signs users in, and the console's
+ * test passcode goes out, with the same.
+ */
 export function buildChallengeService(
   ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; agentCacheMs?: number },
 ) {

@@ -2,6 +2,7 @@
  * Builds the web function (console and portal pages) from clients and settings, with the same domain services
  * the admin and operator APIs use: the Lambda entry passes AWS clients, the local stack local ones.
  */
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'hono';
 import { adminConsole } from '../web/admin/app.tsx';
 import { operatorPages } from '../web/admin/operator.tsx';
@@ -17,9 +18,10 @@ import { LockoutService } from './core/lockout-service.ts';
 import type { AgentIdentities } from './core/ports/agent-registry.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
 import type { CredentialCipher } from './core/ports/credentials.ts';
+import type { DeploymentKeys } from './core/secrets.ts';
 import { PORTAL_SESSION, type SelfService } from './core/self-service.ts';
 import { WebSessions } from './core/web-sessions.ts';
-import { abuseStores } from './deps.ts';
+import { abuseStores, buildChallengeService } from './deps.ts';
 import { adminServices, buildOperatorFunction, type DirectoryContext } from './directory-deps.ts';
 import { createWebApp } from './web/app.tsx';
 import { SessionCookie } from './web/session-http.ts';
@@ -45,6 +47,8 @@ export interface WebContext extends DirectoryContext {
   clientIp: (c: Context) => string;
   /** The self-service domain (selfservice-deps.ts); without it there are no portal pages. */
   selfService?: SelfService;
+  /** What a test passcode needs to go out as a login's would; without it the users page offers none. */
+  challenges?: { keys: DeploymentKeys; sqs: SQSClient; dispatchQueueUrl: string };
 }
 
 export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher }) {
@@ -57,6 +61,13 @@ export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher
     clock: s.stores.clock,
     tenantActive: async (tenantId) => (await s.directory.getTenant(tenantId))?.status === 'active',
   });
+}
+
+/** A passcode sent to the user through their own rule chain, exactly as at a login, for the admin to try. */
+function testPasscode(ctx: Parameters<typeof buildChallengeService>[0]) {
+  const service = buildChallengeService(ctx);
+  return (tenantId: string, username: string, actor: string) =>
+    service.createOnBehalf(tenantId, actor, { username, client: { name: 'console test passcode' } });
 }
 
 export function buildWebApp(ctx: WebContext) {
@@ -82,6 +93,7 @@ export function buildWebApp(ctx: WebContext) {
       accounts,
       keys: new KeysService({ store: new DynamoKeyStore(ctx.dynamo, ctx.table), audit, clock }),
       lockouts: new LockoutService({ guards, audit, clock, directory: s.directory }),
+      ...(ctx.challenges && { testPasscode: testPasscode({ ...ctx, ...ctx.challenges }) }),
     }),
   });
   const portal =

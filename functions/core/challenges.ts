@@ -151,6 +151,16 @@ export class ChallengeService {
   }
 
   /**
+   * A challenge asked for by the service's own pages rather than an auth client (the console's test passcode):
+   * no key, the actor named instead; everything else (chain, limits, lockout) exactly as a login's.
+   */
+  async createOnBehalf(tenantId: string, actor: string, typed: ChallengeRequest): Promise<CreatedChallenge> {
+    const started = performance.now();
+    const loaded = await this.logins.load({ kind: 'auth', tenantId, hash: NO_KEY }, typed.username);
+    return this.begin(started, loaded, typed, actor, undefined);
+  }
+
+  /**
    * `internal`: the cloud's own flow (the self-service password reset) asks, holding no auth key; with `decoy`
    * the challenge sends nothing whoever the user is, exactly as for an unknown name.
    */

@@ -5,7 +5,7 @@ import type { Context } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { KmsCredentialCipher } from '../adapters/credentials/kms-cipher.ts';
 import { IotAgentIdentities } from '../adapters/iot/iot-identities.ts';
-import { awsBaseContext, awsContext, requireEnv } from '../aws-env.ts';
+import { awsContext, requireEnv } from '../aws-env.ts';
 import { ENV } from '../contracts/env.ts';
 import { CachingCredentialCipher } from '../core/credential-cipher.ts';
 import { buildSelfService } from '../selfservice-deps.ts';
@@ -17,9 +17,11 @@ const sourceIp = (c: Context) => {
   return env?.event?.requestContext?.http?.sourceIp ?? 'unknown';
 };
 
+const { keys, ...ctx } = await awsContext('web');
+
 export const handler = handle(
   buildWebApp({
-    ...awsBaseContext('web'),
+    ...ctx,
     cipher: new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
     identities: new IotAgentIdentities(new IoTClient({}), {
       policyName: requireEnv(ENV.agentPolicyName),
@@ -30,12 +32,15 @@ export const handler = handle(
     clientIp: sourceIp,
     // The portal pages sign users in by passcode, as the selfservice function does.
     selfService: buildSelfService({
-      ...(await awsContext('web')),
+      ...ctx,
+      keys,
       sqs: new SQSClient({}),
       dispatchQueueUrl: requireEnv(ENV.dispatchQueueUrl),
       cipher: new CachingCredentialCipher(
         new KmsCredentialCipher(new KMSClient({}), requireEnv(ENV.credentialKeyArn)),
       ),
     }),
+    // The console's test passcode goes out as a login's: through the dispatch queue.
+    challenges: { keys, sqs: new SQSClient({}), dispatchQueueUrl: requireEnv(ENV.dispatchQueueUrl) },
   }),
 );

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [name …]`: every benchmark, one after another; each prints its own figures beside a
  * baseline measured in the same run. Names: login, challenges, dispatch, verify, sync, ad-sync, edge, bundles,
- * cost, radius.
+ * cost, radius, pages.
  */
 import { benchAdSync } from './ad-sync.ts';
 import { benchBundles } from './bundles.ts';
@@ -10,6 +10,7 @@ import { benchCost } from './cost.ts';
 import { benchDispatch } from './dispatch.ts';
 import { benchEdge } from './edge.ts';
 import { benchLogin } from './login.ts';
+import { benchPages } from './pages.ts';
 import { benchRadius } from './radius.ts';
 import { machineLine } from './stats.ts';
 import { benchSync } from './sync.ts';
@@ -27,6 +28,7 @@ const benches: Array<[string, () => Promise<unknown>]> = [
   ['bundles', () => benchBundles()],
   ['cost', () => benchCost()],
   ['radius', () => benchRadius()],
+  ['pages', () => benchPages()],
 ];
 
 for (const [name, run] of benches) {

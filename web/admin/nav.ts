@@ -3,13 +3,9 @@ import type { NavItem } from '../layout/shell.tsx';
 export const OPERATOR_NAV: NavItem[] = [
   { href: '/admin/operator', label: 'Tenants' },
   { href: '/admin/operator/agents', label: 'Agents' },
-  { href: '/admin/operator/accounts', label: 'Admin accounts' },
 ];
 
 export const TENANT_NAV: NavItem[] = [
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/policies', label: 'Policies' },
-  { href: '/admin/agents', label: 'Agents and modems' },
-  { href: '/admin/keys', label: 'API keys' },
-  { href: '/admin/logs', label: 'Logs' },
 ];

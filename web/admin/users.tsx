@@ -54,7 +54,9 @@ export interface TenantPagesDeps {
   tokens?: TokenService | undefined;
   agents?: AgentService | undefined;
   /** Sends a passcode to the user through their rule chain, as a login would. */
-  testPasscode?: ((tenantId: string, username: string) => Promise<CreatedChallenge>) | undefined;
+  testPasscode?:
+    | ((tenantId: string, username: string, actor: string) => Promise<CreatedChallenge>)
+    | undefined;
 }
 
 const USERNAME = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}/]{1,256}$/u;
@@ -312,7 +314,7 @@ export function userPages(deps: TenantPagesDeps) {
     const user = await deps.users.get(tenantOf(c), c.req.param('username'));
     if (!deps.testPasscode) return c.notFound();
     try {
-      const sent = await deps.testPasscode(tenantOf(c), user.username);
+      const sent = await deps.testPasscode(tenantOf(c), user.username, actorOf(c));
       return detail(c, user.username, {
         kind: 'ok',
         text: `Test passcode sent by ${sent.channel} to ${sent.destination}. It expires at ${sent.expiresAt}.`,

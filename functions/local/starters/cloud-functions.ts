@@ -159,6 +159,7 @@ export function wireCloudFunctions(options: {
           // The local router hands the apps a Request only, and the stack listens on loopback.
           clientIp: () => '127.0.0.1',
           selfService,
+          challenges: { keys: options.keys, ...queueCtx },
         }),
       },
       handlers: { dispatch, events: eventsHandler },
