@@ -507,7 +507,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   let radius: RadiusServer | undefined;
   if (config.radius) {
     try {
-      radius = await startRadiusFront(config.radius, { log, ldapBind: options.ldapBind });
+      // The `ldap` first factor binds through this agent's own AD connector unless the caller brings a bind.
+      const ldapBind: LdapBind | undefined =
+        options.ldapBind ??
+        (config.ad && (async (username, password) => (await loadAd()).bindAsUser(username, password)));
+      radius = await startRadiusFront(config.radius, { log, ldapBind });
     } catch (error) {
       await link.close(1_000);
       await journal.close();

@@ -13,6 +13,8 @@ import { AdSync } from './sync.ts';
 export interface AdConnector {
   sync: AdSync | undefined;
   handleRpc(payload: Buffer): Promise<RpcReply | undefined>;
+  /** A bind as the user, for the RADIUS front's `ldap` first factor (see AdRpcHandler). */
+  bindAsUser(username: string, password: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startAdConnector(
   return {
     sync,
     handleRpc,
+    bindAsUser: handleRpc.bindAsUser,
     stop: async () => {
       await sync?.stop();
     },

@@ -53,9 +53,20 @@ class RpcRefusal extends Error {
 const bindData = (err: unknown) =>
   /\bdata ([0-9a-f]{3,8})\b/i.exec((err as Error).message)?.[1]?.toLowerCase();
 
-export function createAdRpcHandler(
-  options: AdRpcOptions,
-): (payload: Buffer) => Promise<RpcReply | undefined> {
+export interface AdRpcHandler {
+  (payload: Buffer): Promise<RpcReply | undefined>;
+  /**
+   * A bind as the user from this box, for the RADIUS front's `ldap` first factor. Resolves when AD takes the
+   * password; rejects with AD's own bind error (LDAP code 49 and its `data …` diagnostic) when it does not, and
+   * an unknown user is refused the same way, so the caller cannot tell the two apart.
+   */
+  bindAsUser(username: string, password: string): Promise<void>;
+}
+
+/** What a refused bind looks like to the caller (code 49, `data 52e`: a wrong password). */
+const refusedBind = () => Object.assign(new Error('invalid credentials (data 52e)'), { code: 49 });
+
+export function createAdRpcHandler(options: AdRpcOptions): AdRpcHandler {
   const { config, sync, privateKey, log } = options;
   const now = options.now ?? (() => new Date());
   const max = options.maxConcurrent ?? 4;
@@ -235,7 +246,25 @@ export function createAdRpcHandler(
     });
   };
 
-  return async (payload) => {
+  const bindAsUser = async (username: string, password: string) => {
+    // an empty password would be an unauthenticated bind, which LDAP servers accept
+    if (password === '') throw refusedBind();
+    let found: Awaited<ReturnType<typeof locate>>;
+    try {
+      found = await locate(domainsFor(undefined, username), username);
+    } catch (err) {
+      if (err instanceof RpcRefusal && err.error.code === 'user_not_found') throw refusedBind();
+      throw err;
+    }
+    const conn = await connectDomain(found.domain, { bind: false });
+    try {
+      await conn.client.bind(found.dn, password);
+    } finally {
+      await conn.close();
+    }
+  };
+
+  const handler = async (payload: Buffer): Promise<RpcReply | undefined> => {
     if (payload.length > MAX_RPC_BYTES) {
       log.warn('dropped an oversized rpc request', { bytes: payload.length });
       return undefined;
@@ -259,4 +288,5 @@ export function createAdRpcHandler(
     });
     return reply;
   };
+  return Object.assign(handler, { bindAsUser });
 }

@@ -5,9 +5,10 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdRpcHandler } from '../../../edge-agent/ad/rpc.ts';
+import { type AdRpcHandler, createAdRpcHandler } from '../../../edge-agent/ad/rpc.ts';
 import { createLogger } from '../../../edge-agent/log.ts';
-import { type RpcMethod, type RpcReply, rpcSealContext } from '../../../functions/contracts/rpc.ts';
+import { LdapBindFirstFactor } from '../../../edge-agent/radius/first-factor.ts';
+import { type RpcMethod, rpcSealContext } from '../../../functions/contracts/rpc.ts';
 import { seal } from '../../../functions/contracts/sealed.ts';
 import { type SambaDc, sambaAvailable, startSambaDc } from '../../support/samba.ts';
 import { adConfig, domainConfig } from './support.ts';
@@ -23,7 +24,7 @@ describe.skipIf(!runs)('AD RPC handlers against Samba', () => {
   const otherKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const logLines: string[] = [];
   const log = createLogger({ level: 'debug', write: (l) => logLines.push(l) });
-  let handle: (payload: Buffer) => Promise<RpcReply | undefined>;
+  let handle: AdRpcHandler;
   let n = 0;
 
   const request = (method: string, params: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -73,6 +74,15 @@ describe.skipIf(!runs)('AD RPC handlers against Samba', () => {
     expect(await check(`CORP\\carol`, OLD)).toMatchObject({ ok: true, result: { valid: true } });
     expect(await check('carol@corp.example.test', OLD)).toMatchObject({ ok: true, result: { valid: true } });
     expect(await check('nobody', OLD)).toMatchObject({ ok: false, error: { code: 'user_not_found' } });
+  });
+
+  it("binds as the user for the RADIUS front's ldap first factor, an unknown name refused like a wrong password", async () => {
+    const factor = new LdapBindFirstFactor((u, p) => handle.bindAsUser(u, p));
+    expect(await factor.check('carol', OLD)).toBe('valid');
+    expect(await factor.check('CORP\\carol', OLD)).toBe('valid');
+    expect(await factor.check('carol', 'wrong-password')).toBe('invalid');
+    expect(await factor.check('nobody', OLD)).toBe('invalid');
+    await expect(handle.bindAsUser('carol', '')).rejects.toMatchObject({ code: 49 });
   });
 
   it('resets a password: the new one binds, the old one no longer does', async () => {
