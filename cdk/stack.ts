@@ -210,11 +210,22 @@ export class SmsPassStack extends Stack {
     };
 
     // Each function gets the wiring it uses and the grants that match it, nothing more.
+    /** RPC requests on this stage's agents' rpc/req topics (replies come back through the events queue). */
+    const grantRpcRequests = (fn: lambda.IFunction) =>
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['iot:Publish'],
+          resources: [iotTopicArn(this, allAgentsFilter(stage, 'rpc/req').replaceAll('+', '*'))],
+        }),
+      );
     const auth = makeFunction('auth', {
       [ENV.tableName]: this.table.tableName,
       [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
       [ENV.secretArn]: this.secret.secretArn,
       [ENV.credentialKeyArn]: this.credentialKey.keyArn,
+      // Password checks ask the tenant's AD agent over its rpc/req topic.
+      [ENV.iotEndpoint]: iotEndpoint,
+      [ENV.stage]: stage,
     });
     this.table.grantReadWriteData(auth);
     this.dispatch.queue.grantSendMessages(auth);
@@ -305,12 +316,7 @@ export class SmsPassStack extends Stack {
     this.credentialKey.grant(admin, 'kms:Encrypt', 'kms:Decrypt');
     grantAgentEnrolment(admin, operator, stage);
     // Sync now: an RPC request on the agent's rpc/req topic, of this stage's agents only.
-    admin.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['iot:Publish'],
-        resources: [iotTopicArn(this, allAgentsFilter(stage, 'rpc/req').replaceAll('+', '*'))],
-      }),
-    );
+    grantRpcRequests(admin);
 
     // The portal's API signs users in by passcode (the auth function's path: queue, secret) and enrols
     // authenticator apps (seals their seeds with the credential key).
@@ -319,11 +325,17 @@ export class SmsPassStack extends Stack {
       [ENV.dispatchQueueUrl]: this.dispatch.queue.queueUrl,
       [ENV.secretArn]: this.secret.secretArn,
       [ENV.credentialKeyArn]: this.credentialKey.keyArn,
+      // Password resets ask the tenant's AD agent over its rpc/req topic.
+      [ENV.iotEndpoint]: iotEndpoint,
+      [ENV.stage]: stage,
     });
     this.table.grantReadWriteData(selfservice);
     this.dispatch.queue.grantSendMessages(selfservice);
     this.secret.grantRead(selfservice);
     this.credentialKey.grant(selfservice, 'kms:Encrypt', 'kms:Decrypt');
+    // Password checks (auth) and resets (selfservice) are RPCs to the tenant's AD agent.
+    grantRpcRequests(auth);
+    grantRpcRequests(selfservice);
 
     // The console and portal pages call the same services as the admin and operator APIs (and send a test
     // passcode as the auth API does), so they get the same wiring and grants; sign-in TOTP seeds are sealed

@@ -12,9 +12,16 @@ import type { Channel } from './core/channels/channel.ts';
 import type { ProviderDefinition } from './core/channels/provider-kinds.ts';
 import { systemClock } from './core/clock.ts';
 import { EnrolmentLinks, ProviderLinkMailer } from './core/enrolment-links.ts';
+import type { RpcPublisher } from './core/ports/rpc.ts';
 import { ChainResolver } from './core/rule-chain.ts';
 import { SelfService } from './core/self-service.ts';
-import { abuseStores, buildChallengeService, type CloudContext, tokenService } from './deps.ts';
+import {
+  abuseStores,
+  buildChallengeService,
+  buildPasswordResetApp,
+  type CloudContext,
+  tokenService,
+} from './deps.ts';
 import type { DirectoryContext } from './directory-deps.ts';
 import { createSelfServiceApp } from './selfservice/app.ts';
 
@@ -37,9 +44,20 @@ export function buildSelfService(
 }
 
 export function buildSelfServiceApp(
-  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; agentCacheMs?: number },
+  ctx: CloudContext & {
+    sqs: SQSClient;
+    dispatchQueueUrl: string;
+    agentCacheMs?: number;
+    /** Reaches the tenant's AD agent for the password reset; without it the reset routes are not served. */
+    rpcPublisher?: RpcPublisher;
+  },
 ) {
-  return createSelfServiceApp({ self: buildSelfService(ctx), log: ctx.log });
+  const { rpcPublisher } = ctx;
+  return createSelfServiceApp({
+    self: buildSelfService(ctx),
+    log: ctx.log,
+    ...(rpcPublisher && { extra: buildPasswordResetApp({ ...ctx, rpcPublisher }) }),
+  });
 }
 
 /**

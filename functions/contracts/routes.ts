@@ -146,6 +146,10 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'DELETE', path: '/v1/self/personal-passcode', fn: 'selfservice' },
   { method: 'POST', path: '/v1/self/authenticator', fn: 'selfservice' },
   { method: 'POST', path: '/v1/self/authenticator/{tokenId}/confirm', fn: 'selfservice' },
+  // The AD password reset: functions/selfservice/password-reset-routes.ts.
+  { method: 'POST', path: '/v1/self/password-reset', fn: 'selfservice' },
+  { method: 'POST', path: '/v1/self/password-reset/{resetId}/verify', fn: 'selfservice' },
+  { method: 'POST', path: '/v1/self/password-reset/{resetId}/password', fn: 'selfservice' },
 
   // Server-rendered pages and their bundled scripts and styles: functions/web/app.tsx. Forms post to the page
   // that shows them, so each page path takes GET and POST.

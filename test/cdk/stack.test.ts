@@ -158,10 +158,13 @@ describe('SmsPassStack', () => {
         .filter((k) => k !== 'NODE_OPTIONS')
         .sort();
     };
+    // Auth reaches the tenant's AD agent for password checks (rpc/req through IoT Core's data plane).
     expect(env(stack.functions.auth)).toEqual([
       'CREDENTIAL_KEY_ARN',
       'DISPATCH_QUEUE_URL',
+      'IOT_ENDPOINT',
       'SECRET_ARN',
+      'STAGE',
       'TABLE_NAME',
     ]);
     expect(env(stack.functions.dispatch)).toEqual([
@@ -371,21 +374,25 @@ describe('SmsPassStack', () => {
     expect(allows('iot:Connect', thingName({ ...me, stage: 'prod' }))).toBe(false);
   });
 
-  it('lets only dispatch publish to IoT, and only on agents jobs topics', () => {
-    const publish = statementsOf(stack.functions.dispatch).filter((s) =>
-      actionsOf(s).some((a) => a.startsWith('iot:')),
-    );
-    expect(publish).toHaveLength(1);
-    expect(actionsOf(publish[0]!)).toEqual(['iot:Publish']);
-    const resources = resourcesOf(publish[0]!);
-    expect(resources).toHaveLength(1);
-    expect(JSON.stringify(resources[0])).toMatch(/:topic\/s\/dev\/t\/\*\/a\/\*\/jobs"/);
-
-    for (const fn of [stack.functions.auth, stack.functions.events]) {
-      expect(
-        statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('iot:') || a === '*')),
-      ).toEqual([]);
-    }
+  it('lets dispatch publish only on agents jobs topics, and auth, selfservice and admin only on rpc/req', () => {
+    const iotStatements = (fn: (typeof stack.functions)[keyof typeof stack.functions]) =>
+      statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('iot:Publish') || a === '*'));
+    const onlyTopic = (fn: (typeof stack.functions)[keyof typeof stack.functions], topic: RegExp) => {
+      const publish = iotStatements(fn);
+      expect(publish).toHaveLength(1);
+      expect(actionsOf(publish[0]!)).toEqual(['iot:Publish']);
+      const resources = resourcesOf(publish[0]!);
+      expect(resources).toHaveLength(1);
+      expect(JSON.stringify(resources[0])).toMatch(topic);
+    };
+    onlyTopic(stack.functions.dispatch, /:topic\/s\/dev\/t\/\*\/a\/\*\/jobs"/);
+    for (const fn of [stack.functions.auth, stack.functions.selfservice, stack.functions.admin])
+      onlyTopic(fn, /:topic\/s\/dev\/t\/\*\/a\/\*\/rpc\/req"/);
+    expect(
+      statementsOf(stack.functions.events).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('iot:') || a === '*'),
+      ),
+    ).toEqual([]);
   });
 
   it('lets auth and dispatch enqueue dispatch jobs and read the secret; events may only enqueue', () => {

@@ -24,6 +24,8 @@ beforeAll(async () => {
     log: t.log,
     sqs: t.sqs,
     dispatchQueueUrl: t.queueUrl,
+    // Only which routes it serves is looked at here; no request reaches an agent.
+    rpcPublisher: { publishRequest: async () => {} },
   });
   const ctx = { dynamo: t.dynamo, table: TABLE, log: t.log, cipher: t.cipher };
   const providers = new ProviderChannels({

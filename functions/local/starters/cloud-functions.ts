@@ -30,7 +30,6 @@ import {
   buildSyncApp,
 } from '../../deps.ts';
 import { createSelfServiceApp } from '../../selfservice/app.ts';
-import { PASSWORD_RESET_BASE } from '../../selfservice/password-reset-routes.ts';
 import { buildEnrolmentLinkRoutes, buildSelfService } from '../../selfservice-deps.ts';
 import { buildWebApp } from '../../web-deps.ts';
 import { brokerSessions } from '../broker.ts';
@@ -112,15 +111,6 @@ export function wireCloudFunctions(options: {
         }
       : dispatchHandler;
 
-    // The self-service password reset has no function of its own yet (the self-service API will mount it):
-    // locally it answers its own paths in front of the auth app, which takes every unlisted path.
-    const passwordReset = buildPasswordResetApp({ ...ctx, ...queueCtx, rpcPublisher });
-    const authWithReset: FetchApp = {
-      fetch: (request) =>
-        new URL(request.url).pathname.startsWith(PASSWORD_RESET_BASE)
-          ? passwordReset.fetch(request)
-          : auth.fetch(request),
-    };
     // Enrolment links go by the tenant's e-mail provider, through the same provider channels dispatch uses.
     const providers = new ProviderChannels({
       cipher,
@@ -141,9 +131,14 @@ export function wireCloudFunctions(options: {
 
     return {
       apps: {
-        auth: authWithReset,
+        auth,
         sync: buildSyncApp(ctx),
-        selfservice: createSelfServiceApp({ self: selfService, log }),
+        // The password reset rides on the self-service API, as in AWS (selfservice-deps.ts).
+        selfservice: createSelfServiceApp({
+          self: selfService,
+          log,
+          extra: buildPasswordResetApp({ ...ctx, ...queueCtx, rpcPublisher }),
+        }),
         admin: buildAdminApp({
           ...ctx,
           identities: new LocalAgentIdentities(options.ca, mqtt.broker),
