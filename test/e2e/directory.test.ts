@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
+import { LOCAL_STAGE } from '../../functions/contracts/topics.ts';
 import { type LocalStack, startLocalStack } from '../../functions/local/stack.ts';
 
 let stack: LocalStack;
@@ -35,7 +36,8 @@ async function until(what: string, probe: () => boolean | Promise<boolean>, time
 
 const agentConnected = () =>
   Object.keys((stack.broker.aedes as unknown as { clients: Record<string, unknown> }).clients).some((id) =>
-    id.startsWith(`${stack.json.tenantId}:`),
+    // client id = thing name, `{stage}:{tenant}:{agent}`
+    id.startsWith(`${LOCAL_STAGE}:${stack.json.tenantId}:`),
   );
 
 describe('the directory APIs on the local stack', () => {
