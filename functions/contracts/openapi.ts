@@ -165,7 +165,12 @@ const SYNC_ROUTES: RouteDoc[] = [
     tag: 'sync',
     auth: 'sync',
     body: sync.StartRunRequest,
-    replies: { 201: { description: 'The run', schema: z.object({ runId: z.string() }) } },
+    replies: {
+      201: {
+        description: 'The run, and the mode the cloud took it as',
+        schema: z.object({ runId: z.string(), mode: sync.SyncMode }),
+      },
+    },
     errors: [400, 401],
   },
   {

@@ -128,7 +128,11 @@ export function resolveGroupPolicy(
 export class SyncService {
   constructor(private readonly deps: SyncServiceDeps) {}
 
-  async startRun(tenantId: string, mode: SyncMode = 'full'): Promise<{ runId: string }> {
+  /**
+   * The reply names the run's mode: a connector calls `complete` on a delta run only when the cloud says it took
+   * the run as a delta (an older cloud, ignoring the mode, would remove everyone the delta did not send).
+   */
+  async startRun(tenantId: string, mode: SyncMode = 'full'): Promise<{ runId: string; mode: SyncMode }> {
     const now = this.deps.clock.now();
     const run: SyncRun = {
       // Time first, so that run ids (and the history under them) sort by when the run began.
@@ -145,7 +149,7 @@ export class SyncService {
       status: 'open',
       createdAt: run.createdAt,
     });
-    return { runId: run.runId };
+    return { runId: run.runId, mode };
   }
 
   async pushBatch(tenant: Tenant, runId: string, users: SyncUser[]): Promise<BatchReply> {
