@@ -325,16 +325,8 @@ export function buildPasswordResetApp(
   const clock = ctx.clock ?? systemClock;
   const s = stores(ctx);
   const { guards } = abuseStores(ctx);
-  const challenges = new ChallengeService({
-    ...s,
-    queue: new SqsDispatchQueue(ctx.sqs, ctx.dispatchQueueUrl),
-    keys: ctx.keys,
-    clock,
-    ...abuseStores(ctx),
-    log: ctx.log,
-    chains: new ChainResolver({ config: new DynamoConfigStore(ctx.dynamo, ctx.table), clock }),
-    router: new AgentRouter({ directory: s.directory, clock }),
-  });
+  // The reset's passcode goes out exactly as a login's, through the same challenge lifecycle.
+  const challenges = buildChallengeService(ctx);
   const resets = new PasswordResetService({
     directory: s.directory,
     users: new DynamoUserStore(ctx.dynamo, ctx.table),
