@@ -354,6 +354,8 @@ export class SmsPassStack extends Stack {
     this.dispatch.queue.grantSendMessages(web);
     this.secret.grantRead(web);
     grantAgentEnrolment(web, web, stage);
+    // The portal's password reset pages reach the tenant's AD agent as selfservice does.
+    grantRpcRequests(web);
 
     this.functions = { auth, dispatch, events, sync, admin, operator, selfservice, web };
 

@@ -322,12 +322,19 @@ export {
 export function buildPasswordResetApp(
   ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; rpcPublisher: RpcPublisher },
 ) {
+  return passwordResetRoutes(buildPasswordResetService(ctx), ctx.log);
+}
+
+/** The reset domain, which the JSON API and the portal's reset pages share. */
+export function buildPasswordResetService(
+  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; rpcPublisher: RpcPublisher },
+) {
   const clock = ctx.clock ?? systemClock;
   const s = stores(ctx);
   const { guards } = abuseStores(ctx);
   // The reset's passcode goes out exactly as a login's, through the same challenge lifecycle.
   const challenges = buildChallengeService(ctx);
-  const resets = new PasswordResetService({
+  return new PasswordResetService({
     directory: s.directory,
     users: new DynamoUserStore(ctx.dynamo, ctx.table),
     guards,
@@ -338,5 +345,4 @@ export function buildPasswordResetApp(
     clock,
     log: ctx.log,
   });
-  return passwordResetRoutes(resets, ctx.log);
 }

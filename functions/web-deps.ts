@@ -15,6 +15,7 @@ import { DynamoWebSessionStore } from './adapters/dynamo/web-session-store.ts';
 import { AdminAccountService } from './core/admin-accounts.ts';
 import { KeysService } from './core/keys-service.ts';
 import { LockoutService } from './core/lockout-service.ts';
+import type { PasswordResetService } from './core/password-reset.ts';
 import type { AgentIdentities } from './core/ports/agent-registry.ts';
 import type { AgentSessions } from './core/ports/agents.ts';
 import type { CredentialCipher } from './core/ports/credentials.ts';
@@ -47,6 +48,8 @@ export interface WebContext extends DirectoryContext {
   clientIp: (c: Context) => string;
   /** The self-service domain (selfservice-deps.ts); without it there are no portal pages. */
   selfService?: SelfService;
+  /** The AD password reset domain (deps.ts buildPasswordResetService); without it the portal offers no reset. */
+  passwordResets?: PasswordResetService;
   /** What a test passcode needs to go out as a login's would; without it the users page offers none. */
   challenges?: { keys: DeploymentKeys; sqs: SQSClient; dispatchQueueUrl: string };
 }
@@ -105,6 +108,7 @@ export function buildWebApp(ctx: WebContext) {
         { name: 'smspass-portal', secure: ctx.secureCookies },
       ),
       clientIp: ctx.clientIp,
+      ...(ctx.passwordResets && { resets: ctx.passwordResets }),
     });
   return createWebApp({ admin, ...(portal && { portal }), log: ctx.log });
 }

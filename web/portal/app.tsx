@@ -8,6 +8,7 @@ import { type Context, Hono } from 'hono';
 import { raw } from 'hono/html';
 import { PersonalPasscodeRequest } from '../../functions/contracts/lockout.ts';
 import { DomainError } from '../../functions/core/errors.ts';
+import type { PasswordResetService } from '../../functions/core/password-reset.ts';
 import type { PortalScope } from '../../functions/core/ports/self-service.ts';
 import type { SelfService, SessionContext } from '../../functions/core/self-service.ts';
 import type { WebSession } from '../../functions/core/web-sessions.ts';
@@ -15,11 +16,14 @@ import { csrfGuard, type SessionCookie } from '../../functions/web/session-http.
 import { formOf } from '../admin/context.ts';
 import { Csrf, Field, Notice, Select } from '../layout/components.tsx';
 import { Shell } from '../layout/shell.tsx';
+import { passwordResetPages } from './password-reset.tsx';
 
 export interface PortalDeps {
   self: SelfService;
   sessions: SessionCookie;
   clientIp: (c: Context) => string;
+  /** The AD password reset; without it the sign-in page offers no "forgot your password". */
+  resets?: PasswordResetService;
 }
 
 type Env = { Variables: { session: WebSession; who: SessionContext } };
@@ -59,20 +63,27 @@ export function portalApp(deps: PortalDeps) {
 
   app.get('/', (c) => c.redirect(c.get('session') ? '/portal/profile' : '/portal/sign-in', 303));
 
-  app.get('/sign-in', (c) => c.html(<SignInPage tenant={c.req.query('tenant') ?? ''} />));
+  const canReset = deps.resets !== undefined;
+  app.get('/sign-in', (c) => c.html(<SignInPage tenant={c.req.query('tenant') ?? ''} canReset={canReset} />));
   app.post('/sign-in', async (c) => {
     const form = await formOf(c);
     const tenant = (form.tenant ?? '').trim();
     const username = (form.username ?? '').trim();
     if (!tenant || !username)
-      return c.html(<SignInPage tenant={tenant} username={username} error="Fill in both fields." />, 400);
+      return c.html(
+        <SignInPage tenant={tenant} username={username} canReset={canReset} error="Fill in both fields." />,
+        400,
+      );
     try {
       const started = await self.startSignIn({ tenant, username }, ip(c));
       return c.html(
         <CodePage tenant={tenant} signInId={started.challengeId} destination={started.destination} />,
       );
     } catch (error) {
-      return c.html(<SignInPage tenant={tenant} username={username} error={messageOf(error)} />, 400);
+      return c.html(
+        <SignInPage tenant={tenant} username={username} canReset={canReset} error={messageOf(error)} />,
+        400,
+      );
     }
   });
   app.post('/sign-in/code', async (c) => {
@@ -115,6 +126,9 @@ export function portalApp(deps: PortalDeps) {
       return c.html(<EnrolPage tenant="" token="" error={messageOf(error)} />, 410);
     }
   });
+
+  // The password reset needs no portal session: a locked-out user has no way to sign in.
+  if (deps.resets) app.route('/password-reset', passwordResetPages({ resets: deps.resets, clientIp: ip }));
 
   app.post('/sign-out', async (c) => {
     await sessions.end(c);
@@ -300,7 +314,7 @@ function Message(props: { title: string; text: string }) {
   );
 }
 
-function SignInPage(props: { tenant: string; username?: string; error?: string }) {
+function SignInPage(props: { tenant: string; username?: string; canReset: boolean; error?: string }) {
   return (
     <Page title="Sign in">
       {props.error && <Notice kind="error">{props.error}</Notice>}
@@ -319,6 +333,15 @@ function SignInPage(props: { tenant: string; username?: string; error?: string }
           <button type="submit">Send passcode</button>
         </div>
       </form>
+      {props.canReset && (
+        <p>
+          <a
+            href={`/portal/password-reset${props.tenant ? `?tenant=${encodeURIComponent(props.tenant)}` : ''}`}
+          >
+            Forgot your password?
+          </a>
+        </p>
+      )}
     </Page>
   );
 }

@@ -27,6 +27,7 @@ import {
   buildEventsHandler,
   buildOperatorApp,
   buildPasswordResetApp,
+  buildPasswordResetService,
   buildSyncApp,
 } from '../../deps.ts';
 import { createSelfServiceApp } from '../../selfservice/app.ts';
@@ -154,6 +155,7 @@ export function wireCloudFunctions(options: {
           // The local router hands the apps a Request only, and the stack listens on loopback.
           clientIp: () => '127.0.0.1',
           selfService,
+          passwordResets: buildPasswordResetService({ ...ctx, ...queueCtx, rpcPublisher }),
           challenges: { keys: options.keys, ...queueCtx },
         }),
       },
