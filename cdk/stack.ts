@@ -381,6 +381,18 @@ export class SmsPassStack extends Stack {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Enrolment links (admin API) lead to the portal that this same API serves, and are mailed by the tenant's
+    // e-mail provider, which may send through SES.
+    admin.addEnvironment(ENV.portalUrl, `${this.api.apiEndpoint}/portal`);
+    admin.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        resources: [
+          this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' }),
+          this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: '*' }),
+        ],
+      }),
+    );
     const defaultStage = this.api.defaultStage?.node.defaultChild as apigwv2.CfnStage;
     defaultStage.accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,

@@ -16,6 +16,8 @@ export const ENV = {
   jobsQueueUrl: 'JOBS_QUEUE_URL',
   /** The stage (`dev`, `prod`, …): the agents' topics and thing names carry it (contracts/topics.ts). */
   stage: 'STAGE',
+  /** The portal's base URL (`…/portal`): the admin API's enrolment links lead there. */
+  portalUrl: 'PORTAL_URL',
   /** The logger's threshold; the stack leaves it unset, which means `info`. */
   logLevel: 'LOG_LEVEL',
 } as const;

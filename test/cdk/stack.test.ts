@@ -247,7 +247,7 @@ describe('SmsPassStack', () => {
           .sort(),
       ).toEqual(
         fn === stack.functions.admin
-          ? ['AGENT_POLICY_NAME', 'CREDENTIAL_KEY_ARN', 'IOT_ENDPOINT', 'STAGE', 'TABLE_NAME']
+          ? ['AGENT_POLICY_NAME', 'CREDENTIAL_KEY_ARN', 'IOT_ENDPOINT', 'PORTAL_URL', 'STAGE', 'TABLE_NAME']
           : fn === stack.functions.operator
             ? ['JOBS_QUEUE_URL', 'TABLE_NAME']
             : ['TABLE_NAME'],
