@@ -7,10 +7,13 @@
  *   if (!chromium.available) reportMissingBrowser(chromium.reason);
  *   describe.skipIf(!chromium.available)('…', () => { … await launchBrowser() … });
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { it } from 'vitest';
+import { base32Decode, totp } from '../../functions/core/channels/totp.ts';
+import type { StackJson } from '../../functions/local/data-folder.ts';
+import type { ConsoleLogin } from '../../functions/local/seed-console.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -68,4 +71,66 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/** The current code of a console account's authenticator app. */
+export const consoleCode = (login: ConsoleLogin) => totp(base32Decode(login.totpSecret), Date.now());
+
+/** Signs a console account in (password, then the TOTP code) on a new page of `context`; returns the page. */
+export async function signInToConsole(
+  context: BrowserContext,
+  baseUrl: string,
+  login: ConsoleLogin,
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/admin`);
+  await page.getByLabel('E-mail address').fill(login.email);
+  await page.getByLabel('Password').fill(login.password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Code').fill(consoleCode(login));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState('load');
+  return page;
+}
+
+/** Every SMS the local stack's simulated modems sent so far (`{"to","text"}` lines of the outbox). */
+export function simulatorOutbox(file: string): Array<{ to: string; text: string }> {
+  return (existsSync(file) ? readFileSync(file, 'utf8') : '')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { to: string; text: string });
+}
+
+export const smsCountTo = (file: string, to: string) =>
+  simulatorOutbox(file).filter((m) => m.to === to).length;
+
+/** The passcode in an SMS text ("… code is 123456 …"). */
+export const passcodeIn = (text: string) => /code is (\w+)/.exec(text)?.[1] ?? '';
+
+/** Waits for one more SMS to `to` than `before`, and returns the newest. */
+export async function nextSmsTo(file: string, to: string, before: number) {
+  for (;;) {
+    const sent = simulatorOutbox(file).filter((m) => m.to === to);
+    if (sent.length > before) return sent.at(-1)!;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Signs a user in to the portal with the passcode the simulated modem sent to `mobile`; ends on the profile. */
+export async function signInToPortal(
+  page: Page,
+  stack: Pick<StackJson, 'apiUrl' | 'tenantId' | 'simulator'>,
+  username: string,
+  mobile: string,
+): Promise<void> {
+  const outbox = stack.simulator.outbox;
+  await page.goto(`${stack.apiUrl}/portal/sign-in?tenant=${stack.tenantId}`);
+  await page.getByLabel('Username').fill(username);
+  const before = smsCountTo(outbox, mobile);
+  await page.getByRole('button', { name: 'Send passcode' }).click();
+  await page.getByLabel('Passcode').waitFor();
+  const sms = await nextSmsTo(outbox, mobile, before);
+  await page.getByLabel('Passcode').fill(passcodeIn(sms.text));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Your sign-in details' }).waitFor();
 }

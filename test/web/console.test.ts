@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
-import { base32Decode, totp } from '../../functions/core/channels/totp.ts';
 import { localDynamo } from '../../functions/local/aws-local.ts';
 import type { ConsoleLogin } from '../../functions/local/seed-console.ts';
 import { type LocalStack, startLocalStack, TABLE_NAME } from '../../functions/local/stack.ts';
@@ -20,6 +19,7 @@ import {
   type RunningBrowser,
   reportMissingBrowser,
   screenshot,
+  signInToConsole,
 } from '../support/browser.ts';
 
 const chromium = browserAvailability();
@@ -29,20 +29,7 @@ let stack: LocalStack;
 let browser: RunningBrowser;
 let base: string;
 
-/** The current code of an account's authenticator app. */
-const codeOf = (login: ConsoleLogin) => totp(base32Decode(login.totpSecret), Date.now());
-
-async function signIn(context: BrowserContext, login: ConsoleLogin): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/admin`);
-  await page.getByLabel('E-mail address').fill(login.email);
-  await page.getByLabel('Password').fill(login.password);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByLabel('Code').fill(codeOf(login));
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForLoadState('load');
-  return page;
-}
+const signIn = (context: BrowserContext, login: ConsoleLogin) => signInToConsole(context, base, login);
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,6 @@
  * agent, which sets it in Samba. Afterwards the new password binds in Samba and the old one does not. Samba's
  * "too short" comes back as the plain message beside the password field. Screenshots go to test-artifacts/.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,9 +24,12 @@ import { FakeSender } from '../edge-agent/agent/fake-sender.ts';
 import {
   browserAvailability,
   launchBrowser,
+  nextSmsTo,
+  passcodeIn,
   type RunningBrowser,
   reportMissingBrowser,
   screenshot,
+  smsCountTo,
 } from '../support/browser.ts';
 import { type SambaDc, sambaAvailable, startSambaDc } from '../support/samba.ts';
 
@@ -72,17 +74,9 @@ async function api(method: string, route: string, body?: unknown, key = stack.js
   return json;
 }
 
-const outbox = () =>
-  (existsSync(stack.json.simulator.outbox) ? readFileSync(stack.json.simulator.outbox, 'utf8') : '')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { to: string; text: string });
-const countTo = (to: string) => outbox().filter((m) => m.to === to).length;
-const nextCode = (to: string, before: number) =>
-  until(`an SMS to ${to}`, () => {
-    const sent = outbox().filter((m) => m.to === to);
-    return sent.length > before ? /code is (\w+)/.exec(sent.at(-1)!.text)?.[1] : undefined;
-  });
+const countTo = (to: string) => smsCountTo(stack.json.simulator.outbox, to);
+const nextCode = async (to: string, before: number) =>
+  passcodeIn((await nextSmsTo(stack.json.simulator.outbox, to, before)).text);
 
 /** Whether `password` binds as the user in Samba, over LDAPS with the DC's CA. */
 async function binds(username: string, password: string): Promise<boolean> {

@@ -4,7 +4,6 @@
  * it after), and sets a personal passcode. Attacks: a post without the CSRF token, and user B acting on
  * user A's number change. Screenshots go to test-artifacts/.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
@@ -12,9 +11,13 @@ import { type LocalStack, startLocalStack } from '../../functions/local/stack.ts
 import {
   browserAvailability,
   launchBrowser,
+  nextSmsTo,
+  passcodeIn,
   type RunningBrowser,
   reportMissingBrowser,
   screenshot,
+  signInToPortal,
+  smsCountTo,
 } from '../support/browser.ts';
 
 const chromium = browserAvailability();
@@ -24,22 +27,9 @@ let stack: LocalStack;
 let browser: RunningBrowser;
 const PHONE = { width: 390, height: 844 };
 
-const outbox = () =>
-  (existsSync(stack.json.simulator.outbox) ? readFileSync(stack.json.simulator.outbox, 'utf8') : '')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { to: string; text: string });
-
-/** Waits for one more SMS to `to` than there were (`before`), and returns it. */
-async function nextSms(to: string, before: number) {
-  for (;;) {
-    const sent = outbox().filter((m) => m.to === to);
-    if (sent.length > before) return sent.at(-1)!;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-const countTo = (to: string) => outbox().filter((m) => m.to === to).length;
-const codeIn = (text: string) => /code is (\w+)/.exec(text)?.[1] ?? '';
+const countTo = (to: string) => smsCountTo(stack.json.simulator.outbox, to);
+const nextSms = (to: string, before: number) => nextSmsTo(stack.json.simulator.outbox, to, before);
+const codeIn = passcodeIn;
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.json.apiUrl}${path}`, {
@@ -50,17 +40,8 @@ async function api(method: string, path: string, body?: unknown) {
   return (await res.json()) as Record<string, unknown>;
 }
 
-async function signIn(page: Page, username: string, mobile: string) {
-  await page.goto(`${stack.json.apiUrl}/portal/sign-in?tenant=${stack.json.tenantId}`);
-  await page.getByLabel('Username').fill(username);
-  const before = countTo(mobile);
-  await page.getByRole('button', { name: 'Send passcode' }).click();
-  await page.getByLabel('Passcode').waitFor();
-  const sms = await nextSms(mobile, before);
-  await page.getByLabel('Passcode').fill(codeIn(sms.text));
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Your sign-in details' }).waitFor();
-}
+const signIn = (page: Page, username: string, mobile: string) =>
+  signInToPortal(page, stack.json, username, mobile);
 
 describe.skipIf(!chromium.available)('the self-service portal in a browser', () => {
   beforeAll(async () => {
