@@ -27,8 +27,12 @@ const plain = (error: unknown) => {
   if (error instanceof DomainError) return PLAIN[error.code] ?? error.message;
   throw error;
 };
-/** Refusals after which the same reset id cannot be used again: the user starts over. */
-const ENDS_THE_RESET = new Set(['not_found', 'reset_state', 'user_locked']);
+/** Refusals after which the same reset id cannot be used again (the user starts over), with their status. */
+const ENDS_THE_RESET: Record<string, 404 | 409 | 423> = {
+  not_found: 404,
+  reset_state: 409,
+  user_locked: 423,
+};
 
 export function passwordResetPages(deps: {
   resets: PasswordResetService;
@@ -105,7 +109,8 @@ export function passwordResetPages(deps: {
       );
     } catch (error) {
       const code = error instanceof DomainError ? error.code : '';
-      if (ENDS_THE_RESET.has(code)) return c.html(<EndedPage tenant={tenant} text={plain(error)} />, 409);
+      const ended = ENDS_THE_RESET[code];
+      if (ended) return c.html(<EndedPage tenant={tenant} text={plain(error)} />, ended);
       return page({ passcode: plain(error) }, 400);
     }
   });
@@ -130,7 +135,8 @@ export function passwordResetPages(deps: {
       // AD said no: nothing changed, the message goes beside the field and the same reset may try again.
       if (error instanceof PasswordPolicyError) return page({ newPassword: error.message }, 422);
       const code = error instanceof DomainError ? error.code : '';
-      if (ENDS_THE_RESET.has(code)) return c.html(<EndedPage tenant={tenant} text={plain(error)} />, 409);
+      const ended = ENDS_THE_RESET[code];
+      if (ended) return c.html(<EndedPage tenant={tenant} text={plain(error)} />, ended);
       if (code === 'directory_unavailable' && /in time/.test((error as Error).message))
         return c.html(<EndedPage tenant={tenant} text={(error as Error).message} />, 503);
       return page({ '': plain(error) }, 503);
