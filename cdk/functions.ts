@@ -31,8 +31,12 @@ export const FUNCTIONS = {
   admin: { entry: 'functions/admin/lambda.ts', memoryMiB: 512, timeoutSeconds: 30 },
   /** Operator API: tenants, limits, usage, suspension. Deleting a tenant purges its partition. */
   operator: { entry: 'functions/operator/lambda.ts', memoryMiB: 512, timeoutSeconds: 300 },
-  /** Self-service JSON API: portal sign-in by passcode, the user's own numbers, passcode and app. */
-  selfservice: { entry: 'functions/selfservice/lambda.ts', memoryMiB: 512, timeoutSeconds: 10 },
+  /**
+   * Self-service JSON API: portal sign-in by passcode, the user's own numbers, passcode and app, and the AD
+   * password reset, which waits up to 15 s for the agent: the function must outlive that wait (API Gateway's
+   * own limit is 30 s), or a slow DC leaves the reset stuck mid-way with no answer to the user.
+   */
+  selfservice: { entry: 'functions/selfservice/lambda.ts', memoryMiB: 512, timeoutSeconds: 30 },
   /** Consumer of the dispatch queue: runs rule chains and publishes jobs to agents over IoT Core. */
   dispatch: { entry: 'functions/dispatch/lambda.ts', memoryMiB: 256, timeoutSeconds: 30 },
   /** Consumer of the events queue: job receipts, modem health, RPC replies from agents. */

@@ -9,6 +9,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SmsPassStack } from '../../cdk/stack.ts';
+import { SET_PASSWORD_TIMEOUT_MS } from '../../functions/core/password-reset.ts';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;
@@ -72,5 +73,14 @@ describe('the portal’s wiring in the stack', () => {
       IOT_ENDPOINT: 'example-ats.iot.eu-west-1.amazonaws.com',
       STAGE: 'dev',
     });
+  });
+
+  it('gives the functions that set AD passwords more time than the wait for the agent, within API Gateway’s 30 s', () => {
+    for (const fn of [stack.functions.selfservice, stack.functions.web]) {
+      const timeout = template.findResources('AWS::Lambda::Function')[logicalId(fn.node.defaultChild)]
+        ?.Properties.Timeout as number;
+      expect(timeout * 1000).toBeGreaterThan(SET_PASSWORD_TIMEOUT_MS);
+      expect(timeout).toBeLessThanOrEqual(30);
+    }
   });
 });
