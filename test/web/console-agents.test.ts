@@ -317,13 +317,22 @@ describe.skipIf(!chromium.available)('the agents, logs and AD sync pages in chro
       expect(new URL((await next.getAttribute('href'))!, base).searchParams.get('action')).toBe(
         'modem_group.created',
       );
-      if (pages === 2) await screenshot(page, 'console-logs-audit-page-1');
+      if (pages === 1) await screenshot(page, 'console-logs-audit-page-1');
       await next.click();
       await page.waitForLoadState('load');
     }
     expect(pages).toBeGreaterThanOrEqual(2);
+    expect(await page.getByRole('link', { name: '← Newest' }).count()).toBe(1);
     expect([...seen].filter((s) => /bulk-\d\d/.test(s))).toHaveLength(30);
     await screenshot(page, 'console-logs-audit-last-page');
+
+    // The groups' page: each group with the agents serving it and their modems' health.
+    await page.goto(`${base}/admin/modem-groups`);
+    expect(await textOf(page.getByRole('row', { name: /^default/ }))).toMatch(/edge-1.*online/);
+    await page.getByLabel('Name', { exact: true }).fill('bulk-00');
+    await page.getByRole('button', { name: 'Create modem group' }).click();
+    expect(await textOf(page.locator('#f-name-error'))).toMatch(/exists already/);
+    await screenshot(page, 'console-modem-groups');
   });
 
   it('shows a sync run with its rejected user and why', async () => {

@@ -33,6 +33,7 @@ import {
   valuesOf,
 } from './context.ts';
 import { domainErrors, zodErrors } from './forms.ts';
+import { EVENT_LABEL } from './logs.tsx';
 import { consolePage } from './page.tsx';
 import { when } from './paging.ts';
 import { SignalChart, signalText } from './signal-chart.tsx';
@@ -331,14 +332,17 @@ export function agentPages(deps: AgentPagesDeps) {
             {events.events.length === 0 ? (
               <Empty>No service events in the last 30 days.</Empty>
             ) : (
-              <ul>
-                {events.events.map((e) => (
-                  <li>
-                    {when(e.at)}: <strong>{e.type}</strong>
-                    {e.modem && ` ${e.modem}`}
-                    {e.reason && ` (${e.reason})`}
-                  </li>
-                ))}
+              <ul class="events">
+                {events.events.map((e) => {
+                  const label = EVENT_LABEL[e.type] ?? { text: e.type, tone: 'warn' as const };
+                  return (
+                    <li>
+                      <Badge tone={label.tone}>{label.text}</Badge> {e.modem && <strong>{e.modem}</strong>}{' '}
+                      {e.reason && `(${e.reason}) `}
+                      <span class="hint">{when(e.at)}</span>
+                    </li>
+                  );
+                })}
               </ul>
             )}
             <p>
@@ -363,7 +367,13 @@ export function agentPages(deps: AgentPagesDeps) {
               <section class="card modem" aria-labelledby={headingId}>
                 <h3 id={headingId}>
                   {m.modem} <span class="hint">group {m.group}</span>{' '}
-                  {m.healthy ? <Badge tone="ok">healthy</Badge> : <Badge tone="bad">unhealthy</Badge>}
+                  {agent.state !== 'online' ? (
+                    <Badge tone="muted">{m.healthy ? 'healthy' : 'unhealthy'} at its last report</Badge>
+                  ) : m.healthy ? (
+                    <Badge tone="ok">healthy</Badge>
+                  ) : (
+                    <Badge tone="bad">unhealthy</Badge>
+                  )}
                 </h3>
                 <dl class="facts">
                   <dt>Signal</dt>
@@ -512,12 +522,16 @@ export function modemGroupPages(deps: AgentPagesDeps) {
         {names.length === 0 ? (
           <Empty>No modem groups yet. Create one below.</Empty>
         ) : (
-          <Table caption="Modem groups" head={['Group', 'Agents serving it', 'Modems', '']}>
+          <Table
+            caption="Modem groups"
+            head={['Group', 'Agents serving it', 'Modems of online agents', ...(write ? ['Change'] : [])]}
+          >
             {names.map((name) => {
               const serving = agents.filter((a) => a.modemGroups.includes(name));
-              const modems = agents.flatMap((a) =>
-                Object.values(a.modems ?? {}).filter((m) => m.group === name),
-              );
+              // an offline agent's last reports say nothing about what can send now
+              const modems = agents
+                .filter((a) => a.state === 'online')
+                .flatMap((a) => Object.values(a.modems ?? {}).filter((m) => m.group === name));
               const healthy = modems.filter((m) => m.healthy).length;
               const online = serving.filter((a) => a.state === 'online').length;
               return (
@@ -557,24 +571,26 @@ export function modemGroupPages(deps: AgentPagesDeps) {
                       </>
                     )}
                   </td>
-                  <td>
-                    {write && described.has(name) && (
-                      <PostForm
-                        action={`/admin/modem-groups/${encodeURIComponent(name)}/delete`}
-                        csrf={csrf}
-                        class="inline"
-                        confirm={`Delete modem group ${name}?`}
-                      >
-                        <button
-                          type="submit"
-                          class="small secondary"
-                          aria-label={`Delete modem group ${name}`}
+                  {write && (
+                    <td>
+                      {described.has(name) && tenant?.defaultModemGroup !== name && (
+                        <PostForm
+                          action={`/admin/modem-groups/${encodeURIComponent(name)}/delete`}
+                          csrf={csrf}
+                          class="inline"
+                          confirm={`Delete modem group ${name}?`}
                         >
-                          Delete
-                        </button>
-                      </PostForm>
-                    )}
-                  </td>
+                          <button
+                            type="submit"
+                            class="small secondary"
+                            aria-label={`Delete modem group ${name}`}
+                          >
+                            Delete
+                          </button>
+                        </PostForm>
+                      )}
+                    </td>
+                  )}
                 </tr>
               );
             })}

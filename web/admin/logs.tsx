@@ -15,16 +15,7 @@ import { InvalidMessageLogCursorError } from '../../functions/core/message-log.t
 import { maskPhonesIn } from '../../functions/core/phone.ts';
 import type { AuditEntry } from '../../functions/core/ports/audit.ts';
 import { InvalidServiceEventCursorError } from '../../functions/core/service-events.ts';
-import {
-  Badge,
-  Empty,
-  Field,
-  type FieldErrors,
-  NextPage,
-  Notice,
-  Select,
-  Table,
-} from '../layout/components.tsx';
+import { Badge, Empty, Field, type FieldErrors, Notice, Select, Table } from '../layout/components.tsx';
 import { type ConsoleContext, type ConsoleEnv, tenantOf } from './context.ts';
 import { consolePage } from './page.tsx';
 import { type Collected, collect, cursorOf, dayBound, hrefWith, type Range, when } from './paging.ts';
@@ -77,6 +68,24 @@ function DateFields(props: { q: Record<string, string>; errors: FieldErrors }) {
   );
 }
 
+/** Forward by the service's cursor; back to the newest once paged on (the cursors lead one way only). */
+function Pager(props: {
+  path: string;
+  q: Record<string, string>;
+  cursor: string | undefined;
+  paged: boolean;
+}) {
+  const next = props.cursor && hrefWith(props.path, { ...props.q, cursor: props.cursor });
+  if (!next && !props.paged) return null;
+  return (
+    <p class="pager">
+      {props.paged && <a href={hrefWith(props.path, props.q)}>← Newest</a>}
+      {props.paged && next && ' · '}
+      {next && <a href={next}>Next page →</a>}
+    </p>
+  );
+}
+
 function FilterForm(props: { action: string; children?: Child; clear: boolean }) {
   return (
     <form method="get" action={props.action} class="filters" aria-label="Filters">
@@ -119,7 +128,8 @@ const STATUS_TONE: Record<string, 'ok' | 'warn' | 'bad' | 'muted'> = {
   sending: 'warn',
 };
 
-const EVENT_LABEL: Record<string, { text: string; tone: 'ok' | 'warn' | 'bad' }> = {
+/** Service events in words, with a tone for down (bad) and back (ok). */
+export const EVENT_LABEL: Record<string, { text: string; tone: 'ok' | 'warn' | 'bad' }> = {
   'agent.connected': { text: 'agent connected', tone: 'ok' },
   'agent.disconnected': { text: 'agent disconnected', tone: 'bad' },
   'modem.up': { text: 'modem up', tone: 'ok' },
@@ -232,7 +242,12 @@ export function logPages(deps: LogPagesDeps) {
             ))}
           </Table>
         )}
-        <NextPage href={page.cursor && hrefWith('/admin/logs/messages', { ...q, cursor: page.cursor })} />
+        <Pager
+          path="/admin/logs/messages"
+          q={q}
+          cursor={page.cursor}
+          paged={!stale && cursorOf(c.req.query('cursor')) !== undefined}
+        />
       </>,
     );
   });
@@ -335,8 +350,11 @@ export function logPages(deps: LogPagesDeps) {
             })}
           </Table>
         )}
-        <NextPage
-          href={page.cursor && hrefWith('/admin/logs/service-status', { ...q, cursor: page.cursor })}
+        <Pager
+          path="/admin/logs/service-status"
+          q={q}
+          cursor={page.cursor}
+          paged={!stale && cursorOf(c.req.query('cursor')) !== undefined}
         />
       </>,
     );
@@ -373,25 +391,13 @@ export function logPages(deps: LogPagesDeps) {
         <h2 id="h-log">Audit</h2>
         <p>
           Who changed what and when, with the state before and after. Numbers are masked; keys never shown.
+          Filter by part of who did it (an e-mail, a key prefix, <code>agent:</code>…) and by the start of the
+          action (<code>agent.</code>, <code>user.locked</code>…).
         </p>
         <FilterForm action="/admin/logs/audit" clear={filtered}>
           <DateFields q={q} errors={errors} />
-          <Field
-            name="actor"
-            label="Who (contains)"
-            type="search"
-            value={q.actor}
-            errors={errors}
-            hint="An e-mail, key prefix or agent:…"
-          />
-          <Field
-            name="action"
-            label="Action starts with"
-            type="search"
-            value={q.action}
-            errors={errors}
-            hint="e.g. agent. or user.locked"
-          />
+          <Field name="actor" label="Who (contains)" type="search" value={q.actor} errors={errors} />
+          <Field name="action" label="Action starts with" type="search" value={q.action} errors={errors} />
         </FilterForm>
         {stale && <Notice kind="info">{STALE}</Notice>}
         {page.rows.length === 0 ? (
@@ -417,7 +423,12 @@ export function logPages(deps: LogPagesDeps) {
             ))}
           </Table>
         )}
-        <NextPage href={page.cursor && hrefWith('/admin/logs/audit', { ...q, cursor: page.cursor })} />
+        <Pager
+          path="/admin/logs/audit"
+          q={q}
+          cursor={page.cursor}
+          paged={!stale && cursorOf(c.req.query('cursor')) !== undefined}
+        />
       </>,
     );
   });

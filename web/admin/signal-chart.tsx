@@ -6,13 +6,15 @@
 import type { ModemReport } from '../../functions/core/ports/directory.ts';
 import { when } from './paging.ts';
 
-const W = 640;
-const H = 220;
-const LEFT = 64;
+const W = 800;
+const H = 240;
+const LEFT = 76;
 const RIGHT = 16;
 const TOP = 12;
 const BOTTOM = 40;
-const PLOT_W = W - LEFT - RIGHT;
+/** Points keep clear of the axis. */
+const INSET = 10;
+const PLOT_W = W - LEFT - RIGHT - 2 * INSET;
 const PLOT_H = H - TOP - BOTTOM;
 const CSQ_MAX = 31;
 
@@ -22,6 +24,7 @@ const MUTED = '#555d66';
 const LINE = '#d0d6dc';
 const ACCENT = '#0b5cad';
 const BAD = '#b3261e';
+const BAD_BG = '#f8d7d4';
 
 /** A reading's RSSI, or null when the modem did not know it. */
 export const csqOf = (signal: number | null | undefined) =>
@@ -53,7 +56,7 @@ export function SignalChart(props: { id: string; modem: string; history: ModemRe
   const first = times[0]!;
   const last = times.at(-1)!;
   const span = last - first;
-  const x = (t: number) => LEFT + (span > 0 ? ((t - first) / span) * PLOT_W : PLOT_W / 2);
+  const x = (t: number) => LEFT + INSET + (span > 0 ? ((t - first) / span) * PLOT_W : PLOT_W / 2);
   const y = (csq: number) => TOP + PLOT_H - (csq / CSQ_MAX) * PLOT_H;
 
   // A gap in the line wherever the modem did not know its signal.
@@ -83,18 +86,23 @@ export function SignalChart(props: { id: string; modem: string; history: ModemRe
       <svg
         class="chart"
         viewBox={`0 0 ${W} ${H}`}
-        width={W}
-        height={H}
+        width="100%"
         role="img"
         aria-labelledby={`${titleId} ${descId}`}
         data-points={String(readings.length)}
       >
         <title id={titleId}>Signal strength of {props.modem} over time</title>
         <desc id={descId}>{summary}</desc>
+        {readings.map((r, i) =>
+          r.healthy ? null : (
+            // an unhealthy report shades its moment, whatever its signal
+            <rect x={x(times[i]!) - 6} y={TOP} width="12" height={PLOT_H} fill={BAD_BG} />
+          ),
+        )}
         {GRID.map((csq) => (
           <g>
             <line x1={LEFT} x2={W - RIGHT} y1={y(csq)} y2={y(csq)} stroke={LINE} stroke-width="1" />
-            <text x={LEFT - 6} y={y(csq) + 4} text-anchor="end" font-size="11" fill={MUTED}>
+            <text x={LEFT - 6} y={y(csq) + 4} text-anchor="end" font-size="12" fill={MUTED}>
               {dbmOf(csq)} dBm
             </text>
           </g>
@@ -119,17 +127,18 @@ export function SignalChart(props: { id: string; modem: string; history: ModemRe
             <rect x={cx - 4} y={y(csq) - 4} width="8" height="8" fill={BAD} />
           );
         })}
-        <text x={LEFT} y={H - 14} font-size="11" fill={INK}>
+        <text x={LEFT + INSET} y={H - 14} font-size="12" fill={INK}>
           {when(readings[0]!.at)}
         </text>
         {span > 0 && (
-          <text x={W - RIGHT} y={H - 14} text-anchor="end" font-size="11" fill={INK}>
+          <text x={W - RIGHT} y={H - 14} text-anchor="end" font-size="12" fill={INK}>
             {when(readings.at(-1)!.at)}
           </text>
         )}
       </svg>
       <figcaption class="hint">
-        {summary} Circles: healthy reports; squares: unhealthy; ticks on the axis: no signal reading.
+        {summary} Circles: healthy reports; red squares and shading: unhealthy reports; red ticks on the axis:
+        no signal reading.
       </figcaption>
       <details>
         <summary>The readings as a table</summary>
