@@ -326,6 +326,13 @@ describe.skipIf(!chromium.available)('the agents, logs and AD sync pages in chro
     expect([...seen].filter((s) => /bulk-\d\d/.test(s))).toHaveLength(30);
     await screenshot(page, 'console-logs-audit-last-page');
 
+    // A cursor no service handed out (an old or edited link): the newest entries, and a word why.
+    for (const log of ['messages', 'service-status', 'audit']) {
+      const stale = await page.goto(`${base}/admin/logs/${log}?cursor=bm90LWEtY3Vyc29y`);
+      expect(stale?.status(), log).toBe(200);
+      expect(await textOf(page.getByRole('status')), log).toMatch(/no longer valid/);
+    }
+
     // The groups' page: each group with the agents serving it and their modems' health.
     await page.goto(`${base}/admin/modem-groups`);
     expect(await textOf(page.getByRole('row', { name: /^default/ }))).toMatch(/edge-1.*online/);
