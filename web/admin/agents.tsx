@@ -77,14 +77,15 @@ function listErrors(errors: FieldErrors): FieldErrors {
   return out;
 }
 
+/** The tenant's modem groups, sorted, with its default group first (what a new agent serves unless told). */
 async function groupNames(deps: AgentPagesDeps, tenantId: string): Promise<string[]> {
   const [groups, tenant] = await Promise.all([
     deps.config.list(tenantId, 'modemGroup'),
     deps.directory.getTenant(tenantId),
   ]);
-  const names = new Set(groups.map((g) => g.name));
-  if (tenant?.defaultModemGroup) names.add(tenant.defaultModemGroup);
-  return [...names].sort();
+  const fallback = tenant?.defaultModemGroup;
+  const others = groups.map((g) => g.name).filter((name) => name !== fallback);
+  return [...(fallback ? [fallback] : []), ...others.sort()];
 }
 
 function GroupChoices(props: { groups: string[]; checked: string[]; errors?: FieldErrors | undefined }) {
