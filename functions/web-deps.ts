@@ -11,6 +11,7 @@ import { portalApp } from '../web/portal/app.tsx';
 import { DynamoAdminAccountStore } from './adapters/dynamo/admin-account-store.ts';
 import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
+import { DynamoSyncHistoryStore } from './adapters/dynamo/sync-history-store.ts';
 import { DynamoWebSessionStore } from './adapters/dynamo/web-session-store.ts';
 import { AdminAccountService } from './core/admin-accounts.ts';
 import { KeysService } from './core/keys-service.ts';
@@ -21,6 +22,7 @@ import type { AgentSessions } from './core/ports/agents.ts';
 import type { CredentialCipher } from './core/ports/credentials.ts';
 import type { DeploymentKeys } from './core/secrets.ts';
 import { PORTAL_SESSION, type SelfService } from './core/self-service.ts';
+import { SyncHistoryService } from './core/sync-history.ts';
 import { WebSessions } from './core/web-sessions.ts';
 import { abuseStores, buildChallengeService } from './deps.ts';
 import { adminServices, buildOperatorFunction, type DirectoryContext } from './directory-deps.ts';
@@ -96,6 +98,7 @@ export function buildWebApp(ctx: WebContext) {
       accounts,
       keys: new KeysService({ store: new DynamoKeyStore(ctx.dynamo, ctx.table), audit, clock }),
       lockouts: new LockoutService({ guards, audit, clock, directory: s.directory }),
+      syncHistory: new SyncHistoryService(new DynamoSyncHistoryStore(ctx.dynamo, ctx.table)),
       ...(ctx.challenges && { testPasscode: testPasscode({ ...ctx, ...ctx.challenges }) }),
     }),
   });

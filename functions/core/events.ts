@@ -90,6 +90,7 @@ export class EventProcessor {
           healthy: event.healthy,
           signal: event.signal,
           registration: event.registration,
+          operator: event.operator,
           queue: event.queue,
           retries: event.retries,
           errors: event.errors,

@@ -78,6 +78,13 @@ export async function benchPages(): Promise<void> {
       '/admin/users/alice',
       '/admin/policies',
       '/admin/policies/lb/new',
+      '/admin/agents',
+      '/admin/agents/edge-1',
+      '/admin/modem-groups',
+      '/admin/logs/messages',
+      '/admin/logs/service-status',
+      '/admin/logs/audit',
+      '/admin/sync-runs',
     ])
       rows.push({ page: path, ...(await measure(`${base}${path}`)) });
 

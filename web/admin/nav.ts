@@ -8,4 +8,8 @@ export const OPERATOR_NAV: NavItem[] = [
 export const TENANT_NAV: NavItem[] = [
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/policies', label: 'Policies' },
+  { href: '/admin/agents', label: 'Agents' },
+  { href: '/admin/modem-groups', label: 'Modem groups' },
+  { href: '/admin/logs', label: 'Logs' },
+  { href: '/admin/sync-runs', label: 'AD sync' },
 ];

@@ -49,6 +49,8 @@ export interface ModemReport {
   healthy: boolean;
   signal: number | null;
   registration: string;
+  /** The network the modem is registered with, as it names it (absent in reports stored before it was kept). */
+  operator?: string | null | undefined;
   queue: number;
   retries: number;
   errors: number;
