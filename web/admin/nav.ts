@@ -8,4 +8,8 @@ export const OPERATOR_NAV: NavItem[] = [
 export const TENANT_NAV: NavItem[] = [
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/policies', label: 'Policies' },
+  { href: '/admin/providers', label: 'Providers' },
+  { href: '/admin/tokens', label: 'Tokens' },
+  { href: '/admin/keys', label: 'Keys' },
+  { href: '/admin/security', label: 'Security settings' },
 ];

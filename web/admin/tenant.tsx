@@ -1,7 +1,11 @@
 /** The tenant admin's (and auditor's) pages, each area its own router, all scoped to the session's tenant. */
 import { Hono } from 'hono';
 import type { ConsoleEnv } from './context.ts';
+import { keyPages } from './keys.tsx';
 import { policyPages } from './policies.tsx';
+import { providerPages } from './providers.tsx';
+import { securityPages } from './security.tsx';
+import { tokenPages } from './tokens.tsx';
 import { type TenantPagesDeps, userPages } from './users.tsx';
 
 export type { TenantPagesDeps };
@@ -10,5 +14,9 @@ export function tenantPages(deps: TenantPagesDeps) {
   const app = new Hono<ConsoleEnv>();
   app.route('/users', userPages(deps));
   app.route('/policies', policyPages(deps));
+  app.route('/keys', keyPages(deps));
+  app.route('/tokens', tokenPages(deps));
+  app.route('/providers', providerPages(deps));
+  app.route('/security', securityPages(deps));
   return app;
 }
