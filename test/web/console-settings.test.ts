@@ -253,11 +253,11 @@ describe.skipIf(!chromium.available)('the console settings pages in chromium', (
     expect(await perUser.inputValue()).toBe('50');
     await screenshot(page, 'console-security-above-ceiling');
 
-    await page.getByLabel('Passcodes per user in a window').fill('10');
+    await page.getByLabel('Passcodes per user in a window').fill('7');
     await page.getByRole('button', { name: 'Save settings' }).click();
     expect(await textOf(page.getByRole('status'))).toContain('Saved');
     const settings = await api('GET', '/v1/settings');
-    expect(settings.settings['limits.perUser']).toEqual({ value: 10, from: 'tenant' });
+    expect(settings.settings['limits.perUser']).toEqual({ value: 7, from: 'tenant' });
     // What was not touched stays a default.
     expect(settings.settings['lockout.maxFailures'].from).toBe('default');
     await screenshot(page, 'console-security-saved');
@@ -312,6 +312,59 @@ describe.skipIf(!chromium.available)('the console settings pages in chromium', (
     expect(mappings.items).toHaveLength(1);
     await page.goto(`${base}/admin/policies`);
     await screenshot(page, 'console-policies');
+  });
+
+  it('answers 404 to another tenant’s provider, group and integration policy', async () => {
+    const made = await api(
+      'POST',
+      '/v1/operator/tenants',
+      { id: 'initech', name: 'Initech', defaultCountry: 'DK', userLimit: 5 },
+      stack.json.operatorKey,
+    );
+    const theirs = (method: string, path: string, body?: unknown) => api(method, path, body, made.adminKey);
+    await theirs('POST', '/v1/providers', {
+      name: 'initech-gw',
+      kind: 'sms_web',
+      params: { url: 'https://sms.initech.test/send', token: 'initech-secret' },
+    });
+    const group = await theirs('POST', '/v1/group-policies', {
+      name: 'Initech group',
+      loadBalancingPolicyId: null,
+      channels: ['sms_modem'],
+      secondaryPhone: false,
+      selfService: { enabled: false, fields: [] },
+    });
+    const mapping = await theirs('POST', '/v1/integration-policies', {
+      domain: 'initech.test',
+      groupDn: 'CN=Initech,DC=initech,DC=test',
+      groupPolicyId: group.id,
+      priority: 1,
+    });
+    expect([group.id, mapping.id].every(Boolean)).toBe(true);
+    for (const path of [
+      '/admin/providers/initech-gw',
+      `/admin/policies/groups/${group.id}`,
+      `/admin/policies/integration/${mapping.id}`,
+    ]) {
+      const response = await page.goto(`${base}${path}`);
+      expect(response?.status(), path).toBe(404);
+      expect(await page.content()).not.toMatch(/Initech|initech-secret/);
+    }
+    // A post naming their ids changes nothing of theirs either.
+    await page.goto(`${base}/admin/keys`);
+    const token = await page.locator('input[name="_csrf"]').first().inputValue();
+    const statuses = await page.evaluate(
+      async ({ csrf, id }) =>
+        Promise.all(
+          [`/admin/policies/groups/${id}/delete`, '/admin/providers/initech-gw/delete'].map((path) =>
+            fetch(path, { method: 'POST', headers: { 'x-csrf-token': csrf } }).then((r) => r.status),
+          ),
+        ),
+      { csrf: token, id: group.id },
+    );
+    expect(statuses).toEqual([404, 404]);
+    expect((await theirs('GET', `/v1/group-policies/${group.id}`)).httpStatus).toBe(200);
+    expect((await theirs('GET', '/v1/providers/initech-gw')).httpStatus).toBe(200);
   });
 
   it('refuses every settings post without the CSRF token', async () => {
@@ -393,7 +446,7 @@ describe.skipIf(!chromium.available)('the console settings pages in chromium', (
     }, token);
     expect(statuses).toEqual([403, 403, 403, 403, 403]);
     expect((await api('GET', '/v1/providers/web-gw')).httpStatus).toBe(200);
-    expect((await api('GET', '/v1/settings')).settings['limits.perUser'].value).toBe(10);
+    expect((await api('GET', '/v1/settings')).settings['limits.perUser'].value).toBe(7);
     await context.close();
   });
 
@@ -409,12 +462,11 @@ describe.skipIf(!chromium.available)('the console settings pages in chromium', (
       '/admin/policies/groups/new',
     ]) {
       const fresh = await admin.newPage();
-      let bytes = 0;
-      fresh.on('response', async (r) => {
-        bytes += (await r.body().catch(() => Buffer.alloc(0))).length;
-      });
-      await fresh.goto(`${base}${path}`, { waitUntil: 'networkidle' });
-      sizes[path] = bytes;
+      const bodies: Array<Promise<number>> = [];
+      fresh.on('response', (r) => bodies.push(r.body().then((b) => b.length)));
+      const response = await fresh.goto(`${base}${path}`, { waitUntil: 'networkidle' });
+      expect(response?.status(), path).toBe(200);
+      sizes[path] = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
       await fresh.close();
     }
     console.info('console settings pages, bytes (HTML, script and style):', sizes);

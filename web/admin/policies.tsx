@@ -602,7 +602,6 @@ function groupErrors(error: unknown): FieldErrors {
   if (message && error instanceof DomainError) {
     if (error.code === 'missing_reference') errors.loadBalancingPolicyId = message;
     if (error.code === 'weak_passcode') errors['passcode.length'] = message;
-    if (error.code === 'in_use') return errors;
   }
   return errors;
 }

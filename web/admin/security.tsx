@@ -18,6 +18,7 @@ import {
   Notice,
   PostForm,
   Select,
+  Table,
 } from '../layout/components.tsx';
 import {
   actorOf,
@@ -106,6 +107,29 @@ function boundOf(field: string, view: View): string | undefined {
   return undefined;
 }
 
+/** The operator's ceilings as a person reads them: the setting, and the bound on it. */
+function boundsOf(view: View): Array<[string, string]> {
+  const c = view.ceilings;
+  const rows: Array<[string, number | undefined, 'at least' | 'at most']> = [
+    ['Passcode length', c.passcode?.minLength, 'at least'],
+    ['Passcode valid for (seconds)', c.passcode?.maxValiditySeconds, 'at most'],
+    ['Attempts per passcode', c.passcode?.maxAttempts, 'at most'],
+    ['Failed passcodes before a user is locked', c.lockout?.maxFailures, 'at most'],
+    ['Lock lasts (seconds)', c.lockout?.minLockSeconds, 'at least'],
+    ['Rate-limit window (seconds)', c.limits?.minWindowSeconds, 'at least'],
+    ['Passcodes per user in a window', c.limits?.perUser, 'at most'],
+    ['Passcodes per phone number in a window', c.limits?.perDestination, 'at most'],
+    ['Passcodes per client IP in a window', c.limits?.perClientIp, 'at most'],
+    ['Passcodes for the whole tenant in a window', c.limits?.perTenant, 'at most'],
+  ];
+  const out: Array<[string, string]> = rows
+    .filter((r): r is [string, number, 'at least' | 'at most'] => r[1] !== undefined)
+    .map(([label, value, how]) => [label, `${how} ${value}`]);
+  if (c.allowPersonalPasscode !== undefined)
+    out.push(['Personal passcodes', c.allowPersonalPasscode ? 'may be allowed' : 'not allowed']);
+  return out;
+}
+
 const FROM_LABEL: Record<string, string> = {
   default: 'product default',
   operator: "held to the operator's bound",
@@ -172,6 +196,7 @@ export function securityPages(deps: TenantPagesDeps) {
             .map((k) => k.slice(8)),
         )
       : new Set(countries);
+    const bounds = boundsOf(view);
     return consolePage(
       c,
       'Security settings',
@@ -244,7 +269,10 @@ export function securityPages(deps: TenantPagesDeps) {
           <fieldset>
             <legend>Countries passcodes may be sent to</legend>
             <p class="hint">
-              {hintOf('security.allowedCountries')} Only the operator's countries can be chosen.
+              {current('security.allowedCountries')?.from === 'tenant'
+                ? 'Now: chosen by this tenant.'
+                : 'Now: every country the operator allows.'}{' '}
+              Only the operator's countries can be chosen.
             </p>
             {view.operatorAllowedCountries.map((country) => (
               <Checkbox name={`country.${country}`} label={country} checked={chosenCountries.has(country)} />
@@ -261,12 +289,19 @@ export function securityPages(deps: TenantPagesDeps) {
           )}
         </PostForm>
         <h2 id="h-ceilings">The operator's bounds</h2>
-        {Object.keys(view.ceilings).length === 0 ? (
+        {bounds.length === 0 ? (
           <p>
             <Badge tone="muted">none</Badge> The operator set no bounds beyond the product's own limits.
           </p>
         ) : (
-          <pre class="secret">{JSON.stringify(view.ceilings, null, 2)}</pre>
+          <Table caption="The operator's bounds" head={['Setting', 'Bound']}>
+            {bounds.map(([label, bound]) => (
+              <tr>
+                <td>{label}</td>
+                <td>{bound}</td>
+              </tr>
+            ))}
+          </Table>
         )}
       </>,
       Object.keys(errors).length > 0 ? 422 : 200,

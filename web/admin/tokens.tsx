@@ -94,6 +94,11 @@ export function tokenPages(deps: TenantPagesDeps) {
         )}
         {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
         {errors[''] && <Notice kind="error">{errors['']}</Notice>}
+        {(errors.file || errors.transportKey) && (
+          <Notice kind="error">
+            Nothing was imported: see the message beside the field, then choose the file again.
+          </Notice>
+        )}
         <h2 id="h-user">A user's tokens</h2>
         <p>Enrol an authenticator app for a user, assign a hardware token, or revoke one.</p>
         <form method="get" action={`${BASE}/users`} class="filters">
@@ -143,7 +148,7 @@ export function tokenPages(deps: TenantPagesDeps) {
             <h2 id="h-import">Import hardware tokens (PSKC)</h2>
             <p>
               The vendor's PSKC (RFC 6030) file, up to {PSKC_MAX_KEYS} tokens and{' '}
-              {Math.round(PSKC_MAX_BYTES / 1024)} KB. All or nothing: one bad token and nothing is imported.
+              {PSKC_MAX_BYTES / 1024 / 1024} MB. All or nothing: one bad token and nothing is imported.
             </p>
             <PostForm action={`${BASE}/import`} csrf={csrf} enctype="multipart/form-data">
               <FileField
