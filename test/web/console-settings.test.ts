@@ -225,7 +225,9 @@ describe.skipIf(!chromium.available)('the console settings pages in chromium', (
     await page.getByLabel('host (optional)').fill('127.0.0.1');
     await page.getByLabel('password (secret)').fill('smtp-pass');
     await page.getByRole('button', { name: 'Save provider' }).click();
-    expect(await textOf(page.locator('#f-params-username-error'))).toContain('is required with a password');
+    expect(await textOf(page.locator('#f-params-username-error'))).toContain(
+      'username is required with a password',
+    );
     await screenshot(page, 'console-provider-smtp-error');
     await page.getByLabel('username (optional)').fill('mailer');
     await page.getByLabel('password (secret)').fill('smtp-pass');

@@ -267,7 +267,12 @@ export function providerPages(deps: TenantPagesDeps) {
       editing ? `Provider ${draft.name}` : `New provider: ${unit.title}`,
       <>
         {saved && <Notice kind="ok">Saved. Secret values are stored sealed and are not shown.</Notice>}
-        {errors[''] && <Notice kind="error">{errors['']}</Notice>}
+        {Object.keys(errors).length > 0 && (
+          <Notice kind="error">
+            {errors[''] ?? 'The provider was not saved: see the messages beside the fields.'}
+            {secrets.length > 0 && ' Secrets typed are not put back into the page: type them again.'}
+          </Notice>
+        )}
         <PostForm action={action} csrf={csrfOf(c)}>
           <p>
             Kind: <strong>{unit.title}</strong> (channel <code>{unit.channel}</code>)
@@ -411,8 +416,9 @@ export function providerPages(deps: TenantPagesDeps) {
 /** The service's messages by field; one about the whole provider (already exists, …) goes on top. */
 function errorsOf(error: unknown): FieldErrors {
   const errors = domainErrors(error);
-  // The API's message names every bad parameter; the form shows each beside its own field instead.
-  if (Object.keys(errors).some((k) => k.startsWith('params.'))) delete errors[''];
+  // The API's issues say "is required…" of `params.x`; beside the field they read with its name first.
+  for (const [field, message] of Object.entries(errors))
+    if (field.startsWith('params.') && /^[a-z]/.test(message)) errors[field] = `${field.slice(7)} ${message}`;
   return errors;
 }
 
