@@ -123,6 +123,22 @@ describe.skipIf(!chromium.available)('the console settings pages in chromium', (
       (await api('GET', '/v1/keys', undefined, key)).keys.filter((k: { kind: string }) => k.kind === 'admin'),
     ).toHaveLength(listed.keys.filter((k: { kind: string }) => k.kind === 'admin').length);
 
+    // A key cookie planted by someone else (not a live key of this tenant) shows nothing.
+    await admin.addCookies([
+      {
+        name: '__Secure-smspass-new-key',
+        value: `sp.admin.demo.${'A'.repeat(32)}`,
+        domain: new URL(base).hostname,
+        path: '/admin/keys',
+        secure: true,
+        httpOnly: true,
+        sameSite: 'Strict',
+      },
+    ]);
+    await page.goto(`${base}/admin/keys`);
+    expect(await page.locator('#new-key').count()).toBe(0);
+    expect(await page.content()).not.toContain('A'.repeat(32));
+
     await page.getByRole('button', { name: `Revoke ${prefix}` }).click();
     expect(await textOf(page.getByRole('status'))).toContain('is revoked');
     expect((await api('GET', '/v1/keys', undefined, key)).httpStatus).toBe(401);

@@ -7,6 +7,7 @@
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { KEY_PREFIX, TenantKeyKind } from '../../functions/contracts/keys.ts';
+import { parseKey } from '../../functions/core/api-keys.ts';
 import type { ApiKeyRecord } from '../../functions/core/model.ts';
 import { Badge, Empty, Notice, PostForm, Select, Table } from '../layout/components.tsx';
 import { type ConsoleContext, type ConsoleEnv, canWrite, csrfOf, formOf } from './context.ts';
@@ -142,12 +143,13 @@ export function keyPages(deps: TenantPagesDeps) {
     if (flash === undefined) return page(c);
     // Read once: gone from the browser with this answer.
     deleteCookie(c, cookie.name, { path: PATH, secure: cookie.secure });
-    const prefix = /^(sp\.[a-z]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{4})/.exec(flash)?.[1];
+    // Only a well-formed, live key of this tenant is shown: a cookie planted by anyone else shows nothing.
+    const parsed = parseKey(flash);
+    const prefix = flash.slice(0, flash.lastIndexOf('.') + 5);
     const record =
-      prefix && KEY_PREFIX.test(prefix)
+      parsed && parsed.tenantId === keyActorOf(c).tenantId && KEY_PREFIX.test(prefix)
         ? (await deps.keys.list(keyActorOf(c), { prefix })).find((k) => k.prefix === prefix)
         : undefined;
-    // Only a live key of this tenant is shown (the list is the tenant's own).
     return record ? page(c, { key: flash, record }) : page(c);
   });
 
