@@ -12,4 +12,8 @@ export const TENANT_NAV: NavItem[] = [
   { href: '/admin/modem-groups', label: 'Modem groups' },
   { href: '/admin/logs', label: 'Logs' },
   { href: '/admin/sync-runs', label: 'AD sync' },
+  { href: '/admin/providers', label: 'Providers' },
+  { href: '/admin/tokens', label: 'Tokens' },
+  { href: '/admin/keys', label: 'Keys' },
+  { href: '/admin/security', label: 'Security settings' },
 ];

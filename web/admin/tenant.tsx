@@ -2,9 +2,13 @@
 import { Hono } from 'hono';
 import { agentPages, modemGroupPages } from './agents.tsx';
 import type { ConsoleEnv } from './context.ts';
+import { keyPages } from './keys.tsx';
 import { logPages } from './logs.tsx';
 import { policyPages } from './policies.tsx';
+import { providerPages } from './providers.tsx';
+import { securityPages } from './security.tsx';
 import { type SyncRunPagesDeps, syncRunPages } from './sync-runs.tsx';
+import { tokenPages } from './tokens.tsx';
 import { type TenantPagesDeps, userPages } from './users.tsx';
 
 export type { TenantPagesDeps };
@@ -17,5 +21,9 @@ export function tenantPages(deps: TenantPagesDeps & SyncRunPagesDeps) {
   app.route('/modem-groups', modemGroupPages(deps));
   app.route('/logs', logPages(deps));
   app.route('/sync-runs', syncRunPages(deps));
+  app.route('/keys', keyPages(deps));
+  app.route('/tokens', tokenPages(deps));
+  app.route('/providers', providerPages(deps));
+  app.route('/security', securityPages(deps));
   return app;
 }
