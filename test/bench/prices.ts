@@ -39,6 +39,8 @@ export const PRICES = {
   iotRuleTriggeredPerMillion: 0.15,
   /** Unverified. */
   iotRuleActionPerMillion: 0.15,
+  /** Amazon SES, per 1,000 e-mails sent from an AWS service (outbound, no dedicated IP). Unverified. */
+  sesPerThousandEmails: 0.1,
   /** Ingestion, per GB. Checked: a third-party API Gateway cost guide quotes CloudWatch Logs at $0.50/GB. */
   logsIngestedPerGb: 0.5,
   /** Unverified. */
