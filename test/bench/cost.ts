@@ -67,6 +67,7 @@ interface Tally {
   apiRequests: number;
   logBytes: number;
   emails: number;
+  apiBytes: number;
 }
 
 /** Counts SQS requests in 64 KB steps of the payloads they carry. */
@@ -272,6 +273,7 @@ export async function benchCost(options: { logins?: number } = {}) {
       apiRequests: 0,
       logBytes: 0,
       emails: 0,
+      apiBytes: 0,
     };
     meterSqs(sqs, tally);
     // The functions log at their default level (info), as deployed.
@@ -370,10 +372,14 @@ export async function benchCost(options: { logins?: number } = {}) {
     const headers = { authorization: `Bearer ${seed.keys.auth}`, 'content-type': 'application/json' };
     const api = async (path: string, body: unknown) => {
       tally.apiRequests++;
+      const sent = JSON.stringify(body);
       const res = await timed(tally, 'auth', () =>
-        Promise.resolve(app.request(path, { method: 'POST', headers, body: JSON.stringify(body) })),
+        Promise.resolve(app.request(path, { method: 'POST', headers, body: sent })),
       );
-      return (await res.json()) as Record<string, string>;
+      const text = await res.text();
+      // what a load balancer would carry: both bodies and about 400 bytes of headers each way
+      tally.apiBytes += Buffer.byteLength(sent) + Buffer.byteLength(text) + 800;
+      return JSON.parse(text) as Record<string, string>;
     };
 
     type Flow = 'sms' | 'failover' | 'totp' | 'email';
@@ -439,6 +445,7 @@ export async function benchCost(options: { logins?: number } = {}) {
         apiRequests: 0,
         logBytes: 0,
         emails: 0,
+        apiBytes: 0,
       });
       tally.lambda.clear();
       const ids: string[] = [];
@@ -604,6 +611,16 @@ function report(
   );
   console.log(
     `largest item written: ${t.dynamo.maxItemBytes} B (target ≤ 1 KB); baseline: raw dynalite put+get ${baseline.toFixed(0)}/s`,
+  );
+  // The same requests through other front doors (not in the total): an ALB is an hourly fee plus capacity
+  // units (here the processed bytes, 1 GB an hour each; keep-alive clients open few connections), so its
+  // price per login falls with the rate; a function URL adds nothing to the Lambda request.
+  const albPerMillion = (loginsPerSecond: number) => {
+    const gbPerHour = (per(t.apiBytes) * loginsPerSecond * 3600) / 1e9;
+    return ((p.albHour + gbPerHour * p.albLcuHour) / (loginsPerSecond * 3600)) * 1e6;
+  };
+  console.log(
+    `front door instead of the HTTP API (${per(t.apiBytes).toFixed(0)} B a login): ALB at 1,000 logins/s $${albPerMillion(1000).toFixed(2)}, at 10/s $${albPerMillion(10).toFixed(2)}, at 1/s $${albPerMillion(1).toFixed(2)} per 1M; Lambda function URL $0.00`,
   );
   const duration = lines[2]?.[2] ?? 0;
   return [(total - duration).toFixed(2), duration.toFixed(2), total.toFixed(2)];
