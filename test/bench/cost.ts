@@ -5,8 +5,9 @@
  * - DynamoDB: read and write units from item sizes by AWS's rules, index writes by each index's projection
  *   (test/support/dynamo-meter.ts; the indexes are the table definition the local and CDK stacks share);
  * - SQS: each request, in 64 KB steps of its payload;
- * - IoT Core: the job published by the dispatch function (counted in, and again delivered to the agent), the
- *   agent's `job.sent` and `job.delivered` (published, and each one rule trigger and one SQS action), 5 KB steps;
+ * - IoT Core: the job published by the auth or dispatch function (counted in, again delivered to the agent, and
+ *   the agent's PUBACK, which IoT Core meters as a 5 KB message under MQTT 3.1.1), the agent's `job.sent` and
+ *   `job.delivered` (published, and each one rule trigger and one SQS action), 5 KB steps;
  * - Lambda: invocations, and GB-seconds from each handler's measured duration and the memory cdk/functions.ts
  *   gives the function (an upper bound: dynalite on this machine is slower than DynamoDB in-region);
  * - API Gateway: requests; CloudWatch Logs: the bytes the functions log at the default level, ingested and kept
@@ -296,8 +297,9 @@ export async function benchCost(options: { logins?: number } = {}) {
     const codeIn = (text: string) => /code is ([A-Za-z0-9]+)/.exec(text)?.[1] ?? '';
     const publisher = {
       publishJob: async (_tenant: string, _agent: string, job: SmsJob) => {
-        // Published by a function, then delivered to the agent's subscription: two messages.
-        tally.iotMessages += 2 * steps(Buffer.byteLength(JSON.stringify(job)), 5 * KB);
+        // Published by a function, then delivered to the agent's QoS 1 subscription, whose PUBACK (MQTT 3.1.1)
+        // IoT Core meters as one more message.
+        tally.iotMessages += 2 * steps(Buffer.byteLength(JSON.stringify(job)), 5 * KB) + 1;
         jobs.set(job.id, job);
         codes.set(job.id.split('.')[0]!, codeIn(job.text));
       },
