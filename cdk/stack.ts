@@ -252,12 +252,15 @@ export class SmsPassStack extends Stack {
     );
     this.dispatch.queue.grantSendMessages(dispatch);
     this.secret.grantRead(dispatch);
-    dispatch.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['iot:Publish'],
-        resources: [iotTopicArn(this, allAgentsFilter(stage, 'jobs').replaceAll('+', '*'))],
-      }),
-    );
+    /** SMS jobs on this stage's agents' jobs topics. */
+    const grantJobs = (fn: lambda.IFunction) =>
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['iot:Publish'],
+          resources: [iotTopicArn(this, allAgentsFilter(stage, 'jobs').replaceAll('+', '*'))],
+        }),
+      );
+    grantJobs(dispatch);
     // Provider steps: credentials open with the KMS key; e-mail rules with the SES transport send through SES.
     this.credentialKey.grantDecrypt(dispatch);
     dispatch.addToRolePolicy(
@@ -335,6 +338,8 @@ export class SmsPassStack extends Stack {
     this.credentialKey.grant(selfservice, 'kms:Encrypt', 'kms:Decrypt');
     // Password checks (auth) and resets (selfservice) are RPCs to the tenant's AD agent.
     grantRpcRequests(auth);
+    // A one-rule SMS login's job, published by the create itself (no dispatch queue hop for it).
+    grantJobs(auth);
     grantRpcRequests(selfservice);
 
     // The console and portal pages call the same services as the admin and operator APIs (and send a test

@@ -89,6 +89,7 @@ export function buildAuthApp(
     agentCacheMs?: number;
     /** Reaches edge agents for `POST /v1/password-checks`; without it that route is not served. */
     rpcPublisher?: RpcPublisher;
+    publisher?: JobPublisher;
   },
 ) {
   const s = stores(ctx);
@@ -110,7 +111,13 @@ export function buildAuthApp(
  * test passcode goes out, with the same.
  */
 export function buildChallengeService(
-  ctx: CloudContext & { sqs: SQSClient; dispatchQueueUrl: string; agentCacheMs?: number },
+  ctx: CloudContext & {
+    sqs: SQSClient;
+    dispatchQueueUrl: string;
+    agentCacheMs?: number;
+    /** Lets a one-rule SMS login publish its job without the dispatch queue (recovery.ts `sendFirstStep`). */
+    publisher?: JobPublisher;
+  },
 ) {
   const clock = ctx.clock ?? systemClock;
   const s = stores(ctx);
@@ -128,6 +135,7 @@ export function buildChallengeService(
       ...(ctx.agentCacheMs !== undefined && { cacheMs: ctx.agentCacheMs }),
     }),
     ...(ctx.cipher && { totp: tokenService(ctx, ctx.cipher) }),
+    ...(ctx.publisher && { publisher: ctx.publisher }),
   });
 }
 

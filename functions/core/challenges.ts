@@ -38,12 +38,13 @@ import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './p
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
 import type { GuardStore, RateLimiter } from './ports/abuse.ts';
+import type { JobPublisher } from './ports/agents.ts';
 import type { AuditLog } from './ports/audit.ts';
 import type { AttemptOutcome, ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
 import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
-import { queueFirstStep } from './recovery.ts';
+import { sendFirstStep } from './recovery.ts';
 import { type ChainResolver, defaultChain, type ResolvedChain } from './rule-chain.ts';
 import type { DeploymentKeys } from './secrets.ts';
 import { passcodeOf, radiusOf, resolveSettings, securityOf } from './settings.ts';
@@ -120,6 +121,8 @@ export interface ChallengeServiceDeps {
   router?: AgentRouter;
   /** Checks authenticator-app codes once a challenge's chain reached a TOTP rule. */
   totp?: Pick<TotpService, 'verify'>;
+  /** Publishes a one-rule chain's job at create (see `sendFirstStep`); without it step 0 is queued too. */
+  publisher?: JobPublisher;
 }
 
 /** The lockout is the tenant's (group policies and users do not change it), so a verify needs no policy read. */
@@ -335,7 +338,7 @@ export class ChallengeService {
     });
 
     if (step0) {
-      await queueFirstStep(this.deps, step0);
+      await sendFirstStep(this.deps, step0);
       this.createTimes.add(performance.now() - started);
     } else {
       // A decoy does less (nothing to send, no index entry), so it waits until it took as long as a real

@@ -114,6 +114,29 @@ export function jobDeadline(
   return new Date(Math.min(now + rule.timeoutSeconds * 1000, Date.parse(message.expiresAt))).toISOString();
 }
 
+/** The job an SMS step puts on its agent's jobs topic, in the newest version that agent takes. */
+export function smsJob(
+  message: Pick<DispatchMessage, 'challengeId' | 'step' | 'flash' | 'expiresAt' | 'hasNext' | 'rule'>,
+  target: { group: string; to: string; text: string; version: 1 | 2 },
+  now: number,
+): SmsJob {
+  const fields = {
+    id: jobId(message.challengeId, message.step),
+    kind: 'sms',
+    to: target.to,
+    text: target.text,
+    flash: message.flash,
+    modemGroup: target.group,
+    expiresAt: jobDeadline(message, message.rule, now),
+  };
+  // A delivery report only where the chain waits for it; an agent that predates version 2 always asks.
+  return SmsJob.parse(
+    target.version === 2
+      ? { v: 2, ...fields, report: message.rule.requireDeliveryReport === true }
+      : { v: 1, ...fields },
+  );
+}
+
 export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -202,20 +225,8 @@ export class Dispatcher {
       version = jobVersionOf(agent);
     }
 
-    const fields = {
-      id: jobId(message.challengeId, message.step),
-      kind: 'sms',
-      to,
-      text,
-      flash: message.flash,
-      modemGroup: group,
-      expiresAt: jobDeadline(message, rule, clock.now()),
-    };
-    // A delivery report only where the chain waits for it; an agent that predates version 2 always asks.
     version ??= await router.jobVersion(message.tenantId, agentId);
-    const job = SmsJob.parse(
-      version === 2 ? { v: 2, ...fields, report: rule.requireDeliveryReport === true } : { v: 1, ...fields },
-    );
+    const job = smsJob(message, { group, to, text, version }, clock.now());
     await publisher.publishJob(message.tenantId, agentId, job);
     if (message.hasNext) await runner.armTimer({ ...message, agentId }, rule.timeoutSeconds);
     log.info('job published', { ...ctx, agentId });

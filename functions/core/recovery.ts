@@ -5,15 +5,19 @@
  * goes on the queue again under its own job id (the agent's journal drops a job it already has), or it fails
  * with a reason the message log shows.
  */
+import type { AgentRouter } from './agent-router.ts';
 import { type ChainRunner, stepMessage } from './chain-runner.ts';
+import { channelUnit } from './channels/registry.ts';
 import type { Clock } from './clock.ts';
-import { CLOUD_AGENT } from './dispatch.ts';
+import { CLOUD_AGENT, openDispatchPayload, smsJob } from './dispatch.ts';
 import { DomainError } from './errors.ts';
 import type { Challenge, Delivery } from './model.ts';
+import type { JobPublisher } from './ports/agents.ts';
 import type { ChallengeStore } from './ports/challenges.ts';
 import type { Logger } from './ports/log.ts';
 import type { MessageLogStore } from './ports/message-log.ts';
 import type { DispatchMessage, DispatchQueue } from './ports/queue.ts';
+import type { DeploymentKeys } from './secrets.ts';
 
 /** The delivery reason of a step whose queue message could not be sent. */
 export const QUEUE_UNAVAILABLE = 'queue_unavailable';
@@ -25,6 +29,57 @@ export class DeliveryUnavailableError extends DomainError {
       'The passcode could not be queued for delivery; the challenge was ended. Try again shortly.',
       options,
     );
+  }
+}
+
+export interface FirstStepDeps {
+  queue: DispatchQueue;
+  challenges: ChallengeStore;
+  clock: Clock;
+  log?: Logger | undefined;
+  keys: DeploymentKeys;
+  /** Publishes step 0's job itself when nothing needs the dispatch queue; without it every step is queued. */
+  publisher?: JobPublisher | undefined;
+  router?: Pick<AgentRouter, 'jobVersion'> | undefined;
+}
+
+/**
+ * Step 0 of a one-rule chain whose agent was chosen at create needs nothing the dispatch function adds: no
+ * claim write (the challenge already names the agent), no failover timer (no next rule). So the create
+ * publishes its job and saves the queue's send, receive and delete and the dispatch invocation. The job is the
+ * one dispatch would publish (same id, agent, version and deadline), so should the publish fail, or seem to
+ * fail after it landed, the step still goes through the queue and the agent's journal drops a second copy.
+ */
+export async function sendFirstStep(deps: FirstStepDeps, message: DispatchMessage): Promise<void> {
+  if (await publishDirectly(deps, message)) return;
+  await queueFirstStep(deps, message);
+}
+
+async function publishDirectly(deps: FirstStepDeps, message: DispatchMessage): Promise<boolean> {
+  const { publisher, router, agentId } = { ...deps, agentId: message.agentId };
+  if (!publisher || !router || !agentId) return false;
+  if (message.kind !== 'step' || message.step !== 0 || message.hasNext) return false;
+  if (channelUnit(message.rule.channel).route !== 'modem_group') return false;
+  const ctx = { tenantId: message.tenantId, challengeId: message.challengeId, step: 0, agentId };
+  try {
+    const { targets, text } = openDispatchPayload(deps.keys, message);
+    const to = targets[message.rule.target];
+    if (!to) return false;
+    const version = await router.jobVersion(message.tenantId, agentId);
+    const group = message.rule.route ?? message.modemGroup;
+    await publisher.publishJob(
+      message.tenantId,
+      agentId,
+      smsJob(message, { group, to, text, version }, deps.clock.now()),
+    );
+    deps.log?.info('job published', ctx);
+    return true;
+  } catch (error) {
+    deps.log?.warn('job not published by the create; it goes through the queue', {
+      ...ctx,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    return false;
   }
 }
 

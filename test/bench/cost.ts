@@ -5,8 +5,9 @@
  * - DynamoDB: read and write units from item sizes by AWS's rules, index writes by each index's projection
  *   (test/support/dynamo-meter.ts; the indexes are the table definition the local and CDK stacks share);
  * - SQS: each request, in 64 KB steps of its payload;
- * - IoT Core: the job published by the dispatch function (counted in, and again delivered to the agent), the
- *   agent's `job.sent` and `job.delivered` (published, and each one rule trigger and one SQS action), 5 KB steps;
+ * - IoT Core: the job published by the auth or dispatch function (counted in, again delivered to the agent, and
+ *   the agent's PUBACK, which IoT Core meters as a 5 KB message under MQTT 3.1.1), the agent's `job.sent` and
+ *   `job.delivered` (published, and each one rule trigger and one SQS action), 5 KB steps;
  * - Lambda: invocations, and GB-seconds from each handler's measured duration and the memory cdk/functions.ts
  *   gives the function (an upper bound: dynalite on this machine is slower than DynamoDB in-region);
  * - API Gateway: requests; CloudWatch Logs: the bytes the functions log at the default level, ingested and kept
@@ -35,12 +36,15 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { FUNCTIONS } from '../../cdk/functions.ts';
+import { KeyFileCredentialCipher } from '../../functions/adapters/credentials/key-file-cipher.ts';
 import { DynamoConfigStore } from '../../functions/adapters/dynamo/config-store.ts';
 import { tenantItem, userItem } from '../../functions/adapters/dynamo/keys.ts';
+import { DynamoTokenStore } from '../../functions/adapters/dynamo/token-store.ts';
+import { FetchHttpTransport } from '../../functions/adapters/http/fetch-transport.ts';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { eventsTopic, type SmsJob, wantsReport } from '../../functions/contracts/index.ts';
-import { DispatchMessage } from '../../functions/contracts/queue.ts';
-import { openDispatchPayload } from '../../functions/core/dispatch.ts';
+import type { MailTransport } from '../../functions/core/channels/email.ts';
+import { tokenCipherContext, totp } from '../../functions/core/channels/totp.ts';
 import { DeploymentKeys } from '../../functions/core/secrets.ts';
 import { buildAuthApp, buildDispatchHandler, buildEventsHandler, stores } from '../../functions/deps.ts';
 import { localDynamo, localSqs } from '../../functions/local/aws-local.ts';
@@ -63,6 +67,8 @@ interface Tally {
   lambda: Map<string, { invocations: number; gbSeconds: number }>;
   apiRequests: number;
   logBytes: number;
+  emails: number;
+  apiBytes: number;
 }
 
 /** Counts SQS requests in 64 KB steps of the payloads they carry. */
@@ -159,23 +165,101 @@ export async function benchCost(options: { logins?: number } = {}) {
       },
       'create',
     );
-    for (const prefix of ['user', 'fo'])
-      for (let i = 0; i < logins + 1; i++)
+    // One rule each: the authenticator app (nothing is sent), and e-mail through the deployment's SES.
+    await config.put(
+      tenantId,
+      'provider',
+      'mail',
+      {
+        name: 'mail',
+        kind: 'email',
+        description: 'the deployment SES',
+        params: { transport: 'ses', from: 'login@corp.example.test' },
+        createdAt: now,
+        updatedAt: now,
+      },
+      'create',
+    );
+    for (const [id, channel, target, route] of [
+      ['app', 'totp', 'primary', null],
+      ['mail', 'email', 'email', 'mail'],
+    ] as const) {
+      await config.put(
+        tenantId,
+        'loadBalancing',
+        id,
+        {
+          id,
+          name: id,
+          rules: [{ channel, target, route, timeoutSeconds: 30 }],
+          createdAt: now,
+          updatedAt: now,
+        },
+        'create',
+      );
+      await config.put(
+        tenantId,
+        'group',
+        id,
+        {
+          id,
+          name: id,
+          loadBalancingPolicyId: id,
+          channels: [channel],
+          selfService: { enabled: false, fields: [] },
+          secondaryPhone: false,
+          createdAt: now,
+          updatedAt: now,
+        },
+        'create',
+      );
+    }
+    const cipher = new KeyFileCredentialCipher(randomBytes(32));
+    // Each TOTP user's app secret (a code's time step counts once per user, so one user per login).
+    const secrets = new Map<string, Buffer>();
+    const tokens = new DynamoTokenStore(raw, TABLE);
+    const groupOf = { user: undefined, fo: 'failover', tt: 'app', em: 'mail' } as const;
+    for (const prefix of ['user', 'fo', 'tt', 'em'] as const)
+      for (let i = 0; i < logins + 1; i++) {
+        const username = `${prefix}${i}`;
         await raw.send(
           new PutItemCommand({
             TableName: TABLE,
             Item: marshall({
-              ...userItem(tenantId, `${prefix}${i}`),
+              ...userItem(tenantId, username),
               tenantId,
-              username: `${prefix}${i}`,
+              username,
               mobile: `+4520${String(100000 + i).slice(-6)}`,
               secondaryMobile: null,
-              email: null,
+              email: prefix === 'em' ? `${username}@corp.example.test` : null,
               mobileType: 'mobile',
-              ...(prefix === 'fo' && { groupPolicyId: 'failover' }),
+              ...(groupOf[prefix] && { groupPolicyId: groupOf[prefix] }),
             }),
           }),
         );
+        if (prefix !== 'tt') continue;
+        const secret = randomBytes(20);
+        secrets.set(username, secret);
+        const tokenId = `app.${username}`;
+        await tokens.create({
+          tenantId,
+          tokenId,
+          kind: 'totp',
+          source: 'app',
+          state: 'active',
+          username,
+          algorithm: 'sha1',
+          digits: 6,
+          period: 30,
+          counter: 0,
+          lastStep: -1,
+          sealedSecret: await cipher.encrypt(
+            secret.toString('base64'),
+            tokenCipherContext(tenantId, tokenId),
+          ),
+          createdAt: now,
+        });
+      }
     const directory = stores({ dynamo: raw, table: TABLE }).directory;
     await directory.setAgentState(tenantId, seed.agent.agentId, 'online', new Date().toISOString());
     // the agent of this code base: it takes version 2 jobs, which ask for a delivery report only when needed
@@ -189,6 +273,8 @@ export async function benchCost(options: { logins?: number } = {}) {
       lambda: new Map(),
       apiRequests: 0,
       logBytes: 0,
+      emails: 0,
+      apiBytes: 0,
     };
     meterSqs(sqs, tally);
     // The functions log at their default level (info), as deployed.
@@ -202,38 +288,38 @@ export async function benchCost(options: { logins?: number } = {}) {
       keys,
       log,
       sqs,
+      cipher,
       dispatchQueueUrl: dispatchQueue.url,
       agentCacheMs: 60_000,
     };
-    const app = buildAuthApp(ctx);
     const jobs = new Map<string, SmsJob>();
+    const codes = new Map<string, string>();
+    const codeIn = (text: string) => /code is ([A-Za-z0-9]+)/.exec(text)?.[1] ?? '';
+    const publisher = {
+      publishJob: async (_tenant: string, _agent: string, job: SmsJob) => {
+        // Published by a function, then delivered to the agent's QoS 1 subscription, whose PUBACK (MQTT 3.1.1)
+        // IoT Core meters as one more message.
+        tally.iotMessages += 2 * steps(Buffer.byteLength(JSON.stringify(job)), 5 * KB) + 1;
+        jobs.set(job.id, job);
+        codes.set(job.id.split('.')[0]!, codeIn(job.text));
+      },
+    };
+    // Amazon SES as the deployment's mail transport: one e-mail per send.
+    const ses: MailTransport = {
+      send: async (message) => {
+        tally.emails++;
+        codes.set(message.to, codeIn(message.text));
+        return { messageId: randomBytes(8).toString('hex') };
+      },
+    };
+    // As in AWS: the auth function publishes a one-rule SMS login's job itself.
+    const app = buildAuthApp({ ...ctx, publisher });
     const { handler: dispatch } = buildDispatchHandler({
       ...ctx,
-      publisher: {
-        publishJob: async (_tenant, _agent, job) => {
-          // Published by the function, then delivered to the agent's subscription: two messages.
-          tally.iotMessages += 2 * steps(Buffer.byteLength(JSON.stringify(job)), 5 * KB);
-          jobs.set(job.id, job);
-        },
-      },
+      publisher,
+      channels: { http: new FetchHttpTransport(), ses },
     });
     const { handler: events } = buildEventsHandler(ctx);
-    const codes = new Map<string, string>();
-    sqs.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'SendMessageCommand') {
-          const parsed = DispatchMessage.safeParse(
-            JSON.parse((args.input as { MessageBody?: string }).MessageBody ?? '{}'),
-          );
-          if (parsed.success) {
-            const { text } = openDispatchPayload(keys, parsed.data);
-            codes.set(parsed.data.challengeId, /code is ([A-Za-z0-9]+)/.exec(text)?.[1] ?? '');
-          }
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'costCaptureCode' },
-    );
 
     const poll = async (
       queueUrl: string,
@@ -288,40 +374,57 @@ export async function benchCost(options: { logins?: number } = {}) {
     const headers = { authorization: `Bearer ${seed.keys.auth}`, 'content-type': 'application/json' };
     const api = async (path: string, body: unknown) => {
       tally.apiRequests++;
+      const sent = JSON.stringify(body);
       const res = await timed(tally, 'auth', () =>
-        Promise.resolve(app.request(path, { method: 'POST', headers, body: JSON.stringify(body) })),
+        Promise.resolve(app.request(path, { method: 'POST', headers, body: sent })),
       );
-      return (await res.json()) as Record<string, string>;
+      const text = await res.text();
+      // what a load balancer would carry: both bodies and about 400 bytes of headers each way
+      tally.apiBytes += Buffer.byteLength(sent) + Buffer.byteLength(text) + 800;
+      return JSON.parse(text) as Record<string, string>;
     };
 
-    /** One login: `failover` has its first carrier refuse the SMS (`job.failed`), so the second sends it. */
-    const smsLogin = async (i: number, flow: 'sms' | 'failover' = 'sms') => {
+    type Flow = 'sms' | 'failover' | 'totp' | 'email';
+    const prefixOf = { sms: 'user', failover: 'fo', totp: 'tt', email: 'em' } as const;
+    /**
+     * One login. `failover` has its first carrier refuse the SMS (`job.failed`), so the second sends it; `totp`
+     * reaches the user's authenticator app (dispatch marks the step, nothing is sent); `email` goes by SES.
+     */
+    const login = async (i: number, flow: Flow) => {
+      const username = `${prefixOf[flow]}${i}`;
       const created = await api('/v1/challenges', {
-        username: `${flow === 'sms' ? 'user' : 'fo'}${i}`,
+        username,
         client: { ip: `203.0.113.${i % 250}`, name: 'vpn-gw-1' },
       });
       const id = created.challengeId!;
-      await poll(dispatchQueue.url, dispatch, 'dispatch');
       let jobId = `${id}.0`;
+      // Only a step the create did not publish itself is on the dispatch queue.
+      if (!jobs.has(jobId)) await poll(dispatchQueue.url, dispatch, 'dispatch');
+      let code = codes.get(id);
+      if (flow === 'totp') code = totp(secrets.get(username)!, Date.now());
+      if (flow === 'email') code = codes.get(`${username}@corp.example.test`);
       if (flow === 'failover') {
         if (!jobs.has(jobId)) throw new Error('no job published');
         await agentEvent({ type: 'job.failed', jobId, reason: 'temporary', modem: 'modem-1' });
         await poll(dispatchQueue.url, dispatch, 'dispatch');
         jobId = `${id}.1`;
+        code = codes.get(id);
       }
-      const job = jobs.get(jobId);
-      if (!job) throw new Error('no job published');
-      await agentEvent({ type: 'job.sent', jobId, modem: 'modem-1', messageRefs: [17] });
-      // the network reports delivery only when the job asked for it
-      if (wantsReport(job))
-        await agentEvent({
-          type: 'job.delivered',
-          jobId,
-          modem: 'modem-1',
-          messageRef: 17,
-          status: 0,
-        });
-      const verdict = await api(`/v1/challenges/${id}/verify`, { passcode: codes.get(id) });
+      if (flow === 'sms' || flow === 'failover') {
+        const job = jobs.get(jobId);
+        if (!job) throw new Error('no job published');
+        await agentEvent({ type: 'job.sent', jobId, modem: 'modem-1', messageRefs: [17] });
+        // the network reports delivery only when the job asked for it
+        if (wantsReport(job))
+          await agentEvent({
+            type: 'job.delivered',
+            jobId,
+            modem: 'modem-1',
+            messageRef: 17,
+            status: 0,
+          });
+      }
+      const verdict = await api(`/v1/challenges/${id}/verify`, { passcode: code });
       if (verdict.result !== 'accept') throw new Error(`login not accepted: ${JSON.stringify(verdict)}`);
       return id;
     };
@@ -329,23 +432,36 @@ export async function benchCost(options: { logins?: number } = {}) {
     const flows = [
       ['One-rule SMS login', 'sms', logins],
       ['Two-rule failover login (carrier A refuses, carrier B sends)', 'failover', Math.min(logins, 40)],
+      ['TOTP login (one rule: the authenticator app)', 'totp', Math.min(logins, 40)],
+      ['E-mail login (one rule: e-mail through Amazon SES)', 'email', Math.min(logins, 40)],
     ] as const;
+    const totals: string[][] = [];
     for (const [title, flow, count] of flows) {
       // One login warms the caches a warm Lambda would have; then the counted ones.
-      await smsLogin(count, flow);
+      await login(count, flow);
       tally.dynamo.reset();
-      Object.assign(tally, { sqsRequests: 0, iotMessages: 0, iotRules: 0, apiRequests: 0, logBytes: 0 });
+      Object.assign(tally, {
+        sqsRequests: 0,
+        iotMessages: 0,
+        iotRules: 0,
+        apiRequests: 0,
+        logBytes: 0,
+        emails: 0,
+        apiBytes: 0,
+      });
       tally.lambda.clear();
       const ids: string[] = [];
-      for (let i = 0; i < count; i++) ids.push(await smsLogin(i, flow));
+      for (let i = 0; i < count; i++) ids.push(await login(i, flow));
       if (flow === 'failover') {
         // step 0's failover timers (5 s): each fires once, finds its step ended, and is gone
         await new Promise((r) => setTimeout(r, 6000));
         while ((await poll(dispatchQueue.url, dispatch, 'dispatch')) > 0);
       }
       const storage = await storedPerLogin(raw, ids, tenantId);
-      report(title, tally, count, storage, baseline);
+      totals.push([title, ...report(title, tally, count, storage, baseline)]);
     }
+    console.log('\n## The four logins, USD per 1M');
+    table(['login', 'infrastructure (no Lambda duration)', 'Lambda duration', 'total'], totals);
   } finally {
     for (const c of [raw, dynamo]) c.destroy();
     for (const c of [rawSqs, sqs]) c.destroy();
@@ -470,6 +586,11 @@ function report(
       per(t.iotRules) * (p.iotRuleTriggeredPerMillion + p.iotRuleActionPerMillion),
     ],
     [
+      'Amazon SES (e-mails)',
+      `${per(t.emails).toFixed(2)} e-mails`,
+      per(t.emails) * p.sesPerThousandEmails * 1e3,
+    ],
+    [
       'CloudWatch Logs (ingest + a month)',
       `${per(t.logBytes).toFixed(0)} B`,
       (per(t.logBytes) * 1e6 * (p.logsIngestedPerGb + p.logsStoredGbMonth)) / KB ** 3,
@@ -481,14 +602,30 @@ function report(
     ['item', 'units per login', 'USD per 1M'],
     [
       ...lines.map(([k, u, v]) => [k, u, v.toFixed(2)]),
-      ['total (target ≤ $6 for the one-rule SMS login)', '', total.toFixed(2)],
+      ['total', '', total.toFixed(2)],
       // measured handler time on dynalite follows this machine's load; the rest is counted units
-      ['total without Lambda duration', '', (total - (lines[2]?.[2] ?? 0)).toFixed(2)],
+      [
+        'total without Lambda duration (target ≤ $6 for the one-rule SMS login)',
+        '',
+        (total - (lines[2]?.[2] ?? 0)).toFixed(2),
+      ],
     ],
   );
   console.log(
     `largest item written: ${t.dynamo.maxItemBytes} B (target ≤ 1 KB); baseline: raw dynalite put+get ${baseline.toFixed(0)}/s`,
   );
+  // The same requests through other front doors (not in the total): an ALB is an hourly fee plus capacity
+  // units (here the processed bytes, 1 GB an hour each; keep-alive clients open few connections), so its
+  // price per login falls with the rate; a function URL adds nothing to the Lambda request.
+  const albPerMillion = (loginsPerSecond: number) => {
+    const gbPerHour = (per(t.apiBytes) * loginsPerSecond * 3600) / 1e9;
+    return ((p.albHour + gbPerHour * p.albLcuHour) / (loginsPerSecond * 3600)) * 1e6;
+  };
+  console.log(
+    `front door instead of the HTTP API (${per(t.apiBytes).toFixed(0)} B a login): ALB at 1,000 logins/s $${albPerMillion(1000).toFixed(2)}, at 10/s $${albPerMillion(10).toFixed(2)}, at 1/s $${albPerMillion(1).toFixed(2)} per 1M; Lambda function URL $0.00`,
+  );
+  const duration = lines[2]?.[2] ?? 0;
+  return [(total - duration).toFixed(2), duration.toFixed(2), total.toFixed(2)];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

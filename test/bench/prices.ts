@@ -14,6 +14,14 @@ export const PRICES = {
    * amnic.com) and AWS's whitepaper on private APIs (512 KB increments).
    */
   apiGatewayHttpPerMillion: 1.0,
+  /**
+   * Application Load Balancer: per hour, and per LCU-hour (an LCU: 25 new connections/s, 3,000 active
+   * connections, 1 GB processed an hour or 1,000 rule evaluations/s, whichever is most). Checked: a 2026
+   * third-party FinOps page (cloud-horizons.com). A Lambda function URL adds no charge to the invocation
+   * (unverified here).
+   */
+  albHour: 0.0225,
+  albLcuHour: 0.008,
   /** Checked: a 2026 third-party table (arm64 and x86 alike $0.20 per 1M). */
   lambdaRequestPerMillion: 0.2,
   /** arm64 (the stack's architecture), per GB-second, billed per 1 ms. Checked: the same 2026 table. */
@@ -39,6 +47,8 @@ export const PRICES = {
   iotRuleTriggeredPerMillion: 0.15,
   /** Unverified. */
   iotRuleActionPerMillion: 0.15,
+  /** Amazon SES, per 1,000 e-mails sent from an AWS service (outbound, no dedicated IP). Unverified. */
+  sesPerThousandEmails: 0.1,
   /** Ingestion, per GB. Checked: a third-party API Gateway cost guide quotes CloudWatch Logs at $0.50/GB. */
   logsIngestedPerGb: 0.5,
   /** Unverified. */

@@ -374,7 +374,7 @@ describe('SmsPassStack', () => {
     expect(allows('iot:Connect', thingName({ ...me, stage: 'prod' }))).toBe(false);
   });
 
-  it('lets dispatch publish only on agents jobs topics, and auth, selfservice and admin only on rpc/req', () => {
+  it('lets dispatch publish only on agents jobs topics, selfservice and admin only on rpc/req, auth on both', () => {
     const iotStatements = (fn: (typeof stack.functions)[keyof typeof stack.functions]) =>
       statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('iot:Publish') || a === '*'));
     const onlyTopic = (fn: (typeof stack.functions)[keyof typeof stack.functions], topic: RegExp) => {
@@ -386,8 +386,15 @@ describe('SmsPassStack', () => {
       expect(JSON.stringify(resources[0])).toMatch(topic);
     };
     onlyTopic(stack.functions.dispatch, /:topic\/s\/dev\/t\/\*\/a\/\*\/jobs"/);
-    for (const fn of [stack.functions.auth, stack.functions.selfservice, stack.functions.admin])
+    for (const fn of [stack.functions.selfservice, stack.functions.admin])
       onlyTopic(fn, /:topic\/s\/dev\/t\/\*\/a\/\*\/rpc\/req"/);
+    // auth: password checks on rpc/req, and a one-rule SMS login's job on jobs (CDK merges the two grants)
+    const auth = iotStatements(stack.functions.auth);
+    expect(auth.flatMap((s) => actionsOf(s))).toEqual(['iot:Publish']);
+    expect(auth.flatMap((s) => resourcesOf(s).map((r) => JSON.stringify(r))).sort()).toEqual([
+      expect.stringMatching(/:topic\/s\/dev\/t\/\*\/a\/\*\/jobs"/),
+      expect.stringMatching(/:topic\/s\/dev\/t\/\*\/a\/\*\/rpc\/req"/),
+    ]);
     expect(
       statementsOf(stack.functions.events).filter((s) =>
         actionsOf(s).some((a) => a.startsWith('iot:') || a === '*'),
