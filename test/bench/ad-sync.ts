@@ -78,7 +78,8 @@ export async function benchAdSync(
     const tenant = await newTenant(stack, users + 1000);
     await tenant.mapGroup(dc.dnsDomain, groupDn, 1);
     const ad = {
-      domains: [domainConfig(dc, [groupDn])],
+      // a loaded box may take minutes for the first page of a nested-group search: both sides wait as long
+      domains: [domainConfig(dc, [groupDn], { timeoutSeconds: 300 })],
       sync: { apiUrl: stack.json.apiUrl, key: tenant.syncKey, intervalMinutes: 0 },
     };
     const stateDir = path.join(dir, 'state');
