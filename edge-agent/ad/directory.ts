@@ -142,6 +142,9 @@ async function* pages(
     attributes,
     explicitBufferAttributes: ['objectGUID'],
     paged: { pageSize: domain.pageSize },
+    // ldapts asks the server for 10 s unless told; Samba computes a paged nested-group search whole at its first
+    // page, which takes longer than that for 10,000 users, and then fails it as an "Operations error"
+    timeLimit: domain.timeoutSeconds,
   });
   for await (const page of search) {
     stats.pages++;

@@ -76,6 +76,12 @@ export interface RadiusServer {
 const MAX_SESSIONS = 50_000;
 /** A State outlives no challenge, and no challenge is kept longer than this. */
 const MAX_STATE_MS = 15 * 60_000;
+/**
+ * The sockets' receive buffer. The kernel's default (about 208 KiB) holds some 256 small datagrams, and a gateway
+ * that sends a burst (a concentrator whose users all reconnect at once) loses the rest silently until it
+ * retransmits. Linux caps this at net.core.rmem_max without complaint.
+ */
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface Session {
   username: string;
@@ -463,7 +469,10 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
 
   const bind = (port: number, kind: 'auth' | 'accounting') =>
     new Promise<Socket>((resolve, reject) => {
-      const socket = createSocket({ type: isIP(options.host) === 6 ? 'udp6' : 'udp4' });
+      const socket = createSocket({
+        type: isIP(options.host) === 6 ? 'udp6' : 'udp4',
+        recvBufferSize: RECEIVE_BUFFER_BYTES,
+      });
       socket.once('error', reject);
       socket.bind(port, options.host, () => {
         socket.off('error', reject);

@@ -31,6 +31,7 @@ if (spec.mode === 'raw') {
     attributes: ['objectGUID', 'sAMAccountName', 'userPrincipalName', a.mobile, a.email, a.displayName],
     explicitBufferAttributes: ['objectGUID'],
     paged: { pageSize: d.pageSize },
+    timeLimit: d.timeoutSeconds,
   })) {
     pages++;
     entries += page.searchEntries.length;

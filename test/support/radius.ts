@@ -92,8 +92,12 @@ export class RawClient {
     });
   }
 
-  static async open(): Promise<RawClient> {
-    const socket = createSocket('udp4');
+  /** `recvBufferSize`: room for the replies to a burst (the kernel's default holds some 256). */
+  static async open(options: { recvBufferSize?: number } = {}): Promise<RawClient> {
+    const socket = createSocket({
+      type: 'udp4',
+      ...(options.recvBufferSize && { recvBufferSize: options.recvBufferSize }),
+    });
     await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
     return new RawClient(socket);
   }

@@ -114,6 +114,13 @@ export interface SambaDc {
   addContact(cn: string, attributes?: Record<string, string>, groups?: string[]): Promise<string>;
   /** Applies an LDIF (with changetype lines) straight to the DC's database with ldbmodify: the fast path. */
   ldif(text: string): Promise<void>;
+  /**
+   * Adds many entries at once, for benchmarks: Samba is stopped, the LDIF's entries (separated by blank lines,
+   * `changetype: add` optional) go straight into sam.ldb with ldbmodify in transactions of `chunk` entries
+   * (default 500), and Samba is started again. A transaction's cost grows with the square of its size: one
+   * ldbmodify of 10,000 users did not finish in 15 minutes, while 2,000 cost four times the CPU of 1,000.
+   */
+  bulkAdd(text: string, options?: { chunk?: number }): Promise<void>;
   /** An administrator's connection over LDAPS, bound; close it with unbind(). */
   adminClient(): Promise<Client>;
   /** Stops Samba (SIGTERM, then SIGKILL) and removes its folder. */
@@ -392,16 +399,28 @@ export async function startSambaDc(options: SambaDcOptions = {}): Promise<SambaD
     await mkdir(path.join(dir, 'run'), { recursive: true });
 
     const logFile = path.join(dir, 'samba.log');
-    const out = openSync(logFile, 'a');
-    child = spawn(SAMBA, ['-F', '-M', 'single', '-s', conf, '--debug-stdout'], {
-      stdio: ['ignore', out, out],
-    });
-    closeSync(out);
+    const spawnSamba = () => {
+      const out = openSync(logFile, 'a');
+      const started = spawn(SAMBA, ['-F', '-M', 'single', '-s', conf, '--debug-stdout'], {
+        stdio: ['ignore', out, out],
+      });
+      closeSync(out);
+      return started;
+    };
     const url = `ldap://${address}`;
     const ldapsUrl = `ldaps://${address}`;
+    child = spawnSamba();
     await waitForLdap(url, child, logFile, adminDn);
     const caPem = await readFile(tls.ca, 'utf8');
-    const proc = child;
+    let proc = child;
+    const halt = async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGTERM');
+      const late = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(late);
+    };
 
     const adminClient = async () => {
       const c = new Client({ url: ldapsUrl, tlsOptions: { ca: caPem } });
@@ -559,17 +578,38 @@ export async function startSambaDc(options: SambaDcOptions = {}): Promise<SambaD
           await rm(file, { force: true });
         }
       },
+      async bulkAdd(text, options = {}) {
+        const chunk = options.chunk ?? 500;
+        const entries = text.split(/\n\s*\n/).filter((e) => e.trim() !== '');
+        await halt();
+        try {
+          for (let i = 0; i < entries.length; i += chunk) {
+            const file = path.join(dir, `bulk-${randomBytes(4).toString('hex')}.ldif`);
+            const adds = entries
+              .slice(i, i + chunk)
+              .map((e) => (/^changetype:/m.test(e) ? e : e.replace(/^(dn: .*)$/m, '$1\nchangetype: add')));
+            await writeFile(file, `${adds.join('\n\n')}\n`);
+            try {
+              await run(
+                LDBMODIFY,
+                [`--configfile=${conf}`, '--nosync', '-H', path.join(dir, 'private', 'sam.ldb'), file],
+                { maxBuffer: 64 * 1024 * 1024 },
+              );
+            } finally {
+              await rm(file, { force: true });
+            }
+          }
+        } finally {
+          proc = spawnSamba();
+          dc.pid = proc.pid!;
+          await waitForLdap(url, proc, logFile, adminDn);
+        }
+      },
       adminClient,
       stop() {
         stopped ??= (async () => {
           live.delete(dc);
-          if (proc.exitCode === null && proc.signalCode === null) {
-            const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-            proc.kill('SIGTERM');
-            const late = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-            await exited;
-            clearTimeout(late);
-          }
+          await halt();
           claim.release();
           await rm(dir, { recursive: true, force: true });
         })();
