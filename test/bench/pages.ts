@@ -85,6 +85,11 @@ export async function benchPages(): Promise<void> {
       '/admin/logs/service-status',
       '/admin/logs/audit',
       '/admin/sync-runs',
+      '/admin/keys',
+      '/admin/tokens',
+      '/admin/providers',
+      '/admin/security',
+      '/admin/policies/groups/new',
     ])
       rows.push({ page: path, ...(await measure(`${base}${path}`)) });
 

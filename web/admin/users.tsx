@@ -157,6 +157,12 @@ export function userPages(deps: TenantPagesDeps) {
                 {effective.groupPolicyFrom &&
                   ` · ${effective.groupPolicyFrom === 'assigned' ? 'assigned by an admin' : 'from the AD group'}`}
               </dd>
+              <dt>Tokens</dt>
+              <dd>
+                <a href={`/admin/tokens/users/${encodeURIComponent(user.username)}`}>
+                  Authenticator apps and hardware tokens
+                </a>
+              </dd>
               <dt>State</dt>
               <dd>
                 {user.locked ? <Badge tone="bad">locked by an admin</Badge> : <Badge tone="ok">active</Badge>}{' '}
