@@ -77,7 +77,7 @@ export function accountPages(deps: AccountPagesDeps, scope: Scope) {
         {state.made && (
           <Notice kind="ok">
             {state.made.reset ? 'Sign-in reset for' : 'Account created for'} {state.made.email}. Send them
-            this set-up link; it works once, until {state.made.expiresAt}, and is not shown again:
+            this set-up link; it works once, until {whenOf(state.made.expiresAt)}, and is not shown again:
             <br />
             <code class="setup-link">{state.made.link}</code>
           </Notice>
@@ -242,6 +242,9 @@ export function accountPages(deps: AccountPagesDeps, scope: Scope) {
   return app;
 }
 
+/** `2026-12-02 03:04 UTC`: the minute is enough for an expiry. */
+const whenOf = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+
 function AccountRow(props: {
   account: AccountView;
   base: string;
@@ -278,6 +281,7 @@ function AccountRow(props: {
         <Badge tone={tone}>{a.state === 'pending' ? 'waiting for set-up' : a.state}</Badge>
       </td>
       <td>
+        {a.email === props.self && <span class="hint">you</span>}
         {props.writer && a.email !== props.self && (
           <>
             {a.state === 'disabled'
