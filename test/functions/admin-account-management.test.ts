@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAccountManager, adminSmsCodes } from '../../functions/admin-account-deps.ts';
-import { main as adminCli } from '../../functions/cli/admin.ts';
+import { main as adminCli } from '../../functions/cli/admin-command.ts';
 import { DispatchMessage } from '../../functions/contracts/queue.ts';
 import { type AccountActor, setUpPath } from '../../functions/core/admin-account-management.ts';
 import {
