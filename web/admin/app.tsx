@@ -199,6 +199,9 @@ function signInMessage(error: unknown): string {
   if (error instanceof SignInError) return error.message;
   if (error instanceof DomainError && error.code === 'rate_limited')
     return 'Too many sign-in attempts. Wait a minute and try again.';
+  // Only an SMS code's challenge gets here (its user locked, or without a number), after a right password.
+  if (error instanceof DomainError)
+    return `Your sign-in code could not be sent: ${error.message} Ask another admin to check your account.`;
   throw error;
 }
 
