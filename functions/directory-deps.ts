@@ -22,6 +22,7 @@ import { createAdminApp } from './admin/app.ts';
 import { messageLogRoutes } from './admin/message-log-routes.ts';
 import { serviceEventRoutes } from './admin/service-event-routes.ts';
 import { settingsRoutes } from './admin/settings-routes.ts';
+import { adminAccountManager } from './admin-account-deps.ts';
 import { LOCAL_STAGE } from './contracts/topics.ts';
 import { AgentService } from './core/agents.ts';
 import { systemClock } from './core/clock.ts';
@@ -230,7 +231,13 @@ export function buildOperatorFunction(
   });
   return {
     tenants,
-    app: createOperatorApp({ tenants, audit: s.audit, directory: s.directory, log: ctx.log }),
+    app: createOperatorApp({
+      tenants,
+      audit: s.audit,
+      directory: s.directory,
+      log: ctx.log,
+      adminAccounts: adminAccountManager(ctx),
+    }),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'hono';
+import { accountPages } from '../web/admin/accounts.tsx';
 import { adminConsole } from '../web/admin/app.tsx';
 import { operatorPages } from '../web/admin/operator.tsx';
 import { tenantPages } from '../web/admin/tenant.tsx';
@@ -13,7 +14,8 @@ import { DynamoKeyStore } from './adapters/dynamo/key-store.ts';
 import { DynamoRateLimiter } from './adapters/dynamo/rate-limiter.ts';
 import { DynamoSyncHistoryStore } from './adapters/dynamo/sync-history-store.ts';
 import { DynamoWebSessionStore } from './adapters/dynamo/web-session-store.ts';
-import { AdminAccountService } from './core/admin-accounts.ts';
+import { adminAccountManager, adminSmsCodes } from './admin-account-deps.ts';
+import { AdminAccountService, type AdminSmsCodes } from './core/admin-accounts.ts';
 import { KeysService } from './core/keys-service.ts';
 import { LockoutService } from './core/lockout-service.ts';
 import type { PasswordResetService } from './core/password-reset.ts';
@@ -56,7 +58,7 @@ export interface WebContext extends DirectoryContext {
   challenges?: { keys: DeploymentKeys; sqs: SQSClient; dispatchQueueUrl: string };
 }
 
-export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher }) {
+export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher }, sms?: AdminSmsCodes) {
   const s = adminServices(ctx);
   return new AdminAccountService({
     store: new DynamoAdminAccountStore(ctx.dynamo, ctx.table),
@@ -65,6 +67,7 @@ export function adminAccounts(ctx: DirectoryContext & { cipher: CredentialCipher
     audit: s.audit,
     clock: s.stores.clock,
     tenantActive: async (tenantId) => (await s.directory.getTenant(tenantId))?.status === 'active',
+    sms,
   });
 }
 
@@ -78,7 +81,12 @@ function testPasscode(ctx: Parameters<typeof buildChallengeService>[0]) {
 export function buildWebApp(ctx: WebContext) {
   const s = adminServices(ctx);
   const clock = s.stores.clock;
-  const accounts = adminAccounts(ctx);
+  // Admins' SMS codes go out as a login's do: without the dispatch queue, accounts use TOTP only.
+  const accounts = adminAccounts(
+    ctx,
+    ctx.challenges && adminSmsCodes(buildChallengeService({ ...ctx, ...ctx.challenges })),
+  );
+  const manager = adminAccountManager(ctx);
   const { guards, audit } = abuseStores(ctx);
   const { tenants } = buildOperatorFunction({
     ...ctx,
@@ -93,6 +101,13 @@ export function buildWebApp(ctx: WebContext) {
     sessions,
     clientIp: ctx.clientIp,
     operator: operatorPages({ tenants, accounts, directory: s.directory }),
+    accountPages: {
+      operator: accountPages(
+        { manager, tenantIds: async () => (await tenants.list()).map((t) => t.id) },
+        'operator',
+      ),
+      tenant: accountPages({ manager }, 'tenant'),
+    },
     tenant: tenantPages({
       ...s,
       accounts,

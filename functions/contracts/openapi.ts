@@ -8,6 +8,7 @@
  */
 import * as z from 'zod';
 import * as admin from './admin.ts';
+import * as adminAccounts from './admin-accounts.ts';
 import * as agents from './agents.ts';
 import * as api from './api.ts';
 import * as keys from './keys.ts';
@@ -321,6 +322,8 @@ const ADMIN_BODIES: Array<[Method, string, z.ZodType]> = [
   ['patch', '/v1/settings', admin.TenantSettingsUpdate],
   ['post', '/v1/operator/tenants', admin.TenantInput],
   ['patch', '/v1/operator/tenants/{id}', admin.TenantUpdate],
+  ['post', '/v1/operator/admin-accounts', adminAccounts.AdminAccountInput],
+  ['post', '/v1/operator/admin-accounts/{email}/reset', adminAccounts.AdminAccountReset],
 ];
 
 const ADMIN_ROUTES: RouteDoc[] = ADMIN_BODIES.map(([method, path, body]) => ({

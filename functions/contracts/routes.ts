@@ -132,6 +132,12 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/operator/tenants/{id}/resume', fn: 'operator' },
   { method: 'GET', path: '/v1/operator/tenants/{id}/usage', fn: 'operator' },
   { method: 'GET', path: '/v1/operator/audit', fn: 'operator' },
+  // Console accounts: functions/operator/admin-account-routes.ts.
+  { method: 'GET', path: '/v1/operator/admin-accounts', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/admin-accounts', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/admin-accounts/{email}/disable', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/admin-accounts/{email}/enable', fn: 'operator' },
+  { method: 'POST', path: '/v1/operator/admin-accounts/{email}/reset', fn: 'operator' },
 
   // The self-service JSON API: functions/selfservice/app.ts.
   { method: 'POST', path: '/v1/self/sign-in', fn: 'selfservice' },

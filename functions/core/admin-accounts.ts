@@ -1,17 +1,28 @@
 /**
  * Admin sign-in: an e-mail address and a password (scrypt, with a salt and parameters stored per account),
- * then a TOTP code from an authenticator app. Failures of either step count against the account: after
+ * then a TOTP code from an authenticator app or an SMS passcode the product sends itself, through the rule
+ * chain of the account's user (admin-account-management.ts makes accounts and their set-up links; the
+ * person sets the password, and enrols the authenticator, here). Failures of either step count against the account: after
  * MAX_FAILURES it is locked for LOCK_MINUTES, and a sign-in is also rate-limited per client IP and account.
  * Every refusal says the same thing and costs the same scrypt work, known account or not, so the form tells
  * nobody which addresses have accounts.
  */
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
+import { renderSVG } from 'uqr';
+import { normalEmail, setUpLinkHash } from './admin-account-management.ts';
 import { AlreadyExistsError } from './admin-errors.ts';
 import { base32Encode, matchingSteps, otpauthUri } from './channels/totp.ts';
 import type { Clock } from './clock.ts';
-import { InvalidRequestError, NotFoundError, RateLimitedError } from './errors.ts';
+import { DomainError, InvalidRequestError, NotFoundError, RateLimitedError } from './errors.ts';
 import type { RateLimiter } from './ports/abuse.ts';
-import type { AdminAccount, AdminAccountStore, AdminRole, PasswordHash } from './ports/admin-accounts.ts';
+import type {
+  AdminAccount,
+  AdminAccountStore,
+  AdminRole,
+  PasswordHash,
+  SecondFactor,
+  SmsTarget,
+} from './ports/admin-accounts.ts';
 import type { AuditLog } from './ports/audit.ts';
 import type { CredentialCipher } from './ports/credentials.ts';
 import { NO_TENANT } from './web-sessions.ts';
@@ -22,6 +33,9 @@ export const LOCK_MINUTES = 15;
 export const IP_LIMIT_PER_MINUTE = 30;
 export const ACCOUNT_LIMIT_PER_MINUTE = 10;
 export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 256;
+/** Authenticator codes a set-up link lets be tried before it is used up (a new link is then needed). */
+export const SETUP_MAX_ATTEMPTS = 5;
 
 /** About 50 ms on a Lambda core: the OWASP minimum for scrypt (N=2^15 with r=8 is 32 MiB per hash). */
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, keyLength: 32 } as const;
@@ -69,10 +83,52 @@ export class SignInError extends Error {
   }
 }
 
+/** A set-up link that is unknown, expired, already used, replaced by a newer one, or out of attempts. */
+export class SetUpLinkError extends DomainError {
+  override name = 'SetUpLinkError';
+  constructor() {
+    super('token_expired', 'This set-up link is no longer valid. Ask an admin for a new one.');
+  }
+}
+
+/** A wrong authenticator code on the set-up page (the link stays good for a few more tries). */
+export class SetUpCodeError extends DomainError {
+  override name = 'SetUpCodeError';
+  constructor() {
+    super('wrong_code', 'The code does not match. Type the code your app shows now.');
+  }
+}
+
 export interface AdminPrincipal {
   email: string;
   role: AdminRole;
   tenantId: string;
+}
+
+/**
+ * SMS codes for admins, sent and checked by the product's own challenge path (rule chain, limits, lockout,
+ * single use), as a login's are.
+ */
+export interface AdminSmsCodes {
+  send(
+    target: SmsTarget,
+    clientIp: string,
+  ): Promise<{ challengeId: string; destination?: string | undefined }>;
+  check(target: SmsTarget, challengeId: string, code: string, clientIp: string): Promise<boolean>;
+}
+
+export type SecondStep =
+  | { factor: 'totp' }
+  | { factor: 'sms'; challengeId: string; destination?: string | undefined };
+
+/** What the set-up page shows the person the link is for. */
+export interface SetUpView {
+  email: string;
+  role: AdminRole;
+  tenantId: string;
+  secondFactor: SecondFactor;
+  /** For TOTP accounts: the seed to enrol, and its confirmation is asked for with the password. */
+  totp?: { secret: string; uri: string; qrSvg: string };
 }
 
 export interface NewAccount {
@@ -90,6 +146,8 @@ export interface AdminAccountDeps {
   clock: Clock;
   /** Whether a tenant exists and is active: its admins sign in only then. */
   tenantActive: (tenantId: string) => Promise<boolean>;
+  /** Without it, accounts with SMS codes cannot finish signing in. */
+  sms?: AdminSmsCodes | undefined;
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,63}$/;
@@ -127,6 +185,7 @@ export class AdminAccountService {
       email,
       role: input.role,
       tenantId,
+      secondFactor: 'totp',
       password: await hashPassword(password),
       sealedTotp: await this.deps.cipher.encrypt(seed.toString('base64'), totpContext(email)),
       createdAt: this.nowIso(),
@@ -169,7 +228,7 @@ export class AdminAccountService {
     const email = typedEmail.trim().toLowerCase().slice(0, 256);
     await this.limit(email, clientIp);
     const account = await this.admitted(email);
-    if (!account) {
+    if (!account?.password) {
       decoy ??= hashPassword(randomBytes(12).toString('base64url'));
       await passwordMatches(await decoy, password);
       throw new SignInError('wrong');
@@ -179,28 +238,147 @@ export class AdminAccountService {
     return { email: account.email, role: account.role, tenantId: account.tenantId };
   }
 
-  /** The second factor: a TOTP code, good once, within one step of the clock. */
-  async checkCode(email: string, code: string, clientIp: string): Promise<AdminPrincipal> {
+  /**
+   * After the password: nothing to do for TOTP; for SMS, a passcode goes out through the user's rule chain, and
+   * its challenge id is what the code is checked against.
+   */
+  async startSecondStep(email: string, clientIp: string): Promise<SecondStep> {
+    const account = await this.deps.store.get(email);
+    if (!account?.password || account.disabledAt) throw new SignInError('wrong');
+    if ((account.secondFactor ?? 'totp') === 'totp') return { factor: 'totp' };
+    if (!account.sms || !this.deps.sms) throw new SignInError('wrong');
+    const sent = await this.deps.sms.send(account.sms, clientIp);
+    return { factor: 'sms', challengeId: sent.challengeId, destination: sent.destination };
+  }
+
+  /**
+   * The second factor: a TOTP code, good once, within one step of the clock; or the SMS passcode of the
+   * challenge `startSecondStep` began, good once and within its challenge's attempts.
+   */
+  async checkCode(
+    email: string,
+    code: string,
+    clientIp: string,
+    challengeId?: string,
+  ): Promise<AdminPrincipal> {
     await this.limit(email, clientIp);
     const account = await this.admitted(email);
-    if (!account) throw new SignInError('wrong');
-    const seed = Buffer.from(
-      await this.deps.cipher.decrypt(account.sealedTotp, totpContext(email)),
-      'base64',
-    );
-    const steps = matchingSteps(seed, code.trim(), this.deps.clock.now());
-    const step = steps.at(-1);
-    if (step === undefined || !(await this.deps.store.useTotpStep(email, step)))
-      throw new SignInError('wrong');
+    if (!account?.password) throw new SignInError('wrong');
+    if ((account.secondFactor ?? 'totp') === 'sms') {
+      if (!account.sms || !this.deps.sms || !challengeId) throw new SignInError('wrong');
+      if (!(await this.deps.sms.check(account.sms, challengeId, code.trim(), clientIp)))
+        throw new SignInError('wrong');
+    } else {
+      if (!account.sealedTotp) throw new SignInError('wrong');
+      const seed = Buffer.from(
+        await this.deps.cipher.decrypt(account.sealedTotp, totpContext(email)),
+        'base64',
+      );
+      const steps = matchingSteps(seed, code.trim(), this.deps.clock.now());
+      const step = steps.at(-1);
+      if (step === undefined || !(await this.deps.store.useTotpStep(email, step)))
+        throw new SignInError('wrong');
+    }
     await this.deps.store.succeeded(email);
-    await this.audit(account.tenantId, `admin:${email}`, 'admin.signed_in', email, {});
+    await this.audit(account.tenantId, `admin:${email}`, 'admin.signed_in', email, {
+      secondFactor: account.secondFactor ?? 'totp',
+    });
     return { email: account.email, role: account.role, tenantId: account.tenantId };
+  }
+
+  /**
+   * What a set-up link's page shows. For a TOTP account the first look makes the seed, which stays the same on
+   * a reload and is kept only once a code from it is confirmed.
+   */
+  async setUpView(token: string): Promise<SetUpView> {
+    const { account, hash } = await this.linked(token);
+    const view: SetUpView = {
+      email: account.email,
+      role: account.role,
+      tenantId: account.tenantId,
+      secondFactor: account.secondFactor ?? 'totp',
+    };
+    if (view.secondFactor !== 'totp') return view;
+    const context = totpContext(account.email);
+    const offered = await this.deps.store.offerSetUpTotp(
+      account.email,
+      hash,
+      await this.deps.cipher.encrypt(randomBytes(20).toString('base64'), context),
+    );
+    if (!offered) throw new SetUpLinkError();
+    const secret = base32Encode(Buffer.from(await this.deps.cipher.decrypt(offered, context), 'base64'));
+    const uri = otpauthUri(secret, { issuer: 'SMS Passcode console', account: account.email });
+    return { ...view, totp: { secret, uri, qrSvg: renderSVG(uri, { border: 2 }) } };
+  }
+
+  /**
+   * Sets the password (and, for TOTP, the seed the page showed, once a code from it matches) and spends the link:
+   * of any number of uses at once, one claims it and goes on to the scrypt work; the rest are refused first.
+   * Each code tried takes one of the link's few attempts first, so no storm of guesses gets more than
+   * SETUP_MAX_ATTEMPTS verdicts. The link is 256 random bits, so there is no per-client limit to guess it by.
+   */
+  async completeSetUp(
+    token: string,
+    input: { password: string; confirm?: string | undefined; code?: string | undefined },
+  ): Promise<AdminPrincipal> {
+    const { account, hash } = await this.linked(token);
+    const { password } = input;
+    if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH)
+      throw new InvalidRequestError(
+        `password: between ${MIN_PASSWORD_LENGTH} and ${MAX_PASSWORD_LENGTH} characters`,
+      );
+    if (input.confirm !== undefined && input.confirm !== password)
+      throw new InvalidRequestError('confirm: does not match the password');
+    let totpStep: number | undefined;
+    if ((account.secondFactor ?? 'totp') === 'totp') {
+      if (!account.setupTotp) throw new SetUpLinkError();
+      if (!(await this.deps.store.countSetUpAttempt(account.email, hash, SETUP_MAX_ATTEMPTS)))
+        throw new SetUpLinkError();
+      const seed = Buffer.from(
+        await this.deps.cipher.decrypt(account.setupTotp, totpContext(account.email)),
+        'base64',
+      );
+      totpStep = matchingSteps(seed, (input.code ?? '').trim(), this.deps.clock.now()).at(-1);
+      if (totpStep === undefined) throw new SetUpCodeError();
+    }
+    const claim = randomBytes(16).toString('base64url');
+    if (!(await this.deps.store.claimSetUp(account.email, hash, claim, this.nowIso())))
+      throw new SetUpLinkError();
+    const done = await this.deps.store.completeSetUp(account.email, hash, claim, {
+      password: await hashPassword(password),
+      ...(account.setupTotp && { sealedTotp: account.setupTotp }),
+      ...(totpStep !== undefined && { totpStep }),
+    });
+    if (!done) throw new SetUpLinkError();
+    await this.audit(account.tenantId, `admin:${account.email}`, 'admin_account.set_up', account.email, {
+      secondFactor: account.secondFactor ?? 'totp',
+    });
+    return { email: account.email, role: account.role, tenantId: account.tenantId };
+  }
+
+  /** The account a link is good for now, or SetUpLinkError, alike for every reason. */
+  private async linked(token: string): Promise<{ account: AdminAccount; hash: string }> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new SetUpLinkError();
+    const hash = setUpLinkHash(token);
+    const email = await this.deps.store.findSetUpLink(hash);
+    const account = email === undefined ? undefined : await this.deps.store.get(normalEmail(email));
+    if (
+      !account ||
+      account.setupLink !== hash ||
+      !(account.setupExpiresAt! > this.nowIso()) ||
+      (account.setupAttempts ?? 0) >= SETUP_MAX_ATTEMPTS ||
+      account.setupClaim ||
+      account.disabledAt
+    )
+      throw new SetUpLinkError();
+    return { account, hash };
   }
 
   /** Whether the account may still act (not disabled, tenant still active): checked on every request. */
   async stillActive(principal: AdminPrincipal): Promise<boolean> {
     const account = await this.deps.store.get(principal.email);
-    if (!account || account.disabledAt || account.role !== principal.role) return false;
+    // A reset takes the password away: the person's open sessions end with it.
+    if (!account?.password || account.disabledAt || account.role !== principal.role) return false;
     return account.tenantId === NO_TENANT || this.deps.tenantActive(account.tenantId);
   }
 

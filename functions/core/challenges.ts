@@ -75,7 +75,7 @@ export interface ChallengeView {
  * Why the self-service portal starts a challenge. None of them is verifiable through the auth API, and each
  * verifier accepts only its own purpose, so a code for one thing never signs in or confirms another.
  */
-export type ChallengePurpose = 'self_sign_in' | 'number_check' | 'notice';
+export type ChallengePurpose = 'self_sign_in' | 'number_check' | 'notice' | 'admin_sign_in';
 
 /** What the portal asks of a challenge it starts (see `createForSelf`). */
 export interface SelfChallengeOptions {

@@ -195,7 +195,7 @@ export interface Challenge {
   /** The group policy's RADIUS Class and Filter-Id, answered with the accept (no read of the policy then). */
   radius?: { class?: string; filterId?: string };
   /** Set on the self-service portal's challenges; the auth API neither verifies nor resends them. */
-  purpose?: 'self_sign_in' | 'number_check' | 'notice';
+  purpose?: 'self_sign_in' | 'number_check' | 'notice' | 'admin_sign_in';
   /** For a number check: the change its accept applies (only while the number is still `from`). */
   change?: { field: 'mobile' | 'secondaryMobile'; from: string; to: string; toType: PhoneType };
 }

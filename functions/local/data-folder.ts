@@ -26,6 +26,8 @@ export interface StackJson {
   simulator: { outbox: string };
   /** The demo agent's RADIUS front (`npm start` only), for radtest and radclient. */
   radius?: { host: string; port: number; secret: string };
+  /** The DynamoDB stand-in, for `npm run admin` (console accounts) to write to. */
+  dynamoEndpoint?: string;
   /** Sign-ins for the console at `adminUrl`: password, then the TOTP code of `totpSecret`. */
   console: ConsoleLogins;
 }

@@ -225,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       adminKey: seed.keys.admin,
       operatorKey: seed.keys.operator,
       mqttUrl: mqtt.broker.url,
+      dynamoEndpoint: aws.dynamoEndpoint,
       demoUsers: seed.users.map((u) => u.username),
       simulator: { outbox },
       ...(agents.edge?.agent.radius && {

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { pageOptions } from '../admin/user-routes.ts';
 import { TenantInput, TenantUpdate } from '../contracts/admin.ts';
 import { ID_PATTERN } from '../contracts/topics.ts';
+import type { AdminAccountManager } from '../core/admin-account-management.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { AuditLog } from '../core/ports/audit.ts';
 import type { DirectoryStore } from '../core/ports/directory.ts';
@@ -13,15 +14,18 @@ import { readJson } from '../http/json-body.ts';
 import type { KeyAuthEnv } from '../http/key-auth.ts';
 import { keyOfKind } from '../http/key-kind.ts';
 import { actorOf } from '../http/principal.ts';
+import { adminAccountRoutes } from './admin-account-routes.ts';
 
 export interface OperatorAppDeps {
   tenants: TenantService;
   audit: AuditLog;
   directory: DirectoryStore;
   log: Logger;
+  /** Console accounts (admin-account-routes.ts). */
+  adminAccounts?: AdminAccountManager;
 }
 
-export function createOperatorApp({ tenants, audit, directory, log }: OperatorAppDeps) {
+export function createOperatorApp({ tenants, audit, directory, log, adminAccounts }: OperatorAppDeps) {
   const app = new Hono<KeyAuthEnv>();
   app.use('/v1/operator/*', keyOfKind('operator', directory));
   const idOf = (id: string) => {
@@ -69,6 +73,8 @@ export function createOperatorApp({ tenants, audit, directory, log }: OperatorAp
     const { limit, cursor } = pageOptions((n) => c.req.query(n));
     return c.json(await audit.list('', { limit, ...(cursor && { cursor }) }), 200);
   });
+
+  if (adminAccounts) app.route('/', adminAccountRoutes(adminAccounts));
 
   app.notFound((c) => c.json(errorBody('not_found', 'No such route.'), 404));
   app.onError((error, c) => toErrorResponse(error, c, log));

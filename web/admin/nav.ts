@@ -3,6 +3,7 @@ import type { NavItem } from '../layout/shell.tsx';
 export const OPERATOR_NAV: NavItem[] = [
   { href: '/admin/operator', label: 'Tenants' },
   { href: '/admin/operator/agents', label: 'Agents' },
+  { href: '/admin/operator/accounts', label: 'Admins' },
 ];
 
 export const TENANT_NAV: NavItem[] = [
@@ -16,4 +17,5 @@ export const TENANT_NAV: NavItem[] = [
   { href: '/admin/tokens', label: 'Tokens' },
   { href: '/admin/keys', label: 'Keys' },
   { href: '/admin/security', label: 'Security settings' },
+  { href: '/admin/accounts', label: 'Admins' },
 ];

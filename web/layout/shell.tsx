@@ -66,7 +66,7 @@ export function Shell(props: ShellProps) {
                   <li>
                     <a
                       href={item.href}
-                      aria-current={isCurrent(item.href, props.current) ? 'page' : undefined}
+                      aria-current={currentOf(props.nav!, props.current) === item.href ? 'page' : undefined}
                     >
                       {item.label}
                     </a>
@@ -88,4 +88,10 @@ export function Shell(props: ShellProps) {
 function isCurrent(href: string, current: string | undefined): boolean {
   if (!current) return false;
   return current === href || current.startsWith(`${href}/`);
+}
+
+/** The most specific item the path is under: `/admin/operator/agents` is Agents, not also Tenants. */
+function currentOf(nav: NavItem[], current: string | undefined): string | undefined {
+  const under = nav.filter((item) => isCurrent(item.href, current));
+  return under.sort((a, b) => b.href.length - a.href.length)[0]?.href;
 }
