@@ -2,7 +2,8 @@
  * The console's first accounts on the local stack: an operator and the demo tenant's admin, each with a
  * generated password and TOTP seed written to `.local/stack.json` (`console`), as the demo keys are. A second
  * start keeps them while `stack.json` still holds their passwords; otherwise they start afresh.
- * In AWS the first operator comes from `POST /v1/operator/admin-accounts` with the operator key.
+ * In AWS the first operator comes from `npm run admin -- create-operator` (functions/cli/admin.ts), which writes
+ * it with the deployer's credentials and prints a one-time set-up link.
  */
 import type { AdminAccountService } from '../core/admin-accounts.ts';
 import type { AdminRole } from '../core/ports/admin-accounts.ts';
