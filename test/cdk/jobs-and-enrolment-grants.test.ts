@@ -1,6 +1,7 @@
 /**
  * A large sync `complete` goes through the jobs queue in AWS: the sync function may only send to it (its URL in
  * the environment), and the operator function consumes it, so a frozen sync Lambda cannot stall the removal.
+ * Enrolment signs certificates with the one IoT action that takes no resource: it is kept to the stack's region.
  */
 import { readFileSync } from 'node:fs';
 import { App, type CfnElement } from 'aws-cdk-lib';
@@ -57,4 +58,17 @@ it('lets the sync function send to the jobs queue only, which the operator funct
   expect(mappings.map((m) => m.Properties.FunctionName)).toEqual([
     { Ref: id(stack.functions.operator.node.defaultChild) },
   ]);
+});
+
+it('scopes CreateCertificateFromCsr as tightly as IAM allows: any resource, this region only', () => {
+  const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Statement & { Condition?: unknown }>)
+    .filter((s) => [s.Action].flat().includes('iot:CreateCertificateFromCsr'));
+  expect(statements.length).toBeGreaterThan(0);
+  for (const s of statements) {
+    // alone in its statement, so the wildcard grants nothing else
+    expect([s.Action].flat()).toEqual(['iot:CreateCertificateFromCsr']);
+    expect(s.Resource).toBe('*');
+    expect(s.Condition).toEqual({ StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } });
+  }
 });
