@@ -158,6 +158,37 @@ async function bundleOne(
   return { name, file: outFile, bytes: (await stat(outFile)).size, metafile: metaFile };
 }
 
+/**
+ * `index.mjs` plus `chunks/*.mjs` for what is imported dynamically (the AD connector and its LDAP client, the
+ * YAML parser, enrolment): a chunk is read only when its code runs, so an agent without an `ad` section never
+ * holds that code in memory.
+ */
+async function bundleSplit(
+  name: string,
+  entry: string,
+  outDir: string,
+  metaFile: string,
+  options: BuildOptions,
+): Promise<BuiltBundle> {
+  await rm(outDir, { recursive: true, force: true });
+  let result: Awaited<ReturnType<typeof build>>;
+  try {
+    result = await build({
+      ...options,
+      entryPoints: { index: entry },
+      outdir: outDir,
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      outExtension: { '.js': '.mjs' },
+    });
+  } catch (cause) {
+    throw new BuildError(`bundling ${name} from ${entry} failed`, { cause });
+  }
+  await writeFile(metaFile, JSON.stringify(result.metafile));
+  const outFile = path.join(outDir, 'index.mjs');
+  return { name, file: outFile, bytes: (await stat(outFile)).size, metafile: metaFile };
+}
+
 export async function buildFunctions(options: BuildFunctionsOptions): Promise<BuiltBundle[]> {
   const rootDir = options.rootDir ?? REPO_ROOT;
   const outDir = path.resolve(rootDir, options.outDir);
@@ -238,10 +269,10 @@ export async function buildEdgeAgent(options: BuildEdgeAgentOptions): Promise<Bu
     }),
   );
 
-  const bundle = await bundleOne(
+  const bundle = await bundleSplit(
     'edge-agent',
     entry,
-    path.join(outDir, 'index.mjs'),
+    outDir,
     path.join(path.dirname(outDir), `${path.basename(outDir)}.meta.json`),
     {
       ...commonOptions(options.minify ?? true, false),

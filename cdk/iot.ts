@@ -125,9 +125,16 @@ export function grantAgentEnrolment(admin: iam.IGrantable, operator: iam.IGranta
   admin.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['iot:UpdateCertificate'], resources: [certificates] }),
   );
-  // CreateCertificateFromCsr has no resource to scope to.
+  // The Service Authorization Reference lists no resource type and no IoT condition key for
+  // CreateCertificateFromCsr (nor for CreateKeysAndCertificate): `*` is the only resource it takes. The global
+  // aws:RequestedRegion key at least keeps it to this stack's region. What the certificate can do is decided by
+  // the policy and thing attached to it next, which are scoped above.
   admin.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['iot:CreateCertificateFromCsr'], resources: ['*'] }),
+    new iam.PolicyStatement({
+      actions: ['iot:CreateCertificateFromCsr'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:RequestedRegion': stack.region } },
+    }),
   );
   operator.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['iot:UpdateCertificate'], resources: [certificates] }),

@@ -151,7 +151,7 @@ export class SmsPassStack extends Stack {
     this.events = new QueueWithDlq(this, 'Events', {
       consumerTimeout: Duration.seconds(FUNCTIONS.events.timeoutSeconds),
     });
-    // The operator's background work (tenant purges), run by the operator function itself.
+    // Background work (tenant purges, large sync removals), run by the operator function.
     this.jobs = new QueueWithDlq(this, 'Jobs', {
       consumerTimeout: Duration.seconds(FUNCTIONS.operator.timeoutSeconds),
     });
@@ -289,9 +289,14 @@ export class SmsPassStack extends Stack {
       }),
     );
 
-    // The sync API uses the table only: no queue, no secret, no IoT.
-    const sync = makeFunction('sync', { [ENV.tableName]: this.table.tableName });
+    // The sync API uses the table, and hands the removal of a large `complete` to the jobs queue (the operator
+    // function runs it): no secret, no IoT.
+    const sync = makeFunction('sync', {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.jobsQueueUrl]: this.jobs.queue.queueUrl,
+    });
     this.table.grantReadWriteData(sync);
+    this.jobs.queue.grantSendMessages(sync);
     // The operator API, plus its own jobs queue: a tenant delete answers at once and the purge runs from it.
     const operator = makeFunction('operator', {
       [ENV.tableName]: this.table.tableName,

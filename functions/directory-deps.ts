@@ -70,7 +70,7 @@ export function directoryStores(ctx: DirectoryContext) {
  */
 export function buildSyncFunction(
   ctx: DirectoryContext & {
-    scheduleRemoval?: (tenantId: string, runId: string) => Promise<void>;
+    scheduleRemoval?: (tenantId: string, runId: string, actor: string) => Promise<void>;
     inline?: { maxScanned: number; maxRemovals: number };
   },
 ) {
@@ -231,6 +231,8 @@ export function buildOperatorFunction(
   });
   return {
     tenants,
+    // runs the removal half of large sync `complete`s handed to the jobs queue
+    sync: buildSyncFunction(ctx).sync,
     app: createOperatorApp({
       tenants,
       audit: s.audit,

@@ -28,12 +28,36 @@ function scrub(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/**
+ * Lambda's own levels (`AWS_LAMBDA_LOG_LEVEL`, set from the function's logging config when its log format is
+ * JSON) in ours. Lambda drops every JSON line below that level by the line's `level` field, so a logger set
+ * lower only writes lines nobody sees, and one set higher hides what the config asks for.
+ */
+const LAMBDA_LEVELS: Record<string, LogLevel> = {
+  TRACE: 'debug',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+  FATAL: 'error',
+};
+
+/**
+ * The level a logger starts with: the function's logging config in Lambda (it wins, being what the console
+ * shows and changes), else `LOG_LEVEL`, else `info`.
+ */
+export function configuredLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const lambda = LAMBDA_LEVELS[(env.AWS_LAMBDA_LOG_LEVEL ?? '').toUpperCase()];
+  if (lambda) return lambda;
+  const own = (env[ENV.logLevel] ?? '').toLowerCase();
+  return own in ORDER ? (own as LogLevel) : 'info';
+}
+
 export function createLogger(
   base: Record<string, unknown> = {},
   options: { level?: LogLevel; write?: (line: string) => void } = {},
 ): Logger {
-  const min =
-    ORDER[options.level ?? ((process.env[ENV.logLevel] as LogLevel | undefined) || 'info')] ?? ORDER.info;
+  const min = ORDER[options.level ?? configuredLogLevel()] ?? ORDER.info;
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;

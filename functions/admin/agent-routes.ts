@@ -1,5 +1,5 @@
 /**
- * Edge agents on the admin API (`/v1/agents`, admin key: register, list, show, rename, delete) and the one
+ * Edge agents on the admin API (`/v1/agents`, admin key: register, list, show, rename, delete, re-enrol) and the one
  * route an agent calls with its enrolment token instead of a key (`POST /v1/enrolments`).
  */
 import { Hono } from 'hono';
@@ -32,6 +32,11 @@ export function agentRoutes(agents: AgentService) {
     const id = agentIdOf(c.req.param('id'));
     const body = await readJson(c, AgentPatchRequest);
     return c.json(await agents.update(c.get('principal'), id, body), 200);
+  });
+  // A new enrolment token for a replaced box; the agent's current certificate is revoked.
+  app.post('/:id/enrolment', async (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json(await agents.reissue(c.get('principal'), agentIdOf(c.req.param('id'))), 201);
   });
   app.delete('/:id', async (c) =>
     c.json(await agents.remove(c.get('principal'), agentIdOf(c.req.param('id'))), 200),

@@ -92,4 +92,23 @@ export const ROUTES: RouteDoc[] = [
     replies: { 201: { description: 'What the agent needs to connect', schema: EnrolReply } },
     errors: [400, 401, 404, 410],
   },
+  {
+    method: 'post',
+    path: '/v1/agents/{id}/enrolment',
+    summary:
+      "Re-enrol a registered agent (its box was replaced): a new one-time enrolment token; the agent's current " +
+      'certificate is revoked at once',
+    tag: 'agents',
+    auth: 'admin',
+    replies: {
+      201: {
+        description: 'The token, shown this once',
+        schema: z.object({
+          agentId: z.string(),
+          enrolment: z.object({ token: z.string(), expiresAt: z.string() }),
+        }),
+      },
+    },
+    errors: [401, 403, 404],
+  },
 ];

@@ -45,7 +45,8 @@ export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
  * The IoT rule that forwards lifecycle events, wrapped like agents' events (see `BridgedMessage`): the
  * topic says connected or disconnected and names the client. Lifecycle events are account-wide, so each
  * stage's rule keeps only the clients whose thing name carries its stage (the local bridge does the same with
- * `isStagePresence`).
+ * `isStagePresence`). `startswith(String, String)` is an IoT SQL function (SQL reference, "Functions": since
+ * version 2015-10-08); `clientId` is a field of the lifecycle event's payload.
  */
 export const iotPresenceRuleSql = (stage: string) =>
   bridgedRuleSql(ALL_PRESENCE_FILTER, `startswith(clientId, '${stageThingNamePrefix(stage)}')`);

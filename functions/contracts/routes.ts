@@ -118,6 +118,7 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'GET', path: '/v1/agents/{id}', fn: 'admin' },
   { method: 'PATCH', path: '/v1/agents/{id}', fn: 'admin' },
   { method: 'DELETE', path: '/v1/agents/{id}', fn: 'admin' },
+  { method: 'POST', path: '/v1/agents/{id}/enrolment', fn: 'admin' },
   // Sync now through the agent's RPC topic: functions/admin/sync-now-routes.ts.
   { method: 'POST', path: '/v1/agents/{id}/sync', fn: 'admin' },
   { method: 'POST', path: '/v1/enrolments', fn: 'admin' },

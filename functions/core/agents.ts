@@ -178,6 +178,35 @@ export class AgentService {
     return this.view(after);
   }
 
+  /**
+   * A new one-time enrolment token for a registered agent whose box was replaced (or whose token ran out). The
+   * certificate it has is revoked at once: the old box may be lost or stolen, and the new one gets its own at
+   * enrolment. The thing, the agent's record and its modem history stay.
+   */
+  async reissue(actor: KeyActor, agentId: string) {
+    const agent = await this.own(actor, agentId);
+    const by = `key:${actor.keyPrefix}`;
+    const name = agent.thingName ?? thingName(this.staged(agent));
+    if (
+      agent.certificateRef &&
+      (await this.deps.store.clearCertificate(actor.tenantId, agentId, agent.certificateRef, this.now()))
+    )
+      await this.revoke(actor.tenantId, name, agent.certificateRef, by, true);
+    const enrolment = await this.newToken(actor.tenantId, agentId);
+    await this.deps.audit.record({
+      tenantId: actor.tenantId,
+      at: this.now(),
+      actor: by,
+      action: 'agent.enrolment_issued',
+      target: `agent:${agentId}`,
+      details: {
+        enrolmentExpiresAt: enrolment.expiresAt,
+        certificateRevoked: agent.certificateRef !== undefined,
+      },
+    });
+    return { agentId, enrolment };
+  }
+
   /** Removes the agent first (the broker refuses it from then on), then revokes its certificate and session. */
   async remove(actor: KeyActor, agentId: string) {
     await this.own(actor, agentId);
@@ -198,8 +227,14 @@ export class AgentService {
     return { agentId, deletedAt: at };
   }
 
-  private async revoke(tenantId: string, name: string, certificateRef: string, actor: string) {
-    await this.deps.identities.revoke({ thingName: name, certificateRef });
+  private async revoke(
+    tenantId: string,
+    name: string,
+    certificateRef: string,
+    actor: string,
+    keepThing = false,
+  ) {
+    await this.deps.identities.revoke({ thingName: name, certificateRef, ...(keepThing && { keepThing }) });
     await this.deps.audit.record({
       tenantId,
       at: this.now(),
@@ -269,6 +304,9 @@ export class AgentService {
       await this.revoke(address.tenantId, name, issued.certificateRef, `agent:${address.agentId}`);
       throw new NotFoundError(`Agent "${address.agentId}"`);
     }
+    // a re-enrolment (a new box): the certificate of the old one ends here, if the re-issue had not ended it
+    if (recorded.replaced)
+      await this.revoke(address.tenantId, name, recorded.replaced, `agent:${address.agentId}`, true);
     await this.deps.audit.record({
       tenantId: address.tenantId,
       at: this.now(),

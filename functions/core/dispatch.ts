@@ -46,6 +46,13 @@ export function parseJobId(id: string): { challengeId: string; step: number } | 
 }
 
 /** The seal context of a challenge's destinations and text (one for every step of its chain). */
+/**
+ * Whether a job of this rule, sent to an agent taking this job version, asks the network for a delivery
+ * report: version 2 only where the chain waits for one, version 1 always.
+ */
+export const jobAsksReport = (rule: Pick<Rule, 'requireDeliveryReport'>, version: 1 | 2): boolean =>
+  version === 1 || rule.requireDeliveryReport === true;
+
 export const chainSealContext = (tenantId: string, challengeId: string) => `${tenantId}/${challengeId}/chain`;
 
 /** The agent id the cloud records for steps it carries out itself. */
@@ -131,9 +138,7 @@ export function smsJob(
   };
   // A delivery report only where the chain waits for it; an agent that predates version 2 always asks.
   return SmsJob.parse(
-    target.version === 2
-      ? { v: 2, ...fields, report: message.rule.requireDeliveryReport === true }
-      : { v: 1, ...fields },
+    target.version === 2 ? { v: 2, ...fields, report: jobAsksReport(message.rule, 2) } : { v: 1, ...fields },
   );
 }
 

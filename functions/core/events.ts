@@ -19,9 +19,10 @@ import {
   parseJson,
   RpcReply,
 } from '../contracts/index.ts';
+import { jobVersionOf } from './agent-router.ts';
 import { type ChainRunner, stepMessage } from './chain-runner.ts';
 import { OUTCOME_UNKNOWN, UNKNOWN_OUTCOME_WAIT_SECONDS } from './challenge-transitions.ts';
-import { parseJobId } from './dispatch.ts';
+import { jobAsksReport, parseJobId } from './dispatch.ts';
 import type { ChallengeStore } from './ports/challenges.ts';
 import type { DirectoryStore } from './ports/directory.ts';
 import type { Logger } from './ports/log.ts';
@@ -160,6 +161,12 @@ export class EventProcessor {
    * own timer leaves alone, and a short timer waits for the job's `job.delivered`: when none came, the next
    * rule runs. With no next rule nothing is armed: the challenge reads `failed` once the same wait is over
    * (`lastStepLapsed`), and a late report still makes it `delivered`.
+   *
+   * A job that asked for no delivery report (version 2 without `report`) will never be confirmed, so waiting
+   * tells nothing: the step fails at once (reason `outcome_unknown`) and the next rule runs, as it would after
+   * the wait. Which version the job had is read from the rule and the versions the agent announces now (it
+   * announced them on the connection that reports `job.unknown`); only an agent upgraded between its crash
+   * and its restart could have had a job of another version.
    */
   private async unknownOutcome(
     tenantId: string,
@@ -170,6 +177,30 @@ export class EventProcessor {
     const job = parseJobId(event.jobId);
     if (!job) return this.drop('bad_job_id');
     const { challenges, runner, log } = this.deps;
+    if (runner && !(await this.unknownJobAskedReport(tenantId, agentId, job))) {
+      const outcome = await runner.failStep(
+        tenantId,
+        job.challengeId,
+        job.step,
+        {
+          from: ['dispatched', 'sent'],
+          agentId,
+          at: event.at,
+          reason: OUTCOME_UNKNOWN,
+          ...(event.modem && { modem: event.modem }),
+        },
+        redelivered,
+      );
+      if (outcome === 'none') return this.drop('not_applicable');
+      log.info('job outcome unknown and no delivery report asked; the chain moves on', {
+        tenantId,
+        agentId,
+        challengeId: job.challengeId,
+        step: job.step,
+        outcome,
+      });
+      return 'applied';
+    }
     const applied = await challenges.updateStep(tenantId, job.challengeId, job.step, agentId, {
       status: 'sent',
       at: event.at,
@@ -200,6 +231,19 @@ export class EventProcessor {
       failover: message?.hasNext === true,
     });
     return 'applied';
+  }
+
+  /** Whether the job of this step asked the network for a delivery report (unknown rule: assume it did). */
+  private async unknownJobAskedReport(
+    tenantId: string,
+    agentId: string,
+    job: { challengeId: string; step: number },
+  ): Promise<boolean> {
+    const challenge = await this.deps.challenges.get(tenantId, job.challengeId, true);
+    const rule = challenge?.chain?.[job.step];
+    if (!rule) return true;
+    const agent = await this.deps.directory.getAgent(tenantId, agentId);
+    return jobAsksReport(rule, jobVersionOf(agent));
   }
 
   /** One of IoT Core's lifecycle events: the agent's presence, and an entry in its tenant's service log. */

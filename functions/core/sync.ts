@@ -89,7 +89,7 @@ export interface SyncServiceDeps {
    * Starts a large removal where it outlives the request (a job on the jobs queue in AWS); by default it runs
    * in this process, in the background, as the local stack has no request deadline to outlive.
    */
-  scheduleRemoval?: ((tenantId: string, runId: string) => Promise<void>) | undefined;
+  scheduleRemoval?: ((tenantId: string, runId: string, actor: string) => Promise<void>) | undefined;
   /** How much one `complete` request may do itself before it hands the removal to the background. */
   inline?: { maxScanned: number; maxRemovals: number } | undefined;
   log?: Logger | undefined;
@@ -449,7 +449,7 @@ export class SyncService {
           this.deps.log?.error('sync removal failed', { tenantId: t, runId: r, error });
         });
       });
-    await schedule(tenantId, runId);
+    await schedule(tenantId, runId, actor);
     return { state: 'completing' };
   }
 

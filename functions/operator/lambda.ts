@@ -1,5 +1,5 @@
 import { IoTClient } from '@aws-sdk/client-iot';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { DynamoDirectoryStore } from '../adapters/dynamo/directory-store.ts';
@@ -9,25 +9,23 @@ import { ENV } from '../contracts/env.ts';
 import { buildOperatorFunction } from '../deps.ts';
 import { batchHandler } from '../queue/batch.ts';
 import { publishBatchMetrics } from '../queue/metrics.ts';
-import { type OperatorJob, operatorJobHandler } from './jobs.ts';
+import { operatorJobHandler, operatorJobSender } from './jobs.ts';
 
 const ctx = awsBaseContext('operator');
 const sqs = new SQSClient({});
-const jobsQueueUrl = requireEnv(ENV.jobsQueueUrl);
+const sendJob = operatorJobSender(sqs, requireEnv(ENV.jobsQueueUrl));
 
-// A tenant purge can take longer than API Gateway waits (30 s): the delete queues it, this function runs it.
-const { app, tenants } = buildOperatorFunction({
+// A tenant purge can take longer than API Gateway waits (30 s): the delete queues it, this function runs it,
+// as it runs the removals of large sync `complete`s that the sync function queues.
+const { app, tenants, sync } = buildOperatorFunction({
   ...ctx,
   // Suspension deactivates the tenant's agents' certificates (IoT Core then drops them); resume reactivates.
   agentSessions: new IotAgentSessions(new IoTClient({}), new DynamoDirectoryStore(ctx.dynamo, ctx.table)),
-  schedulePurge: async (tenantId) => {
-    const job: OperatorJob = { kind: 'tenant.purge', tenantId };
-    await sqs.send(new SendMessageCommand({ QueueUrl: jobsQueueUrl, MessageBody: JSON.stringify(job) }));
-  },
+  schedulePurge: (tenantId) => sendJob({ kind: 'tenant.purge', tenantId }),
 });
 
 const http = handle(app);
-const jobs = batchHandler(operatorJobHandler(tenants), ctx.log, {
+const jobs = batchHandler(operatorJobHandler({ tenants, sync }), ctx.log, {
   retry: { sqs },
   onBatch: publishBatchMetrics(),
 });

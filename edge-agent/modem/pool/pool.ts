@@ -107,6 +107,10 @@ function handOffHook(hooks: SendHooks | undefined, modem: string): (() => Promis
   };
 }
 
+function digits(number: string): string {
+  return number.replace(/\D/g, '');
+}
+
 function asModemError(err: unknown): ModemError {
   return err instanceof ModemError ? err : new ModemReplyError(String(err), { cause: err });
 }
@@ -302,6 +306,7 @@ export class ModemPool implements SmsSender {
     } else {
       this.onSendError(slot, task, group, error);
     }
+    this.releaseHeldReports(slot);
     this.dispatch(group);
   }
 
@@ -554,25 +559,15 @@ export class ModemPool implements SmsSender {
   private onStatusReport(slot: ModemSlot, report: StatusReportUrc): void {
     const key = `${slot.id}:${report.messageReference}`;
     if (!this.awaitingReport.has(key)) {
-      if (slot.task !== undefined) {
+      // It may belong to the send under way (its +CMGS not read yet), unless it names another number.
+      if (slot.task !== undefined && this.mayBelongTo(report, slot.task)) {
         this.earlyReports.set(key, report);
         if (this.earlyReports.size > 256) {
           const oldest = this.earlyReports.keys().next().value;
           if (oldest !== undefined) this.earlyReports.delete(oldest);
         }
-      } else if (report.recipient !== undefined && deliveryOutcome(report.status) !== 'pending') {
-        // a send of an earlier process (the agent restarted): the agent may match it by recipient
-        const delivery: DeliveryReport = {
-          modem: slot.id,
-          messageRef: report.messageReference,
-          status: report.status,
-          at: report.at,
-          recipient: report.recipient,
-          unmatched: true,
-        };
-        if (this.deliveryListeners.size === 0)
-          this.unheardReports = [...this.unheardReports.slice(-63), delivery];
-        for (const listener of this.deliveryListeners) this.notify(listener, delivery);
+      } else {
+        this.unmatchedReport(slot, report);
       }
       return;
     }
@@ -585,6 +580,40 @@ export class ModemPool implements SmsSender {
       status: report.status,
       at: report.at,
     };
+    for (const listener of this.deliveryListeners) this.notify(listener, delivery);
+  }
+
+  private mayBelongTo(report: StatusReportUrc, task: PoolTask): boolean {
+    if (report.recipient === undefined) return true;
+    return digits(report.recipient) === digits(task.request.to);
+  }
+
+  /**
+   * Reports held for the send that just ended and not claimed by its message references: sends of an earlier
+   * process (the agent restarted), which the agent may still match by modem and recipient.
+   */
+  private releaseHeldReports(slot: ModemSlot): void {
+    const prefix = `${slot.id}:`;
+    for (const [key, report] of [...this.earlyReports]) {
+      if (!key.startsWith(prefix)) continue;
+      this.earlyReports.delete(key);
+      this.unmatchedReport(slot, report);
+    }
+  }
+
+  /** A report for no part this process sent: passed on with its recipient, for the agent's match. */
+  private unmatchedReport(slot: ModemSlot, report: StatusReportUrc): void {
+    if (report.recipient === undefined || deliveryOutcome(report.status) === 'pending') return;
+    const delivery: DeliveryReport = {
+      modem: slot.id,
+      messageRef: report.messageReference,
+      status: report.status,
+      at: report.at,
+      recipient: report.recipient,
+      unmatched: true,
+    };
+    if (this.deliveryListeners.size === 0)
+      this.unheardReports = [...this.unheardReports.slice(-63), delivery];
     for (const listener of this.deliveryListeners) this.notify(listener, delivery);
   }
 

@@ -107,7 +107,7 @@ export class DynamoAgentStore implements AgentStore {
     return out?.Attributes ? toRecord(unmarshall(out.Attributes)) : undefined;
   }
 
-  setCertificate(
+  async setCertificate(
     tenantId: string,
     agentId: string,
     certificate: {
@@ -117,21 +117,42 @@ export class DynamoAgentStore implements AgentStore {
       publicKeyPem?: string;
     },
     at: string,
-  ): Promise<boolean> {
+  ): Promise<false | { replaced?: string }> {
+    const out = await unlessConditionFails(
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(agentItem(tenantId, agentId)),
+          UpdateExpression:
+            'SET thingName = :thing, certificateRef = :ref, certificateFingerprint = :fp, enrolledAt = :at, updatedAt = :at' +
+            (certificate.publicKeyPem ? ', agentPublicKey = :key' : ''),
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: marshall({
+            ':thing': certificate.thingName,
+            ':ref': certificate.certificateRef,
+            ':fp': certificate.certificateFingerprint,
+            ':at': at,
+            ...(certificate.publicKeyPem && { ':key': certificate.publicKeyPem }),
+          }),
+          // the certificate this one replaces (one update: concurrent enrolments each learn their own)
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      ),
+    );
+    if (!out) return false;
+    const old = out.Attributes ? unmarshall(out.Attributes) : {};
+    return typeof old.certificateRef === 'string' && old.certificateRef !== certificate.certificateRef
+      ? { replaced: old.certificateRef }
+      : {};
+  }
+
+  async clearCertificate(tenantId: string, agentId: string, certificateRef: string, at: string) {
     return conditionalUpdate(this.client, {
       TableName: this.table,
       Key: marshall(agentItem(tenantId, agentId)),
-      UpdateExpression:
-        'SET thingName = :thing, certificateRef = :ref, certificateFingerprint = :fp, enrolledAt = :at, updatedAt = :at' +
-        (certificate.publicKeyPem ? ', agentPublicKey = :key' : ''),
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: marshall({
-        ':thing': certificate.thingName,
-        ':ref': certificate.certificateRef,
-        ':fp': certificate.certificateFingerprint,
-        ':at': at,
-        ...(certificate.publicKeyPem && { ':key': certificate.publicKeyPem }),
-      }),
+      UpdateExpression: 'SET updatedAt = :at REMOVE certificateRef, certificateFingerprint, agentPublicKey',
+      ConditionExpression: 'certificateRef = :ref',
+      ExpressionAttributeValues: marshall({ ':ref': certificateRef, ':at': at }),
     });
   }
 

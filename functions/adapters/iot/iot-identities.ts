@@ -64,14 +64,14 @@ export class IotAgentIdentities implements AgentIdentities {
     return { certificateRef: arn, certificatePem: created.certificatePem };
   }
 
-  async revoke(input: { thingName: string; certificateRef: string }): Promise<void> {
+  async revoke(input: { thingName: string; certificateRef: string; keepThing?: boolean }): Promise<void> {
     const arn = input.certificateRef;
     await this.iot.send(
       new UpdateCertificateCommand({ certificateId: certificateIdOf(arn), newStatus: 'INACTIVE' }),
     );
     await this.iot.send(new DetachPolicyCommand({ policyName: this.settings.policyName, target: arn }));
     await this.iot.send(new DetachThingPrincipalCommand({ thingName: input.thingName, principal: arn }));
-    await this.iot.send(new DeleteThingCommand({ thingName: input.thingName }));
+    if (!input.keepThing) await this.iot.send(new DeleteThingCommand({ thingName: input.thingName }));
   }
 }
 

@@ -30,7 +30,10 @@ export interface AgentStore {
     change: { displayName?: string | null; modemGroups?: string[] },
     at: string,
   ): Promise<AgentRecord | undefined>;
-  /** Records the certificate an enrolment issued; false when the agent was deleted meanwhile. */
+  /**
+   * Records the certificate an enrolment issued, with the one it replaced (to be revoked); false when the agent
+   * was deleted meanwhile.
+   */
   setCertificate(
     tenantId: string,
     agentId: string,
@@ -42,7 +45,9 @@ export interface AgentStore {
       publicKeyPem?: string;
     },
     at: string,
-  ): Promise<boolean>;
+  ): Promise<false | { replaced?: string }>;
+  /** Forgets the agent's certificate, only if it is still `certificateRef`; false otherwise. */
+  clearCertificate(tenantId: string, agentId: string, certificateRef: string, at: string): Promise<boolean>;
   /** Removes the agent and hands back what it was, or undefined when there was none. */
   delete(tenantId: string, agentId: string): Promise<AgentRecord | undefined>;
 
@@ -75,5 +80,9 @@ export interface AgentIdentities {
     csrPem: string;
   }): Promise<IssuedCertificate>;
   /** Deactivates the certificate, detaches it, deletes the thing and ends the agent's live session. */
-  revoke(input: { thingName: string; certificateRef: string }): Promise<void>;
+  /**
+   * Ends a certificate: inactive, detached, and the thing deleted unless `keepThing` (a replaced certificate of
+   * an agent that stays).
+   */
+  revoke(input: { thingName: string; certificateRef: string; keepThing?: boolean }): Promise<void>;
 }
