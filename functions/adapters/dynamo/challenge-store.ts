@@ -29,6 +29,14 @@ const RETAIN_AFTER_EXPIRY_SECONDS = 24 * 3600;
 const LIVE = LIVE_STATUSES.map((status) => `:${status}`);
 const liveValues = Object.fromEntries(LIVE_STATUSES.map((status) => [`:${status}`, status]));
 
+/**
+ * What only a live challenge needs: the code's hash, the personal passcode, how codes are typed, the IP it is
+ * bound to and the sealed text for the next rule. An ended challenge (accepted, locked or superseded) answers
+ * every later verify from its status and nonces, and its readers (message log, audit log, views) show none of
+ * these, so the write that ends it drops them: the item is kept up to 400 days as the login's audit entry.
+ */
+const LIVE_ONLY = 'REMOVE sealed, codeHash, personal, alphabet, boundIp';
+
 /** The accept's audit fields: who accepted, how, and the gsi3 keys that list it in the tenant's audit log. */
 const ACCEPT_AUDIT_SET =
   'acceptedBy = :actor, acceptMethod = :method, gsi3pk = :auditPk, gsi3sk = :auditSk, #ttl = :auditTtl';
@@ -94,6 +102,8 @@ export function fromItem(item: Record<string, AttributeValue>): Challenge {
   };
   return {
     ...rest,
+    // An ended challenge no longer holds its code's hash (see LIVE_ONLY): an empty one matches no code.
+    codeHash: rest.codeHash ?? '',
     deliveries: Object.values(deliveries ?? {})
       .map(withRule)
       .sort((a, b) => a.step - b.step),
@@ -201,7 +211,7 @@ export class DynamoChallengeStore implements ChallengeStore {
         TableName: this.table,
         Key: marshall(challengeItem(tenantId, challengeId)),
         UpdateExpression: spent
-          ? 'SET attempts = :next, attemptNonce = :nonce, #status = :rejected'
+          ? `SET attempts = :next, attemptNonce = :nonce, #status = :rejected ${LIVE_ONLY}`
           : 'SET attempts = :next, attemptNonce = :nonce',
         ConditionExpression: slot,
         ExpressionAttributeNames: { '#status': 'status' },
@@ -225,11 +235,10 @@ export class DynamoChallengeStore implements ChallengeStore {
     return this.conditional({
       TableName: this.table,
       Key: marshall(challengeItem(tenantId, challengeId)),
-      // The sealed copy of the text goes with the accept: nothing can need it any more. The item becomes the
-      // `challenge.accepted` audit entry (gsi3) and is kept as long as the audit log is.
+      // The item becomes the `challenge.accepted` audit entry (gsi3) and is kept as long as the audit log is.
       UpdateExpression:
         'SET #status = :accepted, attempts = :next, acceptedAt = :now, acceptNonce = :nonce, ' +
-        `${ACCEPT_AUDIT_SET} REMOVE sealed`,
+        `${ACCEPT_AUDIT_SET} ${LIVE_ONLY}`,
       ConditionExpression: `${slot} AND ${proof} AND userKnown = :true AND attribute_not_exists(refusal) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
       ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
       ExpressionAttributeValues: marshall({
@@ -251,7 +260,7 @@ export class DynamoChallengeStore implements ChallengeStore {
     return this.conditional({
       TableName: this.table,
       Key: marshall(challengeItem(tenantId, challengeId)),
-      UpdateExpression: 'SET #status = :rejected, supersededAt = :now',
+      UpdateExpression: `SET #status = :rejected, supersededAt = :now ${LIVE_ONLY}`,
       ConditionExpression: `attribute_exists(pk) AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: marshall({ ':rejected': 'rejected', ':now': nowIso, ...liveValues }),
