@@ -122,15 +122,6 @@ const PinLength = z.int().min(4).max(12);
 export const PinSettingsInput = z.object({ required: z.boolean(), minLength: PinLength }).partial().strict();
 export type PinSettingsInput = z.infer<typeof PinSettingsInput>;
 
-/** `PUT /v1/self/pin`: the current PIN is needed to change one that is set. */
-export const SelfPinInput = z
-  .object({
-    pin: z.string().regex(/^[0-9]{4,12}$/, 'must be 4 to 12 digits'),
-    currentPin: z.string().max(12).optional(),
-  })
-  .strict();
-export type SelfPinInput = z.infer<typeof SelfPinInput>;
-
 export const GroupPolicyInput = z
   .object({
     name: text(128),
