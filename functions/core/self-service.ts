@@ -445,7 +445,9 @@ export class SelfService {
     typed: string | undefined,
     resolved: Awaited<ReturnType<ChainResolver['resolve']>>,
   ) {
-    const right = pinMatches(typed ?? '', pin);
+    // No PIN typed is no guess: refused without a count.
+    if (!typed) throw new SelfServiceError('wrong_pin', 'Type your current PIN to change it.');
+    const right = pinMatches(typed, pin);
     const { lockout } = securityOf(resolved.settings);
     const nowIso = this.nowIso();
     const admitted = await this.deps.guards.admit(tenant.id, username, {
@@ -460,10 +462,7 @@ export class SelfService {
       await this.deps.guards.lock(tenant.id, username, lockout.maxFailures, until);
       await this.audit(tenant.id, username, 'self.locked_by_pin', { until });
     }
-    throw new SelfServiceError(
-      'wrong_pin',
-      typed ? 'The current PIN is not right.' : 'Type your current PIN to change it.',
-    );
+    throw new SelfServiceError('wrong_pin', 'The current PIN is not right.');
   }
 
   async enrolAuthenticator(s: SessionContext, replace: boolean | undefined) {
