@@ -455,7 +455,7 @@ export class ChallengeService {
     let pinRight = true;
     if (current.pin) {
       const parts = splitPin(typed, current.pin);
-      pinRight = pinMatches(parts.pin, current.pin) && parts.passcode.length > 0;
+      pinRight = (await pinMatches(parts.pin, current.pin)) && parts.passcode.length > 0;
       typed = parts.passcode;
     }
     const hash = keys.passcodeHash(tenantId, challengeId, typed);

@@ -4,20 +4,39 @@
  * choose PINs, and a table dump alone must not give them up. Its length is kept beside the hash, because the
  * passcode behind it may be the sent code, a personal passcode or an app's code, each of its own length.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { UserPin } from './model.ts';
 import { canonicalPasscode } from './passcode.ts';
-import { hashPersonalPasscode, personalPasscodeMatches } from './personal-passcode.ts';
+import { hashPersonalPasscode } from './personal-passcode.ts';
+
+/** The personal passcode's scrypt parameters (the same stored format). */
+const PARAMS = { N: 2 ** 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+const KEY_BYTES = 32;
 
 export function hashPin(pin: string): UserPin {
   const canonical = canonicalPasscode(pin);
   return { hash: hashPersonalPasscode(canonical), length: canonical.length };
 }
 
-/** Whether the typed PIN is the stored one (always one scrypt, whatever was typed). */
-export function pinMatches(typed: string, pin: UserPin): boolean {
+/**
+ * Whether the typed PIN is the stored one: always one scrypt, whatever was typed. Asynchronous (the thread
+ * pool), because every verify of a PIN user pays it and hundreds at once must not stall the event loop.
+ */
+export async function pinMatches(typed: string, pin: UserPin): Promise<boolean> {
   const canonical = canonicalPasscode(typed);
-  return personalPasscodeMatches(canonical, pin.hash) && canonical.length === pin.length;
+  const [scheme, salt, hash] = pin.hash.split('$');
+  const expected = Buffer.from(hash ?? '', 'base64url');
+  const actual = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(canonical, Buffer.from(salt ?? '', 'base64url'), KEY_BYTES, PARAMS, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
+  );
+  return (
+    scheme === 'scrypt' &&
+    expected.length === KEY_BYTES &&
+    timingSafeEqual(actual, expected) &&
+    canonical.length === pin.length
+  );
 }
 
 /**

@@ -447,7 +447,7 @@ export class SelfService {
   ) {
     // No PIN typed is no guess: refused without a count.
     if (!typed) throw new SelfServiceError('wrong_pin', 'Type your current PIN to change it.');
-    const right = pinMatches(typed, pin);
+    const right = await pinMatches(typed, pin);
     const { lockout } = securityOf(resolved.settings);
     const nowIso = this.nowIso();
     const admitted = await this.deps.guards.admit(tenant.id, username, {
