@@ -3,10 +3,10 @@
  * set and changed in the portal's API, checked at verify, and counted as a wrong guess by the lockout exactly
  * as a wrong passcode is, without telling which of the two was wrong. Against the real stand-ins.
  */
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { userItem } from '../../functions/adapters/dynamo/keys.ts';
+import { challengeItem, userItem } from '../../functions/adapters/dynamo/keys.ts';
 import { DispatchMessage } from '../../functions/contracts/queue.ts';
 import { openDispatchPayload } from '../../functions/core/dispatch.ts';
 import { hashPin } from '../../functions/core/pin.ts';
@@ -160,6 +160,16 @@ describe('PIN + passcode at login', () => {
     expect(first.code).not.toBe('');
     expect((await t.verify(first.id, first.code)).body).toMatchObject({ result: 'reject', reason: 'wrong' });
     expect((await t.verify(first.id, `739146${first.code}`)).body).toEqual({ result: 'accept' });
+    // The accepted challenge lives on as an audit entry: the copy of the PIN hash goes with the accept.
+    const stored = await d.dynamo.send(
+      new GetItemCommand({
+        TableName: TABLE,
+        Key: marshall(challengeItem(t.id, first.id)),
+        ConsistentRead: true,
+      }),
+    );
+    expect(unmarshall(stored.Item!).status).toBe('accepted');
+    expect(unmarshall(stored.Item!).pin).toBeUndefined();
     // Spaces between the two parts are read away, as in any typed code.
     const second = await t.login('ann');
     expect((await t.verify(second.id, `739146 ${second.code}`)).body).toEqual({ result: 'accept' });

@@ -229,9 +229,10 @@ export class DynamoChallengeStore implements ChallengeStore {
       // `challenge.accepted` audit entry (gsi3) and is kept as long as the audit log is.
       UpdateExpression:
         'SET #status = :accepted, attempts = :next, acceptedAt = :now, acceptNonce = :nonce, ' +
-        `${ACCEPT_AUDIT_SET} REMOVE sealed`,
+        `${ACCEPT_AUDIT_SET} REMOVE sealed, #pin`,
       ConditionExpression: `${slot} AND ${proof} AND userKnown = :true AND attribute_not_exists(refusal) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
-      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+      // The copy of the user's PIN hash goes too: the item outlives PIN changes as an audit entry.
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl', '#pin': 'pin' },
       ExpressionAttributeValues: marshall({
         ':accepted': 'accepted',
         ':next': next,
