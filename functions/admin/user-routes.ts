@@ -55,6 +55,9 @@ export function userRoutes(users: UserAdminService) {
   router.post('/:id/unlock', async (c) =>
     c.json(await users.setLocked(tenantOf(c), actorOf(c), nameOf(c.req.param('id')), false), 200),
   );
+  router.delete('/:id/pin', async (c) =>
+    c.json(await users.clearPin(tenantOf(c), actorOf(c), nameOf(c.req.param('id'))), 200),
+  );
   router.get('/:id/effective-settings', async (c) =>
     c.json(await users.effective(tenantOf(c), nameOf(c.req.param('id'))), 200),
   );

@@ -99,8 +99,8 @@ export const RadiusReplyAttributes = z
 export type RadiusReplyAttributes = z.infer<typeof RadiusReplyAttributes>;
 
 /**
- * What a group policy may let users change in the self-service portal. `pin` is accepted for the policies of
- * the product this replaces, but nothing checks a PIN at login yet, so the portal offers no PIN field.
+ * What a group policy may let users change in the self-service portal. `pin` lets the user set and change the
+ * PIN that `pin.required` makes them type before the passcode at login.
  */
 export const SELF_SERVICE_FIELDS = [
   'smsType',
@@ -111,6 +111,16 @@ export const SELF_SERVICE_FIELDS = [
   'authenticator',
 ] as const;
 export type SelfServiceField = (typeof SELF_SERVICE_FIELDS)[number];
+
+/** How long a PIN must be: the same bounds for the operator's floor, the tenant's and a group policy's choice. */
+const PinLength = z.int().min(4).max(12);
+
+/**
+ * The PIN the user types in front of the passcode at login (`PIN + passcode` in the one field, so RADIUS
+ * gateways and auth clients work unchanged).
+ */
+export const PinSettingsInput = z.object({ required: z.boolean(), minLength: PinLength }).partial().strict();
+export type PinSettingsInput = z.infer<typeof PinSettingsInput>;
 
 export const GroupPolicyInput = z
   .object({
@@ -131,6 +141,8 @@ export const GroupPolicyInput = z
     webOtpOrigin: WebOtpHost.nullable().optional(),
     /** Class and Filter-Id for the RADIUS front's Access-Accept; the auth API's accept reply carries them. */
     radius: RadiusReplyAttributes.optional(),
+    /** Overrides the tenant's PIN setting for the group's users, within the operator's ceilings. */
+    pin: PinSettingsInput.optional(),
   })
   .strict();
 export type GroupPolicyInput = z.infer<typeof GroupPolicyInput>;
@@ -231,6 +243,8 @@ export const TenantCeilings = z
       .optional(),
     /** Whether the tenant may accept personal passcodes at all. */
     allowPersonalPasscode: z.boolean().optional(),
+    /** `required: true`: every user of the tenant must type a PIN; `minLength`: the shortest PIN allowed. */
+    pin: PinSettingsInput.optional(),
   })
   .strict();
 export type TenantCeilings = z.infer<typeof TenantCeilings>;
@@ -252,6 +266,8 @@ export const TenantSecurityInput = z
       .strict(),
     /** Where passcodes may be sent: a subset of the countries the operator allows the tenant. */
     allowedCountries: z.array(Country).min(1).max(250),
+    /** The PIN typed before the passcode at login; group policies may override it. */
+    pin: PinSettingsInput,
   })
   .partial()
   .strict();

@@ -77,6 +77,7 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'DELETE', path: '/v1/users/{id}', fn: 'admin' },
   { method: 'POST', path: '/v1/users/{id}/lock', fn: 'admin' },
   { method: 'POST', path: '/v1/users/{id}/unlock', fn: 'admin' },
+  { method: 'DELETE', path: '/v1/users/{id}/pin', fn: 'admin' },
   // Enrolment links to the self-service portal: functions/admin/enrolment-link-routes.ts.
   { method: 'POST', path: '/v1/users/{id}/enrolment-links', fn: 'admin' },
   { method: 'GET', path: '/v1/users/{id}/effective-settings', fn: 'admin' },
@@ -151,6 +152,7 @@ export const HTTP_ROUTES: readonly HttpRouteSpec[] = [
   { method: 'POST', path: '/v1/self/number-changes/{id}/confirm', fn: 'selfservice' },
   { method: 'PUT', path: '/v1/self/personal-passcode', fn: 'selfservice' },
   { method: 'DELETE', path: '/v1/self/personal-passcode', fn: 'selfservice' },
+  { method: 'PUT', path: '/v1/self/pin', fn: 'selfservice' },
   { method: 'POST', path: '/v1/self/authenticator', fn: 'selfservice' },
   { method: 'POST', path: '/v1/self/authenticator/{tokenId}/confirm', fn: 'selfservice' },
   // The AD password reset: functions/selfservice/password-reset-routes.ts.

@@ -34,6 +34,14 @@ export const NumberChangeConfirm = z.object({ passcode: z.string().min(1).max(64
 
 export const SelfPersonalPasscode = PersonalPasscodeRequest;
 
+/** `PUT /v1/self/pin`: the current PIN is needed to change one that is set. */
+export const SelfPin = z
+  .object({
+    pin: z.string().regex(/^[0-9]{4,12}$/, 'must be 4 to 12 digits'),
+    currentPin: z.string().max(64).optional(),
+  })
+  .strict();
+
 export const AuthenticatorEnrol = z.object({ replace: z.boolean().optional() }).strict();
 export const AuthenticatorConfirm = z
   .object({ code: z.string().regex(/^\d{6,8}$/, 'must be 6–8 digits') })

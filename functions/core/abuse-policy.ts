@@ -33,6 +33,8 @@ export interface TenantSecurity {
   bindClientIp?: boolean | undefined;
   /** The tenant admin's narrowing of the operator's allowed countries. */
   allowedCountries?: string[] | undefined;
+  /** Whether users type a PIN before the passcode, and how long it must be. */
+  pin?: { required?: boolean | undefined; minLength?: number | undefined } | undefined;
 }
 
 export const DEFAULT_LIMITS: RateLimits = {

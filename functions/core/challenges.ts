@@ -37,6 +37,7 @@ import type {
 import { assertPasscodeSettings, canonicalPasscode, generatePasscode } from './passcode.ts';
 import { personalPasscodeMatches } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
+import { pinMatches, splitPin, unknownPin } from './pin.ts';
 import type { GuardStore, RateLimiter } from './ports/abuse.ts';
 import type { JobPublisher } from './ports/agents.ts';
 import type { AuditLog } from './ports/audit.ts';
@@ -176,7 +177,15 @@ export class ChallengeService {
     // From here on the name is the tenant's canonical one: every typed form of a user shares limits and lockout.
     const loaded = await this.logins.load(key, typed.username);
     const record = internal ? undefined : assertKeyGrants(key, loaded.key, 'auth');
-    return this.begin(started, loaded, typed, keyActor(record), undefined, internal?.decoy === true);
+    return this.begin(
+      started,
+      loaded,
+      typed,
+      keyActor(record),
+      undefined,
+      internal?.decoy === true,
+      !internal,
+    );
   }
 
   /**
@@ -200,6 +209,8 @@ export class ChallengeService {
     actor: string,
     options: SelfChallengeOptions | undefined,
     decoy = false,
+    /** Only an auth client's login takes `PIN + passcode`; the portal's and the cloud's own flows do not. */
+    login = false,
   ): Promise<CreatedChallenge> {
     const { challenges, keys, clock } = this.deps;
     const request = { ...typed, username: loaded.username };
@@ -247,6 +258,10 @@ export class ChallengeService {
     // reason goes to the message log, where the tenant admin looks.
     let refusal = user && !reachable ? 'no_route' : undefined;
     if (user && !refusal && options?.admit) refusal = options.admit(resolved, user);
+    // A user who must type a PIN but has none set cannot log in: sent nothing, answered like an unknown name,
+    // and the reason is in the message log. The portal (which needs no PIN) is where they set one.
+    const pinRequired = login && security.pinRequired;
+    if (user && !refusal && pinRequired && !user.pin) refusal = 'pin_not_set';
     const mobile = usesMobile ? (user?.mobile ?? null) : null;
     if (mobile) {
       try {
@@ -297,6 +312,9 @@ export class ChallengeService {
       ...(settings.alphabet && settings.alphabet !== 'numeric' && { alphabet: settings.alphabet }),
       ...(security.bindClientIp && clientIp && { boundIp: clientIp }),
       ...(personal && { personal }),
+      ...(pinRequired && {
+        pin: !quiet && user?.pin ? user.pin : unknownPin(resolved.settings['pin.minLength'].value),
+      }),
       ...(radius && { radius }),
       ...(options && { purpose: options.purpose }),
       ...(options?.change && { change: options.change }),
@@ -435,9 +453,17 @@ export class ChallengeService {
     const early = this.settledFor(current, nonce, nowIso);
     if (early) return early;
 
-    const typed = canonicalPasscode(passcode);
+    let typed = canonicalPasscode(passcode);
+    // `PIN + passcode`: both parts are always checked, and a wrong PIN is the same wrong guess as a wrong code.
+    let pinRight = true;
+    if (current.pin) {
+      const parts = splitPin(typed, current.pin);
+      pinRight = (await pinMatches(parts.pin, current.pin)) && parts.passcode.length > 0;
+      typed = parts.passcode;
+    }
     const hash = keys.passcodeHash(tenantId, challengeId, typed);
-    const outcome = await this.judge(current, typed, hash, nowIso, { ip: client?.ip, actor });
+    const judged = await this.judge(current, typed, hash, nowIso, { ip: client?.ip, actor });
+    const outcome: AttemptOutcome = pinRight ? judged : { kind: 'wrong', maxAttempts: current.maxAttempts };
     const failures = await this.defences.admit(current, outcome.kind === 'wrong', lockout, nowIso);
 
     // Each round either takes the slot, or lost it to another verify that took it: after `maxAttempts` rounds

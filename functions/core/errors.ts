@@ -55,6 +55,10 @@ export const ERROR_CODES = [
   'invalid_phone',
   'number_changed',
   'nothing_missing',
+  // The PIN typed before the passcode: the current one was wrong, the new one is too easy, or it changed meanwhile.
+  'wrong_pin',
+  'weak_pin',
+  'pin_changed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -85,6 +85,13 @@ export interface User {
   locked?: boolean;
   /** The admin's per-user passcode settings, which win over the group policy's and the tenant's. */
   overrides?: PasscodeOverrides | undefined;
+  /** The user's PIN (salted scrypt, and how many digits it has, to split `PIN + passcode` at verify). */
+  pin?: UserPin | undefined;
+}
+
+export interface UserPin {
+  hash: string;
+  length: number;
 }
 
 export interface Agent {
@@ -167,6 +174,11 @@ export interface Challenge {
   boundIp?: string;
   /** The user's personal passcode (hash and window) when policy allows it, copied from the user's guard. */
   personal?: PersonalPasscode;
+  /**
+   * Set only when the user's settings require a PIN: the user's PIN, copied from the user. The typed code is
+   * then `PIN + passcode`; a decoy (or a user without a PIN) gets a PIN nobody knows, checked just the same.
+   */
+  pin?: UserPin;
   /**
    * The verify request that accepted it, and the last one that counted a wrong attempt. The SDK retries a
    * write whose reply was lost; the retry then fails its condition, and only these tell "it was me" apart

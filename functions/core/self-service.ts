@@ -22,11 +22,12 @@ import { maskEmail } from './channels/registry.ts';
 import type { Clock } from './clock.ts';
 import { checkDestination, DestinationRefusedError } from './destination.ts';
 import { linkHash } from './enrolment-links.ts';
-import { DomainError, NotFoundError, UnauthorizedError } from './errors.ts';
+import { DomainError, NotFoundError, UnauthorizedError, UserLockedError } from './errors.ts';
 import type { Tenant } from './model.ts';
 import { hashPersonalPasscode } from './personal-passcode.ts';
 import { maskPhone } from './phone.ts';
 import { normalisePhone } from './phone-numbers.ts';
+import { hashPin, pinMatches } from './pin.ts';
 import type { GuardStore } from './ports/abuse.ts';
 import type { AuditLog } from './ports/audit.ts';
 import type { DirectoryStore } from './ports/directory.ts';
@@ -35,6 +36,7 @@ import type { NumberField, PortalScope, PortalSession, SelfServiceStore } from '
 import type { ManagedUser, UserStore } from './ports/users.ts';
 import type { ChainResolver } from './rule-chain.ts';
 import { secretHash } from './secrets.ts';
+import { securityOf } from './settings.ts';
 import type { TokenService } from './tokens.ts';
 
 /** Shorter than an admin's: the portal is used for a few minutes, from phones that get lost. */
@@ -63,7 +65,7 @@ export interface SelfServiceDeps {
   directory: Pick<DirectoryStore, 'getTenant'>;
   users: Pick<UserStore, 'get'>;
   store: SelfServiceStore;
-  guards: Pick<GuardStore, 'get' | 'setPersonalPasscode'>;
+  guards: Pick<GuardStore, 'get' | 'setPersonalPasscode' | 'admit' | 'lock'>;
   /** Uncached: a policy change applies to the portal at once. */
   chains: ChainResolver;
   tokens?: Pick<TokenService, 'enrolApp' | 'confirm' | 'isEnrolled'> | undefined;
@@ -198,7 +200,7 @@ export class SelfService {
       s.scope === 'enrolment'
         ? missingOf(user)
         : policy.enabled
-          ? policy.fields.filter((f) => f !== 'pin' && (f !== 'authenticator' || this.deps.tokens))
+          ? policy.fields.filter((f) => f !== 'authenticator' || this.deps.tokens)
           : [];
     return { tenant, user, resolved, editable };
   }
@@ -233,6 +235,11 @@ export class SelfService {
             acceptedAtLogin: resolved.settings['security.allowPersonalPasscode'].value,
           }
         : null,
+      pin: {
+        set: user.pin !== undefined,
+        required: resolved.settings['pin.required'].value,
+        minLength: resolved.settings['pin.minLength'].value,
+      },
       authenticator: this.deps.tokens
         ? { enrolled: await this.deps.tokens.isEnrolled(s.tenantId, user.username) }
         : null,
@@ -406,6 +413,58 @@ export class SelfService {
     await this.audit(s.tenantId, user.username, 'self.personal_passcode_cleared', {});
   }
 
+  // ---- PIN ----
+
+  /**
+   * Sets the PIN typed before the passcode at login. Changing one that is set needs the current PIN, and a
+   * wrong current PIN is a wrong guess for the lockout exactly as at login, so the portal is no way around it.
+   */
+  async setPin(s: SessionContext, input: { pin: string; currentPin?: string | undefined }) {
+    const { tenant, user, resolved } = await this.allowed(s, 'pin');
+    const minLength = resolved.settings['pin.minLength'].value;
+    if (input.pin.length < minLength)
+      throw new SelfServiceError('weak_pin', `The PIN must have at least ${minLength} digits.`);
+    if (tooEasy(input.pin))
+      throw new SelfServiceError(
+        'weak_pin',
+        'That PIN is too easy to guess: avoid repeated or running digits.',
+      );
+    if (user.pin) await this.checkCurrentPin(tenant, user.username, user.pin, input.currentPin, resolved);
+    if (
+      !(await this.deps.store.setPin(s.tenantId, user.username, user.pin?.hash ?? null, hashPin(input.pin)))
+    )
+      throw new SelfServiceError('pin_changed', 'The PIN changed since this page was loaded; start again.');
+    await this.audit(s.tenantId, user.username, user.pin ? 'self.pin_changed' : 'self.pin_set', {});
+    return { set: true, required: resolved.settings['pin.required'].value };
+  }
+
+  private async checkCurrentPin(
+    tenant: Tenant,
+    username: string,
+    pin: NonNullable<ManagedUser['pin']>,
+    typed: string | undefined,
+    resolved: Awaited<ReturnType<ChainResolver['resolve']>>,
+  ) {
+    // No PIN typed is no guess: refused without a count.
+    if (!typed) throw new SelfServiceError('wrong_pin', 'Type your current PIN to change it.');
+    const right = await pinMatches(typed, pin);
+    const { lockout } = securityOf(resolved.settings);
+    const nowIso = this.nowIso();
+    const admitted = await this.deps.guards.admit(tenant.id, username, {
+      nowIso,
+      wrong: !right,
+      maxFailures: lockout.maxFailures,
+    });
+    if (!admitted.admitted) throw new UserLockedError();
+    if (right) return;
+    if (admitted.failures >= lockout.maxFailures) {
+      const until = new Date(this.deps.clock.now() + lockout.lockSeconds * 1000).toISOString();
+      await this.deps.guards.lock(tenant.id, username, lockout.maxFailures, until);
+      await this.audit(tenant.id, username, 'self.locked_by_pin', { until });
+    }
+    throw new SelfServiceError('wrong_pin', 'The current PIN is not right.');
+  }
+
   async enrolAuthenticator(s: SessionContext, replace: boolean | undefined) {
     const { user } = await this.allowed(s, 'authenticator');
     return this.deps.tokens!.enrolApp(s.tenantId, `self:${user.username}`, user.username, { replace });
@@ -447,6 +506,13 @@ export class SelfService {
       details: { username, ...details },
     });
   }
+}
+
+/** All one digit, or digits running up or down by one (1234, 9876): the first PINs anyone tries. */
+function tooEasy(pin: string): boolean {
+  const steps = new Set<number>();
+  for (let i = 1; i < pin.length; i++) steps.add((pin.charCodeAt(i) - pin.charCodeAt(i - 1) + 10) % 10);
+  return steps.size === 1 && [0, 1, 9].includes([...steps][0]!);
 }
 
 /** The numbers a user lacks, which an enrolment link lets them fill in. */

@@ -45,6 +45,10 @@ export interface EffectiveSettings {
   'security.allowPersonalPasscode': Resolved<boolean>;
   'security.bindClientIp': Resolved<boolean>;
   'security.allowedCountries': Resolved<string[]>;
+  /** Whether the user types their PIN before the passcode at login (`PIN + passcode` in the one field). */
+  'pin.required': Resolved<boolean>;
+  /** The shortest PIN the user may set. */
+  'pin.minLength': Resolved<number>;
   'lockout.maxFailures': Resolved<number>;
   'lockout.lockSeconds': Resolved<number>;
   'limits.windowSeconds': Resolved<number>;
@@ -66,6 +70,9 @@ export const TENANT_DEFAULTS = {
   secondaryPhone: true,
   selfService: { enabled: false, fields: [] as SelfServiceField[] },
 };
+
+/** Four digits, as bank cards: the PIN only adds to a passcode that already went to the user's phone. */
+export const DEFAULT_PIN_MIN_LENGTH = 4;
 
 const pick = <T>(tenantValue: T | undefined, fallback: T, groupValue?: T, userValue?: T): Resolved<T> => {
   if (userValue !== undefined) return { value: userValue, from: 'user' };
@@ -100,6 +107,7 @@ export function resolveSettings(
     operatorCountries.includes(c),
   );
   const personal = pick(bool(sec.allowPersonalPasscode), false);
+  const pinRequired = pick(bool(sec.pin?.required), false, bool(group?.pin?.required));
   return {
     'passcode.length': atLeast(
       pick(tenant.passcode.length, tenant.passcode.length, gp?.length, user?.length),
@@ -139,6 +147,12 @@ export function resolveSettings(
       chosen && chosen.length > 0
         ? { value: chosen, from: 'tenant' }
         : { value: operatorCountries, from: 'operator' },
+    'pin.required':
+      !pinRequired.value && ceil.pin?.required === true ? { value: true, from: 'operator' } : pinRequired,
+    'pin.minLength': atLeast(
+      pick(num(sec.pin?.minLength), DEFAULT_PIN_MIN_LENGTH, num(group?.pin?.minLength)),
+      ceil.pin?.minLength,
+    ),
     'lockout.maxFailures': atMost(
       atMost(pick(num(sec.lockout?.maxFailures), DEFAULT_LOCKOUT.maxFailures), NIST_MAX_FAILURES),
       ceil.lockout?.maxFailures,
@@ -192,6 +206,7 @@ export function securityOf(settings: EffectiveSettings) {
     allowPersonalPasscode: settings['security.allowPersonalPasscode'].value,
     bindClientIp: settings['security.bindClientIp'].value,
     allowedCountries: settings['security.allowedCountries'].value,
+    pinRequired: settings['pin.required'].value,
   };
 }
 export type ResolvedSecurity = ReturnType<typeof securityOf>;
@@ -204,6 +219,21 @@ export function allowedRules(rules: readonly Rule[], settings: EffectiveSettings
   const channels = new Set<string>(settings.channels.value);
   const secondary = settings.secondaryPhone.value;
   return rules.filter((r) => channels.has(r.channel) && (secondary || r.target !== 'secondary'));
+}
+
+/** Refuses PIN settings (of the tenant or a group policy) more lenient than the operator allows. */
+export function assertPinWithinCeilings(
+  pin: { required?: boolean | undefined; minLength?: number | undefined } | undefined,
+  ceilings: TenantCeilings | undefined,
+  where: string,
+): void {
+  const c = ceilings?.pin;
+  const over: string[] = [];
+  if (pin?.required === false && c?.required === true)
+    over.push('pin.required: the operator requires a PIN for this tenant');
+  if (pin?.minLength !== undefined && c?.minLength !== undefined && pin.minLength < c.minLength)
+    over.push(`pin.minLength ${pin.minLength} is under the operator's minimum of ${c.minLength}`);
+  if (over.length > 0) throw new AboveCeilingError(`${where}: ${over.join('; ')}.`, over);
 }
 
 /** Refuses passcode settings under the entropy floor, saying which level made them so. */

@@ -30,6 +30,7 @@ import type { UserStore } from './ports/users.ts';
 import { ProviderSecrets, providerView } from './provider-secrets.ts';
 import {
   assertPasscodeWithinCeilings,
+  assertPinWithinCeilings,
   assertStrongPasscode,
   passcodeOf,
   resolveSettings,
@@ -214,6 +215,7 @@ export class TenantConfigService {
     const tenant = await this.deps.directory.getTenant(tenantId);
     if (!tenant) throw new NotFoundError('The tenant');
     assertPasscodeWithinCeilings(group.passcode ?? {}, tenant.ceilings, "The group policy's passcode");
+    assertPinWithinCeilings(group.pin, tenant.ceilings, "The group policy's PIN");
     const settings = resolveSettings(tenant, { ...group, id: '', createdAt: '', updatedAt: '' }, undefined);
     assertStrongPasscode(passcodeOf(settings), 'With this policy the passcode');
   }

@@ -60,6 +60,9 @@ export function assertSecurityWithinCeilings(
   more('limits.perDestination', security.limits?.perDestination, c.limits?.perDestination);
   more('limits.perClientIp', security.limits?.perClientIp, c.limits?.perClientIp);
   more('limits.perTenant', security.limits?.perTenant, c.limits?.perTenant);
+  if (security.pin?.required === false && c.pin?.required === true)
+    over.push('pin.required: the operator requires a PIN for this tenant');
+  less('pin.minLength', security.pin?.minLength, c.pin?.minLength);
   if (security.allowPersonalPasscode === true && c.allowPersonalPasscode === false)
     over.push('allowPersonalPasscode: the operator does not allow personal passcodes for this tenant');
   const outside = (security.allowedCountries ?? []).filter((country) => !operatorCountries.includes(country));
@@ -84,12 +87,13 @@ function mergeSecurity(
   patch: NonNullable<TenantSettingsUpdate['security']>,
 ): TenantSecurity {
   const base = stored ?? {};
-  const { lockout, limits, ...flat } = patch;
+  const { lockout, limits, pin, ...flat } = patch;
   return {
     ...base,
     ...defined(flat),
     ...(lockout && { lockout: { ...base.lockout, ...defined(lockout) } }),
     ...(limits && { limits: { ...base.limits, ...defined(limits) } }),
+    ...(pin && { pin: { ...base.pin, ...defined(pin) } }),
   };
 }
 

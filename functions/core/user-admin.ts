@@ -63,6 +63,8 @@ export function userView(user: ManagedUser) {
     groupDn: user.groupDn ?? null,
     locked: user.locked === true,
     lockedAt: user.lockedAt ?? null,
+    /** Whether the user set a PIN (never the PIN or its hash). */
+    pinSet: user.pin !== undefined,
     overrides: user.overrides ?? null,
     syncedAt: user.syncedAt ?? null,
     createdAt: user.createdAt ?? null,
@@ -133,6 +135,18 @@ export class UserAdminService {
     await this.deps.lockouts?.setAdminLock(tenantId, username, locked, now);
     if (!locked) await this.deps.lockouts?.unlock(tenantId, username, now);
     await this.record(tenantId, actor, locked ? 'user.locked' : 'user.unlocked', username, before, after);
+    return userView(after);
+  }
+
+  /**
+   * Clears the user's PIN (forgotten, or known to someone else). Where a PIN is required the user then logs in
+   * nowhere until they set a new one in the portal.
+   */
+  async clearPin(tenantId: string, actor: string, username: string) {
+    const before = await this.get(tenantId, username);
+    const after = await this.deps.users.updateAdminFields(tenantId, username, { pin: null });
+    if (!after) throw new NotFoundError('The user');
+    await this.record(tenantId, actor, 'user.pin_cleared', username, before, after);
     return userView(after);
   }
 

@@ -55,6 +55,9 @@ export const STATUS_OF: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_phone: 400,
   number_changed: 409,
   nothing_missing: 409,
+  wrong_pin: 422,
+  weak_pin: 422,
+  pin_changed: 409,
 };
 
 /** Turns a thrown error into the JSON error reply; anything unexpected is logged and hidden. */

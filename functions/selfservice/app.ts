@@ -13,6 +13,7 @@ import {
   NumberChangeStart,
   ProfileUpdate,
   SelfPersonalPasscode,
+  SelfPin,
   SIGN_IN_ID,
   SignInStart,
   SignInVerify,
@@ -100,6 +101,7 @@ export function createSelfServiceApp({ self, log, extra }: SelfServiceAppDeps) {
     '/v1/self/number-changes',
     '/v1/self/number-changes/*',
     '/v1/self/personal-passcode',
+    '/v1/self/pin',
     '/v1/self/authenticator',
     '/v1/self/authenticator/*',
   ])
@@ -143,6 +145,11 @@ export function createSelfServiceApp({ self, log, extra }: SelfServiceAppDeps) {
   app.delete('/v1/self/personal-passcode', async (c) => {
     await self.clearPersonalPasscode(c.get('session'));
     return c.body(null, 204);
+  });
+
+  app.put('/v1/self/pin', async (c) => {
+    const body = await readJson(c, SelfPin);
+    return c.json(await self.setPin(c.get('session'), body), 200);
   });
 
   app.post('/v1/self/authenticator', async (c) => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userItem } from '../../functions/adapters/dynamo/keys.ts';
 import { DispatchMessage } from '../../functions/contracts/queue.ts';
 import { openDispatchPayload } from '../../functions/core/dispatch.ts';
+import { hashPin } from '../../functions/core/pin.ts';
 import type { SettingLevel, SettingName } from '../../functions/core/settings.ts';
 import { DEFAULT_TEMPLATE } from '../../functions/core/tenants.ts';
 import { buildSelfServiceApp } from '../../functions/selfservice-deps.ts';
@@ -194,6 +195,24 @@ class Case {
       headers: { authorization: `Bearer ${session}` },
     });
     return { enabled: true, fields: ((await profile.json()) as { editable: unknown }).editable };
+  }
+
+  /** A portal session for the user, signed in with the code the portal's sign-in sent. */
+  async portalSession(username = 'ann'): Promise<string> {
+    await d.drainQueue();
+    const started = await portal.request(
+      '/v1/self/sign-in',
+      jsonRequest({ tenant: this.tenantId, username }),
+    );
+    const { signInId } = (await started.json()) as { signInId: string };
+    const step0 = (await d.drainQueue())
+      .map((raw) => DispatchMessage.parse(JSON.parse(raw)))
+      .find((m) => m.challengeId === signInId);
+    const verified = await portal.request(
+      `/v1/self/sign-in/${signInId}/verify`,
+      jsonRequest({ tenant: this.tenantId, passcode: codeIn(openDispatchPayload(d.keys, step0!).text) }),
+    );
+    return ((await verified.json()) as { session: string }).session;
   }
 
   async verify(challengeId: unknown, passcode: string, ip = '203.0.113.7') {
@@ -519,6 +538,60 @@ const ROWS: Row[] = [
           await c.operator({ ceilings: { allowPersonalPasscode: false } });
         },
       },
+    ],
+  },
+  {
+    setting: 'pin.required',
+    // A user with a PIN types only the sent code: refused exactly when a PIN is required.
+    observe: async (c) => {
+      await c.user('ann', { pin: hashPin('739146') });
+      const sent = await c.login();
+      const alone = await c.verify(sent.body.challengeId, codeIn(sent.text));
+      const both = await c.verify(sent.body.challengeId, `739146${codeIn(sent.text)}`);
+      expect(alone.body.result === 'accept' || both.body.result === 'accept').toBe(true);
+      return alone.body.result !== 'accept';
+    },
+    levels: [
+      { level: 'default', value: false },
+      { level: 'tenant', value: true, set: (c) => c.settings({ security: { pin: { required: true } } }) },
+      { level: 'group', value: true, set: (c) => c.group({ pin: { required: true } }) },
+      { level: 'operator', value: true, operator: { ceilings: { pin: { required: true } } } },
+    ],
+  },
+  {
+    setting: 'pin.minLength',
+    // The shortest PIN the portal lets the user set.
+    observe: async (c) => {
+      if (!c.groupId) {
+        await c.group({ selfService: { enabled: true, fields: ['pin'] } });
+        await c.user();
+      }
+      const session = await c.portalSession();
+      for (const pin of ['2580', '25803', '258031', '2580316', '25803169']) {
+        const res = await portal.request('/v1/self/pin', {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ pin }),
+        });
+        if (res.status === 200) return pin.length;
+      }
+      return -1;
+    },
+    levels: [
+      { level: 'default', value: 4 },
+      {
+        level: 'tenant',
+        value: 6,
+        set: async (c) => {
+          await c.settings({ security: { pin: { minLength: 6 } } });
+        },
+      },
+      {
+        level: 'group',
+        value: 5,
+        set: (c) => c.group({ pin: { minLength: 5 }, selfService: { enabled: true, fields: ['pin'] } }),
+      },
+      { level: 'operator', value: 8, operator: { ceilings: { pin: { minLength: 8 } } } },
     ],
   },
   {

@@ -170,6 +170,11 @@ export function userPages(deps: TenantPagesDeps) {
                   <Badge tone="warn">locked after failed passcodes until {guard.lockedUntil}</Badge>
                 )}
               </dd>
+              <dt>PIN set</dt>
+              <dd>
+                {user.pin ? 'yes' : 'no'}
+                {effective.settings['pin.required'].value && ' · required at login'}
+              </dd>
             </dl>
             {write && (
               <div class="actions">
@@ -188,6 +193,18 @@ export function userPages(deps: TenantPagesDeps) {
                   >
                     <button type="submit" class="danger">
                       Lock
+                    </button>
+                  </PostForm>
+                )}
+                {user.pin && (
+                  <PostForm
+                    action={`${base}/clear-pin`}
+                    csrf={csrf}
+                    class="inline"
+                    confirm={`Clear ${user.username}'s PIN? Where a PIN is required they cannot log in until they set a new one.`}
+                  >
+                    <button type="submit" class="secondary">
+                      Clear PIN
                     </button>
                   </PostForm>
                 )}
@@ -282,6 +299,10 @@ export function userPages(deps: TenantPagesDeps) {
     const tenantId = tenantOf(c);
     const user = await deps.users.setLocked(tenantId, actorOf(c), c.req.param('username'), false);
     return detail(c, user.username, { kind: 'ok', text: `${user.username} is unlocked.` });
+  });
+  app.post('/:username/clear-pin', async (c) => {
+    const user = await deps.users.clearPin(tenantOf(c), actorOf(c), c.req.param('username'));
+    return detail(c, user.username, { kind: 'ok', text: `${user.username}'s PIN is cleared.` });
   });
   app.post('/:username/personal-passcode', async (c) => {
     const username = c.req.param('username');

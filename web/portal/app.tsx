@@ -7,6 +7,7 @@
 import { type Context, Hono } from 'hono';
 import { raw } from 'hono/html';
 import { PersonalPasscodeRequest } from '../../functions/contracts/lockout.ts';
+import { SelfPin } from '../../functions/contracts/self-service.ts';
 import { DomainError } from '../../functions/core/errors.ts';
 import type { PasswordResetService } from '../../functions/core/password-reset.ts';
 import type { PortalScope } from '../../functions/core/ports/self-service.ts';
@@ -34,6 +35,7 @@ const DONE: Record<string, string> = {
   added: 'Your number was added.',
   sms: 'Your SMS type was saved.',
   personal: 'Your personal passcode was saved.',
+  pin: 'Your PIN was saved. At sign-in, type it and then the passcode, in the one field.',
   app: 'Your authenticator app is set up.',
 };
 
@@ -256,6 +258,21 @@ export function portalApp(deps: PortalDeps) {
     }
   });
 
+  app.post('/pin', async (c) => {
+    const form = await formOf(c);
+    const parsed = SelfPin.safeParse({
+      pin: form.pin ?? '',
+      ...(form.currentPin && { currentPin: form.currentPin }),
+    });
+    if (!parsed.success) return profilePage(c, { kind: 'error', text: 'A PIN is 4 to 12 digits.' }, 400);
+    try {
+      await self.setPin(c.get('who'), parsed.data);
+      return c.redirect('/portal/profile?done=pin', 303);
+    } catch (error) {
+      return profilePage(c, { kind: 'error', text: messageOf(error) }, 400);
+    }
+  });
+
   app.post('/authenticator', async (c) => {
     try {
       const enrolled = await self.enrolAuthenticator(c.get('who'), true);
@@ -415,7 +432,16 @@ function ProfilePage(props: {
         <dd>
           {p.personalPasscode ? `Set, valid until ${p.personalPasscode.validUntil.slice(0, 10)}` : 'None'}
         </dd>
+        <dt>PIN</dt>
+        <dd>{p.pin.set ? 'Set' : 'None'}</dd>
       </dl>
+      {p.pin.required && !p.pin.set && (
+        <Notice kind="error">
+          {can('pin')
+            ? 'Your organisation requires a PIN before your passcode at sign-in. Set one below: until then you cannot sign in elsewhere.'
+            : 'Your organisation requires a PIN before your passcode at sign-in. Ask your IT support to let you set one.'}
+        </Notice>
+      )}
       {p.directory.managed && (
         <Notice kind="info">
           Your numbers come from your company directory. A change here is replaced at the next directory sync
@@ -493,6 +519,41 @@ function ProfilePage(props: {
               min={1}
               max={30}
               inputmode="numeric"
+            />
+            <div class="actions">
+              <button type="submit">Save</button>
+            </div>
+          </form>
+        </section>
+      )}
+      {can('pin') && (
+        <section aria-labelledby="h-pin">
+          <h2 id="h-pin">PIN</h2>
+          <p class="hint">
+            {p.pin.required
+              ? 'At sign-in, type your PIN and then the passcode, in the one field.'
+              : 'Your organisation does not ask for it at sign-in yet.'}
+          </p>
+          <form method="post" action="/portal/pin">
+            <Csrf token={props.csrf} />
+            {p.pin.set && (
+              <Field
+                name="currentPin"
+                label="Current PIN"
+                type="password"
+                required
+                autocomplete="current-password"
+                inputmode="numeric"
+              />
+            )}
+            <Field
+              name="pin"
+              label={p.pin.set ? 'New PIN' : 'PIN'}
+              type="password"
+              required
+              autocomplete="new-password"
+              inputmode="numeric"
+              hint={`${p.pin.minLength} to 12 digits; not all the same, nor running (1234)`}
             />
             <div class="actions">
               <button type="submit">Save</button>

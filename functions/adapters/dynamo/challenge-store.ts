@@ -35,7 +35,9 @@ const liveValues = Object.fromEntries(LIVE_STATUSES.map((status) => [`:${status}
  * every later verify from its status and nonces, and its readers (message log, audit log, views) show none of
  * these, so the write that ends it drops them: the item is kept up to 400 days as the login's audit entry.
  */
-const LIVE_ONLY = 'REMOVE sealed, codeHash, personal, alphabet, boundIp';
+// `#pin` (the copy of the user's PIN hash) needs LIVE_NAMES in the expression's attribute names.
+const LIVE_ONLY = 'REMOVE sealed, codeHash, personal, alphabet, boundIp, #pin';
+const LIVE_NAMES = { '#pin': 'pin' } as const;
 
 /** The accept's audit fields: who accepted, how, and the gsi3 keys that list it in the tenant's audit log. */
 const ACCEPT_AUDIT_SET =
@@ -214,7 +216,7 @@ export class DynamoChallengeStore implements ChallengeStore {
           ? `SET attempts = :next, attemptNonce = :nonce, #status = :rejected ${LIVE_ONLY}`
           : 'SET attempts = :next, attemptNonce = :nonce',
         ConditionExpression: slot,
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: spent ? { '#status': 'status', ...LIVE_NAMES } : { '#status': 'status' },
         ExpressionAttributeValues: marshall({
           ':next': next,
           ':seen': seen,
@@ -240,7 +242,8 @@ export class DynamoChallengeStore implements ChallengeStore {
         'SET #status = :accepted, attempts = :next, acceptedAt = :now, acceptNonce = :nonce, ' +
         `${ACCEPT_AUDIT_SET} ${LIVE_ONLY}`,
       ConditionExpression: `${slot} AND ${proof} AND userKnown = :true AND attribute_not_exists(refusal) AND (attribute_not_exists(boundIp) OR boundIp = :ip)`,
-      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+      // The copy of the user's PIN hash goes too: the item outlives PIN changes as an audit entry.
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl', ...LIVE_NAMES },
       ExpressionAttributeValues: marshall({
         ':accepted': 'accepted',
         ':next': next,
@@ -262,7 +265,7 @@ export class DynamoChallengeStore implements ChallengeStore {
       Key: marshall(challengeItem(tenantId, challengeId)),
       UpdateExpression: `SET #status = :rejected, supersededAt = :now ${LIVE_ONLY}`,
       ConditionExpression: `attribute_exists(pk) AND expiresAt > :now AND #status IN (${LIVE.join(', ')})`,
-      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeNames: { '#status': 'status', ...LIVE_NAMES },
       ExpressionAttributeValues: marshall({ ':rejected': 'rejected', ':now': nowIso, ...liveValues }),
     });
   }

@@ -67,6 +67,12 @@ export const toTenant = (item: Item): Tenant => ({
     typeof item.adDomains === 'object' && { adDomains: item.adDomains as Tenant['adDomains'] }),
 });
 
+const isPin = (v: unknown): v is { hash: string; length: number } =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { hash?: unknown }).hash === 'string' &&
+  typeof (v as { length?: unknown }).length === 'number';
+
 const toUser = (item: Item): User => ({
   tenantId: String(item.tenantId),
   username: String(item.username),
@@ -83,6 +89,7 @@ const toUser = (item: Item): User => ({
   ...(item.locked === true && { locked: true }),
   ...(item.overrides !== null &&
     typeof item.overrides === 'object' && { overrides: item.overrides as User['overrides'] }),
+  ...(isPin(item.pin) && { pin: { hash: item.pin.hash, length: item.pin.length } }),
 });
 
 export const toAgent = (item: Item): Agent => ({

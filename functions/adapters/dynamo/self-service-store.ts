@@ -11,7 +11,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { PhoneType } from '../../core/model.ts';
+import type { PhoneType, UserPin } from '../../core/model.ts';
 import type {
   EnrolmentLink,
   NumberField,
@@ -140,6 +140,24 @@ export class DynamoSelfServiceStore implements SelfServiceStore {
         ':type': to.type,
         ':tenant': tenantId,
         ...(from === null ? { ':null': null } : { ':from': from }),
+      }),
+    });
+  }
+
+  setPin(tenantId: string, username: string, from: string | null, to: UserPin | null) {
+    return conditionalUpdate(this.client, {
+      TableName: this.table,
+      Key: marshall(userItem(tenantId, username)),
+      UpdateExpression: to ? 'SET #p = :to' : 'REMOVE #p',
+      ConditionExpression:
+        from === null
+          ? 'attribute_exists(pk) AND tenantId = :tenant AND attribute_not_exists(#p)'
+          : 'attribute_exists(pk) AND tenantId = :tenant AND #p.#h = :from',
+      ExpressionAttributeNames: { '#p': 'pin', ...(from !== null && { '#h': 'hash' }) },
+      ExpressionAttributeValues: marshall({
+        ':tenant': tenantId,
+        ...(to && { ':to': to }),
+        ...(from !== null && { ':from': from }),
       }),
     });
   }

@@ -17,6 +17,12 @@ import { queryPages } from './query.ts';
 type Item = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+const isPin = (v: unknown): v is { hash: string; length: number } =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { hash?: unknown }).hash === 'string' &&
+  typeof (v as { length?: unknown }).length === 'number';
+
 export function toManagedUser(item: Item): ManagedUser {
   const optional = <K extends keyof ManagedUser>(key: K, value: ManagedUser[K] | undefined) =>
     value === undefined ? {} : { [key]: value };
@@ -44,6 +50,7 @@ export function toManagedUser(item: Item): ManagedUser {
     ...optional('createdAt', str(item.createdAt)),
     ...optional('lockedAt', str(item.lockedAt)),
     ...optional('overrides', item.overrides as ManagedUser['overrides']),
+    ...(isPin(item.pin) && { pin: { hash: item.pin.hash, length: item.pin.length } }),
   };
 }
 

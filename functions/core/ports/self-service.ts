@@ -1,5 +1,5 @@
 /** What the self-service portal keeps: its sessions, enrolment links, and the user fields a user may change. */
-import type { PhoneType } from '../model.ts';
+import type { PhoneType, UserPin } from '../model.ts';
 
 /**
  * `full`: signed in with a passcode through the user's rule chain. `enrolment`: came by an admin's e-mailed
@@ -52,6 +52,11 @@ export interface SelfServiceStore {
     from: string | null,
     to: { e164: string; type: PhoneType },
   ): Promise<boolean>;
+  /**
+   * Sets (or, with null, removes) the user's PIN only while the stored one still has the hash `from` (null:
+   * none is set), in one conditional write. False when it changed meanwhile, or the user is gone.
+   */
+  setPin(tenantId: string, username: string, from: string | null, to: UserPin | null): Promise<boolean>;
   /** The user's flash-SMS choice, kept among their passcode overrides without touching the others. */
   setFlash(tenantId: string, username: string, flash: boolean): Promise<boolean>;
 }

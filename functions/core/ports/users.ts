@@ -39,6 +39,8 @@ export interface UserStore {
       locked?: true | null;
       lockedAt?: string | null;
       overrides?: PasscodeOverrides | null;
+      /** Only ever removed here: the user sets a PIN in the portal, an admin may clear it. */
+      pin?: null;
       /**
        * Assigns a group policy (or drops the assignment: the AD mapping applies again). `mapped` is the mapped
        * policy as last read, kept for items the sync wrote before it stored the mapping apart.
