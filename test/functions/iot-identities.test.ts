@@ -13,7 +13,8 @@ import type { Agent } from '../../functions/core/model.ts';
 
 const ARN = 'arn:aws:iot:eu-west-1:123456789012:cert/0123abcd';
 
-function recordingClient(fail?: string) {
+function recordingClient(fail?: string, times = Number.POSITIVE_INFINITY) {
+  let failures = 0;
   const calls: Array<{ command: string; input: Record<string, unknown> }> = [];
   const iot = new IoTClient({
     region: 'eu-west-1',
@@ -23,7 +24,8 @@ function recordingClient(fail?: string) {
     (_next, context) => async (args) => {
       const command = String(context.commandName);
       calls.push({ command, input: args.input as Record<string, unknown> });
-      if (command === fail) throw Object.assign(new Error('refused'), { name: 'InvalidRequestException' });
+      if (command === fail && failures++ < times)
+        throw Object.assign(new Error('refused'), { name: 'InvalidRequestException' });
       const output =
         command === 'CreateCertificateFromCsrCommand'
           ? { certificateArn: ARN, certificateId: '0123abcd', certificatePem: 'PEM' }
@@ -91,6 +93,30 @@ describe('IoT Core adapter', () => {
       { command: 'DetachThingPrincipalCommand', input: { thingName: 'prod:acme:branch-1', principal: ARN } },
       { command: 'DeleteThingCommand', input: { thingName: 'prod:acme:branch-1' } },
     ]);
+  });
+
+  it('retries the thing delete while the detach propagates, and leaves a thing still refused after that', async () => {
+    const deletes = (calls: Array<{ command: string }>) =>
+      calls.filter((c) => c.command === 'DeleteThingCommand').length;
+    const twice = recordingClient('DeleteThingCommand', 2);
+    const settings = { policyName: 'p', dataEndpoint: 'e', detachWaitsMs: [1, 1, 1] };
+    await new IotAgentIdentities(twice.iot, settings).revoke({
+      thingName: 'prod:acme:b',
+      certificateRef: ARN,
+    });
+    expect(deletes(twice.calls)).toBe(3);
+
+    // Still refused after every wait: the delete answers anyway (the certificate is inactive and detached).
+    const always = recordingClient('DeleteThingCommand');
+    await new IotAgentIdentities(always.iot, settings).revoke({
+      thingName: 'prod:acme:b',
+      certificateRef: ARN,
+    });
+    expect(deletes(always.calls)).toBe(4);
+    expect(always.calls[0]).toEqual({
+      command: 'UpdateCertificateCommand',
+      input: { certificateId: '0123abcd', newStatus: 'INACTIVE' },
+    });
   });
 
   it('suspension deactivates every enrolled agent’s certificate of the tenant, resume activates them', async () => {

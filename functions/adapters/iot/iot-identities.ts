@@ -25,7 +25,7 @@ export const certificateIdOf = (arn: string) => arn.slice(arn.lastIndexOf('/') +
 export class IotAgentIdentities implements AgentIdentities {
   constructor(
     private readonly iot: IoTClient,
-    private readonly settings: { policyName: string; dataEndpoint: string },
+    private readonly settings: { policyName: string; dataEndpoint: string; detachWaitsMs?: number[] },
   ) {}
 
   async endpoint() {
@@ -71,9 +71,31 @@ export class IotAgentIdentities implements AgentIdentities {
     );
     await this.iot.send(new DetachPolicyCommand({ policyName: this.settings.policyName, target: arn }));
     await this.iot.send(new DetachThingPrincipalCommand({ thingName: input.thingName, principal: arn }));
-    if (!input.keepThing) await this.iot.send(new DeleteThingCommand({ thingName: input.thingName }));
+    if (!input.keepThing) await this.deleteThing(input.thingName);
+  }
+
+  /**
+   * DetachThingPrincipal takes effect "within several seconds", and DeleteThing refuses a thing that still shows
+   * a principal (InvalidRequestException), so the delete is retried while the detach propagates. A thing still
+   * refused after that is left behind: its certificate is inactive and detached, so it can connect nothing, and
+   * registering the same agent again finds it in place (CreateThing is idempotent for the same attributes).
+   */
+  private async deleteThing(thingName: string): Promise<void> {
+    for (const wait of [...(this.settings.detachWaitsMs ?? DETACH_WAITS_MS), undefined]) {
+      try {
+        await this.iot.send(new DeleteThingCommand({ thingName }));
+        return;
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'InvalidRequestException') throw error;
+        if (wait === undefined) return;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 }
+
+/** The waits between DeleteThing attempts after a detach: 7 s in all, well inside the admin function's timeout. */
+const DETACH_WAITS_MS = [1000, 2000, 4000];
 
 /**
  * Suspending a tenant deactivates every enrolled agent's certificate, which ends their sessions and refuses
