@@ -444,13 +444,28 @@ export class SyncService {
     const schedule =
       this.deps.scheduleRemoval ??
       (async (t: string, r: string) => {
-        this.runRemoval(t, r, actor).catch((error: unknown) => {
-          // The run stays `completing`; the next `complete` of it schedules nothing, so say so loudly.
+        this.runRemoval(t, r, actor).catch(async (error: unknown) => {
           this.deps.log?.error('sync removal failed', { tenantId: t, runId: r, error });
+          await this.reopen(t, r).catch(() => undefined);
         });
       });
-    await schedule(tenantId, runId, actor);
+    try {
+      await schedule(tenantId, runId, actor);
+    } catch (error) {
+      await this.reopen(tenantId, runId);
+      throw error;
+    }
     return { state: 'completing' };
+  }
+
+  /**
+   * A removal that could not be scheduled (or failed in-process) would leave the run `completing` for good, and a
+   * `complete` of a completing run schedules nothing: so the run opens again, and the connector's next `complete`
+   * (or a retry of this one) schedules it anew. Users removed before a failure stay removed; the rest go then.
+   */
+  private async reopen(tenantId: string, runId: string): Promise<void> {
+    if (await this.deps.store.reopenRun(tenantId, runId))
+      await this.deps.history?.update(tenantId, runId, { status: 'open' });
   }
 
   /**

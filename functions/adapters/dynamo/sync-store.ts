@@ -138,6 +138,17 @@ export class DynamoSyncStore implements SyncStore {
     });
   }
 
+  reopenRun(tenantId: string, runId: string): Promise<boolean> {
+    return conditionalUpdate(this.client, {
+      TableName: this.table,
+      Key: marshall(syncRunItem(tenantId, runId)),
+      UpdateExpression: 'SET #status = :open',
+      ConditionExpression: 'attribute_exists(pk) AND #status = :completing',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: marshall({ ':open': 'open', ':completing': 'completing' }),
+    });
+  }
+
   async getUsers(tenantId: string, usernames: string[]) {
     const found = new Map<
       string,

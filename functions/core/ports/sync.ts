@@ -67,6 +67,8 @@ export interface SyncStore {
   getRun(tenantId: string, runId: string): Promise<SyncRun | undefined>;
   /** Moves an open run to `completing` (no more batches); false when it was not open. */
   markCompleting(tenantId: string, runId: string): Promise<boolean>;
+  /** Moves a `completing` run back to open (its removal could not be scheduled); false when it was not completing. */
+  reopenRun(tenantId: string, runId: string): Promise<boolean>;
   /** Marks the run completed with its result; false if it already was. */
   completeRun(
     tenantId: string,
