@@ -78,6 +78,7 @@ describe('resolveSecurity', () => {
         lockout: DEFAULT_LOCKOUT,
         allowPersonalPasscode: false,
         bindClientIp: false,
+        pinRequired: false,
       });
     }
     expect(DEFAULT_LOCKOUT).toEqual({ maxFailures: 10, lockSeconds: 900 });
