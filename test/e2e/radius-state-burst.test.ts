@@ -15,6 +15,7 @@ import { DEFAULT_PASSCODE } from '../../functions/core/passcode.ts';
 import { localDynamo } from '../../functions/local/aws-local.ts';
 import { type LocalStack, startLocalStack, TABLE_NAME } from '../../functions/local/stack.ts';
 import { accessRequest, decodeReply, RawClient } from '../support/radius.ts';
+import { until } from '../support/wait.ts';
 
 const BURST = 300;
 let stack: LocalStack;
@@ -40,16 +41,6 @@ beforeAll(async () => {
   port = stack.json.radius!.port;
 }, 60_000);
 afterAll(async () => stack?.stop());
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A user with a number of its own, so the limits of one test touch no other. */
 async function newUser(): Promise<{ username: string; mobile: string }> {

@@ -18,6 +18,7 @@ import {
   reportMissingBrowser,
   screenshot,
 } from '../support/browser.ts';
+import { until } from '../support/wait.ts';
 
 const chromium = browserAvailability();
 if (!chromium.available) reportMissingBrowser(chromium.reason);
@@ -139,16 +140,6 @@ describe.skipIf(!chromium.available)('console accounts in chromium', () => {
     await context.close();
   });
 });
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function readLines(file: string): string[] {
   try {

@@ -28,6 +28,7 @@ import {
   reportMissingBrowser,
   screenshot,
 } from '../support/browser.ts';
+import { until } from '../support/wait.ts';
 
 const chromium = browserAvailability();
 if (!chromium.available) reportMissingBrowser(chromium.reason);
@@ -64,16 +65,6 @@ async function api(route: string, key: string, method = 'GET', body?: unknown): 
   });
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : undefined };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function textOf(locator: Locator): Promise<string> {

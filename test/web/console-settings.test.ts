@@ -23,6 +23,7 @@ import {
   reportMissingBrowser,
   screenshot,
 } from '../support/browser.ts';
+import { until } from '../support/wait.ts';
 
 const chromium = browserAvailability();
 if (!chromium.available) reportMissingBrowser(chromium.reason);
@@ -71,16 +72,6 @@ function outbox(): Array<{ to: string; text: string }> {
       .map((l) => JSON.parse(l));
   } catch {
     return [];
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

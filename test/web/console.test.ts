@@ -21,6 +21,7 @@ import {
   screenshot,
   signInToConsole,
 } from '../support/browser.ts';
+import { until } from '../support/wait.ts';
 
 const chromium = browserAvailability();
 if (!chromium.available) reportMissingBrowser(chromium.reason);
@@ -30,16 +31,6 @@ let browser: RunningBrowser;
 let base: string;
 
 const signIn = (context: BrowserContext, login: ConsoleLogin) => signInToConsole(context, base, login);
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.skipIf(!chromium.available)('the admin console in chromium', () => {
   let tenantAdmin: BrowserContext;

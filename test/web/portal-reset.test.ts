@@ -32,6 +32,7 @@ import {
   smsCountTo,
 } from '../support/browser.ts';
 import { type SambaDc, sambaAvailable, startSambaDc } from '../support/samba.ts';
+import { until } from '../support/wait.ts';
 
 const chromium = browserAvailability();
 if (!chromium.available) reportMissingBrowser(chromium.reason);
@@ -50,16 +51,6 @@ let agent: Agent;
 let browser: RunningBrowser;
 let dir: string;
 const agentLog: string[] = [];
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function api(method: string, route: string, body?: unknown, key = stack.json.adminKey) {
   const res = await fetch(`${stack.json.apiUrl}${route}`, {
